@@ -1,0 +1,261 @@
+import { rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type ChromiumProcess, launchChromium } from './chromium/launch-chromium.js';
+import { type Logger, silentLogger } from './logger.js';
+import { CdpConnection } from './proxy/cdp-connection.js';
+import { CLOSE_INTERNAL_ERROR, CLOSE_NORMAL } from './proxy/websocket-frames.js';
+import { type SessionDirs, sessionDirs } from './session-dirs.js';
+
+/** The final status a session can end with (Browserbase's terminal statuses). */
+export type SessionEndStatus = 'COMPLETED' | 'TIMED_OUT' | 'ERROR';
+
+/** How and when a session ended. */
+export interface SessionEnding {
+  status: SessionEndStatus;
+  /** Also sent to every connected client as the close frame's reason. */
+  reason: string;
+  endedAt: Date;
+}
+
+/** A DevTools target as Chromium's `/json/list` describes it. */
+export interface DevToolsTarget {
+  id: string;
+  type: string;
+  title: string;
+  url: string;
+  faviconUrl?: string;
+  webSocketDebuggerUrl?: string;
+  devtoolsFrontendUrl?: string;
+}
+
+export interface BrowserSessionOptions {
+  id: string;
+  /** The Chromium binary. */
+  executablePath: string;
+  /** The data directory; the session's own directories (see `sessionDirs`) are created on start and deleted on every ending. */
+  dataDir: string;
+  /** The session ends with TIMED_OUT at this moment. */
+  expiresAt: Date;
+  /** Keep running after the last client disconnects. */
+  keepAlive: boolean;
+  /** @default { width: 1024, height: 768 } */
+  viewport?: { width: number; height: number };
+  /**
+   * How long a session without keepAlive waits after its last client disconnected before it ends, so that a
+   * client can reconnect (Puppeteer's `disconnect()` then `connect()`, a reloading tool).
+   * @default 5_000
+   */
+  disconnectGraceMs?: number;
+  /** @default true when running as root */
+  noSandbox?: boolean;
+  extraArgs?: readonly string[];
+  /** @default 30_000 */
+  launchTimeoutMs?: number;
+  logger?: Logger;
+  /**
+   * Runs inside the close path, after the browser is gone and its directory deleted, and before `ended`
+   * resolves: the place to persist the final status. Errors are logged, never thrown.
+   */
+  onEnd?: (ending: SessionEnding) => void | Promise<void>;
+}
+
+export const DEFAULT_VIEWPORT = { width: 1024, height: 768 } as const;
+
+/** How long the close path lets clients receive their close frame before the browser is killed. */
+const CLOSE_FRAME_WAIT_MS = 300;
+/** After Chromium drops a client, how long to wait for its exit before treating the drop as a target closing. */
+const EXIT_SETTLE_MS = 250;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One browser session: a Chromium process, the CDP clients connected to it, and the timers that end it.
+ *
+ * Every way a session can end — release, timeout, the last client leaving, Chromium exiting — goes through
+ * one close path ({@link close}): clients get a close frame with the reason, the whole process group is killed,
+ * the session directory is deleted, and `onEnd` records the outcome. It runs once; later calls return the same
+ * result.
+ */
+export class BrowserSession {
+  readonly id: string;
+  readonly keepAlive: boolean;
+  readonly expiresAt: Date;
+  /** Resolves with the outcome once the session has fully ended. */
+  readonly ended: Promise<SessionEnding>;
+  readonly #chromium: ChromiumProcess;
+  readonly #options: BrowserSessionOptions;
+  readonly #logger: Logger;
+  readonly #clients = new Set<CdpConnection>();
+  #resolveEnded!: (ending: SessionEnding) => void;
+  #closing: Promise<SessionEnding> | undefined;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #graceTimer: NodeJS.Timeout | undefined;
+
+  readonly #dirs: SessionDirs;
+
+  private constructor(chromium: ChromiumProcess, options: BrowserSessionOptions, dirs: SessionDirs, logger: Logger) {
+    this.#dirs = dirs;
+    this.id = options.id;
+    this.keepAlive = options.keepAlive;
+    this.expiresAt = options.expiresAt;
+    this.#chromium = chromium;
+    this.#options = options;
+    this.#logger = logger;
+    this.ended = new Promise((resolve) => {
+      this.#resolveEnded = resolve;
+    });
+    this.#expiryTimer = setTimeout(
+      () => void this.close('TIMED_OUT', 'The session reached its timeout'),
+      Math.max(0, options.expiresAt.getTime() - Date.now()),
+    );
+    void chromium.exited.then(({ code, stderrTail }) => {
+      if (this.#closing) return;
+      // Exit code 0 means Chromium shut down cleanly: a client sent Browser.close (Puppeteer's browser.close()).
+      if (code === 0) void this.close('COMPLETED', 'The browser was closed by a client');
+      else {
+        this.#logger.warn({ code, stderr: stderrTail }, 'chromium exited unexpectedly');
+        void this.close('ERROR', `The browser exited unexpectedly (exit code ${code ?? 'unknown'})`);
+      }
+    });
+  }
+
+  /**
+   * Launches Chromium for the session and resolves once it accepts CDP connections.
+   * On failure nothing is left behind: the process group is killed and the directory deleted.
+   */
+  static async start(options: BrowserSessionOptions): Promise<BrowserSession> {
+    const logger = (options.logger ?? silentLogger).child({ sessionId: options.id });
+    const dirs = sessionDirs(options.dataDir, options.id);
+    let chromium: ChromiumProcess;
+    try {
+      chromium = await launchChromium({
+        executablePath: options.executablePath,
+        userDataDir: dirs.profile,
+        tmpDir: dirs.tmp,
+        viewport: options.viewport ?? DEFAULT_VIEWPORT,
+        logger,
+        ...(options.noSandbox !== undefined ? { noSandbox: options.noSandbox } : {}),
+        ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
+        ...(options.launchTimeoutMs !== undefined ? { launchTimeoutMs: options.launchTimeoutMs } : {}),
+      });
+    } catch (error) {
+      await removeSessionDirs(dirs);
+      throw error;
+    }
+    return new BrowserSession(chromium, options, dirs, logger);
+  }
+
+  /** Chromium's pid, which is also its process group id. */
+  get pid(): number {
+    return this.#chromium.pid;
+  }
+
+  /** Chromium's DevTools port on 127.0.0.1. */
+  get port(): number {
+    return this.#chromium.port;
+  }
+
+  /** `/devtools/browser/<id>`: the browser target's path. */
+  get browserPath(): string {
+    return this.#chromium.browserPath;
+  }
+
+  get clientCount(): number {
+    return this.#clients.size;
+  }
+
+  /** False from the moment the close path starts. */
+  get isRunning(): boolean {
+    return this.#closing === undefined;
+  }
+
+  /**
+   * Pipes a client's WebSocket upgrade to `path` on this browser (the browser target or a page target).
+   * The caller has already authenticated the request.
+   */
+  connect(request: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
+    clearTimeout(this.#graceTimer);
+    const connection = new CdpConnection({
+      request,
+      client: socket,
+      head,
+      port: this.#chromium.port,
+      path,
+      onUpstreamEnd: (c) => void this.#upstreamEnded(c),
+    });
+    this.#clients.add(connection);
+    this.#logger.debug({ clients: this.#clients.size, path }, 'client connected');
+    void connection.closed.then(() => {
+      this.#clients.delete(connection);
+      this.#logger.debug({ clients: this.#clients.size }, 'client disconnected');
+      if (this.#clients.size === 0 && !this.keepAlive && !this.#closing) {
+        this.#graceTimer = setTimeout(
+          () => void this.close('COMPLETED', 'The last client disconnected'),
+          this.#options.disconnectGraceMs ?? 5_000,
+        );
+      }
+    });
+  }
+
+  /** The browser's targets (pages, workers, ...), from Chromium's `/json/list`. */
+  async targets(): Promise<DevToolsTarget[]> {
+    return (await this.#devtoolsJson('/json/list')) as DevToolsTarget[];
+  }
+
+  /** Chromium's `/json/version` (browser name, protocol version, user agent). */
+  async version(): Promise<Record<string, string>> {
+    return (await this.#devtoolsJson('/json/version')) as Record<string, string>;
+  }
+
+  /**
+   * The one close path. Idempotent: the first call decides the status and reason, later calls get the same
+   * outcome.
+   */
+  close(status: SessionEndStatus = 'COMPLETED', reason = 'The session was released'): Promise<SessionEnding> {
+    this.#closing ??= this.#runClose(status, reason);
+    return this.#closing;
+  }
+
+  async #runClose(status: SessionEndStatus, reason: string): Promise<SessionEnding> {
+    clearTimeout(this.#expiryTimer);
+    clearTimeout(this.#graceTimer);
+    this.#logger.info({ status, reason, clients: this.#clients.size }, 'session ending');
+    const code = status === 'ERROR' ? CLOSE_INTERNAL_ERROR : CLOSE_NORMAL;
+    const closes = [...this.#clients].map((c) => c.close(code, reason));
+    await Promise.race([Promise.all(closes), sleep(CLOSE_FRAME_WAIT_MS)]);
+    await this.#chromium.kill();
+    await removeSessionDirs(this.#dirs);
+    const ending: SessionEnding = { status, reason, endedAt: new Date() };
+    try {
+      await this.#options.onEnd?.(ending);
+    } catch (error) {
+      this.#logger.error({ err: error }, 'recording the session ending failed');
+    }
+    this.#logger.info({ status }, 'session ended');
+    this.#resolveEnded(ending);
+    return ending;
+  }
+
+  async #upstreamEnded(connection: CdpConnection): Promise<void> {
+    // Chromium dropped this client. If Chromium itself is exiting, the close path will close the client with
+    // the real reason; otherwise the target the client was attached to went away (a page was closed).
+    await Promise.race([this.#chromium.exited, sleep(EXIT_SETTLE_MS)]);
+    if (!this.#closing) void connection.close(CLOSE_NORMAL, 'The target closed');
+  }
+
+  async #devtoolsJson(path: string): Promise<unknown> {
+    const response = await fetch(`http://127.0.0.1:${this.#chromium.port}${path}`);
+    if (!response.ok) throw new Error(`Chromium answered ${path} with ${response.status}`);
+    return response.json();
+  }
+}
+
+/** Deletes directory trees, retrying while Chromium's last writes settle. */
+export async function removeDirs(...dirs: string[]): Promise<void> {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })));
+}
+
+function removeSessionDirs(dirs: SessionDirs): Promise<void> {
+  return removeDirs(dirs.root, dirs.tmp);
+}

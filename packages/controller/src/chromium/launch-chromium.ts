@@ -1,0 +1,183 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { type Logger, silentLogger } from '../logger.js';
+import { chromiumFlags } from './flags.js';
+import { subreaperCommand } from './subreaper.js';
+
+export interface LaunchChromiumOptions {
+  /** The Chromium binary (see `findChromium`). */
+  executablePath: string;
+  /** The profile directory (`--user-data-dir`); created if missing. */
+  userDataDir: string;
+  /** The browser's TMPDIR; created if missing. */
+  tmpDir: string;
+  viewport: { width: number; height: number };
+  /** @default true when running as root */
+  noSandbox?: boolean;
+  extraArgs?: readonly string[];
+  /** @default 30_000 */
+  launchTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** How the browser's process tree ended. */
+export interface ChromiumExit {
+  /** Chromium's exit code; 128 + signal number when it was killed. `null` if unknown. */
+  code: number | null;
+  /** The last lines Chromium wrote to stderr, for error messages. */
+  stderrTail: string;
+}
+
+/** A running browser. */
+export interface ChromiumProcess {
+  /** Chromium's pid, which is also its process group id. */
+  readonly pid: number;
+  /** The DevTools HTTP/WebSocket port on 127.0.0.1. */
+  readonly port: number;
+  /** The browser target's path, `/devtools/browser/<id>`. */
+  readonly browserPath: string;
+  /** Resolves once the browser and every process it started are gone. */
+  readonly exited: Promise<ChromiumExit>;
+  /** Kills the whole process group at once; resolves like {@link exited}. Safe to call more than once. */
+  kill(): Promise<ChromiumExit>;
+}
+
+const DEVTOOLS_LINE = /DevTools listening on (ws:\/\/[^\s]+)/;
+const STDERR_TAIL_BYTES = 4096;
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts Chromium for one session and resolves once its DevTools endpoint is listening.
+ *
+ * On Linux it runs under a subreaper (see `subreaper.ts`) so that `exited` means "the whole tree is gone";
+ * elsewhere Chromium is started directly in its own process group, and `exited` waits for that group to empty.
+ */
+export async function launchChromium(options: LaunchChromiumOptions): Promise<ChromiumProcess> {
+  const {
+    executablePath,
+    userDataDir,
+    tmpDir,
+    viewport,
+    extraArgs,
+    launchTimeoutMs = 30_000,
+    logger = silentLogger,
+  } = options;
+  const noSandbox = options.noSandbox ?? process.getuid?.() === 0;
+  await Promise.all([mkdir(userDataDir, { recursive: true }), mkdir(tmpDir, { recursive: true })]);
+
+  const args = chromiumFlags({ userDataDir, viewport, noSandbox, ...(extraArgs ? { extraArgs } : {}) });
+  const reaped = subreaperCommand(executablePath, args);
+  // Chromium's temporary files (shared memory files with --disable-dev-shm-usage, sockets, downloads in progress)
+  // land in the session's own temp dir, which is deleted with the session.
+  const env = { ...process.env, TMPDIR: tmpDir };
+  const child: ChildProcess = reaped
+    ? spawn(reaped.file, reaped.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env })
+    : spawn(executablePath, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env });
+
+  let stderrTail = '';
+  const tail = () => stderrTail.split('\n').slice(-12).join('\n').trim();
+
+  // Chromium's pid, once known: the reaper prints it right after forking.
+  let pid = reaped ? 0 : (child.pid ?? 0);
+  const started = new Promise<{ pid: number; port: number; browserPath: string }>((resolve, reject) => {
+    let endpoint: URL | undefined;
+    const settle = () => {
+      if (pid && endpoint) resolve({ pid, port: Number(endpoint.port), browserPath: endpoint.pathname });
+    };
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      stderrTail = (stderrTail + text).slice(-STDERR_TAIL_BYTES);
+      if (!endpoint) {
+        const match = DEVTOOLS_LINE.exec(stderrTail);
+        if (match?.[1]) {
+          endpoint = new URL(match[1]);
+          settle();
+        }
+      }
+    });
+    if (reaped) {
+      child.stdout?.setEncoding('utf8');
+      let out = '';
+      child.stdout?.on('data', (text: string) => {
+        out += text;
+        const line = /^(\d+)\n/.exec(out);
+        if (line?.[1] && !pid) {
+          pid = Number(line[1]);
+          settle();
+        }
+      });
+    }
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      reject(new Error(`Chromium exited before it was ready (${signal ?? `code ${code}`}).\n${tail()}`));
+    });
+  });
+
+  const exitedRaw = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', () => resolve({ code: null, signal: null }));
+  });
+
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Chromium did not open its DevTools port within ${launchTimeoutMs} ms.\n${tail()}`)),
+      launchTimeoutMs,
+    );
+  });
+
+  let info: { pid: number; port: number; browserPath: string };
+  try {
+    info = await Promise.race([started, timeout]);
+  } catch (error) {
+    if (pid) killGroup(pid);
+    // The reaper's own group (it was started detached); for a direct launch this is Chromium's again.
+    if (child.pid) killGroup(child.pid);
+    await exitedRaw;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+
+  const exited: Promise<ChromiumExit> = exitedRaw.then(async ({ code, signal }) => {
+    if (reaped) {
+      // The reaper only exits by itself once every descendant is reaped. Killed by a signal, it may have left
+      // the browser running: take the group down too.
+      if (signal) killGroup(info.pid);
+    } else {
+      killGroup(info.pid);
+      for (let i = 0; i < 100 && groupAlive(info.pid); i++) await new Promise((r) => setTimeout(r, 20));
+    }
+    const exitCode = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null);
+    return { code: exitCode, stderrTail: tail() };
+  });
+  logger.debug({ pid: info.pid, port: info.port, subreaper: Boolean(reaped) }, 'chromium started');
+
+  return {
+    pid: info.pid,
+    port: info.port,
+    browserPath: info.browserPath,
+    exited,
+    kill() {
+      killGroup(info.pid);
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+
+const ISSUER = 'wallcrawler';
+const AUDIENCE = 'wallcrawler:connect';
+const ALGORITHM = 'HS256';
+
+/** What a connect token says. */
+export interface ConnectTokenClaims {
+  sessionId: string;
+  projectId: string;
+  /** The token stops working at this moment; for a session's own token, its `expiresAt`. */
+  expiresAt: Date;
+}
+
+/** Why a connect credential was refused, as an HTTP status and a stable code. */
+export class ConnectAuthError extends Error {
+  constructor(
+    readonly status: 401 | 403 | 404 | 410,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConnectAuthError';
+  }
+}
+
+/**
+ * Signs the token that goes in a session's `connectUrl` (`?signingKey=`). It is bound to one session (`sub`),
+ * names its audience and issuer, and expires with the session.
+ */
+export async function signConnectToken(secret: Uint8Array, claims: ConnectTokenClaims): Promise<string> {
+  return new SignJWT({ prj: claims.projectId })
+    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setSubject(claims.sessionId)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(claims.expiresAt.getTime() / 1000))
+    .sign(secret);
+}
+
+/**
+ * Checks a connect token's signature, issuer, audience and expiry.
+ * @throws ConnectAuthError 401 for a missing, malformed, tampered or expired token.
+ */
+export async function verifyConnectToken(secret: Uint8Array, token: string | undefined): Promise<ConnectTokenClaims> {
+  if (!token)
+    throw new ConnectAuthError(
+      401,
+      'missing_token',
+      "A connect token is required: connect to the session's connectUrl, which carries it as ?signingKey=.",
+    );
+  try {
+    const { payload } = await jwtVerify(token, secret, { issuer: ISSUER, audience: AUDIENCE, algorithms: [ALGORITHM] });
+    if (typeof payload.sub !== 'string' || typeof payload.prj !== 'string' || typeof payload.exp !== 'number') {
+      throw new ConnectAuthError(401, 'invalid_token', 'The connect token is missing its session claims.');
+    }
+    return { sessionId: payload.sub, projectId: payload.prj, expiresAt: new Date(payload.exp * 1000) };
+  } catch (error) {
+    if (error instanceof ConnectAuthError) throw error;
+    if (error instanceof errors.JWTExpired) {
+      throw new ConnectAuthError(
+        401,
+        'token_expired',
+        'The connect token has expired: the session it belongs to has timed out.',
+      );
+    }
+    throw new ConnectAuthError(
+      401,
+      'invalid_token',
+      'The connect token is not valid. Use the connectUrl returned for the session.',
+    );
+  }
+}

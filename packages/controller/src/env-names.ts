@@ -1,0 +1,20 @@
+/**
+ * The environment variables the controller reads. Shared with the infrastructure code that sets them, so the
+ * two cannot disagree on a name.
+ */
+export const CONTROLLER_ENV = {
+  sessionId: 'WALLCRAWLER_SESSION_ID',
+  projectId: 'WALLCRAWLER_PROJECT_ID',
+  /** The HS256 secret connect tokens are signed with, base64url-encoded (32 bytes or more). */
+  connectSecret: 'WALLCRAWLER_CONNECT_SECRET',
+  expiresAt: 'WALLCRAWLER_SESSION_EXPIRES_AT',
+  keepAlive: 'WALLCRAWLER_SESSION_KEEP_ALIVE',
+  viewport: 'WALLCRAWLER_SESSION_VIEWPORT',
+  host: 'WALLCRAWLER_CONTROLLER_HOST',
+  port: 'WALLCRAWLER_CONTROLLER_PORT',
+  externalUrl: 'WALLCRAWLER_CONTROLLER_EXTERNAL_URL',
+  chromePath: 'WALLCRAWLER_CHROME_PATH',
+  dataDir: 'WALLCRAWLER_DATA_DIR',
+  disconnectGraceMs: 'WALLCRAWLER_DISCONNECT_GRACE_MS',
+  logLevel: 'WALLCRAWLER_LOG_LEVEL',
+} as const;

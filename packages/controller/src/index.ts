@@ -1,0 +1,31 @@
+/**
+ * @module
+ * `@wallcrawler/controller`: one browser session — Chromium, the authenticated CDP proxy in front of it, and
+ * its lifecycle. The Wallcrawler server embeds it for local sessions; a Fargate task runs it standalone
+ * (`wallcrawler-controller`, see `startController`).
+ */
+export {
+  BrowserSession,
+  type BrowserSessionOptions,
+  DEFAULT_VIEWPORT,
+  type DevToolsTarget,
+  removeDirs,
+  type SessionEnding,
+  type SessionEndStatus,
+} from './browser-session.js';
+export { findChromium } from './chromium/find-chromium.js';
+export { type ChromiumFlagOptions, chromiumFlags } from './chromium/flags.js';
+export {
+  type ChromiumExit,
+  type ChromiumProcess,
+  type LaunchChromiumOptions,
+  launchChromium,
+} from './chromium/launch-chromium.js';
+export { findProcesses, listProcesses, type ProcessInfo } from './chromium/process-table.js';
+export { type ControllerConfig, loadControllerConfig } from './config.js';
+export { ConnectAuthError, type ConnectTokenClaims, signConnectToken, verifyConnectToken } from './connect-token.js';
+export { CONTROLLER_ENV } from './env-names.js';
+export { CdpGateway, type CdpGatewayOptions, type ConnectAuthenticator, type ConnectCredentials } from './gateway.js';
+export { type Logger, silentLogger } from './logger.js';
+export { listSessionDirs, type SessionDirs, sessionDirs } from './session-dirs.js';
+export { type RunningController, startController } from './standalone-controller.js';

@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Where a session's files live. */
+export interface SessionDirs {
+  /** `<dataDir>/sessions/<id>`: everything of the session's that is not a temp file. */
+  root: string;
+  /** The Chromium profile (`--user-data-dir`), inside `root`. */
+  profile: string;
+  /** The session's TMPDIR. */
+  tmp: string;
+}
+
+/**
+ * Unix socket paths are limited to 108 bytes (104 on macOS), and Chromium puts its singleton socket at
+ * `$TMPDIR/org.chromium.Chromium.XXXXXX/SingletonSocket`. A temp dir nested in an arbitrary data dir would
+ * overflow that, so temp dirs live directly under `/tmp`, named after the data dir (so each server finds its
+ * own after a crash) and the session.
+ */
+function tmpRoot(): string {
+  return process.platform !== 'win32' && existsSync('/tmp') ? '/tmp' : tmpdir();
+}
+
+/** A short tag that ties temp dirs to the data dir that owns them. */
+function ownerTag(dataDir: string): string {
+  return createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 8);
+}
+
+export function sessionDirs(dataDir: string, sessionId: string): SessionDirs {
+  const root = join(resolve(dataDir), 'sessions', sessionId);
+  return { root, profile: join(root, 'profile'), tmp: join(tmpRoot(), `wc-${ownerTag(dataDir)}-${sessionId}`) };
+}
+
+/**
+ * Every directory sessions of `dataDir` may have left: session roots and temp dirs. Used to sweep orphans on
+ * start, and by tests to prove nothing was left.
+ */
+export function listSessionDirs(dataDir: string): { sessionId: string; path: string }[] {
+  const found: { sessionId: string; path: string }[] = [];
+  const roots = join(resolve(dataDir), 'sessions');
+  const prefix = `wc-${ownerTag(dataDir)}-`;
+  try {
+    for (const name of readdirSync(roots)) found.push({ sessionId: name, path: join(roots, name) });
+  } catch {}
+  try {
+    for (const name of readdirSync(tmpRoot())) {
+      if (name.startsWith(prefix)) found.push({ sessionId: name.slice(prefix.length), path: join(tmpRoot(), name) });
+    }
+  } catch {}
+  return found;
+}
