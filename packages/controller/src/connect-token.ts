@@ -12,10 +12,19 @@ export interface ConnectTokenClaims {
   expiresAt: Date;
 }
 
+export interface SignOptions {
+  /**
+   * The token's `iat`. Signing the same claims with the same `issuedAt` gives the same token, so a session's
+   * `signingKey` can be re-derived (from its `createdAt`) instead of stored.
+   * @default now
+   */
+  issuedAt?: Date;
+}
+
 /** Why a connect credential was refused, as an HTTP status and a stable code. */
 export class ConnectAuthError extends Error {
   constructor(
-    readonly status: 401 | 403 | 404 | 410,
+    readonly status: 400 | 401 | 403 | 404 | 410,
     readonly code: string,
     message: string,
   ) {
@@ -28,13 +37,17 @@ export class ConnectAuthError extends Error {
  * Signs the token that goes in a session's `connectUrl` (`?signingKey=`). It is bound to one session (`sub`),
  * names its audience and issuer, and expires with the session.
  */
-export async function signConnectToken(secret: Uint8Array, claims: ConnectTokenClaims): Promise<string> {
+export async function signConnectToken(
+  secret: Uint8Array,
+  claims: ConnectTokenClaims,
+  { issuedAt }: SignOptions = {},
+): Promise<string> {
   return new SignJWT({ prj: claims.projectId })
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setSubject(claims.sessionId)
-    .setIssuedAt()
+    .setIssuedAt(issuedAt ? Math.floor(issuedAt.getTime() / 1000) : undefined)
     .setExpirationTime(Math.floor(claims.expiresAt.getTime() / 1000))
     .sign(secret);
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { BrowserSession, DevToolsTarget } from './browser-session.js';
 import { ConnectAuthError } from './connect-token.js';
@@ -34,6 +34,8 @@ export interface CdpGatewayOptions {
 }
 
 const PAGE_PATH = /^\/devtools\/page\/([A-Za-z0-9._-]+)$/;
+/** `/debug/<sessionId>/devtools/<asset>`: Chromium's bundled DevTools frontend, served per session. */
+const FRONTEND_PATH = /^\/debug\/([A-Za-z0-9._-]+)\/devtools\/([A-Za-z0-9._/-]+)$/;
 const BROWSER_PATH = /^\/devtools\/browser(\/[A-Za-z0-9._-]*)?$/;
 
 /**
@@ -113,6 +115,11 @@ export class CdpGateway {
    */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean {
     const url = new URL(request.url ?? '/', 'http://gateway');
+    const frontend = FRONTEND_PATH.exec(url.pathname);
+    if (frontend) {
+      void this.#frontendAsset(response, frontend[1] as string, frontend[2] as string);
+      return true;
+    }
     const path = url.pathname.replace(/\/$/, '');
     if (path !== '/json/version' && path !== '/json/list' && path !== '/json') return false;
     void this.#discovery(request, response, url, path);
@@ -169,6 +176,37 @@ export class CdpGateway {
           requestId,
         });
       }
+    }
+  }
+
+  /**
+   * Serves a file of Chromium's DevTools frontend, for the `/debug` URLs. The files are Chromium's public
+   * bundle, so they need no credential; the WebSocket the frontend then opens is authenticated like any other.
+   */
+  async #frontendAsset(response: ServerResponse, sessionId: string, asset: string): Promise<void> {
+    const session = this.#sessions.get(sessionId);
+    if (!session?.isRunning || asset.split('/').includes('..')) {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          statusCode: 404,
+          error: 'Not Found',
+          code: 'not_found',
+          message: 'No such session or file.',
+          requestId: randomUUID(),
+        }),
+      );
+      return;
+    }
+    try {
+      const upstream = await fetch(`http://127.0.0.1:${session.port}/devtools/${asset}`);
+      response.writeHead(upstream.status, {
+        'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream',
+        'cache-control': 'public, max-age=3600',
+      });
+      response.end(Buffer.from(await upstream.arrayBuffer()));
+    } catch {
+      response.writeHead(502).end();
     }
   }
 
@@ -233,5 +271,5 @@ function rewriteTarget(target: DevToolsTarget, base: string, query: string): Dev
 }
 
 function statusText(status: number): string {
-  return { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 410: 'Gone' }[status] ?? 'Error';
+  return STATUS_CODES[status] ?? 'Error';
 }

@@ -23,7 +23,13 @@ export {
 } from './chromium/launch-chromium.js';
 export { findProcesses, listProcesses, type ProcessInfo } from './chromium/process-table.js';
 export { type ControllerConfig, loadControllerConfig } from './config.js';
-export { ConnectAuthError, type ConnectTokenClaims, signConnectToken, verifyConnectToken } from './connect-token.js';
+export {
+  ConnectAuthError,
+  type ConnectTokenClaims,
+  type SignOptions,
+  signConnectToken,
+  verifyConnectToken,
+} from './connect-token.js';
 export { CONTROLLER_ENV } from './env-names.js';
 export { CdpGateway, type CdpGatewayOptions, type ConnectAuthenticator, type ConnectCredentials } from './gateway.js';
 export { type Logger, silentLogger } from './logger.js';

@@ -1,0 +1,100 @@
+import { resolve } from 'node:path';
+import {
+  BrowserSession,
+  type CdpGateway,
+  findProcesses,
+  type Logger,
+  listSessionDirs,
+  removeDirs,
+  silentLogger,
+} from '@wallcrawler/controller';
+import type { SessionRecord } from '../../domain/model.js';
+import type {
+  BrowserProvider,
+  BrowserStartRequest,
+  DevToolsTarget,
+  SessionEnding,
+} from '../../ports/browser-provider.js';
+
+export interface LocalBrowserProviderOptions {
+  /** Serves the sessions' CDP connections on the API server's port. */
+  gateway: CdpGateway;
+  dataDir: string;
+  chromePath: string;
+  /** @default 5_000 */
+  disconnectGraceMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * Runs each session's browser on this machine, as a child of this process, and serves it through the shared
+ * connect gateway.
+ */
+export class LocalBrowserProvider implements BrowserProvider {
+  readonly #options: LocalBrowserProviderOptions;
+  readonly #logger: Logger;
+
+  constructor(options: LocalBrowserProviderOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  async start({ session, onEnd }: BrowserStartRequest): Promise<void> {
+    const { gateway, dataDir, chromePath, disconnectGraceMs } = this.#options;
+    const browser = await BrowserSession.start({
+      id: session.id,
+      executablePath: chromePath,
+      dataDir,
+      expiresAt: session.expiresAt,
+      keepAlive: session.keepAlive,
+      logger: this.#logger,
+      onEnd,
+      ...(session.viewport ? { viewport: session.viewport } : {}),
+      ...(disconnectGraceMs !== undefined ? { disconnectGraceMs } : {}),
+    });
+    gateway.add(browser);
+  }
+
+  async release(sessionId: string, reason: string): Promise<SessionEnding | undefined> {
+    return this.#options.gateway.get(sessionId)?.close('COMPLETED', reason);
+  }
+
+  isRunning(sessionId: string): boolean {
+    return this.#options.gateway.get(sessionId)?.isRunning ?? false;
+  }
+
+  async targets(sessionId: string): Promise<DevToolsTarget[]> {
+    const session = this.#options.gateway.get(sessionId);
+    return session ? session.targets() : [];
+  }
+
+  /**
+   * A previous run of the server may have died (kill -9, power loss) with browsers running. They are orphans
+   * now: nothing can reach them. Kill every process started for a session of this data dir, delete every
+   * session directory, and report every active session whose browser is not running in this process.
+   */
+  async reconcile(active: readonly SessionRecord[]): Promise<string[]> {
+    const marker = `--user-data-dir=${resolve(this.#options.dataDir, 'sessions')}`;
+    const orphans = findProcesses(marker);
+    for (const orphan of orphans) {
+      for (const target of [-orphan.pgid, orphan.pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+    const live = new Set(this.#options.gateway.sessions().map((s) => s.id));
+    const dirs = listSessionDirs(this.#options.dataDir).filter((d) => !live.has(d.sessionId));
+    await removeDirs(...dirs.map((d) => d.path));
+    if (orphans.length || dirs.length) {
+      this.#logger.warn({ processes: orphans.length, dirs: dirs.length }, 'reaped what a previous run left behind');
+    }
+    return active.filter((s) => !live.has(s.id)).map((s) => s.id);
+  }
+
+  async shutdown(reason: string): Promise<void> {
+    await Promise.all(this.#options.gateway.sessions().map((s) => s.close('COMPLETED', reason)));
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The embedded store's schema, as numbered migrations. Append only: a released migration is never edited,
+ * a change is a new entry. Each runs in its own transaction and is recorded in `schema_migrations`.
+ */
+export const MIGRATIONS: readonly { version: number; name: string; statements: readonly string[] }[] = [
+  {
+    version: 1,
+    name: 'projects, api keys, sessions',
+    statements: [
+      `CREATE TABLE projects (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        default_timeout INTEGER NOT NULL,
+        concurrency INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      )`,
+      `CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      )`,
+      `CREATE TABLE api_key_projects (
+        api_key_id TEXT NOT NULL REFERENCES api_keys(id),
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        position INTEGER NOT NULL,
+        PRIMARY KEY (api_key_id, project_id)
+      )`,
+      `CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        status TEXT NOT NULL,
+        region TEXT NOT NULL,
+        keep_alive INTEGER NOT NULL,
+        timeout_seconds INTEGER NOT NULL,
+        viewport_width INTEGER,
+        viewport_height INTEGER,
+        user_metadata TEXT,
+        context_id TEXT,
+        proxy_bytes INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        ended_at TEXT,
+        end_reason TEXT
+      )`,
+      'CREATE INDEX sessions_by_project ON sessions (project_id, created_at DESC)',
+      'CREATE INDEX sessions_by_status ON sessions (status)',
+    ],
+  },
+];

@@ -1,0 +1,264 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Client, createClient, type InStatement, type Row } from '@libsql/client';
+import {
+  ACTIVE_STATUSES,
+  type ApiKeyRecord,
+  type ProjectRecord,
+  type Region,
+  type SessionRecord,
+  type SessionStatus,
+} from '../../domain/model.js';
+import type { SessionEnd, SessionFilter, Store } from '../../ports/store.js';
+import { matchesMetadata } from '../../services/metadata-query.js';
+import { MIGRATIONS } from './migrations.js';
+
+const iso = (date: Date) => date.toISOString();
+const date = (value: unknown) => new Date(String(value));
+const optionalDate = (value: unknown) => (value === null || value === undefined ? undefined : date(value));
+const activeList = ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ');
+
+/**
+ * The embedded store: one SQLite file (through `@libsql/client`, which ships prebuilt binaries). Safe to open
+ * from several processes at once, such as the server and a `wallcrawler keys` command: WAL mode plus a busy
+ * timeout serialise writers.
+ */
+export class SqliteStore implements Store {
+  private constructor(private readonly db: Client) {}
+
+  /** Opens (creating if needed) the database at `path` and brings its schema up to date. */
+  static async open(path: string): Promise<SqliteStore> {
+    mkdirSync(dirname(path), { recursive: true });
+    const db = createClient({ url: `file:${path}` });
+    await db.execute('PRAGMA busy_timeout = 5000');
+    await db.execute('PRAGMA journal_mode = WAL');
+    await db.execute('PRAGMA foreign_keys = ON');
+    const store = new SqliteStore(db);
+    await store.migrate();
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.db.execute(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
+    const applied = new Set(
+      (await this.db.execute('SELECT version FROM schema_migrations')).rows.map((r) => Number(r.version)),
+    );
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await this.db.batch(
+        [
+          ...migration.statements,
+          {
+            sql: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+            args: [migration.version, migration.name, iso(new Date())],
+          },
+        ],
+        'write',
+      );
+    }
+  }
+
+  async createProject(p: ProjectRecord): Promise<void> {
+    await this.db.execute({
+      sql: 'INSERT INTO projects (id, name, owner_id, default_timeout, concurrency, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      args: [p.id, p.name, p.ownerId, p.defaultTimeout, p.concurrency, iso(p.createdAt), iso(p.updatedAt)],
+    });
+  }
+
+  async getProject(id: string): Promise<ProjectRecord | undefined> {
+    const { rows } = await this.db.execute({ sql: 'SELECT * FROM projects WHERE id = ?', args: [id] });
+    return rows[0] ? toProject(rows[0]) : undefined;
+  }
+
+  async listProjects(ids?: readonly string[]): Promise<ProjectRecord[]> {
+    if (ids && ids.length === 0) return [];
+    const { rows } = ids
+      ? await this.db.execute({
+          sql: `SELECT * FROM projects WHERE id IN (${ids.map(() => '?').join(', ')}) ORDER BY created_at, id`,
+          args: [...ids],
+        })
+      : await this.db.execute('SELECT * FROM projects ORDER BY created_at, id');
+    return rows.map(toProject);
+  }
+
+  async createApiKey(key: ApiKeyRecord): Promise<void> {
+    const statements: InStatement[] = [
+      {
+        sql: 'INSERT INTO api_keys (id, name, key_hash, prefix, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
+        args: [key.id, key.name, key.hash, key.prefix, iso(key.createdAt), key.revokedAt ? iso(key.revokedAt) : null],
+      },
+      ...key.projectIds.map((projectId, position) => ({
+        sql: 'INSERT INTO api_key_projects (api_key_id, project_id, position) VALUES (?, ?, ?)',
+        args: [key.id, projectId, position],
+      })),
+    ];
+    await this.db.batch(statements, 'write');
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const { rows } = await this.db.execute({
+      sql: `SELECT k.*, (SELECT json_group_array(project_id) FROM (SELECT project_id FROM api_key_projects WHERE api_key_id = k.id ORDER BY position)) AS project_ids
+            FROM api_keys k WHERE k.key_hash = ?`,
+      args: [hash],
+    });
+    return rows[0] ? toApiKey(rows[0]) : undefined;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    const { rows } = await this.db.execute(
+      `SELECT k.*, (SELECT json_group_array(project_id) FROM (SELECT project_id FROM api_key_projects WHERE api_key_id = k.id ORDER BY position)) AS project_ids
+       FROM api_keys k ORDER BY k.created_at, k.id`,
+    );
+    return rows.map(toApiKey);
+  }
+
+  async revokeApiKey(id: string, at: Date): Promise<boolean> {
+    const result = await this.db.execute({
+      sql: 'UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?',
+      args: [iso(at), id],
+    });
+    return result.rowsAffected > 0;
+  }
+
+  async insertSessionWithinLimit(s: SessionRecord, limit: number): Promise<boolean> {
+    const tx = await this.db.transaction('write');
+    try {
+      const { rows } = await tx.execute({
+        sql: `SELECT COUNT(*) AS n FROM sessions WHERE project_id = ? AND status IN (${activeList})`,
+        args: [s.projectId],
+      });
+      if (Number(rows[0]?.n ?? 0) >= limit) {
+        await tx.rollback();
+        return false;
+      }
+      await tx.execute({
+        sql: `INSERT INTO sessions (id, project_id, status, region, keep_alive, timeout_seconds, viewport_width, viewport_height,
+                user_metadata, context_id, proxy_bytes, created_at, updated_at, started_at, expires_at, ended_at, end_reason)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        args: [
+          s.id,
+          s.projectId,
+          s.status,
+          s.region,
+          s.keepAlive ? 1 : 0,
+          s.timeoutSeconds,
+          s.viewport?.width ?? null,
+          s.viewport?.height ?? null,
+          s.userMetadata === undefined ? null : JSON.stringify(s.userMetadata),
+          s.contextId ?? null,
+          s.proxyBytes,
+          iso(s.createdAt),
+          iso(s.updatedAt),
+          iso(s.startedAt),
+          iso(s.expiresAt),
+          s.endedAt ? iso(s.endedAt) : null,
+          s.endReason ?? null,
+        ],
+      });
+      await tx.commit();
+      return true;
+    } finally {
+      tx.close();
+    }
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const { rows } = await this.db.execute({ sql: 'SELECT * FROM sessions WHERE id = ?', args: [id] });
+    return rows[0] ? toSession(rows[0]) : undefined;
+  }
+
+  async listSessions(projectId: string, filter: SessionFilter = {}): Promise<SessionRecord[]> {
+    const { rows } = filter.status
+      ? await this.db.execute({
+          sql: 'SELECT * FROM sessions WHERE project_id = ? AND status = ? ORDER BY created_at DESC, id',
+          args: [projectId, filter.status],
+        })
+      : await this.db.execute({
+          sql: 'SELECT * FROM sessions WHERE project_id = ? ORDER BY created_at DESC, id',
+          args: [projectId],
+        });
+    const sessions = rows.map(toSession);
+    const conditions = filter.metadata;
+    return conditions?.length ? sessions.filter((s) => matchesMetadata(s.userMetadata, conditions)) : sessions;
+  }
+
+  async listActiveSessions(): Promise<SessionRecord[]> {
+    const { rows } = await this.db.execute(
+      `SELECT * FROM sessions WHERE status IN (${activeList}) ORDER BY created_at`,
+    );
+    return rows.map(toSession);
+  }
+
+  async markSessionRunning(id: string, at: Date): Promise<SessionRecord | undefined> {
+    const { rows } = await this.db.execute({
+      sql: "UPDATE sessions SET status = 'RUNNING', updated_at = ? WHERE id = ? AND status = 'PENDING' RETURNING *",
+      args: [iso(at), id],
+    });
+    return rows[0] ? toSession(rows[0]) : undefined;
+  }
+
+  async endSession(id: string, end: SessionEnd): Promise<SessionRecord | undefined> {
+    await this.db.execute({
+      sql: `UPDATE sessions SET status = ?, ended_at = ?, end_reason = ?, updated_at = ? WHERE id = ? AND status IN (${activeList})`,
+      args: [end.status, iso(end.endedAt), end.endReason, iso(end.endedAt), id],
+    });
+    return this.getSession(id);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+function toProject(r: Row): ProjectRecord {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    ownerId: String(r.owner_id),
+    defaultTimeout: Number(r.default_timeout),
+    concurrency: Number(r.concurrency),
+    createdAt: date(r.created_at),
+    updatedAt: date(r.updated_at),
+  };
+}
+
+function toApiKey(r: Row): ApiKeyRecord {
+  const key: ApiKeyRecord = {
+    id: String(r.id),
+    name: String(r.name),
+    hash: String(r.key_hash),
+    prefix: String(r.prefix),
+    projectIds: JSON.parse(String(r.project_ids ?? '[]')) as string[],
+    createdAt: date(r.created_at),
+  };
+  const revokedAt = optionalDate(r.revoked_at);
+  if (revokedAt) key.revokedAt = revokedAt;
+  return key;
+}
+
+function toSession(r: Row): SessionRecord {
+  const session: SessionRecord = {
+    id: String(r.id),
+    projectId: String(r.project_id),
+    status: String(r.status) as SessionStatus,
+    region: String(r.region) as Region,
+    keepAlive: Number(r.keep_alive) === 1,
+    timeoutSeconds: Number(r.timeout_seconds),
+    proxyBytes: Number(r.proxy_bytes),
+    createdAt: date(r.created_at),
+    updatedAt: date(r.updated_at),
+    startedAt: date(r.started_at),
+    expiresAt: date(r.expires_at),
+  };
+  if (r.viewport_width !== null && r.viewport_height !== null) {
+    session.viewport = { width: Number(r.viewport_width), height: Number(r.viewport_height) };
+  }
+  if (r.user_metadata !== null) session.userMetadata = JSON.parse(String(r.user_metadata)) as Record<string, unknown>;
+  if (r.context_id !== null) session.contextId = String(r.context_id);
+  const endedAt = optionalDate(r.ended_at);
+  if (endedAt) session.endedAt = endedAt;
+  if (r.end_reason !== null) session.endReason = String(r.end_reason);
+  return session;
+}

@@ -1,0 +1,121 @@
+import type { Hook } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { type Logger, silentLogger } from '@wallcrawler/controller';
+import { bodyLimit } from 'hono/body-limit';
+import { ApiError } from './http/api-error.js';
+import type { AppEnv } from './http/app-env.js';
+import { errorResponse, handleError } from './http/error-handler.js';
+import { apiKeyAuth } from './middleware/api-key-auth.js';
+import { jsonBody } from './middleware/json-body.js';
+import { requestContext } from './middleware/request-context.js';
+import type { BrowserProvider } from './ports/browser-provider.js';
+import type { ConnectTokenSigner } from './ports/connect-token-signer.js';
+import type { Store } from './ports/store.js';
+import { registerHealthRoute } from './routes/health.js';
+import { registerProjectRoutes } from './routes/projects.js';
+import { registerSessionRoutes } from './routes/sessions.js';
+import { SessionService } from './services/session-service.js';
+import { VERSION } from './version.js';
+
+/** Everything the API needs from the outside world. `createApp` reads no environment and starts nothing. */
+export interface AppDeps {
+  store: Store;
+  provider: BrowserProvider;
+  signer: ConnectTokenSigner;
+  logger?: Logger;
+  /**
+   * The base URL clients reach the connect gateway at, for `connectUrl`s (`http://host:port`).
+   * @default the origin each request came in on
+   */
+  publicUrl?: string;
+}
+
+/** Request bodies are small JSON documents; 1 MiB leaves room for generous `userMetadata`. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Validation failures become one 400 listing every problem, each with its location (`body.timeout`). */
+const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
+  if (result.success) return;
+  const details = result.error.issues.map((issue) => ({
+    path: [result.target === 'json' ? 'body' : result.target, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  const summary = details.map((d) => `${d.path}: ${d.message}`).join('; ');
+  return errorResponse(c, new ApiError(400, 'validation_failed', `Invalid request: ${summary}`, details));
+};
+
+/**
+ * The Wallcrawler API as a Hono app. Serve it with any runtime Hono supports; the Node runtime adds the connect
+ * gateway on the same port (see `runtime/node.ts`).
+ */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const { store, provider, signer, logger = silentLogger, publicUrl } = deps;
+  const sessions = new SessionService({ store, provider, signer, logger });
+  const gatewayUrl = (requestUrl: string) => publicUrl ?? new URL(requestUrl).origin;
+
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use('*', requestContext({ logger }));
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', 'The request body is too large (the limit is 1 MiB).');
+      },
+    }),
+  );
+  app.use('/v1/*', jsonBody());
+  app.use('/v1/*', apiKeyAuth({ store }));
+
+  registerHealthRoute(app, { version: VERSION });
+  registerSessionRoutes(app, { sessions, gatewayUrl });
+  registerProjectRoutes(app, { store });
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'WallcrawlerApiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'x-wc-api-key',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'BrowserbaseApiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-BB-API-Key',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'BearerAuth', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Wallcrawler API', version: VERSION },
+    security: [{ WallcrawlerApiKey: [] }, { BrowserbaseApiKey: [] }, { BearerAuth: [] }],
+  });
+
+  const routes = () =>
+    app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/:[^/]+/g, '[^/]+')}$`) }));
+  app.notFound((c) => {
+    const allowed = [
+      ...new Set(
+        routes()
+          .filter((r) => r.pattern.test(c.req.path))
+          .map((r) => r.method),
+      ),
+    ];
+    if (allowed.length > 0) {
+      return errorResponse(
+        c,
+        new ApiError(
+          405,
+          'method_not_allowed',
+          `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(' or ')}.`,
+          undefined,
+          {
+            allow: allowed.join(', '),
+          },
+        ),
+      );
+    }
+    return errorResponse(c, new ApiError(404, 'not_found', `There is no route ${c.req.method} ${c.req.path}.`));
+  });
+  app.onError(handleError);
+  return app;
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+/**
+ * `wallcrawler`: start the local server, and manage projects and API keys in its data dir.
+ * Run `wallcrawler help` for the commands.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
+import { generateApiKey } from './api-keys.js';
+import { newProject } from './bootstrap.js';
+import { loadServerConfig } from './config.js';
+import { SERVER_ENV } from './env-names.js';
+import { createLogger } from './logger.js';
+import { startLocalServer } from './runtime/node.js';
+import { VERSION } from './version.js';
+
+const HELP = `wallcrawler ${VERSION} — self-hosted, Browserbase-compatible remote browsers
+
+Usage:
+  wallcrawler start                       Start the API and connect gateway
+  wallcrawler projects create --name <n>  [--concurrency <n>] [--default-timeout <seconds>]
+  wallcrawler projects list
+  wallcrawler keys create                 [--name <n>] [--project <id> ...]  (default: the first project)
+  wallcrawler keys list
+  wallcrawler keys revoke <key-id>
+
+Options:
+  --json       Machine-readable output (projects, keys)
+  --version    Print the version
+  -h, --help   Print this help
+
+Environment (defaults):
+  ${SERVER_ENV.host} (127.0.0.1)   ${SERVER_ENV.port} (3000)   ${SERVER_ENV.dataDir} (./.wallcrawler)
+  ${SERVER_ENV.chromePath}   ${SERVER_ENV.apiKey}   ${SERVER_ENV.publicUrl}   ${SERVER_ENV.logLevel} (info)
+  ${SERVER_ENV.disconnectGraceMs} (5000)
+`;
+
+class UsageError extends Error {}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive whole number, got "${value}".`);
+  return n;
+}
+
+async function withStore<T>(run: (store: SqliteStore) => Promise<T>): Promise<T> {
+  const config = loadServerConfig();
+  const store = await SqliteStore.open(join(config.dataDir, 'wallcrawler.db'));
+  try {
+    return await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const print = (json: boolean, value: unknown, text: string) =>
+  console.log(json ? JSON.stringify(value, null, 2) : text);
+
+async function start(): Promise<void> {
+  const config = loadServerConfig();
+  const logger = createLogger(config.logLevel);
+  const server = await startLocalServer(config, logger);
+  const { createdProject, generatedKey, addedConfiguredKey } = server.bootstrap;
+  const lines = [
+    `Wallcrawler ${VERSION} is listening on ${server.url}`,
+    `  data: ${config.dataDir}`,
+    `  chromium: ${server.chromePath}`,
+  ];
+  if (createdProject) lines.push(`Created the default project ${createdProject.id}.`);
+  if (generatedKey) {
+    lines.push(
+      'Created an API key. It is shown only this once; keep it:',
+      '',
+      `  export WALLCRAWLER_API_KEY=${generatedKey}`,
+      `  export WALLCRAWLER_BASE_URL=${server.url}`,
+      '',
+    );
+  }
+  if (addedConfiguredKey) lines.push(`Added ${SERVER_ENV.apiKey} as an API key of the default project.`);
+  if (server.reconciled) lines.push(`Ended ${server.reconciled} session(s) left running by a previous run.`);
+  console.error(lines.join('\n'));
+
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      console.error(`Stopping (${signal}): ending sessions...`);
+      void server.close().then(() => process.exit(0));
+    });
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      concurrency: { type: 'string' },
+      'default-timeout': { type: 'string' },
+      project: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+      version: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, sub, arg] = positionals;
+  const json = values.json ?? false;
+  if (values.version) return void console.log(VERSION);
+  if (values.help || !command || command === 'help') return void console.log(HELP);
+
+  if (command === 'start') return start();
+
+  if (command === 'projects' && sub === 'create') {
+    if (!values.name) throw new UsageError('projects create needs --name <name>.');
+    const concurrency = positiveInt(values.concurrency, '--concurrency');
+    const defaultTimeout = positiveInt(values['default-timeout'], '--default-timeout');
+    if (defaultTimeout !== undefined && (defaultTimeout < 60 || defaultTimeout > 21600)) {
+      throw new UsageError('--default-timeout must be between 60 and 21600 seconds.');
+    }
+    const project = newProject(values.name, {
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(defaultTimeout !== undefined ? { defaultTimeout } : {}),
+    });
+    await withStore((store) => store.createProject(project));
+    return print(
+      json,
+      project,
+      `Created project ${project.id} "${project.name}" (concurrency ${project.concurrency}, default timeout ${project.defaultTimeout} s).`,
+    );
+  }
+  if (command === 'projects' && sub === 'list') {
+    const projects = await withStore((store) => store.listProjects());
+    return print(
+      json,
+      projects,
+      projects
+        .map((p) => `${p.id}  ${p.name}  concurrency=${p.concurrency}  defaultTimeout=${p.defaultTimeout}s`)
+        .join('\n') || 'No projects yet: `wallcrawler start` creates the default one.',
+    );
+  }
+  if (command === 'keys' && sub === 'create') {
+    const { key, record } = await withStore(async (store) => {
+      const all = await store.listProjects();
+      const projectIds = values.project?.length ? values.project : all.slice(0, 1).map((p) => p.id);
+      if (projectIds.length === 0)
+        throw new UsageError(
+          'There are no projects yet: run `wallcrawler start` once, or `wallcrawler projects create`.',
+        );
+      const unknown = projectIds.filter((id) => !all.some((p) => p.id === id));
+      if (unknown.length)
+        throw new UsageError(`Unknown project(s): ${unknown.join(', ')}. See \`wallcrawler projects list\`.`);
+      const created = generateApiKey(values.name ?? 'cli', projectIds);
+      await store.createApiKey(created.record);
+      return created;
+    });
+    return print(
+      json,
+      { key, id: record.id, name: record.name, projectIds: record.projectIds },
+      `Created key ${record.id} for ${record.projectIds.join(', ')}. It is shown only this once:\n\n  ${key}\n`,
+    );
+  }
+  if (command === 'keys' && sub === 'list') {
+    const keys = await withStore((store) => store.listApiKeys());
+    const rows = keys.map(({ hash: _hash, ...k }) => k);
+    return print(
+      json,
+      rows,
+      rows
+        .map(
+          (k) =>
+            `${k.id}  ${k.prefix}…  "${k.name}"  projects=${k.projectIds.join(',')}${k.revokedAt ? `  revoked ${k.revokedAt.toISOString()}` : ''}`,
+        )
+        .join('\n') || 'No keys.',
+    );
+  }
+  if (command === 'keys' && sub === 'revoke') {
+    if (!arg) throw new UsageError('keys revoke needs the key id (see `wallcrawler keys list`).');
+    const revoked = await withStore((store) => store.revokeApiKey(arg, new Date()));
+    if (!revoked) throw new UsageError(`No key ${arg}. See \`wallcrawler keys list\`.`);
+    return print(json, { id: arg, revoked: true }, `Revoked ${arg}.`);
+  }
+  throw new UsageError(`Unknown command "${positionals.join(' ')}".`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (
+    error instanceof UsageError ||
+    (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+  ) {
+    console.error(`${error.message}\nRun \`wallcrawler help\` for usage.`);
+    process.exitCode = 2;
+  } else {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  }
+});

@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { SERVER_ENV as E } from './env-names.js';
+
+const schema = z.object({
+  [E.host]: z.string().min(1).default('127.0.0.1'),
+  [E.port]: z.coerce.number().int().min(0).max(65535).default(3000),
+  [E.dataDir]: z.string().min(1).default('./.wallcrawler'),
+  [E.chromePath]: z.string().min(1).optional(),
+  [E.apiKey]: z.string().min(16, 'must be at least 16 characters').optional(),
+  [E.publicUrl]: z.url({ protocol: /^https?$/ }).optional(),
+  [E.logLevel]: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  [E.disconnectGraceMs]: z.coerce.number().int().min(0).max(600_000).default(5_000),
+});
+
+/** The local server's configuration, validated. */
+export interface ServerConfig {
+  /** @default '127.0.0.1' — only this machine can connect unless told otherwise. */
+  host: string;
+  /** @default 3000; 0 picks a free port. */
+  port: number;
+  /** Absolute. @default ./.wallcrawler */
+  dataDir: string;
+  chromePath?: string;
+  /** Becomes an API key of the default project. */
+  apiKey?: string;
+  /** The base URL clients reach the server at, for `connectUrl`s. @default each request's own origin */
+  publicUrl?: string;
+  logLevel: string;
+  /** @default 5_000 */
+  disconnectGraceMs: number;
+}
+
+/**
+ * Reads the server's configuration from `env`, once, at start.
+ * @throws Error listing every invalid variable at once.
+ */
+export function loadServerConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid configuration:\n${problems}`);
+  }
+  const c = result.data;
+  const publicUrl = c[E.publicUrl];
+  return {
+    host: c[E.host],
+    port: c[E.port],
+    dataDir: resolve(c[E.dataDir]),
+    logLevel: c[E.logLevel],
+    disconnectGraceMs: c[E.disconnectGraceMs],
+    ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
+    ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),
+    ...(publicUrl ? { publicUrl: publicUrl.replace(/\/$/, '') } : {}),
+  };
+}

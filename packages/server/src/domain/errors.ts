@@ -1,0 +1,81 @@
+/**
+ * Domain errors: what went wrong, in the domain's words. Adapters and services throw them; the HTTP layer maps
+ * each `code` to a status in exactly one place (`http/error-handler.ts`).
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  override readonly name: string = this.constructor.name;
+}
+
+export class MissingApiKeyError extends DomainError {
+  readonly code = 'missing_api_key';
+  constructor() {
+    super(
+      'An API key is required. Send it in the x-wc-api-key header (or X-BB-API-Key, or Authorization: Bearer <key>).',
+    );
+  }
+}
+
+export class InvalidApiKeyError extends DomainError {
+  readonly code = 'invalid_api_key';
+  constructor() {
+    super('The API key is not valid. Create one with `wallcrawler keys create`.');
+  }
+}
+
+export class RevokedApiKeyError extends DomainError {
+  readonly code = 'revoked_api_key';
+  constructor() {
+    super('The API key has been revoked. Create a new one with `wallcrawler keys create`.');
+  }
+}
+
+export class ProjectNotAllowedError extends DomainError {
+  readonly code = 'project_not_allowed';
+  constructor(projectId: string) {
+    super(
+      `The API key does not cover project ${projectId}. Omit the project to use the key's default one, or use a key created for it.`,
+    );
+  }
+}
+
+export class ProjectNotFoundError extends DomainError {
+  readonly code = 'project_not_found';
+  constructor(projectId: string) {
+    super(`Project ${projectId} was not found.`);
+  }
+}
+
+export class SessionNotFoundError extends DomainError {
+  readonly code = 'session_not_found';
+  constructor(sessionId: string) {
+    super(`Session ${sessionId} was not found.`);
+  }
+}
+
+export class SessionNotRunningError extends DomainError {
+  readonly code = 'session_not_running';
+  constructor(sessionId: string, status: string) {
+    super(`Session ${sessionId} is not running (its status is ${status}).`);
+  }
+}
+
+export class CapacityExceededError extends DomainError {
+  readonly code = 'concurrency_limit_exceeded';
+  constructor(
+    readonly limit: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      `The project is at its concurrency limit of ${limit} running sessions. Release a session (POST /v1/sessions/{id} {"status":"REQUEST_RELEASE"}) or retry later.`,
+    );
+  }
+}
+
+export class BrowserLaunchError extends DomainError {
+  readonly code = 'browser_launch_failed';
+}
+
+export class InvalidQueryError extends DomainError {
+  readonly code = 'invalid_query';
+}

@@ -1,0 +1,59 @@
+/** The records the server keeps. Dates are `Date`s here; the store and the HTTP layer choose their own encodings. */
+
+export type SessionStatus = 'PENDING' | 'RUNNING' | 'ERROR' | 'TIMED_OUT' | 'COMPLETED';
+export type Region = 'us-west-2' | 'us-east-1' | 'eu-central-1' | 'ap-southeast-1';
+
+/** Statuses of a session that still holds (or is about to hold) a browser. */
+export const ACTIVE_STATUSES: readonly SessionStatus[] = ['PENDING', 'RUNNING'];
+
+export interface Viewport {
+  width: number;
+  height: number;
+}
+
+export interface SessionRecord {
+  id: string;
+  projectId: string;
+  status: SessionStatus;
+  region: Region;
+  keepAlive: boolean;
+  timeoutSeconds: number;
+  viewport?: Viewport;
+  userMetadata?: Record<string, unknown>;
+  contextId?: string;
+  proxyBytes: number;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date;
+  expiresAt: Date;
+  endedAt?: Date;
+  /** Why the session ended, in words (also the close frame's reason). */
+  endReason?: string;
+}
+
+export interface ProjectRecord {
+  id: string;
+  name: string;
+  ownerId: string;
+  /** Seconds. */
+  defaultTimeout: number;
+  concurrency: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  /** SHA-256 of the key, hex. The key itself is never stored. */
+  hash: string;
+  /** The key's first characters, to tell keys apart in listings. */
+  prefix: string;
+  /** The projects the key covers, the default one first. */
+  projectIds: string[];
+  createdAt: Date;
+  revokedAt?: Date;
+}
+
+/** Defaults of a project created without settings (the first start's default project among them). */
+export const PROJECT_DEFAULTS = { defaultTimeout: 300, concurrency: 10 } as const;

@@ -1,0 +1,74 @@
+import { STATUS_CODES } from 'node:http';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { CapacityExceededError, DomainError } from '../domain/errors.js';
+import type { ErrorBody } from '../schemas/error.js';
+import { ApiError } from './api-error.js';
+import type { AppEnv } from './app-env.js';
+
+/** The one place domain error codes become HTTP statuses. */
+const STATUS_BY_CODE: Record<string, number> = {
+  missing_api_key: 401,
+  invalid_api_key: 401,
+  revoked_api_key: 401,
+  project_not_allowed: 403,
+  project_not_found: 404,
+  session_not_found: 404,
+  session_not_running: 409,
+  concurrency_limit_exceeded: 429,
+  invalid_query: 400,
+  browser_launch_failed: 500,
+};
+
+/** Builds the error response every non-2xx answer uses (ARCHITECTURE §3). */
+export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
+  const body: ErrorBody = {
+    statusCode: error.status,
+    error: STATUS_CODES[error.status] ?? 'Error',
+    code: error.code,
+    message: error.message,
+    requestId: c.get('requestId') ?? '',
+    ...(error.details ? { details: error.details } : {}),
+  };
+  for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
+  return c.json(body, error.status as ContentfulStatusCode);
+}
+
+/** Translates whatever was thrown into an `ApiError`. Unknown errors become a 500 that reveals nothing. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof DomainError) {
+    const status = STATUS_BY_CODE[error.code] ?? 500;
+    const headers: Record<string, string> = {};
+    if (error instanceof CapacityExceededError) headers['retry-after'] = String(error.retryAfterSeconds);
+    // A failed launch already ended its session; a retry would only start another one.
+    if (status >= 500 || status === 409) headers['x-should-retry'] = 'false';
+    return new ApiError(status, error.code, error.message, undefined, headers);
+  }
+  if (error instanceof HTTPException) {
+    if (error.status === 413)
+      return new ApiError(413, 'payload_too_large', 'The request body is too large (the limit is 1 MiB).');
+    if (error.status === 415)
+      return new ApiError(
+        415,
+        'unsupported_media_type',
+        'Send the request body as JSON, with Content-Type: application/json.',
+      );
+    if (error.status === 400)
+      return new ApiError(400, 'invalid_json', `The request body is not valid JSON: ${error.message}`);
+    return new ApiError(error.status, 'http_error', error.message);
+  }
+  return new ApiError(
+    500,
+    'internal_error',
+    'The server failed to handle the request. Quote the requestId when reporting it.',
+  );
+}
+
+/** `app.onError`: logs server faults (never client mistakes) and answers with the error body. */
+export function handleError(error: Error, c: Context<AppEnv>): Response {
+  const apiError = toApiError(error);
+  if (apiError.status >= 500) c.get('logger')?.error({ err: error, requestId: c.get('requestId') }, 'request failed');
+  return errorResponse(c, apiError);
+}

@@ -1,0 +1,20 @@
+/**
+ * @module
+ * `@wallcrawler/server`: the Browserbase-compatible API as a Hono app (`createApp`), its ports and the embedded
+ * adapters. `@wallcrawler/server/node` starts the whole local server; the `wallcrawler` CLI wraps that.
+ */
+export { FileTokenSigner } from './adapters/local/file-token-signer.js';
+export { LocalBrowserProvider, type LocalBrowserProviderOptions } from './adapters/local/local-browser-provider.js';
+export { SqliteStore } from './adapters/sqlite/sqlite-store.js';
+export { generateApiKey, hashApiKey, type NewApiKey } from './api-keys.js';
+export { type AppDeps, createApp } from './app.js';
+export { type BootstrapResult, bootstrap, newProject } from './bootstrap.js';
+export { loadServerConfig, type ServerConfig } from './config.js';
+export * as domainErrors from './domain/errors.js';
+export type { ApiKeyRecord, ProjectRecord, Region, SessionRecord, SessionStatus, Viewport } from './domain/model.js';
+export { SERVER_ENV } from './env-names.js';
+export type { AppEnv, AuthContext } from './http/app-env.js';
+export type { BrowserProvider, BrowserStartRequest } from './ports/browser-provider.js';
+export type { ConnectTokenSigner } from './ports/connect-token-signer.js';
+export type { MetadataCondition, SessionEnd, SessionFilter, Store } from './ports/store.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,7 @@
+import type { Logger } from '@wallcrawler/controller';
+import pino from 'pino';
+
+/** The server's logger: JSON lines on stdout (pino), at `level`. */
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { service: 'wallcrawler' } });
+}

@@ -1,0 +1,35 @@
+import type { MiddlewareHandler } from 'hono';
+import { hashApiKey } from '../api-keys.js';
+import {
+  InvalidApiKeyError,
+  MissingApiKeyError,
+  ProjectNotAllowedError,
+  RevokedApiKeyError,
+} from '../domain/errors.js';
+import type { AppEnv } from '../http/app-env.js';
+import type { Store } from '../ports/store.js';
+
+/** The API key of a request, from `x-wc-api-key`, `X-BB-API-Key` (what `@browserbasehq/sdk` sends) or a bearer token. */
+export function apiKeyOf(header: (name: string) => string | undefined): string | undefined {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header('authorization') ?? '')?.[1];
+  return header('x-wc-api-key') || header('x-bb-api-key') || bearer || undefined;
+}
+
+/**
+ * Authenticates the API key and scopes the request to a project: `x-wc-project-id` if given (it must be one
+ * the key covers), else the key's default project. Sets `c.var.auth`.
+ */
+export function apiKeyAuth({ store }: { store: Store }): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const key = apiKeyOf((name) => c.req.header(name));
+    if (!key) throw new MissingApiKeyError();
+    const record = await store.findApiKeyByHash(hashApiKey(key));
+    if (!record) throw new InvalidApiKeyError();
+    if (record.revokedAt) throw new RevokedApiKeyError();
+    const requested = c.req.header('x-wc-project-id');
+    const projectId = requested || record.projectIds[0];
+    if (!projectId || !record.projectIds.includes(projectId)) throw new ProjectNotAllowedError(requested ?? '(none)');
+    c.set('auth', { keyId: record.id, projectIds: record.projectIds, projectId });
+    await next();
+  };
+}

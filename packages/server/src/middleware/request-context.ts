@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@wallcrawler/controller';
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../http/app-env.js';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/**
+ * Gives each request an id (the caller's `x-request-id` if it is sane), a logger bound to it, and one log line
+ * when it completes. Only method, path (never the query string, which can carry tokens), status and duration
+ * are logged; never headers or bodies, which carry keys.
+ */
+export function requestContext({ logger }: { logger: Logger }): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const log = logger.child({ requestId });
+    c.set('requestId', requestId);
+    c.set('logger', log);
+    const started = performance.now();
+    await next();
+    c.header('x-request-id', requestId);
+    const line = {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    };
+    if (c.req.path === '/health') log.debug(line, 'request');
+    else log.info(line, 'request');
+  };
+}

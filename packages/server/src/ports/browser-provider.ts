@@ -1,0 +1,35 @@
+import type { DevToolsTarget, SessionEnding } from '@wallcrawler/controller';
+import type { SessionRecord } from '../domain/model.js';
+
+export type { DevToolsTarget, SessionEnding };
+
+export interface BrowserStartRequest {
+  session: SessionRecord;
+  /** Called exactly once, whichever way the browser ends; it must record the ending. */
+  onEnd: (ending: SessionEnding) => Promise<void>;
+}
+
+/**
+ * Where sessions' browsers run: in this process (local) or in Fargate tasks (AWS). The session service talks
+ * only to this interface.
+ */
+export interface BrowserProvider {
+  /** Starts the session's browser; resolves once it accepts CDP connections. */
+  start(request: BrowserStartRequest): Promise<void>;
+  /**
+   * Ends the session's browser through its close path (COMPLETED with `reason`).
+   * @returns the ending, or undefined when the provider has no such running browser.
+   */
+  release(sessionId: string, reason: string): Promise<SessionEnding | undefined>;
+  /** Whether the session's browser is running. */
+  isRunning(sessionId: string): boolean;
+  /** The browser's targets (pages and others). */
+  targets(sessionId: string): Promise<DevToolsTarget[]>;
+  /**
+   * After a restart: stops whatever a previous run left behind (processes, directories).
+   * @returns the ids among `active` whose browsers are gone, which the caller then ends.
+   */
+  reconcile(active: readonly SessionRecord[]): Promise<string[]>;
+  /** Ends every running browser (the server is stopping). */
+  shutdown(reason: string): Promise<void>;
+}

@@ -1,0 +1,57 @@
+import type { ApiKeyRecord, ProjectRecord, SessionRecord, SessionStatus } from '../domain/model.js';
+
+/** A string-equality condition on a session's user metadata: `userMetadata[path[0]][path[1]]... === value`. */
+export interface MetadataCondition {
+  path: string[];
+  value: string;
+}
+
+export interface SessionFilter {
+  status?: SessionStatus;
+  metadata?: MetadataCondition[];
+}
+
+/** The fields a session's end changes. */
+export interface SessionEnd {
+  status: Extract<SessionStatus, 'COMPLETED' | 'TIMED_OUT' | 'ERROR'>;
+  endedAt: Date;
+  endReason: string;
+}
+
+/**
+ * Where the server keeps its metadata: projects, API keys, sessions. Implemented by the embedded SQLite store
+ * (and, later, DynamoDB); one contract test suite runs against every implementation.
+ */
+export interface Store {
+  createProject(project: ProjectRecord): Promise<void>;
+  getProject(id: string): Promise<ProjectRecord | undefined>;
+  /** All projects, oldest first; or just those with the given ids. */
+  listProjects(ids?: readonly string[]): Promise<ProjectRecord[]>;
+
+  createApiKey(key: ApiKeyRecord): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** @returns false when there is no such key. Revoking twice keeps the first date. */
+  revokeApiKey(id: string, at: Date): Promise<boolean>;
+
+  /**
+   * Inserts a new session unless its project already has `limit` sessions PENDING or RUNNING; the check and
+   * the insert are atomic.
+   * @returns false, inserting nothing, when the project is at its limit.
+   */
+  insertSessionWithinLimit(session: SessionRecord, limit: number): Promise<boolean>;
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  /** The project's sessions, newest first. */
+  listSessions(projectId: string, filter?: SessionFilter): Promise<SessionRecord[]>;
+  /** Sessions PENDING or RUNNING in any project. */
+  listActiveSessions(): Promise<SessionRecord[]>;
+  /** PENDING → RUNNING. @returns the session, or undefined if it was no longer PENDING. */
+  markSessionRunning(id: string, at: Date): Promise<SessionRecord | undefined>;
+  /**
+   * Records a session's end, if it has not ended yet (the first ending wins).
+   * @returns the session as it is afterwards; undefined if there is no such session.
+   */
+  endSession(id: string, end: SessionEnd): Promise<SessionRecord | undefined>;
+
+  close(): Promise<void>;
+}

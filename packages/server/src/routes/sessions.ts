@@ -1,0 +1,157 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { ProjectNotAllowedError, SessionNotFoundError } from '../domain/errors.js';
+import type { AppEnv } from '../http/app-env.js';
+import { sessionBody, sessionViewBody } from '../http/session-body.js';
+import { pickErrors } from '../schemas/error.js';
+import { IdParamSchema, ProjectIdHeaderSchema } from '../schemas/parameters.js';
+import {
+  SessionCreateParamsSchema,
+  SessionLiveURLsSchema,
+  SessionSchema,
+  SessionStatusSchema,
+  SessionUpdateParamsSchema,
+  SessionViewSchemas,
+} from '../schemas/session.js';
+import type { SessionService } from '../services/session-service.js';
+
+const json = <T>(schema: T) => ({ 'application/json': { schema } });
+
+const createSession = createRoute({
+  method: 'post',
+  path: '/v1/sessions',
+  operationId: 'createSession',
+  tags: ['Sessions'],
+  summary: 'Create a browser session',
+  request: { headers: ProjectIdHeaderSchema, body: { required: false, content: json(SessionCreateParamsSchema) } },
+  responses: {
+    201: { description: 'The session is running.', content: json(SessionViewSchemas.create) },
+    ...pickErrors(400, 401, 403, 404, 413, 415, 429, 500),
+  },
+});
+
+const listSessions = createRoute({
+  method: 'get',
+  path: '/v1/sessions',
+  operationId: 'listSessions',
+  tags: ['Sessions'],
+  summary: "List the project's sessions",
+  request: {
+    headers: ProjectIdHeaderSchema,
+    query: z.object({
+      status: SessionStatusSchema.optional(),
+      q: z.string().optional().openapi({ description: "Metadata query: `user_metadata['key']['nested']:'value'`." }),
+    }),
+  },
+  responses: {
+    200: { description: 'The sessions.', content: json(z.array(SessionSchema)) },
+    ...pickErrors(400, 401, 403),
+  },
+});
+
+const retrieveSession = createRoute({
+  method: 'get',
+  path: '/v1/sessions/{id}',
+  operationId: 'retrieveSession',
+  tags: ['Sessions'],
+  summary: 'Retrieve a session',
+  request: { headers: ProjectIdHeaderSchema, params: IdParamSchema },
+  responses: {
+    200: { description: 'The session.', content: json(SessionViewSchemas.retrieve) },
+    ...pickErrors(401, 403, 404),
+  },
+});
+
+const updateSession = createRoute({
+  method: 'post',
+  path: '/v1/sessions/{id}',
+  operationId: 'updateSession',
+  tags: ['Sessions'],
+  summary: 'Release a session',
+  request: {
+    headers: ProjectIdHeaderSchema,
+    params: IdParamSchema,
+    body: { required: true, content: json(SessionUpdateParamsSchema) },
+  },
+  responses: {
+    200: { description: 'The session after the update.', content: json(SessionSchema) },
+    ...pickErrors(400, 401, 403, 404, 413, 415),
+  },
+});
+
+const debugSession = createRoute({
+  method: 'get',
+  path: '/v1/sessions/{id}/debug',
+  operationId: 'debugSession',
+  tags: ['Sessions'],
+  summary: 'Live URLs of a running session',
+  request: {
+    headers: ProjectIdHeaderSchema,
+    params: IdParamSchema,
+    query: z.object({ expiresIn: z.coerce.number().int().min(1).max(21600).optional() }),
+  },
+  responses: {
+    200: { description: 'The live URLs.', content: json(SessionLiveURLsSchema) },
+    ...pickErrors(400, 401, 403, 404, 409),
+  },
+});
+
+/**
+ * The body's `projectId`, if any, must be the request's project or another one the key covers (Browserbase
+ * clients send the project they were configured with).
+ */
+function projectFor(auth: AppEnv['Variables']['auth'], bodyProjectId: string | undefined): string {
+  if (bodyProjectId === undefined || bodyProjectId === auth.projectId) return auth.projectId;
+  if (!auth.projectIds.includes(bodyProjectId)) throw new ProjectNotAllowedError(bodyProjectId);
+  return bodyProjectId;
+}
+
+export function registerSessionRoutes(
+  app: OpenAPIHono<AppEnv>,
+  { sessions, gatewayUrl }: { sessions: SessionService; gatewayUrl: (requestUrl: string) => string },
+) {
+  app.openapi(createSession, async (c) => {
+    const body = c.req.valid('json');
+    const projectId = projectFor(c.var.auth, body.projectId);
+    const view = await sessions.create(
+      projectId,
+      {
+        timeout: body.timeout,
+        keepAlive: body.keepAlive,
+        region: body.region,
+        userMetadata: body.userMetadata,
+        viewport: body.browserSettings?.viewport,
+      },
+      gatewayUrl(c.req.url),
+    );
+    const { connect } = view;
+    if (!connect) throw new SessionNotFoundError(view.session.id);
+    return c.json({ ...sessionBody(view.session), ...connect }, 201);
+  });
+
+  app.openapi(listSessions, async (c) => {
+    const { status, q } = c.req.valid('query');
+    const list = await sessions.list(c.var.auth.projectId, { status, q });
+    return c.json(list.map(sessionBody), 200);
+  });
+
+  app.openapi(retrieveSession, async (c) => {
+    const view = await sessions.retrieve(c.var.auth.projectId, c.req.valid('param').id, gatewayUrl(c.req.url));
+    return c.json(sessionViewBody(view), 200);
+  });
+
+  app.openapi(updateSession, async (c) => {
+    const body = c.req.valid('json');
+    const session = await sessions.release(projectFor(c.var.auth, body.projectId), c.req.valid('param').id);
+    return c.json(sessionBody(session), 200);
+  });
+
+  app.openapi(debugSession, async (c) => {
+    const urls = await sessions.debug(
+      c.var.auth.projectId,
+      c.req.valid('param').id,
+      gatewayUrl(c.req.url),
+      c.req.valid('query').expiresIn,
+    );
+    return c.json(urls, 200);
+  });
+}

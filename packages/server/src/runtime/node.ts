@@ -1,0 +1,106 @@
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { getRequestListener } from '@hono/node-server';
+import { CdpGateway, findChromium, type Logger, silentLogger } from '@wallcrawler/controller';
+import { FileTokenSigner } from '../adapters/local/file-token-signer.js';
+import { LocalBrowserProvider } from '../adapters/local/local-browser-provider.js';
+import { SqliteStore } from '../adapters/sqlite/sqlite-store.js';
+import { createApp } from '../app.js';
+import { type BootstrapResult, bootstrap } from '../bootstrap.js';
+import type { ServerConfig } from '../config.js';
+import { SessionService } from '../services/session-service.js';
+import { localConnectAuthenticator } from './connect-authenticator.js';
+import { lockDataDir } from './data-dir-lock.js';
+
+/** A running local server. */
+export interface LocalServer {
+  /** `http://host:port`, the port resolved when the config asked for 0. */
+  url: string;
+  port: number;
+  /** The Chromium binary sessions use. */
+  chromePath: string;
+  /** What this start created (the default project, a generated key). */
+  bootstrap: BootstrapResult;
+  /** Sessions a previous run left running, now ended. */
+  reconciled: number;
+  /** Stops accepting requests, ends every session through its close path, closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Wallcrawler on one port: the REST API, and the connect gateway for CDP WebSockets and DevTools
+ * discovery. Sessions run in this process's children. On start it ends sessions a previous run left behind
+ * and reaps their processes and directories.
+ */
+export async function startLocalServer(config: ServerConfig, logger: Logger = silentLogger): Promise<LocalServer> {
+  const chromePath = findChromium(config.chromePath);
+  mkdirSync(config.dataDir, { recursive: true });
+  const unlock = lockDataDir(config.dataDir);
+  let store: SqliteStore | undefined;
+  try {
+    store = await SqliteStore.open(join(config.dataDir, 'wallcrawler.db'));
+    const signer = FileTokenSigner.load(join(config.dataDir, 'connect-secret'));
+    const created = await bootstrap(store, config.apiKey);
+    const gateway = new CdpGateway({
+      authenticate: localConnectAuthenticator(signer, store),
+      externalUrl: () => config.publicUrl,
+      logger,
+    });
+    const provider = new LocalBrowserProvider({
+      gateway,
+      dataDir: config.dataDir,
+      chromePath,
+      disconnectGraceMs: config.disconnectGraceMs,
+      logger,
+    });
+    const reconciled = await new SessionService({ store, provider, signer, logger }).reconcile();
+    const app = createApp({
+      store,
+      provider,
+      signer,
+      logger,
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    });
+
+    const api = getRequestListener(app.fetch);
+    const server = createServer((request, response) => {
+      if (!gateway.handleRequest(request, response)) void api(request, response);
+    });
+    server.on('upgrade', (request, socket, head) => void gateway.handleUpgrade(request, socket, head));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    logger.info({ url, dataDir: config.dataDir, chromePath, reconciled }, 'wallcrawler listening');
+
+    const openStore = store;
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      chromePath,
+      bootstrap: created,
+      reconciled,
+      close() {
+        closing ??= (async () => {
+          const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+          await provider.shutdown('The server shut down');
+          server.closeAllConnections();
+          await stopped;
+          await openStore.close();
+          unlock();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await store?.close();
+    unlock();
+    throw error;
+  }
+}

@@ -1,0 +1,51 @@
+import { z } from '@hono/zod-openapi';
+
+export const ErrorDetailSchema = z
+  .object({
+    path: z.string().openapi({ description: 'Where the problem is, e.g. `body.timeout`.' }),
+    message: z.string(),
+  })
+  .openapi('ErrorDetail');
+
+/** The one error body of every non-2xx response (ARCHITECTURE §3). */
+export const ErrorSchema = z
+  .object({
+    statusCode: z.number().int().openapi({ description: 'The HTTP status, repeated.' }),
+    error: z.string().openapi({ description: 'The HTTP reason phrase, e.g. `Not Found`.' }),
+    code: z.string().openapi({ description: 'A stable, machine-readable code, e.g. `session_not_found`.' }),
+    message: z.string().openapi({ description: 'What went wrong and, where possible, how to fix it.' }),
+    requestId: z.string().openapi({ description: 'Also sent as the `x-request-id` response header.' }),
+    details: z
+      .array(ErrorDetailSchema)
+      .optional()
+      .openapi({ description: 'For validation errors, one entry per problem.' }),
+  })
+  .openapi('Error');
+
+export type ErrorBody = z.infer<typeof ErrorSchema>;
+
+const errorContent = { 'application/json': { schema: ErrorSchema } };
+
+/** The error responses a route declares, by status. */
+export const errorResponses = {
+  400: { description: 'The request is malformed or fails validation.', content: errorContent },
+  401: { description: 'No API key, or an unknown or revoked one.', content: errorContent },
+  403: { description: 'The key does not cover the project named in `x-wc-project-id`.', content: errorContent },
+  404: { description: 'No such resource in this project.', content: errorContent },
+  409: { description: 'The resource is not in a state that allows this.', content: errorContent },
+  413: { description: 'The body is over the size limit.', content: errorContent },
+  415: { description: 'The body is not `application/json`.', content: errorContent },
+  429: {
+    description: 'The project is at its `concurrency`. Retry after `Retry-After` seconds.',
+    headers: {
+      'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' as const } },
+    },
+    content: errorContent,
+  },
+  500: { description: 'The server failed.', content: errorContent },
+} as const;
+
+/** Picks error responses for a route: `pickErrors(401, 404)`. */
+export function pickErrors<S extends keyof typeof errorResponses>(...statuses: S[]): Pick<typeof errorResponses, S> {
+  return Object.fromEntries(statuses.map((s) => [s, errorResponses[s]])) as Pick<typeof errorResponses, S>;
+}

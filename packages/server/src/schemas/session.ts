@@ -1,0 +1,107 @@
+import { z } from '@hono/zod-openapi';
+
+export const SessionStatusSchema = z
+  .enum(['PENDING', 'RUNNING', 'ERROR', 'TIMED_OUT', 'COMPLETED'])
+  .openapi('SessionStatus');
+
+export const RegionSchema = z
+  .enum(['us-west-2', 'us-east-1', 'eu-central-1', 'ap-southeast-1'])
+  .openapi('Region', { description: "Always one of Browserbase's four regions." });
+
+const metadata = z.record(z.string(), z.unknown());
+const dateTime = z.iso.datetime();
+
+export const SessionSchema = z
+  .object({
+    id: z.string(),
+    createdAt: dateTime,
+    updatedAt: dateTime,
+    startedAt: dateTime,
+    expiresAt: dateTime,
+    endedAt: dateTime.optional(),
+    keepAlive: z.boolean(),
+    projectId: z.string(),
+    proxyBytes: z.number().int(),
+    region: RegionSchema,
+    status: SessionStatusSchema,
+    contextId: z.string().optional(),
+    userMetadata: metadata.optional(),
+  })
+  .openapi('Session');
+
+const connectFields = {
+  connectUrl: z.string().openapi({ description: 'WebSocket URL for CDP clients: `ws://<host>/?signingKey=<token>`.' }),
+  seleniumRemoteUrl: z
+    .string()
+    .openapi({ description: 'Reserved for Selenium; Wallcrawler does not serve WebDriver yet.' }),
+  signingKey: z.string().openapi({ description: "The session's connect token (a JWT bound to this session)." }),
+};
+
+export const SessionViewSchemas = {
+  create: z.intersection(SessionSchema, z.object(connectFields)).openapi('SessionCreateResponse'),
+  retrieve: z
+    .intersection(
+      SessionSchema,
+      z.object({
+        connectUrl: connectFields.connectUrl.optional(),
+        seleniumRemoteUrl: connectFields.seleniumRemoteUrl.optional(),
+        signingKey: connectFields.signingKey.optional(),
+      }),
+    )
+    .openapi('SessionRetrieveResponse'),
+};
+
+export const ViewportSchema = z
+  .looseObject({
+    width: z.number().int().min(100).max(7680).optional(),
+    height: z.number().int().min(100).max(4320).optional(),
+  })
+  .openapi('Viewport');
+
+export const BrowserSettingsSchema = z
+  .looseObject({
+    viewport: ViewportSchema.optional(),
+  })
+  .openapi('BrowserSettings');
+
+export const SessionCreateParamsSchema = z
+  .looseObject({
+    projectId: z.string().optional(),
+    timeout: z.number().int().min(60).max(21600).optional(),
+    keepAlive: z.boolean().optional(),
+    region: RegionSchema.optional(),
+    extensionId: z.string().optional(),
+    userMetadata: metadata.optional(),
+    browserSettings: BrowserSettingsSchema.optional(),
+  })
+  .openapi('SessionCreateParams');
+
+export const SessionUpdateParamsSchema = z
+  .looseObject({
+    status: z.enum(['REQUEST_RELEASE']),
+    projectId: z.string().optional(),
+  })
+  .openapi('SessionUpdateParams');
+
+export const SessionLivePageSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    title: z.string(),
+    faviconUrl: z.string(),
+    debuggerUrl: z.string(),
+    debuggerFullscreenUrl: z.string(),
+  })
+  .openapi('SessionLivePage');
+
+export const SessionLiveURLsSchema = z
+  .object({
+    debuggerFullscreenUrl: z.string(),
+    debuggerUrl: z.string(),
+    wsUrl: z.string(),
+    pages: z.array(SessionLivePageSchema),
+  })
+  .openapi('SessionLiveURLs');
+
+export type SessionBody = z.infer<typeof SessionSchema>;
+export type SessionCreateParams = z.infer<typeof SessionCreateParamsSchema>;

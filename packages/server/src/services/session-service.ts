@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_VIEWPORT, type Logger, type SessionEnding, silentLogger } from '@wallcrawler/controller';
+import {
+  BrowserLaunchError,
+  CapacityExceededError,
+  ProjectNotFoundError,
+  SessionNotFoundError,
+  SessionNotRunningError,
+} from '../domain/errors.js';
+import type { ProjectRecord, Region, SessionRecord, SessionStatus, Viewport } from '../domain/model.js';
+import type { BrowserProvider } from '../ports/browser-provider.js';
+import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
+import type { Store } from '../ports/store.js';
+import { parseMetadataQuery } from './metadata-query.js';
+
+/** What `POST /v1/sessions` may set (already validated). */
+export interface CreateSessionInput {
+  timeout?: number | undefined;
+  keepAlive?: boolean | undefined;
+  region?: Region | undefined;
+  userMetadata?: Record<string, unknown> | undefined;
+  viewport?: Partial<Viewport> | undefined;
+}
+
+/** A session with the URLs a client connects with (present while it runs). */
+export interface SessionView {
+  session: SessionRecord;
+  connect?: { connectUrl: string; signingKey: string; seleniumRemoteUrl: string };
+}
+
+export interface LiveUrls {
+  debuggerUrl: string;
+  debuggerFullscreenUrl: string;
+  wsUrl: string;
+  pages: {
+    id: string;
+    url: string;
+    title: string;
+    faviconUrl: string;
+    debuggerUrl: string;
+    debuggerFullscreenUrl: string;
+  }[];
+}
+
+export interface SessionServiceOptions {
+  store: Store;
+  provider: BrowserProvider;
+  signer: ConnectTokenSigner;
+  logger?: Logger;
+  /** Retry-After, in seconds, when a project is at its concurrency. @default 5 */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * The session lifecycle: admission, launch, views, release, and recording every ending. Talks only to the
+ * ports, so it runs unchanged over SQLite + local Chromium or DynamoDB + Fargate.
+ */
+export class SessionService {
+  readonly #store: Store;
+  readonly #provider: BrowserProvider;
+  readonly #signer: ConnectTokenSigner;
+  readonly #logger: Logger;
+  readonly #retryAfterSeconds: number;
+
+  constructor({ store, provider, signer, logger = silentLogger, retryAfterSeconds = 5 }: SessionServiceOptions) {
+    this.#store = store;
+    this.#provider = provider;
+    this.#signer = signer;
+    this.#logger = logger;
+    this.#retryAfterSeconds = retryAfterSeconds;
+  }
+
+  /**
+   * Admits, launches and returns a RUNNING session.
+   * @throws CapacityExceededError at the project's concurrency; BrowserLaunchError if the browser did not start.
+   */
+  async create(projectId: string, input: CreateSessionInput, gatewayUrl: string): Promise<SessionView> {
+    const project = await this.#project(projectId);
+    const now = new Date();
+    const timeoutSeconds = input.timeout ?? project.defaultTimeout;
+    const session: SessionRecord = {
+      id: randomUUID(),
+      projectId,
+      status: 'PENDING',
+      region: input.region ?? 'us-west-2',
+      keepAlive: input.keepAlive ?? false,
+      timeoutSeconds,
+      viewport: { ...DEFAULT_VIEWPORT, ...input.viewport },
+      proxyBytes: 0,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: now,
+      expiresAt: new Date(now.getTime() + timeoutSeconds * 1000),
+      ...(input.userMetadata !== undefined ? { userMetadata: input.userMetadata } : {}),
+    };
+    if (!(await this.#store.insertSessionWithinLimit(session, project.concurrency))) {
+      throw new CapacityExceededError(project.concurrency, this.#retryAfterSeconds);
+    }
+    const log = this.#logger.child({ sessionId: session.id, projectId });
+    try {
+      await this.#provider.start({ session, onEnd: (ending) => this.#recordEnding(session.id, ending) });
+    } catch (error) {
+      const reason = `The browser could not be launched: ${(error as Error).message}`;
+      log.error({ err: error }, 'browser launch failed');
+      await this.#store.endSession(session.id, { status: 'ERROR', endedAt: new Date(), endReason: reason });
+      throw new BrowserLaunchError(reason);
+    }
+    // If the browser already ended (it crashed at once), the ending is recorded and this is a no-op.
+    const running =
+      (await this.#store.markSessionRunning(session.id, new Date())) ?? (await this.#store.getSession(session.id));
+    if (!running) throw new SessionNotFoundError(session.id);
+    log.info({ timeoutSeconds, keepAlive: session.keepAlive }, 'session created');
+    return this.#view(running, gatewayUrl);
+  }
+
+  /** @throws SessionNotFoundError when the session is not in this project. */
+  async retrieve(projectId: string, sessionId: string, gatewayUrl: string): Promise<SessionView> {
+    return this.#view(await this.#session(projectId, sessionId), gatewayUrl);
+  }
+
+  /** @throws InvalidQueryError for a malformed `q`. */
+  async list(
+    projectId: string,
+    { status, q }: { status?: SessionStatus | undefined; q?: string | undefined },
+  ): Promise<SessionRecord[]> {
+    const metadata = q === undefined ? undefined : parseMetadataQuery(q);
+    return this.#store.listSessions(projectId, { ...(status ? { status } : {}), ...(metadata ? { metadata } : {}) });
+  }
+
+  /**
+   * Ends the session and returns it with its final status. Idempotent: an ended session is returned as it is.
+   */
+  async release(projectId: string, sessionId: string): Promise<SessionRecord> {
+    const session = await this.#session(projectId, sessionId);
+    if (session.status !== 'PENDING' && session.status !== 'RUNNING') return session;
+    const ending = await this.#provider.release(sessionId, 'The session was released');
+    if (!ending) {
+      // The store says it runs but no browser does (it died with a previous server): end it here.
+      await this.#recordEnding(sessionId, {
+        status: 'COMPLETED',
+        reason: 'The session was released',
+        endedAt: new Date(),
+      });
+    }
+    return this.#session(projectId, sessionId);
+  }
+
+  /** The live DevTools URLs of a running session, valid for `expiresIn` seconds (at most the session's life). */
+  async debug(projectId: string, sessionId: string, gatewayUrl: string, expiresIn?: number): Promise<LiveUrls> {
+    const session = await this.#session(projectId, sessionId);
+    if (session.status !== 'RUNNING' || !this.#provider.isRunning(sessionId)) {
+      throw new SessionNotRunningError(sessionId, session.status);
+    }
+    const expiresAt = new Date(Math.min(session.expiresAt.getTime(), Date.now() + (expiresIn ?? 21_600) * 1000));
+    const token = await this.#signer.sign({ sessionId, projectId, expiresAt });
+    const base = gatewayUrl.replace(/\/$/, '');
+    const host = new URL(base).host;
+    const wsBase = base.replace(/^http/, 'ws');
+    const inspector = (pageId: string) =>
+      `${base}/debug/${sessionId}/devtools/inspector.html?ws=${encodeURIComponent(`${host}/devtools/page/${pageId}?signingKey=${token}`)}`;
+    const pages = (await this.#provider.targets(sessionId))
+      .filter((t) => t.type === 'page')
+      .map((t) => ({
+        id: t.id,
+        url: t.url,
+        title: t.title,
+        faviconUrl: t.faviconUrl ?? '',
+        debuggerUrl: inspector(t.id),
+        debuggerFullscreenUrl: `${inspector(t.id)}&dockSide=undocked`,
+      }));
+    const first = pages[0];
+    return {
+      debuggerUrl: first?.debuggerUrl ?? '',
+      debuggerFullscreenUrl: first?.debuggerFullscreenUrl ?? '',
+      wsUrl: `${wsBase}/?signingKey=${token}`,
+      pages,
+    };
+  }
+
+  /** Ends every session the store thinks is active but whose browser is gone (after a restart). */
+  async reconcile(): Promise<number> {
+    const active = await this.#store.listActiveSessions();
+    const gone = await this.#provider.reconcile(active);
+    for (const id of gone) {
+      await this.#recordEnding(id, {
+        status: 'ERROR',
+        reason: 'The server stopped while the session was running',
+        endedAt: new Date(),
+      });
+    }
+    return gone.length;
+  }
+
+  async #recordEnding(sessionId: string, ending: SessionEnding): Promise<void> {
+    await this.#store.endSession(sessionId, {
+      status: ending.status,
+      endedAt: ending.endedAt,
+      endReason: ending.reason,
+    });
+    this.#logger.info({ sessionId, status: ending.status, reason: ending.reason }, 'session ended');
+  }
+
+  async #project(projectId: string): Promise<ProjectRecord> {
+    const project = await this.#store.getProject(projectId);
+    if (!project) throw new ProjectNotFoundError(projectId);
+    return project;
+  }
+
+  async #session(projectId: string, sessionId: string): Promise<SessionRecord> {
+    const session = await this.#store.getSession(sessionId);
+    // Another project's session is indistinguishable from a missing one.
+    if (!session || session.projectId !== projectId) throw new SessionNotFoundError(sessionId);
+    return session;
+  }
+
+  async #view(session: SessionRecord, gatewayUrl: string): Promise<SessionView> {
+    if (session.status !== 'RUNNING' && session.status !== 'PENDING') return { session };
+    const signingKey = await this.#signer.sign(
+      { sessionId: session.id, projectId: session.projectId, expiresAt: session.expiresAt },
+      session.createdAt,
+    );
+    const base = gatewayUrl.replace(/\/$/, '');
+    return {
+      session,
+      connect: {
+        connectUrl: `${base.replace(/^http/, 'ws')}/?signingKey=${signingKey}`,
+        signingKey,
+        seleniumRemoteUrl: `${base}/webdriver`,
+      },
+    };
+  }
+}
