@@ -1,0 +1,62 @@
+/**
+ * Typed client for the Wallcrawler API: self-hostable, Browserbase-compatible remote browsers. Mirrors the
+ * surface of `@browserbasehq/sdk` (sessions, projects, error classes, retries) on types generated from
+ * Wallcrawler's OpenAPI contract. Runs wherever `fetch` exists: Node 20+, browsers, Deno, Bun, edge runtimes.
+ *
+ * @example
+ * import { Wallcrawler } from '@wallcrawler/sdk';
+ *
+ * const wallcrawler = new Wallcrawler(); // WALLCRAWLER_API_KEY, WALLCRAWLER_BASE_URL
+ * const session = await wallcrawler.sessions.create();
+ * // ...connect a CDP client to session.connectUrl...
+ * await wallcrawler.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+ *
+ * @module
+ */
+import { Wallcrawler } from './client.js';
+
+export { type ClientOptions, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Wallcrawler } from './client.js';
+export {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  InternalServerError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PermissionDeniedError,
+  RateLimitError,
+  UnprocessableEntityError,
+  WallcrawlerError,
+} from './errors.js';
+export type { components, operations, paths } from './generated/openapi.js';
+export { Projects } from './resources/projects.js';
+export { Sessions } from './resources/sessions.js';
+export { DEFAULT_MAX_RETRIES, RETRY_COUNT_HEADER } from './retry.js';
+export type { Fetch, RequestOptions } from './transport.js';
+export type {
+  BrowserSettings,
+  ErrorBody,
+  ErrorDetail,
+  Project,
+  ProjectListResponse,
+  ProjectUsage,
+  Region,
+  Session,
+  SessionCreateParams,
+  SessionCreateResponse,
+  SessionDebugParams,
+  SessionListParams,
+  SessionListResponse,
+  SessionLivePage,
+  SessionLiveURLs,
+  SessionRetrieveResponse,
+  SessionStatus,
+  SessionUpdateParams,
+  Viewport,
+} from './types.js';
+
+export default Wallcrawler;

@@ -1,0 +1,72 @@
+import { pathParam } from '../path-param.js';
+import type { RequestOptions } from '../transport.js';
+import type {
+  Session,
+  SessionCreateParams,
+  SessionCreateResponse,
+  SessionDebugParams,
+  SessionListParams,
+  SessionListResponse,
+  SessionLiveURLs,
+  SessionRetrieveResponse,
+  SessionUpdateParams,
+} from '../types.js';
+import { type APIContext, expectData } from './api-context.js';
+
+/** Browser sessions: `client.sessions`. */
+export class Sessions {
+  readonly #api: APIContext;
+
+  constructor(api: APIContext) {
+    this.#api = api;
+  }
+
+  /**
+   * Launches a browser and resolves once it accepts CDP connections at `connectUrl`. Over the project's
+   * concurrency the server answers 429, which is retried after its `Retry-After`.
+   */
+  async create(params: SessionCreateParams = {}, options?: RequestOptions): Promise<SessionCreateResponse> {
+    const { api_timeout, ...body } = params;
+    if (api_timeout !== undefined && body.timeout === undefined) body.timeout = api_timeout;
+    return expectData(this.#api.raw.POST('/v1/sessions', { body, ...this.#api.callOptions(options) }));
+  }
+
+  /** A session; `connectUrl`, `seleniumRemoteUrl` and `signingKey` are present while it runs. */
+  async retrieve(id: string, options?: RequestOptions): Promise<SessionRetrieveResponse> {
+    return expectData(
+      this.#api.raw.GET('/v1/sessions/{id}', {
+        params: { path: { id: pathParam('id', id) } },
+        ...this.#api.callOptions(options),
+      }),
+    );
+  }
+
+  /**
+   * Updates a session; `{ status: 'REQUEST_RELEASE' }` ends it and resolves with its final state. Releasing an
+   * ended session returns it unchanged.
+   */
+  async update(id: string, body: SessionUpdateParams, options?: RequestOptions): Promise<Session> {
+    return expectData(
+      this.#api.raw.POST('/v1/sessions/{id}', {
+        params: { path: { id: pathParam('id', id) } },
+        body,
+        ...this.#api.callOptions(options),
+      }),
+    );
+  }
+
+  /** The project's sessions, newest first, optionally filtered by `status` or a user-metadata query `q`. */
+  async list(query: SessionListParams = {}, options?: RequestOptions): Promise<SessionListResponse> {
+    return expectData(this.#api.raw.GET('/v1/sessions', { params: { query }, ...this.#api.callOptions(options) }));
+  }
+
+  /** Live DevTools URLs of a running session and each of its pages; valid `expiresIn` seconds if given. */
+  async debug(id: string, query: SessionDebugParams = {}, options?: RequestOptions): Promise<SessionLiveURLs> {
+    return expectData(
+      this.#api.raw.GET('/v1/sessions/{id}/debug', {
+        params: { path: { id: pathParam('id', id) }, query },
+        ...this.#api.callOptions(options),
+      }),
+    );
+  }
+}
