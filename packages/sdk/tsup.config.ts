@@ -6,5 +6,4 @@ export default defineConfig({
   dts: true,
   target: 'node20',
   sourcemap: true,
-  clean: true,
-});
+  });

@@ -1,10 +1,14 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/runtime/node.ts', 'src/cli.ts'],
-  format: ['esm', 'cjs'],
-  dts: { entry: ['src/index.ts', 'src/runtime/node.ts'] },
-  target: 'node20',
-  sourcemap: true,
-  clean: true,
-});
+export default defineConfig([
+  // The library and the Node runtime, for both module systems.
+  {
+    entry: ['src/index.ts', 'src/runtime/node.ts'],
+    format: ['esm', 'cjs'],
+    dts: true,
+    target: 'node20',
+    sourcemap: true,
+  },
+  // The `wallcrawler` CLI: ESM only.
+  { entry: ['src/cli.ts'], format: ['esm'], target: 'node20', sourcemap: true },
+]);

@@ -62,7 +62,7 @@ export interface BrowserSessionOptions {
 
 export const DEFAULT_VIEWPORT = { width: 1024, height: 768 } as const;
 
-/** How long the close path lets clients receive their close frame before the browser is killed. */
+/** How long the close path waits for clients to answer their close frame. */
 const CLOSE_FRAME_WAIT_MS = 300;
 /** After Chromium drops a client, how long to wait for its exit before treating the drop as a target closing. */
 const EXIT_SETTLE_MS = 250;
@@ -221,9 +221,8 @@ export class BrowserSession {
     clearTimeout(this.#expiryTimer);
     clearTimeout(this.#graceTimer);
     this.#logger.info({ status, reason, clients: this.#clients.size }, 'session ending');
-    const code = status === 'ERROR' ? CLOSE_INTERNAL_ERROR : CLOSE_NORMAL;
-    const closes = [...this.#clients].map((c) => c.close(code, reason));
-    await Promise.race([Promise.all(closes), sleep(CLOSE_FRAME_WAIT_MS)]);
+    // Resources first, then the record, then the clients: by the time a client hears that the session ended,
+    // its status is final and nothing of it is left running or on disk.
     await this.#chromium.kill();
     await removeSessionDirs(this.#dirs);
     const ending: SessionEnding = { status, reason, endedAt: new Date() };
@@ -232,6 +231,8 @@ export class BrowserSession {
     } catch (error) {
       this.#logger.error({ err: error }, 'recording the session ending failed');
     }
+    const code = status === 'ERROR' ? CLOSE_INTERNAL_ERROR : CLOSE_NORMAL;
+    await Promise.race([Promise.all([...this.#clients].map((c) => c.close(code, reason))), sleep(CLOSE_FRAME_WAIT_MS)]);
     this.#logger.info({ status }, 'session ended');
     this.#resolveEnded(ending);
     return ending;

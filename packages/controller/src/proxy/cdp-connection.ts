@@ -82,7 +82,7 @@ export class CdpConnection {
     } else if (this.#tracker.atBoundary) {
       this.#finishClose();
     } else if (this.#upstreamGone) {
-      // Chromium died mid-message: there is no boundary to wait for.
+      // Chromium went away mid-message: there is no boundary to wait for.
       this.#client.destroy();
     } else {
       // Let the message in flight finish (#fromUpstream stops at its end), but not forever.

@@ -42,8 +42,9 @@ export function toApiError(error: unknown): ApiError {
     const status = STATUS_BY_CODE[error.code] ?? 500;
     const headers: Record<string, string> = {};
     if (error instanceof CapacityExceededError) headers['retry-after'] = String(error.retryAfterSeconds);
-    // A failed launch already ended its session; a retry would only start another one.
-    if (status >= 500 || status === 409) headers['x-should-retry'] = 'false';
+    // A session that is not running will not start running: retrying is pointless. (A failed launch, by
+    // contrast, may well succeed on retry; its session has already ended, so a retry makes no duplicate.)
+    if (status === 409) headers['x-should-retry'] = 'false';
     return new ApiError(status, error.code, error.message, undefined, headers);
   }
   if (error instanceof HTTPException) {

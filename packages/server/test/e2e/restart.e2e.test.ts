@@ -1,0 +1,80 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Wallcrawler } from '@wallcrawler/sdk';
+import { afterAll, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { expectNothingLeft, processesUnder, tempDir, waitFor } from '../../../../test-support/index.js';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const dataDir = tempDir('wallcrawler-restart-');
+const apiKey = `wc_test_${randomBytes(16).toString('hex')}`;
+const children: ChildProcess[] = [];
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  dataDir.remove();
+});
+
+/** Starts `wallcrawler start` as its own process and waits for its banner. */
+async function startCli(): Promise<{ child: ChildProcess; url: string; banner: () => string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@wallcrawler/source', 'packages/server/src/cli.ts', 'start'],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        WALLCRAWLER_PORT: '0',
+        WALLCRAWLER_DATA_DIR: dataDir.path,
+        WALLCRAWLER_API_KEY: apiKey,
+        WALLCRAWLER_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  children.push(child);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d));
+  const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(stderr)?.[1], {
+    timeout: 30_000,
+    message: `the server banner (stderr so far: ${stderr})`,
+  });
+  return { child, url, banner: () => stderr };
+}
+
+it('ends the sessions of a server killed with SIGKILL, and reaps their browsers, on the next start', async () => {
+  const first = await startCli();
+  const sdk = new Wallcrawler({ apiKey, baseURL: first.url });
+  const connected = await sdk.sessions.create({ keepAlive: true });
+  const idle = await sdk.sessions.create();
+  const ws = new WebSocket(connected.connectUrl);
+  await new Promise((r) => ws.once('open', r));
+  ws.on('error', () => {});
+
+  const exited = new Promise((r) => first.child.once('exit', r));
+  first.child.kill('SIGKILL');
+  await exited;
+  // The premise: a server killed outright leaves its browsers running, unreachable.
+  expect(processesUnder(dataDir.path).length).toBeGreaterThan(0);
+
+  const second = await startCli();
+  expect(second.banner()).toMatch(/Ended 2 session\(s\) left running by a previous run/);
+  const after = new Wallcrawler({ apiKey, baseURL: second.url });
+  for (const id of [connected.id, idle.id]) {
+    const session = await after.sessions.retrieve(id);
+    expect(session.status).toBe('ERROR');
+    expect(session.endedAt).toBeDefined();
+    expect(session.connectUrl).toBeUndefined();
+  }
+  await expectNothingLeft(dataDir.path);
+
+  // And the restarted server works.
+  const fresh = await after.sessions.create();
+  expect(fresh.status).toBe('RUNNING');
+  const stopped = new Promise<number | null>((r) => second.child.once('exit', (code) => r(code)));
+  second.child.kill('SIGINT');
+  expect(await stopped).toBe(0);
+  expect((await import('node:fs')).existsSync(`${dataDir.path}/server.pid`)).toBe(false);
+  await expectNothingLeft(dataDir.path);
+});
