@@ -21,7 +21,7 @@ const activeList = ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ');
 /**
  * The embedded store: one SQLite file (through `@libsql/client`, which ships prebuilt binaries). Safe to open
  * from several processes at once, such as the server and a `wallcrawler keys` command: WAL mode plus a busy
- * timeout serialise writers.
+ * timeout serialise writers, and no operation holds a transaction open across an await.
  */
 export class SqliteStore implements Store {
   private constructor(private readonly db: Client) {}
@@ -29,8 +29,9 @@ export class SqliteStore implements Store {
   /** Opens (creating if needed) the database at `path` and brings its schema up to date. */
   static async open(path: string): Promise<SqliteStore> {
     mkdirSync(dirname(path), { recursive: true });
-    const db = createClient({ url: `file:${path}` });
-    await db.execute('PRAGMA busy_timeout = 5000');
+    // One connection: local statements run synchronously in this process, so more would add no parallelism,
+    // and per-connection settings (foreign_keys) would be missing on pooled connections opened later.
+    const db = createClient({ url: `file:${path}`, concurrency: 1, timeout: 5_000 });
     await db.execute('PRAGMA journal_mode = WAL');
     await db.execute('PRAGMA foreign_keys = ON');
     const store = new SqliteStore(db);
@@ -123,45 +124,36 @@ export class SqliteStore implements Store {
   }
 
   async insertSessionWithinLimit(s: SessionRecord, limit: number): Promise<boolean> {
-    const tx = await this.db.transaction('write');
-    try {
-      const { rows } = await tx.execute({
-        sql: `SELECT COUNT(*) AS n FROM sessions WHERE project_id = ? AND status IN (${activeList})`,
-        args: [s.projectId],
-      });
-      if (Number(rows[0]?.n ?? 0) >= limit) {
-        await tx.rollback();
-        return false;
-      }
-      await tx.execute({
-        sql: `INSERT INTO sessions (id, project_id, status, region, keep_alive, timeout_seconds, viewport_width, viewport_height,
-                user_metadata, context_id, proxy_bytes, created_at, updated_at, started_at, expires_at, ended_at, end_reason)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        args: [
-          s.id,
-          s.projectId,
-          s.status,
-          s.region,
-          s.keepAlive ? 1 : 0,
-          s.timeoutSeconds,
-          s.viewport?.width ?? null,
-          s.viewport?.height ?? null,
-          s.userMetadata === undefined ? null : JSON.stringify(s.userMetadata),
-          s.contextId ?? null,
-          s.proxyBytes,
-          iso(s.createdAt),
-          iso(s.updatedAt),
-          iso(s.startedAt),
-          iso(s.expiresAt),
-          s.endedAt ? iso(s.endedAt) : null,
-          s.endReason ?? null,
-        ],
-      });
-      await tx.commit();
-      return true;
-    } finally {
-      tx.close();
-    }
+    // One statement, so the count and the insert are atomic (SQLite holds the write lock for the statement)
+    // across connections and processes, with no transaction to hold a connection open.
+    const result = await this.db.execute({
+      sql: `INSERT INTO sessions (id, project_id, status, region, keep_alive, timeout_seconds, viewport_width, viewport_height,
+              user_metadata, context_id, proxy_bytes, created_at, updated_at, started_at, expires_at, ended_at, end_reason)
+            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+            WHERE (SELECT COUNT(*) FROM sessions WHERE project_id = ? AND status IN (${activeList})) < ?`,
+      args: [
+        s.id,
+        s.projectId,
+        s.status,
+        s.region,
+        s.keepAlive ? 1 : 0,
+        s.timeoutSeconds,
+        s.viewport?.width ?? null,
+        s.viewport?.height ?? null,
+        s.userMetadata === undefined ? null : JSON.stringify(s.userMetadata),
+        s.contextId ?? null,
+        s.proxyBytes,
+        iso(s.createdAt),
+        iso(s.updatedAt),
+        iso(s.startedAt),
+        iso(s.expiresAt),
+        s.endedAt ? iso(s.endedAt) : null,
+        s.endReason ?? null,
+        s.projectId,
+        limit,
+      ],
+    });
+    return result.rowsAffected === 1;
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { apiKeyRecord } from '../../src/api-keys.js';
+import { newProject } from '../../src/bootstrap.js';
+import type { SessionRecord } from '../../src/domain/model.js';
+import type { Store } from '../../src/ports/store.js';
+
+/** A store under test, and how to dispose of it. */
+export interface StoreFixture {
+  store: Store;
+  /** Opens a second handle on the same data (another process, in production). */
+  reopen(): Promise<Store>;
+  dispose(): Promise<void>;
+}
+
+function session(projectId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  const now = new Date();
+  return {
+    id: randomUUID(),
+    projectId,
+    status: 'PENDING',
+    region: 'us-west-2',
+    keepAlive: false,
+    timeoutSeconds: 300,
+    proxyBytes: 0,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: now,
+    expiresAt: new Date(now.getTime() + 300_000),
+    ...overrides,
+  };
+}
+
+/**
+ * The behaviour every `Store` implementation must have. Run it once per adapter: SQLite now, DynamoDB when
+ * it exists.
+ */
+export function describeStoreContract(name: string, makeFixture: () => Promise<StoreFixture>): void {
+  describe(`Store contract: ${name}`, () => {
+    let fixture: StoreFixture;
+    let store: Store;
+    beforeEach(async () => {
+      fixture = await makeFixture();
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await fixture.dispose();
+    });
+
+    it('keeps projects, listing them oldest first or by id', async () => {
+      const a = newProject('a', {}, new Date('2026-01-01T00:00:00Z'));
+      const b = newProject('b', { concurrency: 3, defaultTimeout: 900 }, new Date('2026-01-02T00:00:00Z'));
+      await store.createProject(b);
+      await store.createProject(a);
+      expect(await store.getProject(b.id)).toEqual(b);
+      expect(await store.getProject('missing')).toBeUndefined();
+      expect((await store.listProjects()).map((p) => p.name)).toEqual(['a', 'b']);
+      expect(await store.listProjects([b.id])).toEqual([b]);
+      expect(await store.listProjects([])).toEqual([]);
+    });
+
+    it('finds API keys by hash with their projects in order, and revokes them once', async () => {
+      const [p1, p2] = [newProject('p1'), newProject('p2')];
+      await store.createProject(p1);
+      await store.createProject(p2);
+      const key = apiKeyRecord('wc_secret_value_123456', 'k', [p2.id, p1.id]);
+      await store.createApiKey(key);
+      expect(await store.findApiKeyByHash(key.hash)).toEqual(key);
+      expect(await store.findApiKeyByHash('0'.repeat(64))).toBeUndefined();
+      const first = new Date('2026-03-01T00:00:00Z');
+      expect(await store.revokeApiKey(key.id, first)).toBe(true);
+      expect(await store.revokeApiKey(key.id, new Date())).toBe(true);
+      expect((await store.findApiKeyByHash(key.hash))?.revokedAt).toEqual(first);
+      expect(await store.revokeApiKey('key_missing', new Date())).toBe(false);
+      expect((await store.listApiKeys()).map((k) => k.id)).toEqual([key.id]);
+    });
+
+    it('admits sessions up to the limit, atomically, even when inserts race', async () => {
+      const p = newProject('p');
+      await store.createProject(p);
+      const other = await fixture.reopen();
+      const attempts = Array.from({ length: 8 }, (_, i) =>
+        (i % 2 ? store : other).insertSessionWithinLimit(session(p.id), 3),
+      );
+      const results = await Promise.all(attempts);
+      expect(results.filter(Boolean)).toHaveLength(3);
+      expect(await store.listActiveSessions()).toHaveLength(3);
+      // Ended sessions free their slot.
+      const [one] = await store.listActiveSessions();
+      await store.endSession(one?.id as string, { status: 'COMPLETED', endedAt: new Date(), endReason: 'done' });
+      expect(await store.insertSessionWithinLimit(session(p.id), 3)).toBe(true);
+      expect(await store.insertSessionWithinLimit(session(p.id), 3)).toBe(false);
+      await other.close();
+    });
+
+    it('round-trips every session field', async () => {
+      const p = newProject('p');
+      await store.createProject(p);
+      const s = session(p.id, {
+        keepAlive: true,
+        region: 'eu-central-1',
+        viewport: { width: 1288, height: 711 },
+        userMetadata: { a: { b: 'c' }, n: 1, list: [1, 'x'] },
+      });
+      await store.insertSessionWithinLimit(s, 10);
+      expect(await store.getSession(s.id)).toEqual(s);
+      expect(await store.getSession('missing')).toBeUndefined();
+    });
+
+    it('moves PENDING to RUNNING once, and records only the first ending', async () => {
+      const p = newProject('p');
+      await store.createProject(p);
+      const s = session(p.id);
+      await store.insertSessionWithinLimit(s, 10);
+      expect((await store.markSessionRunning(s.id, new Date()))?.status).toBe('RUNNING');
+      expect(await store.markSessionRunning(s.id, new Date())).toBeUndefined();
+      const endedAt = new Date();
+      const ended = await store.endSession(s.id, { status: 'TIMED_OUT', endedAt, endReason: 'timeout' });
+      expect(ended).toMatchObject({ status: 'TIMED_OUT', endedAt, endReason: 'timeout' });
+      const again = await store.endSession(s.id, { status: 'ERROR', endedAt: new Date(), endReason: 'late' });
+      expect(again).toMatchObject({ status: 'TIMED_OUT', endReason: 'timeout' });
+      expect(await store.endSession('missing', { status: 'ERROR', endedAt, endReason: 'x' })).toBeUndefined();
+      // A session that ended while PENDING is never marked RUNNING afterwards.
+      const early = session(p.id);
+      await store.insertSessionWithinLimit(early, 10);
+      await store.endSession(early.id, { status: 'ERROR', endedAt, endReason: 'crash' });
+      expect(await store.markSessionRunning(early.id, new Date())).toBeUndefined();
+    });
+
+    it("lists a project's sessions newest first, filtered by status and metadata", async () => {
+      const [p, q] = [newProject('p'), newProject('q')];
+      await store.createProject(p);
+      await store.createProject(q);
+      const t0 = Date.now();
+      const old = session(p.id, { createdAt: new Date(t0 - 2000), userMetadata: { team: { name: 'blue' } } });
+      const mid = session(p.id, { createdAt: new Date(t0 - 1000), userMetadata: { team: { name: 'red' }, n: '1' } });
+      const young = session(p.id, { createdAt: new Date(t0), userMetadata: { team: { name: 'red' }, n: 1 } });
+      const foreign = session(q.id, { userMetadata: { team: { name: 'red' } } });
+      for (const s of [old, mid, young, foreign]) await store.insertSessionWithinLimit(s, 10);
+      await store.endSession(old.id, { status: 'COMPLETED', endedAt: new Date(), endReason: 'r' });
+
+      expect((await store.listSessions(p.id)).map((s) => s.id)).toEqual([young.id, mid.id, old.id]);
+      expect((await store.listSessions(p.id, { status: 'COMPLETED' })).map((s) => s.id)).toEqual([old.id]);
+      const red = await store.listSessions(p.id, { metadata: [{ path: ['team', 'name'], value: 'red' }] });
+      expect(red.map((s) => s.id)).toEqual([young.id, mid.id]);
+      // String equality only: the number 1 does not match '1'.
+      const n = await store.listSessions(p.id, {
+        metadata: [
+          { path: ['team', 'name'], value: 'red' },
+          { path: ['n'], value: '1' },
+        ],
+      });
+      expect(n.map((s) => s.id)).toEqual([mid.id]);
+      expect(
+        await store.listSessions(p.id, { status: 'RUNNING', metadata: [{ path: ['team', 'name'], value: 'blue' }] }),
+      ).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,35 @@
+import { isAbsolute } from 'node:path';
+import { expect, it } from 'vitest';
+import { loadServerConfig } from '../../src/config.js';
+
+it('defaults to loopback, port 3000 and ./.wallcrawler', () => {
+  const config = loadServerConfig({});
+  expect(config).toMatchObject({ host: '127.0.0.1', port: 3000, logLevel: 'info', disconnectGraceMs: 5000 });
+  expect(isAbsolute(config.dataDir)).toBe(true);
+  expect(config.dataDir.endsWith('.wallcrawler')).toBe(true);
+  expect(config.apiKey).toBeUndefined();
+});
+
+it('treats empty variables as unset', () => {
+  expect(loadServerConfig({ WALLCRAWLER_PORT: '', WALLCRAWLER_API_KEY: '' })).toMatchObject({ port: 3000 });
+});
+
+it('lists every invalid variable at once', () => {
+  const attempt = () =>
+    loadServerConfig({
+      WALLCRAWLER_PORT: 'http',
+      WALLCRAWLER_API_KEY: 'short',
+      WALLCRAWLER_PUBLIC_URL: 'ftp://x',
+      WALLCRAWLER_LOG_LEVEL: 'loud',
+    });
+  expect(attempt).toThrow(/WALLCRAWLER_PORT/);
+  expect(attempt).toThrow(/WALLCRAWLER_API_KEY: must be at least 16 characters/);
+  expect(attempt).toThrow(/WALLCRAWLER_PUBLIC_URL/);
+  expect(attempt).toThrow(/WALLCRAWLER_LOG_LEVEL/);
+});
+
+it('normalises the public URL', () => {
+  expect(loadServerConfig({ WALLCRAWLER_PUBLIC_URL: 'https://browsers.example.com/' }).publicUrl).toBe(
+    'https://browsers.example.com',
+  );
+});
