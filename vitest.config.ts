@@ -10,6 +10,7 @@ export default defineConfig({
   ssr: { resolve: { conditions } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    globalSetup: ['test-support/global-leak-check.ts'],
     pool: 'forks',
     // Two cores: browser tests in parallel files would only fight over them.
     maxWorkers: 2,

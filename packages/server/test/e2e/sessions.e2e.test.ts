@@ -119,6 +119,37 @@ describe('a session through the SDK and a CDP client', () => {
     await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
+  it('accepts and ignores unknown and legacy Browserbase fields', async () => {
+    const response = await fetch(`${t.url}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'x-bb-api-key': t.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        projectId: t.projectId,
+        region: 'eu-central-1',
+        extensionId: 'ext_not_loaded_yet',
+        proxies: [{ type: 'browserbase', geolocation: { country: 'US' } }],
+        proxySettings: { caCertificates: [] },
+        fingerprint: { browsers: ['chrome'] },
+        aFieldFromTheFuture: { nested: true },
+        browserSettings: {
+          advancedStealth: false,
+          blockAds: true,
+          solveCaptchas: false,
+          recordSession: false,
+          logSession: false,
+          context: { id: 'ctx_1', persist: true },
+          fingerprint: { devices: ['desktop'], locales: ['en-US'], screen: { maxWidth: 1920 } },
+          viewport: { width: 800, height: 600 },
+        },
+      }),
+    });
+    expect(response.status).toBe(201);
+    const session = (await response.json()) as { id: string; region: string; status: string };
+    expect(session).toMatchObject({ region: 'eu-central-1', status: 'RUNNING' });
+    expect(Object.keys(session)).not.toContain('aFieldFromTheFuture');
+    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+  });
+
   it('applies browserSettings.viewport to every page', async () => {
     const session = await client.sessions.create({ browserSettings: { viewport: { width: 1288, height: 711 } } });
     const browser = await chromium.connectOverCDP(session.connectUrl);
