@@ -189,7 +189,8 @@ export class BrowserSession {
     void connection.closed.then(() => {
       this.#clients.delete(connection);
       this.#logger.debug({ clients: this.#clients.size }, 'client disconnected');
-      if (this.#clients.size === 0 && !this.keepAlive && !this.#closing) {
+      // A handshake Chromium refused (a stale page id, say) was never a client: it must not end the session.
+      if (this.#clients.size === 0 && connection.upgraded && !this.keepAlive && !this.#closing) {
         this.#graceTimer = setTimeout(
           () => void this.close('COMPLETED', 'The last client disconnected'),
           this.#options.disconnectGraceMs ?? 5_000,

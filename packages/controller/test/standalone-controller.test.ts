@@ -149,6 +149,16 @@ describe('standalone controller', () => {
     expect((await fetch(`${controller.url}/json/version`)).status).toBe(401);
   });
 
+  it('does not end a session when a refused handshake (a stale page id) goes away', async () => {
+    const { controller, token } = await start();
+    const base = controller.url.replace('http', 'ws');
+    const refused = await handshake(`${base}/devtools/page/0000000000000000000000000000DEAD?signingKey=${token}`);
+    expect(refused.status).not.toBe(101); // Chromium refuses an unknown target (500)
+    await new Promise((r) => setTimeout(r, 600)); // longer than the disconnect grace
+    expect(controller.session.isRunning).toBe(true);
+    expect((await handshake(`${base}/?signingKey=${token}`)).status).toBe(101);
+  });
+
   it('lets several clients share the session, and a keepAlive session survives disconnects', async () => {
     const { controller, connectUrl } = await start({ keepAlive: true });
     const a = await puppeteer.connect({ browserWSEndpoint: connectUrl });

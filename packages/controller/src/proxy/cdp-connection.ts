@@ -72,6 +72,11 @@ export class CdpConnection {
     });
   }
 
+  /** True once Chromium accepted the WebSocket handshake. */
+  get upgraded(): boolean {
+    return this.#upgraded;
+  }
+
   /** Ends the connection with a close frame carrying `code` and `reason`. Resolves when the client is gone. */
   close(code: number, reason: string): Promise<void> {
     if (this.#closing) return this.closed;
