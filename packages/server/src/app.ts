@@ -60,7 +60,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new ApiError(413, 'payload_too_large', 'The request body is too large (the limit is 1 MiB).');
+        // The rest of the body is left unread: close the connection, or a keep-alive client would send its next
+        // request on a socket the server is about to drop.
+        throw new ApiError(413, 'payload_too_large', 'The request body is too large (the limit is 1 MiB).', undefined, {
+          connection: 'close',
+        });
       },
     }),
   );

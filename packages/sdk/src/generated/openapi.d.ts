@@ -410,7 +410,7 @@ export interface operations {
                 status?: components["schemas"]["SessionStatus"];
                 /**
                  * @description Metadata query: `user_metadata['key']['nested']:'value'`, string equality only. Several clauses can be
-                 *     joined with ` AND `.
+                 *     joined with ` AND `. An empty `q` is no filter.
                  */
                 q?: string;
             };
@@ -587,6 +587,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     retrieveProject: {
@@ -610,6 +611,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -634,6 +636,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
         };
     };

@@ -15,7 +15,7 @@ const listProjects = createRoute({
   operationId: 'listProjects',
   tags: ['Projects'],
   summary: 'List the projects the key covers',
-  responses: { 200: { description: 'The projects.', content: json(z.array(ProjectSchema)) }, ...pickErrors(401) },
+  responses: { 200: { description: 'The projects.', content: json(z.array(ProjectSchema)) }, ...pickErrors(401, 403) },
 });
 
 const retrieveProject = createRoute({
@@ -25,7 +25,7 @@ const retrieveProject = createRoute({
   tags: ['Projects'],
   summary: 'Retrieve a project',
   request: { params: IdParamSchema },
-  responses: { 200: { description: 'The project.', content: json(ProjectSchema) }, ...pickErrors(401, 404) },
+  responses: { 200: { description: 'The project.', content: json(ProjectSchema) }, ...pickErrors(401, 403, 404) },
 });
 
 const projectUsage = createRoute({
@@ -35,7 +35,7 @@ const projectUsage = createRoute({
   tags: ['Projects'],
   summary: "A project's usage",
   request: { params: IdParamSchema },
-  responses: { 200: { description: 'The usage.', content: json(ProjectUsageSchema) }, ...pickErrors(401, 404) },
+  responses: { 200: { description: 'The usage.', content: json(ProjectUsageSchema) }, ...pickErrors(401, 403, 404) },
 });
 
 function projectBody(p: ProjectRecord): ProjectBody {

@@ -118,12 +118,13 @@ export class SessionService {
     return this.#view(await this.#session(projectId, sessionId), gatewayUrl);
   }
 
-  /** @throws InvalidQueryError for a malformed `q`. */
+  /** @throws InvalidQueryError for a malformed `q`; an empty one is no filter. */
   async list(
     projectId: string,
     { status, q }: { status?: SessionStatus | undefined; q?: string | undefined },
   ): Promise<SessionRecord[]> {
-    const metadata = q === undefined ? undefined : parseMetadataQuery(q);
+    // `q=` with nothing in it (what the Browserbase SDK sends for `q: null`) filters nothing.
+    const metadata = q === undefined || q.trim() === '' ? undefined : parseMetadataQuery(q);
     return this.#store.listSessions(projectId, { ...(status ? { status } : {}), ...(metadata ? { metadata } : {}) });
   }
 
