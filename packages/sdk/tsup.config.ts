@@ -6,4 +6,4 @@ export default defineConfig({
   dts: true,
   target: 'node20',
   sourcemap: true,
-  });
+});

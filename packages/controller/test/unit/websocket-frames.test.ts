@@ -32,7 +32,10 @@ describe('FrameBoundaryTracker', () => {
           const stream = Buffer.concat(encoded);
           const boundaries = new Set<number>();
           let offset = 0;
-          for (const e of encoded) boundaries.add((offset += e.length));
+          for (const e of encoded) {
+            offset += e.length;
+            boundaries.add(offset);
+          }
           boundaries.add(0);
           const tracker = new FrameBoundaryTracker();
           let position = 0;
