@@ -4,10 +4,9 @@ import type { ProjectRecord } from '../domain/model.js';
 import type { AppEnv } from '../http/app-env.js';
 import type { Store } from '../ports/store.js';
 import { pickErrors } from '../schemas/error.js';
+import { jsonContent } from '../schemas/json-content.js';
 import { IdParamSchema } from '../schemas/parameters.js';
 import { type ProjectBody, ProjectSchema, ProjectUsageSchema } from '../schemas/project.js';
-
-const json = <T>(schema: T) => ({ 'application/json': { schema } });
 
 const listProjects = createRoute({
   method: 'get',
@@ -15,7 +14,10 @@ const listProjects = createRoute({
   operationId: 'listProjects',
   tags: ['Projects'],
   summary: 'List the projects the key covers',
-  responses: { 200: { description: 'The projects.', content: json(z.array(ProjectSchema)) }, ...pickErrors(401, 403) },
+  responses: {
+    200: { description: 'The projects.', content: jsonContent(z.array(ProjectSchema)) },
+    ...pickErrors(401, 403),
+  },
 });
 
 const retrieveProject = createRoute({
@@ -25,7 +27,10 @@ const retrieveProject = createRoute({
   tags: ['Projects'],
   summary: 'Retrieve a project',
   request: { params: IdParamSchema },
-  responses: { 200: { description: 'The project.', content: json(ProjectSchema) }, ...pickErrors(401, 403, 404) },
+  responses: {
+    200: { description: 'The project.', content: jsonContent(ProjectSchema) },
+    ...pickErrors(401, 403, 404),
+  },
 });
 
 const projectUsage = createRoute({
@@ -35,7 +40,10 @@ const projectUsage = createRoute({
   tags: ['Projects'],
   summary: "A project's usage",
   request: { params: IdParamSchema },
-  responses: { 200: { description: 'The usage.', content: json(ProjectUsageSchema) }, ...pickErrors(401, 403, 404) },
+  responses: {
+    200: { description: 'The usage.', content: jsonContent(ProjectUsageSchema) },
+    ...pickErrors(401, 403, 404),
+  },
 });
 
 function projectBody(p: ProjectRecord): ProjectBody {

@@ -3,6 +3,7 @@ import { ProjectNotAllowedError, SessionNotFoundError } from '../domain/errors.j
 import type { AppEnv } from '../http/app-env.js';
 import { sessionBody, sessionViewBody } from '../http/session-body.js';
 import { pickErrors } from '../schemas/error.js';
+import { jsonContent } from '../schemas/json-content.js';
 import { IdParamSchema, ProjectIdHeaderSchema } from '../schemas/parameters.js';
 import {
   SessionCreateParamsSchema,
@@ -14,17 +15,18 @@ import {
 } from '../schemas/session.js';
 import type { SessionService } from '../services/session-service.js';
 
-const json = <T>(schema: T) => ({ 'application/json': { schema } });
-
 const createSession = createRoute({
   method: 'post',
   path: '/v1/sessions',
   operationId: 'createSession',
   tags: ['Sessions'],
   summary: 'Create a browser session',
-  request: { headers: ProjectIdHeaderSchema, body: { required: false, content: json(SessionCreateParamsSchema) } },
+  request: {
+    headers: ProjectIdHeaderSchema,
+    body: { required: false, content: jsonContent(SessionCreateParamsSchema) },
+  },
   responses: {
-    201: { description: 'The session is running.', content: json(SessionViewSchemas.create) },
+    201: { description: 'The session is running.', content: jsonContent(SessionViewSchemas.create) },
     ...pickErrors(400, 401, 403, 404, 413, 415, 429, 500),
   },
 });
@@ -43,7 +45,7 @@ const listSessions = createRoute({
     }),
   },
   responses: {
-    200: { description: 'The sessions.', content: json(z.array(SessionSchema)) },
+    200: { description: 'The sessions.', content: jsonContent(z.array(SessionSchema)) },
     ...pickErrors(400, 401, 403),
   },
 });
@@ -56,7 +58,7 @@ const retrieveSession = createRoute({
   summary: 'Retrieve a session',
   request: { headers: ProjectIdHeaderSchema, params: IdParamSchema },
   responses: {
-    200: { description: 'The session.', content: json(SessionViewSchemas.retrieve) },
+    200: { description: 'The session.', content: jsonContent(SessionViewSchemas.retrieve) },
     ...pickErrors(401, 403, 404),
   },
 });
@@ -70,10 +72,10 @@ const updateSession = createRoute({
   request: {
     headers: ProjectIdHeaderSchema,
     params: IdParamSchema,
-    body: { required: true, content: json(SessionUpdateParamsSchema) },
+    body: { required: true, content: jsonContent(SessionUpdateParamsSchema) },
   },
   responses: {
-    200: { description: 'The session after the update.', content: json(SessionSchema) },
+    200: { description: 'The session after the update.', content: jsonContent(SessionSchema) },
     ...pickErrors(400, 401, 403, 404, 413, 415),
   },
 });
@@ -90,7 +92,7 @@ const debugSession = createRoute({
     query: z.object({ expiresIn: z.coerce.number().int().min(1).max(21600).optional() }),
   },
   responses: {
-    200: { description: 'The live URLs.', content: json(SessionLiveURLsSchema) },
+    200: { description: 'The live URLs.', content: jsonContent(SessionLiveURLsSchema) },
     ...pickErrors(400, 401, 403, 404, 409),
   },
 });

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { jsonContent } from './json-content.js';
 
 export const ErrorDetailSchema = z
   .object({
@@ -24,7 +25,7 @@ export const ErrorSchema = z
 
 export type ErrorBody = z.infer<typeof ErrorSchema>;
 
-const errorContent = { 'application/json': { schema: ErrorSchema } };
+const errorContent = jsonContent(ErrorSchema);
 
 /** The error responses a route declares, by status. */
 export const errorResponses = {

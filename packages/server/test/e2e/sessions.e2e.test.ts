@@ -46,6 +46,17 @@ function browserProcess(sessionId: string) {
   );
 }
 
+/** Waits until the session has left RUNNING, and returns it. */
+function ended(sessionId: string) {
+  return waitFor(
+    async () => {
+      const s = await client.sessions.retrieve(sessionId);
+      return s.status !== 'RUNNING' && s;
+    },
+    { message: `session ${sessionId} to end` },
+  );
+}
+
 /** The outcome of a raw WebSocket handshake: 101, or the HTTP status and error body. */
 function handshake(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
@@ -185,15 +196,9 @@ describe('ending paths', () => {
     const session = await client.sessions.create();
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl });
     await browser.disconnect();
-    const ended = await waitFor(
-      async () => {
-        const s = await client.sessions.retrieve(session.id);
-        return s.status !== 'RUNNING' && s;
-      },
-      { message: 'the session to end after the disconnect' },
-    );
-    expect(ended.status).toBe('COMPLETED');
-    expect(ended.connectUrl).toBeUndefined();
+    const ending = await ended(session.id);
+    expect(ending.status).toBe('COMPLETED');
+    expect(ending.connectUrl).toBeUndefined();
     await expectNothingLeft(t.dataDir);
   });
 
@@ -223,14 +228,8 @@ describe('ending paths', () => {
     const main = browserProcess(session.id);
     expect(main).toBeDefined();
     process.kill(main?.pid as number, 'SIGKILL');
-    const ended = await waitFor(
-      async () => {
-        const s = await client.sessions.retrieve(session.id);
-        return s.status !== 'RUNNING' && s;
-      },
-      { message: 'the session to end after the crash' },
-    );
-    expect(ended.status).toBe('ERROR');
+    const ending = await ended(session.id);
+    expect(ending.status).toBe('ERROR');
     expect([1011, 1006]).toContain(await closed);
     await expectNothingLeft(t.dataDir);
   });
@@ -239,11 +238,8 @@ describe('ending paths', () => {
     const session = await client.sessions.create({ keepAlive: true });
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl });
     await browser.close();
-    const ended = await waitFor(async () => {
-      const s = await client.sessions.retrieve(session.id);
-      return s.status !== 'RUNNING' && s;
-    });
-    expect(ended.status).toBe('COMPLETED');
+    const ending = await ended(session.id);
+    expect(ending.status).toBe('COMPLETED');
     await expectNothingLeft(t.dataDir);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNothingLeft } from '../../../../test-support/index.js';
 import { generateApiKey } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
+import { sessionRecord } from '../support/records.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
@@ -136,21 +137,7 @@ beforeAll(async () => {
   const now = new Date();
   const otherSession = randomUUID();
   await store.insertSessionWithinLimit(
-    {
-      id: otherSession,
-      projectId: other.id,
-      status: 'COMPLETED',
-      region: 'us-west-2',
-      keepAlive: false,
-      timeoutSeconds: 300,
-      proxyBytes: 0,
-      createdAt: now,
-      updatedAt: now,
-      startedAt: now,
-      expiresAt: new Date(now.getTime() + 300_000),
-      endedAt: now,
-      endReason: 'arranged by the test',
-    },
+    sessionRecord(other.id, { id: otherSession, status: 'COMPLETED', endedAt: now, endReason: 'arranged by the test' }),
     other.concurrency,
   );
   fixtures = {

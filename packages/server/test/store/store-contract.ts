@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiKeyRecord } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
-import type { SessionRecord } from '../../src/domain/model.js';
 import type { Store } from '../../src/ports/store.js';
+import { sessionRecord } from '../support/records.js';
 
 /** A store under test, and how to dispose of it. */
 export interface StoreFixture {
@@ -11,24 +10,6 @@ export interface StoreFixture {
   /** Opens a second handle on the same data (another process, in production). */
   reopen(): Promise<Store>;
   dispose(): Promise<void>;
-}
-
-function session(projectId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  const now = new Date();
-  return {
-    id: randomUUID(),
-    projectId,
-    status: 'PENDING',
-    region: 'us-west-2',
-    keepAlive: false,
-    timeoutSeconds: 300,
-    proxyBytes: 0,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: now,
-    expiresAt: new Date(now.getTime() + 300_000),
-    ...overrides,
-  };
 }
 
 /**
@@ -80,7 +61,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       await store.createProject(p);
       const other = await fixture.reopen();
       const attempts = Array.from({ length: 8 }, (_, i) =>
-        (i % 2 ? store : other).insertSessionWithinLimit(session(p.id), 3),
+        (i % 2 ? store : other).insertSessionWithinLimit(sessionRecord(p.id), 3),
       );
       const results = await Promise.all(attempts);
       expect(results.filter(Boolean)).toHaveLength(3);
@@ -88,15 +69,15 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       // Ended sessions free their slot.
       const [one] = await store.listActiveSessions();
       await store.endSession(one?.id as string, { status: 'COMPLETED', endedAt: new Date(), endReason: 'done' });
-      expect(await store.insertSessionWithinLimit(session(p.id), 3)).toBe(true);
-      expect(await store.insertSessionWithinLimit(session(p.id), 3)).toBe(false);
+      expect(await store.insertSessionWithinLimit(sessionRecord(p.id), 3)).toBe(true);
+      expect(await store.insertSessionWithinLimit(sessionRecord(p.id), 3)).toBe(false);
       await other.close();
     });
 
     it('round-trips every session field', async () => {
       const p = newProject('p');
       await store.createProject(p);
-      const s = session(p.id, {
+      const s = sessionRecord(p.id, {
         keepAlive: true,
         region: 'eu-central-1',
         viewport: { width: 1288, height: 711 },
@@ -110,7 +91,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
     it('moves PENDING to RUNNING once, and records only the first ending', async () => {
       const p = newProject('p');
       await store.createProject(p);
-      const s = session(p.id);
+      const s = sessionRecord(p.id);
       await store.insertSessionWithinLimit(s, 10);
       expect((await store.markSessionRunning(s.id, new Date()))?.status).toBe('RUNNING');
       expect(await store.markSessionRunning(s.id, new Date())).toBeUndefined();
@@ -121,7 +102,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(again).toMatchObject({ status: 'TIMED_OUT', endReason: 'timeout' });
       expect(await store.endSession('missing', { status: 'ERROR', endedAt, endReason: 'x' })).toBeUndefined();
       // A session that ended while PENDING is never marked RUNNING afterwards.
-      const early = session(p.id);
+      const early = sessionRecord(p.id);
       await store.insertSessionWithinLimit(early, 10);
       await store.endSession(early.id, { status: 'ERROR', endedAt, endReason: 'crash' });
       expect(await store.markSessionRunning(early.id, new Date())).toBeUndefined();
@@ -132,10 +113,13 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       await store.createProject(p);
       await store.createProject(q);
       const t0 = Date.now();
-      const old = session(p.id, { createdAt: new Date(t0 - 2000), userMetadata: { team: { name: 'blue' } } });
-      const mid = session(p.id, { createdAt: new Date(t0 - 1000), userMetadata: { team: { name: 'red' }, n: '1' } });
-      const young = session(p.id, { createdAt: new Date(t0), userMetadata: { team: { name: 'red' }, n: 1 } });
-      const foreign = session(q.id, { userMetadata: { team: { name: 'red' } } });
+      const old = sessionRecord(p.id, { createdAt: new Date(t0 - 2000), userMetadata: { team: { name: 'blue' } } });
+      const mid = sessionRecord(p.id, {
+        createdAt: new Date(t0 - 1000),
+        userMetadata: { team: { name: 'red' }, n: '1' },
+      });
+      const young = sessionRecord(p.id, { createdAt: new Date(t0), userMetadata: { team: { name: 'red' }, n: 1 } });
+      const foreign = sessionRecord(q.id, { userMetadata: { team: { name: 'red' } } });
       for (const s of [old, mid, young, foreign]) await store.insertSessionWithinLimit(s, 10);
       await store.endSession(old.id, { status: 'COMPLETED', endedAt: new Date(), endReason: 'r' });
 
