@@ -58,6 +58,9 @@ const print = (json: boolean, value: unknown, text: string) =>
   console.log(json ? JSON.stringify(value, null, 2) : text);
 
 async function start(): Promise<void> {
+  // A terminal or log collector that went away must not turn a graceful shutdown into a crash that leaves
+  // sessions behind: writes to a closed stdout/stderr (EPIPE) are dropped instead of thrown.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const config = loadServerConfig();
   const logger = createLogger(config.logLevel);
   const server = await startLocalServer(config, logger);

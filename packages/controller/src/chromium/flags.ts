@@ -52,7 +52,8 @@ export function chromiumFlags({ userDataDir, viewport, noSandbox, extraArgs = []
     '--disable-client-side-phishing-detection',
     '--disable-default-apps',
     '--metrics-recording-only',
-    // Crash reports go nowhere from a server; without this Chromium also keeps a crashpad handler alive.
+    // Crash reports go nowhere from a server. (Chromium 156 still starts its chrome_crashpad_handler processes,
+    // which leave the browser's process group; the subreaper adopts and ends them with the session.)
     '--disable-crash-reporter',
     '--disable-breakpad',
     // Automation drives background tabs too: do not throttle their timers or deprioritise their renderers.

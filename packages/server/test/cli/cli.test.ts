@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, waitFor } from '../../../../test-support/index.js';
+import { expectNothingLeft, tempDir, waitFor } from '../../../../test-support/index.js';
 import { hashApiKey } from '../../src/api-keys.js';
 import { VERSION } from '../../src/version.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -260,5 +260,24 @@ describe('wallcrawler start', () => {
     expect(again.status).toBe(200);
     await stop(second);
     expect(second.output().stderr).not.toContain(key as string);
+  });
+
+  it('ends its sessions on SIGTERM even when its stdout and stderr readers are gone', async () => {
+    const run = await start();
+    const withKey = spawnCli(['keys', 'create', '--json'], cliEnv(data.path));
+    const { key } = JSON.parse((await withKey.exited).stdout) as { key: string };
+    const created = await fetch(`${run.url}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'x-wc-api-key': key, 'content-type': 'application/json' },
+      body: '{"keepAlive":true}',
+    });
+    expect(created.status).toBe(201);
+    // A log collector or terminal that went away: writes now fail with EPIPE.
+    run.child.stdout?.destroy();
+    run.child.stderr?.destroy();
+    run.child.kill('SIGTERM');
+    const result = await run.exited;
+    expect(result.code).toBe(0);
+    await expectNothingLeft(data.path);
   });
 });

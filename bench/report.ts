@@ -1,0 +1,260 @@
+/** The result file's shape, and the markdown table made from it. */
+import type { LifecycleResult } from './lifecycle.js';
+import type { Machine } from './machine.js';
+import type { MemoryResult } from './memory.js';
+import type { RttResult } from './rtt.js';
+import type { Summary } from './stats.js';
+
+export interface Target {
+  name: string;
+  value: number;
+  unit: string;
+  target: string;
+  /** Informational only: nothing fails on it. */
+  withinTarget: boolean;
+  detail: string;
+  peers: string;
+}
+
+export interface BenchResult {
+  machine: Machine & { loadAvgAtEnd: number };
+  config: {
+    phases: string[];
+    iterations: number;
+    warmups: number;
+    settleMs: number;
+    idleSettleMs: number;
+    freshSettleMs: number;
+    idleSessions: number;
+    rttCalls: number;
+    rttRounds: number;
+    rttWarmups: number;
+    apiClient: string;
+    /** Where the bench's own `@wallcrawler/controller` (flags, dirs) came from: should be its sources. */
+    controllerFrom: string;
+    /** `source` (tsx) or `dist`. */
+    server: string;
+    servers: Partial<
+      Record<
+        'memory' | 'timing',
+        {
+          from: string;
+          argv: string[];
+          pid: number;
+          startupMs: number;
+          inspector: boolean;
+          /** The server's stderr, last 8 KB (its banner, and its log at --server-log-level). */
+          stderrTail?: string;
+        }
+      >
+    >;
+  };
+  lifecycle?: LifecycleResult & { ratio: { median: number; p95: number } };
+  rtt?: RttResult;
+  memory?: MemoryResult;
+  targets: Target[];
+  /** Processes or directories of the bench still there at the end (killed/deleted then); should be empty. */
+  leftoversAtEnd: string[];
+  errors: string[];
+  durationSeconds: number;
+}
+
+const f = (x: number | undefined, digits = 0) =>
+  x === undefined || !Number.isFinite(x)
+    ? '—'
+    : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+export function targets(r: Pick<BenchResult, 'lifecycle' | 'rtt' | 'memory'>, serverFrom: string): Target[] {
+  const out: Target[] = [];
+  if (r.lifecycle) {
+    const w = r.lifecycle.wallcrawler.total;
+    out.push({
+      name: 'Lifecycle total ÷ floor total (medians)',
+      value: r.lifecycle.ratio.median,
+      unit: '×',
+      target: '≤ 1.15',
+      withinTarget: r.lifecycle.ratio.median <= 1.15,
+      detail: `${f(w.median)} ms vs ${f(r.lifecycle.floor.total.median)} ms; p95s: ×${f(r.lifecycle.ratio.p95, 2)}`,
+      peers: 'browserless whole lifecycle 370 ms median (p95 409); steel 1576 ms',
+    });
+  }
+  if (r.rtt) {
+    out.push({
+      name: 'CDP RTT through gateway ÷ direct (medians)',
+      value: r.rtt.ratioMedian,
+      unit: '×',
+      target: '≤ 1.3',
+      withinTarget: r.rtt.ratioMedian <= 1.3,
+      detail: `${f(r.rtt.gateway.median)} µs vs ${f(r.rtt.direct.median)} µs (+${f(r.rtt.addedMedianUs)} µs)`,
+      peers: 'browserless ×1.8–2.2, steel ×1.9–2.1 (+42–76 µs)',
+    });
+  }
+  if (r.memory) {
+    out.push({
+      name: `Server RSS at idle (fresh, 0 sessions, ${r.memory.freshSettleMs / 1000} s after start)`,
+      value: r.memory.fresh.asIs.rss,
+      unit: 'MB',
+      target: '< 120 MB',
+      withinTarget: r.memory.fresh.asIs.rss < 120,
+      detail: `${r.memory.fresh.early ? `${f(r.memory.fresh.early.rss, 1)} MB ${r.memory.settleMs / 1000} s after start; ` : ''}after a forced GC ${f(r.memory.fresh.afterGc.rss, 1)} MB (PSS ${f(r.memory.fresh.afterGc.pss, 1)}); after one session came and went ${f(r.memory.warmIdle.asIs.rss, 1)} / ${f(r.memory.warmIdle.afterGc.rss, 1)} MB; server from ${serverFrom}`,
+      peers: 'browserless 357 MB, steel 341 MB (+ an always-on Chromium)',
+    });
+    out.push({
+      name: 'Server memory per idle session',
+      value: r.memory.perIdleSession.rss,
+      unit: 'MB',
+      target: '< 5 MB',
+      withinTarget: r.memory.perIdleSession.rss < 5,
+      detail: `(RSS with ${r.memory.idleSessions} − RSS after one session) ÷ ${r.memory.idleSessions}, after forced GCs; PSS ${f(r.memory.perIdleSession.pss, 2)} MB`,
+      peers: '—',
+    });
+  }
+  return out;
+}
+
+function lifecycleTable(l: NonNullable<BenchResult['lifecycle']>): string[] {
+  const rows: [string, keyof LifecycleResult['wallcrawler']][] = [
+    ['create', 'create'],
+    ['connect', 'connect'],
+    ['goto', 'goto'],
+    ['  · page (`pages()[0]` / `newPage`)', 'gotoPage'],
+    ['  · navigate to `load`', 'gotoNav'],
+    ['  · `title()`', 'gotoTitle'],
+    ['release', 'release'],
+    ['**total** (per-iteration sums)', 'total'],
+  ];
+  const cell = (s: Summary) => `${f(s.median, 1)} | ${f(s.p95, 1)}`;
+  const out = [
+    '| stage | Wallcrawler median | p95 | floor median | p95 | Δ median | ÷ floor (median) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [label, key] of rows) {
+    const w = l.wallcrawler[key];
+    const fl = l.floor[key];
+    const ratio = fl.median > 0 ? f(w.median / fl.median, 2) : '—';
+    out.push(`| ${label} | ${cell(w)} | ${cell(fl)} | ${f(w.median - fl.median, 1)} | ${ratio} |`);
+  }
+  return out;
+}
+
+export function markdown(r: BenchResult): string {
+  const m = r.machine;
+  const lines: string[] = [
+    `# Wallcrawler bench — ${m.date}`,
+    '',
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memTotalGiB} GiB, ${m.kernel}. Node ${m.node}, ${m.chromium} ` +
+      `(\`${m.chromiumPath}\`), puppeteer-core ${m.puppeteerCore}, ws ${m.ws}. Commit ${m.gitCommit}. ` +
+      `Load average (1 min) ${m.loadAvgAtStart} at start, ${m.loadAvgAtEnd} at end. Took ${f(r.durationSeconds)} s.`,
+    '',
+    ...Object.entries(r.config.servers).map(
+      ([name, sv]) =>
+        `${name === 'memory' ? 'Memory' : 'Lifecycle/RTT'} server: \`node ${sv.argv.slice(1).join(' ')}\` (child process, pid ${sv.pid}, listening after ${f(sv.startupMs)} ms).`,
+    ),
+    `Sessions created through ${r.config.apiClient === 'sdk' ? '`@wallcrawler/sdk`' : 'plain `fetch`'}.`,
+    '',
+  ];
+  if (r.targets.length) {
+    lines.push(
+      '## Targets (informational; nothing asserts them)',
+      '',
+      '| measure | result | target | within | detail | peers (peer bench, same machine) |',
+      '|---|---:|---|---|---|---|',
+      ...r.targets.map(
+        (t) =>
+          `| ${t.name} | ${t.unit === '×' ? `×${f(t.value, 2)}` : `${f(t.value, t.unit === 'MB' ? 1 : 0)} ${t.unit}`} | ${t.target} | ${t.withinTarget ? 'yes' : '**no**'} | ${t.detail} | ${t.peers} |`,
+      ),
+      '',
+    );
+  }
+  if (r.lifecycle) {
+    const l = r.lifecycle;
+    lines.push(
+      `## Lifecycle vs floor (ms; ${l.wallcrawler.total.n} Wallcrawler / ${l.floor.total.n} floor iterations after ${l.warmups} warm-ups, A B A B, ${l.settleMs} ms settle after each)`,
+      '',
+      ...lifecycleTable(l),
+      '',
+      `Total ÷ floor total: **×${f(l.ratio.median, 3)}** (medians), ×${f(l.ratio.p95, 3)} (p95s). ` +
+        'Total is the median (p95) of each iteration’s create + connect + goto + release, not a sum of the stage medians.',
+      '',
+    );
+    if (l.errors.length) lines.push(`Errors (${l.errors.length}):`, '', ...l.errors.map((e) => `- ${e}`), '');
+    if (l.leftoversAfterRelease.length)
+      lines.push('Left behind after a release returned:', '', ...l.leftoversAfterRelease.map((e) => `- ${e}`), '');
+  }
+  if (r.rtt) {
+    const t = r.rtt;
+    lines.push(
+      `## CDP round trip, \`Browser.getVersion\` (µs; ${t.callsPerPath} sequential calls per path in ${t.rounds} alternating rounds, after ${t.warmups} warm-ups)`,
+      '',
+      '| path | median | p95 | p99 | min | max | mean |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      ...(
+        [
+          ['through the gateway (`connectUrl`)', t.gateway],
+          ['direct to the same Chromium', t.direct],
+          ['reference: minimal TCP relay in another node process', t.relay],
+        ] as const
+      ).map(
+        ([n, s]) => `| ${n} | ${f(s.median)} | ${f(s.p95)} | ${f(s.p99)} | ${f(s.min)} | ${f(s.max)} | ${f(s.mean)} |`,
+      ),
+      `| **gateway ÷ direct** | **×${f(t.ratioMedian, 2)}** | ×${f(t.ratioP95, 2)} | ×${f(t.ratioP99, 2)} | | | |`,
+      '',
+      `Reference relay ÷ direct: ×${f(t.ratioRelayMedian, 2)}; gateway ÷ relay: ×${f(t.ratioGatewayOverRelayMedian, 2)} (medians). The relay is a bare \`net\` pipe with no HTTP server, auth or frame tracking: the cost of a hop through a second process's event loop.`,
+      '',
+      `Round medians (µs), gateway: ${t.roundMedians.gateway.map((x) => f(x)).join(', ')}; direct: ${t.roundMedians.direct.map((x) => f(x)).join(', ')}; relay: ${t.roundMedians.relay.map((x) => f(x)).join(', ')}.`,
+      '',
+    );
+  }
+  if (r.memory) {
+    const mem = r.memory;
+    const row = (label: string, s: MemoryResult['fresh']) =>
+      `| ${label} | ${f(s.asIs.rss, 1)} | ${f(s.afterGc.rss, 1)} | ${f(s.afterGc.pss, 1)} | ${f(s.afterGc.uss, 1)} | ${f(s.cpuPercent, 2)} | ${s.helpers.procs ? `${s.helpers.procs} / ${f(s.helpers.rss, 1)}` : '—'} |`;
+    lines.push(
+      `## Server memory (MB; the node process that listens; ${mem.settleMs} ms settle (fresh: ${mem.freshSettleMs} ms), then median of 3 readings; again after a forced full GC)`,
+      '',
+      '| server state | RSS as is | RSS after GC | PSS after GC | USS after GC | server CPU % during the settle | other processes in the server tree: count / RSS |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      ...(mem.fresh.early
+        ? [
+            `| fresh, 0 sessions, ${mem.settleMs / 1000} s after start | ${f(mem.fresh.early.rss, 1)} | | ${f(mem.fresh.early.pss, 1)} (as is) | ${f(mem.fresh.early.uss, 1)} (as is) | | |`,
+          ]
+        : []),
+      row(`fresh, 0 sessions, ${mem.freshSettleMs / 1000} s after start`, mem.fresh),
+      row('after one session came and went, 0 sessions', mem.warmIdle),
+      row(`${mem.idleSessions} idle sessions`, mem.withSessions),
+      row(`after releasing the ${mem.idleSessions}`, mem.afterRelease),
+      '',
+      `Per idle session, server only (after GC): **${f(mem.perIdleSession.rss, 2)} MB RSS** (PSS ${f(mem.perIdleSession.pss, 2)}, USS ${f(mem.perIdleSession.uss, 2)}) = (${mem.idleSessions} sessions − after one session) ÷ ${mem.idleSessions}; ` +
+        `against the fresh figure instead: ${f(mem.perIdleSessionFromFresh.rss, 2)} MB RSS.`,
+      '',
+      `Idle sessions: ${mem.idleSessionsHow}.`,
+      '',
+      'This server ran with the inspector listening (for the forced GCs), which adds about 3 MB RSS to each row; it cancels out in the per-session figure.',
+      '',
+      `Chromium per idle session (subreaper + browser tree, ${f(mem.chromium.procsMedian)} processes): PSS median **${f(mem.chromium.pssMedian, 1)} MB**, mean ${f(mem.chromium.pssMean, 1)} MB, ` +
+        `with ${mem.idleSessions} browsers sharing the binary's pages (a lone browser's PSS is higher).`,
+      '',
+      ...mem.chromium.perSession
+        .filter((t) => t.status !== 'RUNNING' || t.procs !== mem.chromium.procsMedian)
+        .map(
+          (t) =>
+            `- Session ${t.id} looked different at the reading: status ${t.status}, ${t.procs} processes [${t.kinds.join(', ')}], PSS ${f(t.pss, 1)} MB.`,
+        ),
+      '',
+      ...(r.config.server === 'source'
+        ? [
+            'The server ran from its TypeScript sources through tsx, so its figures include the tsx loader (about 20–25 MB); tsx’s esbuild service, while it runs, is a separate process in its tree and not counted. `--server dist` measures the built package as users run it.',
+            '',
+          ]
+        : []),
+    );
+  }
+  if (r.errors.length) lines.push('## Errors', '', ...r.errors.map((e) => `- ${e}`), '');
+  lines.push(
+    r.leftoversAtEnd.length
+      ? `**Left behind at the end (then killed/deleted):** ${r.leftoversAtEnd.join('; ')}`
+      : 'Nothing the bench started was left at the end (no process, no directory).',
+    '',
+  );
+  return lines.join('\n');
+}
