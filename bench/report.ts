@@ -137,6 +137,24 @@ function lifecycleTable(l: NonNullable<BenchResult['lifecycle']>): string[] {
   return out;
 }
 
+/**
+ * The short form for the repository README: the targets table with the figures, and where they came from.
+ */
+export function readmeSummary(r: BenchResult): string {
+  const m = r.machine;
+  return [
+    `Measured ${m.date.slice(0, 10)} on ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.chromium}, server from \`${r.config.server}\`,`,
+    `medians over ${r.lifecycle?.wallcrawler.total.n ?? 0} iterations (full tables: [bench/results/latest.md](bench/results/latest.md)):`,
+    '',
+    '| measure | Wallcrawler | target | peers on the same machine |',
+    '|---|---:|---|---|',
+    ...r.targets.map(
+      (t) =>
+        `| ${t.name} | ${t.unit === '×' ? `×${f(t.value, 2)}` : `${f(t.value, t.unit === 'MB' ? 1 : 0)} ${t.unit}`}${t.withinTarget ? '' : ' (missed)'} | ${t.target} | ${t.peers} |`,
+    ),
+  ].join('\n');
+}
+
 export function markdown(r: BenchResult): string {
   const m = r.machine;
   const lines: string[] = [

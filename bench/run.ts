@@ -6,7 +6,7 @@
  *
  * Writes bench/results/latest.json and bench/results/latest.md; progress goes to stderr.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,7 +21,7 @@ import { runMemory } from './memory.js';
 import { startPageServer } from './page-server.js';
 import { findByArg } from './procfs.js';
 import { progress } from './progress.js';
-import { type BenchResult, markdown, targets } from './report.js';
+import { type BenchResult, markdown, readmeSummary, targets } from './report.js';
 import { runRtt } from './rtt.js';
 import { startServer } from './server-process.js';
 import { ratio } from './stats.js';
@@ -301,6 +301,16 @@ async function main(): Promise<number> {
   const md = markdown(full);
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(full, null, 2)}\n`);
   writeFileSync(join(outDir, 'latest.md'), md);
+  // A complete, clean run also refreshes the README's table, so the numbers there are always a real run's.
+  const readme = join(repoRoot, 'README.md');
+  if (full.targets.length === 4 && !errors.length && !leftoversAtEnd.length && existsSync(readme)) {
+    const text = readFileSync(readme, 'utf8');
+    const block = /(<!-- bench:start -->\n)[\s\S]*?(\n<!-- bench:end -->)/;
+    if (block.test(text)) {
+      writeFileSync(readme, text.replace(block, (_all, start: string, end: string) => `${start}${readmeSummary(full)}${end}`));
+      progress('bench', 'updated the table in README.md');
+    }
+  }
   console.log(md);
   progress('bench', `wrote ${join(outDir, 'latest.json')} and latest.md`);
   return errors.length || leftoversAtEnd.length ? 1 : 0;
