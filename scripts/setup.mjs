@@ -51,7 +51,7 @@ if (found) {
       ? run('apt-get', args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
       : run('sudo', ['apt-get', ...args]);
   asRoot(['update']);
-  asRoot(['install', '-y', '--no-install-recommends', 'chromium']);
+  asRoot(['install', '-y', 'chromium']);
   if (!executable('/usr/lib/chromium/chromium')) fail('apt-get finished but /usr/lib/chromium/chromium is missing.');
 } else {
   fail(
