@@ -146,11 +146,11 @@ export function readmeSummary(r: BenchResult): string {
     `Measured ${m.date.slice(0, 10)} on ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.chromium}, server from \`${r.config.server}\`,`,
     `medians over ${r.lifecycle?.wallcrawler.total.n ?? 0} iterations (full tables: [bench/results/latest.md](bench/results/latest.md)):`,
     '',
-    '| measure | Wallcrawler | target | peers on the same machine |',
-    '|---|---:|---|---|',
+    '| measure | Wallcrawler | target | detail | peers on the same machine |',
+    '|---|---:|---|---|---|',
     ...r.targets.map(
       (t) =>
-        `| ${t.name} | ${t.unit === '×' ? `×${f(t.value, 2)}` : `${f(t.value, t.unit === 'MB' ? 1 : 0)} ${t.unit}`}${t.withinTarget ? '' : ' (missed)'} | ${t.target} | ${t.peers} |`,
+        `| ${t.name} | ${t.unit === '×' ? `×${f(t.value, 2)}` : `${f(t.value, t.unit === 'MB' ? 1 : 0)} ${t.unit}`}${t.withinTarget ? '' : ' (missed)'} | ${t.target} | ${t.detail} | ${t.peers} |`,
     ),
   ].join('\n');
 }
