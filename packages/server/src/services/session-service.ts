@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { z } from '@hono/zod-openapi';
 import { DEFAULT_VIEWPORT, type Logger, type SessionEnding, silentLogger } from '@wallcrawler/controller';
 import {
   BrowserLaunchError,
@@ -11,6 +12,7 @@ import type { ProjectRecord, Region, SessionRecord, SessionStatus, Viewport } fr
 import type { BrowserProvider } from '../ports/browser-provider.js';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
 import type { Store } from '../ports/store.js';
+import type { SessionLiveURLsSchema } from '../schemas/session.js';
 import { parseMetadataQuery } from './metadata-query.js';
 
 /** What `POST /v1/sessions` may set (already validated). */
@@ -28,19 +30,8 @@ export interface SessionView {
   connect?: { connectUrl: string; signingKey: string; seleniumRemoteUrl: string };
 }
 
-export interface LiveUrls {
-  debuggerUrl: string;
-  debuggerFullscreenUrl: string;
-  wsUrl: string;
-  pages: {
-    id: string;
-    url: string;
-    title: string;
-    faviconUrl: string;
-    debuggerUrl: string;
-    debuggerFullscreenUrl: string;
-  }[];
-}
+/** The live DevTools URLs of a session: the contract's `SessionLiveURLs`. */
+export type LiveUrls = z.infer<typeof SessionLiveURLsSchema>;
 
 export interface SessionServiceOptions {
   store: Store;
