@@ -307,7 +307,10 @@ async function main(): Promise<number> {
     const text = readFileSync(readme, 'utf8');
     const block = /(<!-- bench:start -->\n)[\s\S]*?(\n<!-- bench:end -->)/;
     if (block.test(text)) {
-      writeFileSync(readme, text.replace(block, (_all, start: string, end: string) => `${start}${readmeSummary(full)}${end}`));
+      writeFileSync(
+        readme,
+        text.replace(block, (_all, start: string, end: string) => `${start}${readmeSummary(full)}${end}`),
+      );
       progress('bench', 'updated the table in README.md');
     }
   }
