@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { BrowserSession, DevToolsTarget } from './browser-session.js';
 import { ConnectAuthError } from './connect-token.js';
 import { type Logger, silentLogger } from './logger.js';
-import { rejectUpgrade } from './proxy/raw-http.js';
+import { rejectUpgrade, sendError } from './proxy/raw-http.js';
 
 /** The credentials a CDP client can present, from the query string or headers. */
 export interface ConnectCredentials {
@@ -134,13 +134,7 @@ export class CdpGateway {
     };
     try {
       if (request.method !== 'GET') {
-        send(405, {
-          statusCode: 405,
-          error: 'Method Not Allowed',
-          code: 'method_not_allowed',
-          message: `${path} only answers GET.`,
-          requestId,
-        });
+        sendError(response, 405, 'method_not_allowed', `${path} only answers GET.`, requestId);
         return;
       }
       const credentials = credentialsOf(url, request);
@@ -159,22 +153,10 @@ export class CdpGateway {
       }
     } catch (error) {
       if (error instanceof ConnectAuthError) {
-        send(error.status, {
-          statusCode: error.status,
-          error: statusText(error.status),
-          code: error.code,
-          message: error.message,
-          requestId,
-        });
+        sendError(response, error.status, error.code, error.message, requestId);
       } else {
         this.#logger.error({ requestId, err: error }, 'devtools discovery failed');
-        send(502, {
-          statusCode: 502,
-          error: 'Bad Gateway',
-          code: 'browser_unavailable',
-          message: 'The browser did not answer.',
-          requestId,
-        });
+        sendError(response, 502, 'browser_unavailable', 'The browser did not answer.', requestId);
       }
     }
   }
@@ -186,16 +168,7 @@ export class CdpGateway {
   async #frontendAsset(response: ServerResponse, sessionId: string, asset: string): Promise<void> {
     const session = this.#sessions.get(sessionId);
     if (!session?.isRunning || asset.split('/').includes('..')) {
-      response.writeHead(404, { 'content-type': 'application/json' });
-      response.end(
-        JSON.stringify({
-          statusCode: 404,
-          error: 'Not Found',
-          code: 'not_found',
-          message: 'No such session or file.',
-          requestId: randomUUID(),
-        }),
-      );
+      sendError(response, 404, 'not_found', 'No such session or file.');
       return;
     }
     try {
@@ -268,8 +241,4 @@ function rewriteTarget(target: DevToolsTarget, base: string, query: string): Dev
     rewritten.webSocketDebuggerUrl = `${wsBase(base)}/devtools/page/${target.id}${query}`;
   delete rewritten.devtoolsFrontendUrl;
   return rewritten;
-}
-
-function statusText(status: number): string {
-  return STATUS_CODES[status] ?? 'Error';
 }

@@ -6,6 +6,7 @@ import type { ControllerConfig } from './config.js';
 import { ConnectAuthError, verifyConnectToken } from './connect-token.js';
 import { CdpGateway } from './gateway.js';
 import { type Logger, silentLogger } from './logger.js';
+import { sendError } from './proxy/raw-http.js';
 
 /** A controller serving its one session. */
 export interface RunningController {
@@ -52,15 +53,9 @@ export async function startController(
 
   const server = createServer((request, response) => {
     if (gateway.handleRequest(request, response)) return;
-    const healthy = request.url === '/health';
-    response.writeHead(healthy ? 200 : 404, { 'content-type': 'application/json' });
-    response.end(
-      JSON.stringify(
-        healthy
-          ? { status: 'ok', sessionId: config.sessionId }
-          : { statusCode: 404, error: 'Not Found', code: 'not_found', message: 'Not found' },
-      ),
-    );
+    if (request.url !== '/health') return sendError(response, 404, 'not_found', `There is nothing at ${request.url}.`);
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ status: 'ok', sessionId: config.sessionId }));
   });
   server.on('upgrade', (request, socket, head) => void gateway.handleUpgrade(request, socket, head));
   try {

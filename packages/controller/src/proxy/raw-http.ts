@@ -1,7 +1,8 @@
-import { STATUS_CODES } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-/** The error body every Wallcrawler endpoint uses, here for responses written on a raw upgrade socket. */
+/** The error body every Wallcrawler endpoint uses (ARCHITECTURE §3), for the gateway's own answers. */
 export interface ConnectErrorBody {
   statusCode: number;
   error: string;
@@ -10,19 +11,28 @@ export interface ConnectErrorBody {
   requestId: string;
 }
 
+export function errorBody(status: number, code: string, message: string, requestId: string): ConnectErrorBody {
+  return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', code, message, requestId };
+}
+
+/** Answers a plain HTTP request (DevTools discovery, frontend files) with the error body. */
+export function sendError(
+  response: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  requestId = randomUUID(),
+): void {
+  response.writeHead(status, { 'content-type': 'application/json', 'x-request-id': requestId });
+  response.end(JSON.stringify(errorBody(status, code, message, requestId)));
+}
+
 /**
  * Answers an upgrade request with an HTTP error and closes the socket. Used before any WebSocket exists, so
  * the client sees a real status line (401, 403, ...) rather than a dropped connection.
  */
 export function rejectUpgrade(socket: Duplex, status: number, code: string, message: string, requestId: string): void {
-  const body: ConnectErrorBody = {
-    statusCode: status,
-    error: STATUS_CODES[status] ?? 'Error',
-    code,
-    message,
-    requestId,
-  };
-  const json = JSON.stringify(body);
+  const json = JSON.stringify(errorBody(status, code, message, requestId));
   if (!socket.writable) {
     socket.destroy();
     return;
