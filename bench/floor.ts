@@ -9,6 +9,7 @@ import { chromiumFlags, DEFAULT_VIEWPORT } from '@wallcrawler/controller';
 import { onCleanup, throwIfAborted } from './cleanup.js';
 import { groupAlive } from './procfs.js';
 import { sleep } from './progress.js';
+import { watchStderr } from './stderr-watch.js';
 
 export interface FloorBrowser {
   pid: number;
@@ -59,29 +60,9 @@ export async function launchFloor(chromePath: string, parentDir: string): Promis
   };
   const unregister = onCleanup(`floor chromium ${pid}`, teardown);
 
-  let stderr = '';
+  const stderr = watchStderr(child, 4096);
   try {
-    const wsUrl = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Chromium printed no DevTools URL in 30 s:\n${stderr}`)), 30_000);
-      child.stderr?.setEncoding('utf8');
-      child.stderr?.on('data', (text: string) => {
-        stderr = (stderr + text).slice(-4096);
-        const m = DEVTOOLS_LINE.exec(stderr);
-        if (m?.[1]) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`Chromium exited before it was ready (${signal ?? `code ${code}`}):\n${stderr}`));
-      });
-    });
-    child.stderr?.on('data', () => {});
+    const wsUrl = await stderr.match(DEVTOOLS_LINE, 30_000, 'Chromium printed no DevTools URL');
     return {
       pid: pid as number,
       wsUrl,

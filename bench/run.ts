@@ -301,9 +301,11 @@ async function main(): Promise<number> {
   const md = markdown(full);
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(full, null, 2)}\n`);
   writeFileSync(join(outDir, 'latest.md'), md);
-  // A complete, clean run also refreshes the README's table, so the numbers there are always a real run's.
+  // A complete, clean run with the standard settings into the standard place also refreshes the README's table,
+  // so the numbers there are always such a run's; trial runs (fewer iterations, --out elsewhere) leave it alone.
   const readme = join(repoRoot, 'README.md');
-  if (full.targets.length === 4 && !errors.length && !leftoversAtEnd.length && existsSync(readme)) {
+  const standard = v.out === undefined && config.iterations >= 20;
+  if (standard && full.targets.length === 4 && !errors.length && !leftoversAtEnd.length && existsSync(readme)) {
     const text = readFileSync(readme, 'utf8');
     const block = /(<!-- bench:start -->\n)[\s\S]*?(\n<!-- bench:end -->)/;
     if (block.test(text)) {

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { onCleanup, throwIfAborted } from './cleanup.js';
 import { findByArg, groupAlive, listeningPid, tree } from './procfs.js';
 import { progress, sleep } from './progress.js';
+import { watchStderr } from './stderr-watch.js';
 
 export interface ServerProcess {
   /** `http://127.0.0.1:<port>` */
@@ -114,7 +115,7 @@ export async function startServer({
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let stderr = '';
+  const stderr = watchStderr(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let alive = true;
   void exited.then(() => {
@@ -148,30 +149,11 @@ export async function startServer({
   };
   const unregister = onCleanup('stop server', stop);
 
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 60 s:\n${stderr}`)), 60_000);
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (text: string) => {
-      stderr = (stderr + text).slice(-8192);
-      const m = LISTENING.exec(stderr);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited before listening (${signal ?? `code ${code}`}):\n${stderr}`));
-    });
-  });
+  const url = await stderr.match(LISTENING, 60_000, 'the server did not start listening');
   const startupMs = performance.now() - t0;
-  const inspectorUrl = inspect ? /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1] : undefined;
-  if (inspect && !inspectorUrl) throw new Error(`the server printed no inspector URL:\n${stderr}`);
+  const inspectorUrl = inspect ? /Debugger listening on (ws:\/\/\S+)/.exec(stderr.tail())?.[1] : undefined;
+  if (inspect && !inspectorUrl) throw new Error(`the server printed no inspector URL:\n${stderr.tail()}`);
   const port = Number(new URL(url).port);
-  // Keep reading stderr (the tail goes into error reports), so the pipe never fills.
-  child.stderr?.on('data', (text: string) => {
-    stderr = (stderr + text).slice(-8192);
-  });
 
   const pid = listeningPid(port);
   if (!pid) throw new Error(`no process listens on port ${port}`);
@@ -188,7 +170,7 @@ export async function startServer({
     startupMs,
     argv,
     inspectorUrl,
-    stderrTail: () => stderr,
+    stderrTail: stderr.tail,
     collectGarbage: () => {
       if (!inspectorUrl) return Promise.reject(new Error('the server was started without the inspector'));
       return collectGarbage(inspectorUrl);
