@@ -4,6 +4,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { ensureDynamoDbLocal } from './dynamodb-local.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const step = (text) => console.log(`\n▸ ${text}`);
@@ -25,6 +26,22 @@ const executable = (path) => {
   }
 };
 const onPath = (name) => (process.env.PATH ?? '').split(delimiter).some((dir) => dir && executable(join(dir, name)));
+let aptUpdated = false;
+/** Installs Debian packages, as root or through sudo; `apt-get update` runs once, before the first install. */
+const aptInstall = (packages) => {
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot && !onPath('sudo'))
+    fail(
+      `Installing ${packages.join(', ')} needs root: run \`sudo apt-get install -y ${packages.join(' ')}\`, then \`npm run setup\` again.`,
+    );
+  const asRoot = (args) =>
+    isRoot
+      ? run('apt-get', args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+      : run('sudo', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args]);
+  if (!aptUpdated) asRoot(['update']);
+  aptUpdated = true;
+  asRoot(['install', '-y', ...packages]);
+};
 
 step('Node.js');
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -43,15 +60,7 @@ if (found) {
   console.log(`  found ${found}`);
 } else if (onPath('apt-get')) {
   console.log("  not found: installing Debian's chromium package");
-  const root_ = process.getuid?.() === 0;
-  if (!root_ && !onPath('sudo'))
-    fail('Installing Chromium needs root: run `sudo apt-get install -y chromium`, then `npm run setup` again.');
-  const asRoot = (args) =>
-    root_
-      ? run('apt-get', args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
-      : run('sudo', ['apt-get', ...args]);
-  asRoot(['update']);
-  asRoot(['install', '-y', 'chromium']);
+  aptInstall(['chromium']);
   if (!executable('/usr/lib/chromium/chromium')) fail('apt-get finished but /usr/lib/chromium/chromium is missing.');
 } else {
   fail(
@@ -62,6 +71,23 @@ try {
   const version = execFileSync(found || '/usr/lib/chromium/chromium', ['--version'], { encoding: 'utf8' }).trim();
   console.log(`  ${version}`);
 } catch {}
+
+step('Java runtime (for DynamoDB Local, the emulator the DynamoDB adapter is tested against)');
+if (onPath('java')) {
+  console.log(`  found ${spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0]}`);
+} else if (onPath('apt-get')) {
+  console.log("  not found: installing Debian's openjdk-17-jre-headless package");
+  aptInstall(['openjdk-17-jre-headless']);
+} else {
+  console.log('  not found: only the DynamoDB adapter tests need it; install a Java 17 runtime to run them');
+}
+
+step('DynamoDB Local');
+try {
+  console.log(`  ${ensureDynamoDbLocal({ log: (line) => console.log(`  ${line}`) })}`);
+} catch (error) {
+  fail(error.message);
+}
 
 step('npm dependencies');
 const marker = join(root, 'node_modules', '.package-lock.json');

@@ -3,8 +3,22 @@
  * `@wallcrawler/server`: the Browserbase-compatible API as a Hono app (`createApp`), its ports and the embedded
  * adapters. `@wallcrawler/server/node` starts the whole local server; the `wallcrawler` CLI wraps that.
  */
+export { DiskBlobStore } from './adapters/disk/disk-blob-store.js';
+export { DynamoDbStore, type DynamoDbStoreOptions } from './adapters/dynamodb/dynamodb-store.js';
+export {
+  createTableInput,
+  createTables,
+  DEFAULT_TABLE_NAMES,
+  type DynamoDbTableNames,
+  type IndexDefinition,
+  type KeyAttribute,
+  TABLES,
+  type TableDefinition,
+  type TableKey,
+} from './adapters/dynamodb/tables.js';
 export { FileTokenSigner } from './adapters/local/file-token-signer.js';
 export { LocalBrowserProvider, type LocalBrowserProviderOptions } from './adapters/local/local-browser-provider.js';
+export { S3BlobStore, type S3BlobStoreOptions } from './adapters/s3/s3-blob-store.js';
 export { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 export { generateApiKey, hashApiKey, type NewApiKey } from './api-keys.js';
 export { type AppDeps, createApp } from './app.js';
@@ -14,6 +28,13 @@ export * as domainErrors from './domain/errors.js';
 export type { ApiKeyRecord, ProjectRecord, Region, SessionRecord, SessionStatus, Viewport } from './domain/model.js';
 export { SERVER_ENV } from './env-names.js';
 export type { AppEnv, AuthContext } from './http/app-env.js';
+export {
+  assertBlobKey,
+  type BlobBody,
+  type BlobInfo,
+  type BlobStore,
+  type StoredBlob,
+} from './ports/blob-store.js';
 export type { BrowserProvider, BrowserStartRequest } from './ports/browser-provider.js';
 export type { ConnectTokenSigner } from './ports/connect-token-signer.js';
 export type { MetadataCondition, SessionEnd, SessionFilter, Store } from './ports/store.js';

@@ -38,7 +38,8 @@ export interface paths {
          * Create a browser session
          * @description Launches a browser and waits until it is ready to accept CDP connections. Connect to `connectUrl` with
          *     Puppeteer, Playwright or any CDP client. Over the project's `concurrency`, the answer is 429 with
-         *     `Retry-After`.
+         *     `Retry-After`. A 409 `write_conflict` (DynamoDB deployments, when admission keeps losing races with
+         *     concurrent creates and endings) carries `x-should-retry: true`: send the same request again.
          */
         post: operations["createSession"];
         delete?: never;
@@ -324,7 +325,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The resource is not in a state that allows this (for example, the session has ended). */
+        /** @description The resource is not in a state that allows this (for example, the session has ended), or a write lost a race (`write_conflict`, retryable). */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -466,6 +467,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

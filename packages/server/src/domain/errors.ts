@@ -79,3 +79,35 @@ export class BrowserLaunchError extends DomainError {
 export class InvalidQueryError extends DomainError {
   readonly code = 'invalid_query';
 }
+
+/** A record in the store is missing attributes or holds values of the wrong kind: it is reported, never guessed at. */
+export class CorruptRecordError extends DomainError {
+  readonly code = 'corrupt_record';
+  constructor(kind: string, id: string, problems: string) {
+    super(`The stored ${kind} ${id} is corrupt (${problems}). It was left as it is; an operator must repair it.`);
+  }
+}
+
+/** A write lost a race with another one on the same record; the caller may simply retry. */
+export class WriteConflictError extends DomainError {
+  readonly code = 'write_conflict';
+  constructor(what: string) {
+    super(`${what} conflicted with a concurrent change. Retry the request.`);
+  }
+}
+
+/** A create named a record that already exists. */
+export class RecordExistsError extends DomainError {
+  readonly code = 'already_exists';
+  constructor(kind: string, id: string) {
+    super(`A ${kind} with id ${id} already exists.`);
+  }
+}
+
+/** A blob key that could reach outside the blob store, or is otherwise malformed. */
+export class InvalidBlobKeyError extends DomainError {
+  readonly code = 'invalid_blob_key';
+  constructor(key: string, why: string) {
+    super(`The blob key ${JSON.stringify(key)} is not valid: ${why}.`);
+  }
+}

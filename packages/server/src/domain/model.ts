@@ -1,7 +1,10 @@
 /** The records the server keeps. Dates are `Date`s here; the store and the HTTP layer choose their own encodings. */
 
-export type SessionStatus = 'PENDING' | 'RUNNING' | 'ERROR' | 'TIMED_OUT' | 'COMPLETED';
-export type Region = 'us-west-2' | 'us-east-1' | 'eu-central-1' | 'ap-southeast-1';
+export const SESSION_STATUSES = ['PENDING', 'RUNNING', 'ERROR', 'TIMED_OUT', 'COMPLETED'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+/** Browserbase's four regions: clients validate `region` against exactly these. */
+export const REGIONS = ['us-west-2', 'us-east-1', 'eu-central-1', 'ap-southeast-1'] as const;
+export type Region = (typeof REGIONS)[number];
 
 /** Statuses of a session that still holds (or is about to hold) a browser. */
 export const ACTIVE_STATUSES: readonly SessionStatus[] = ['PENDING', 'RUNNING'];

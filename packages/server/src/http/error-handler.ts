@@ -18,7 +18,11 @@ const STATUS_BY_CODE: Record<string, number> = {
   session_not_running: 409,
   concurrency_limit_exceeded: 429,
   invalid_query: 400,
+  invalid_blob_key: 400,
   browser_launch_failed: 500,
+  corrupt_record: 500,
+  write_conflict: 409,
+  already_exists: 409,
 };
 
 /** Builds the error response every non-2xx answer uses (ARCHITECTURE §3). */
@@ -44,7 +48,8 @@ export function toApiError(error: unknown): ApiError {
     if (error instanceof CapacityExceededError) headers['retry-after'] = String(error.retryAfterSeconds);
     // A session that is not running will not start running: retrying is pointless. (A failed launch, by
     // contrast, may well succeed on retry; its session has already ended, so a retry makes no duplicate.)
-    if (status === 409) headers['x-should-retry'] = 'false';
+    // A write conflict, though, is a lost race: the same request can succeed at once.
+    if (status === 409) headers['x-should-retry'] = error.code === 'write_conflict' ? 'true' : 'false';
     return new ApiError(status, error.code, error.message, undefined, headers);
   }
   if (error instanceof HTTPException) {

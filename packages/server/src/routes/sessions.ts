@@ -27,7 +27,7 @@ const createSession = createRoute({
   },
   responses: {
     201: { description: 'The session is running.', content: jsonContent(SessionViewSchemas.create) },
-    ...pickErrors(400, 401, 403, 404, 413, 415, 429, 500),
+    ...pickErrors(400, 401, 403, 404, 409, 413, 415, 429, 500),
   },
 });
 

@@ -1,11 +1,10 @@
 import { z } from '@hono/zod-openapi';
+import { REGIONS, SESSION_STATUSES } from '../domain/model.js';
 
-export const SessionStatusSchema = z
-  .enum(['PENDING', 'RUNNING', 'ERROR', 'TIMED_OUT', 'COMPLETED'])
-  .openapi('SessionStatus');
+export const SessionStatusSchema = z.enum(SESSION_STATUSES).openapi('SessionStatus');
 
 export const RegionSchema = z
-  .enum(['us-west-2', 'us-east-1', 'eu-central-1', 'ap-southeast-1'])
+  .enum(REGIONS)
   .openapi('Region', { description: "Always one of Browserbase's four regions." });
 
 const metadata = z.record(z.string(), z.unknown());

@@ -74,6 +74,41 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       await other.close();
     });
 
+    it('gives a slot back exactly once however many endings race, and admits against the true count', async () => {
+      const p = newProject('p');
+      await store.createProject(p);
+      const other = await fixture.reopen();
+      const [a, b] = [sessionRecord(p.id), sessionRecord(p.id)];
+      expect(await store.insertSessionWithinLimit(a, 2)).toBe(true);
+      expect(await store.insertSessionWithinLimit(b, 2)).toBe(true);
+      const statuses = ['COMPLETED', 'TIMED_OUT', 'ERROR'] as const;
+      // Six endings of `a` from two handles, racing creates that may only take the one freed slot.
+      const endings = Array.from({ length: 6 }, (_, i) =>
+        (i % 2 ? store : other).endSession(a.id, {
+          status: statuses[i % 3] as (typeof statuses)[number],
+          endedAt: new Date(),
+          endReason: `ending ${i}`,
+        }),
+      );
+      const creates = Array.from({ length: 4 }, (_, i) =>
+        (i % 2 ? other : store).insertSessionWithinLimit(sessionRecord(p.id), 2),
+      );
+      const [ended, admitted] = await Promise.all([Promise.all(endings), Promise.all(creates)]);
+      // Every ending reports the one that won.
+      const final = await store.getSession(a.id);
+      for (const e of ended) expect(e?.status).toBe(final?.status);
+      expect(admitted.filter(Boolean).length).toBeLessThanOrEqual(1);
+      const active = (await store.listActiveSessions()).filter((s) => s.projectId === p.id);
+      expect(active.length).toBe(1 + admitted.filter(Boolean).length);
+      // End everything: exactly `limit` fit again, so no slot leaked and none was given back twice.
+      for (const s of active)
+        await store.endSession(s.id, { status: 'COMPLETED', endedAt: new Date(), endReason: 'x' });
+      expect(await store.insertSessionWithinLimit(sessionRecord(p.id), 2)).toBe(true);
+      expect(await store.insertSessionWithinLimit(sessionRecord(p.id), 2)).toBe(true);
+      expect(await store.insertSessionWithinLimit(sessionRecord(p.id), 2)).toBe(false);
+      await other.close();
+    });
+
     it('round-trips every session field', async () => {
       const p = newProject('p');
       await store.createProject(p);

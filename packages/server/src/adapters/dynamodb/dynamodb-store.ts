@@ -1,0 +1,402 @@
+import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ProjectNotFoundError, RecordExistsError, WriteConflictError } from '../../domain/errors.js';
+import { ACTIVE_STATUSES, type ApiKeyRecord, type ProjectRecord, type SessionRecord } from '../../domain/model.js';
+import type { SessionEnd, SessionFilter, Store } from '../../ports/store.js';
+import { matchesMetadata } from '../../services/metadata-query.js';
+import { apiKeyToItem, itemToApiKey, itemToProject, itemToSession, projectToItem, sessionToItem } from './items.js';
+import { DEFAULT_TABLE_NAMES, type DynamoDbTableNames, TABLES } from './tables.js';
+
+export interface DynamoDbStoreOptions {
+  client: DynamoDBClient;
+  /** @default DEFAULT_TABLE_NAMES (`wallcrawler-sessions`, `wallcrawler-projects`, `wallcrawler-api-keys`) */
+  tables?: Partial<DynamoDbTableNames>;
+  /** How long DynamoDB keeps an ended session before its TTL deletes it, in seconds. @default 30 days */
+  endedSessionRetentionSeconds?: number;
+  /** Attempts at a transaction that keeps losing races to concurrent ones. @default 8 */
+  maxConflictRetries?: number;
+}
+
+const SESSIONS_BY_PROJECT = TABLES.sessions.indexes[0].name;
+const SESSIONS_BY_STATUS = TABLES.sessions.indexes[1].name;
+type Item = Record<string, unknown>;
+
+/** The reasons DynamoDB gave for cancelling a transaction, one per item in order ('None' where it had none). */
+function cancellationReasons(error: unknown): string[] | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  return (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+}
+
+/**
+ * The store on DynamoDB: sessions, projects and API keys, in the tables `TABLES` describes.
+ *
+ * Admission is atomic without a scan: each project item carries `activeSessions`, and a session is admitted by
+ * one transaction that increments it under the condition `activeSessions < limit` and puts the session. Its
+ * ending gives the slot back in one transaction with the status change, conditioned on the session still
+ * being active, so however many endings race, exactly one decrements.
+ */
+export class DynamoDbStore implements Store {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #tables: DynamoDbTableNames;
+  readonly #retentionSeconds: number;
+  readonly #maxConflictRetries: number;
+
+  constructor({
+    client,
+    tables,
+    endedSessionRetentionSeconds = 30 * 86_400,
+    maxConflictRetries = 8,
+  }: DynamoDbStoreOptions) {
+    this.#db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.#tables = { ...DEFAULT_TABLE_NAMES, ...tables };
+    this.#retentionSeconds = endedSessionRetentionSeconds;
+    this.#maxConflictRetries = maxConflictRetries;
+  }
+
+  async createProject(project: ProjectRecord): Promise<void> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#tables.projects,
+          Item: { ...projectToItem(project), activeSessions: 0 },
+          ConditionExpression: 'attribute_not_exists(projectId)',
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException')
+        throw new RecordExistsError('project', project.id);
+      throw error;
+    }
+  }
+
+  async getProject(id: string): Promise<ProjectRecord | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({ TableName: this.#tables.projects, Key: { projectId: id }, ConsistentRead: true }),
+    );
+    return Item ? itemToProject(Item) : undefined;
+  }
+
+  async listProjects(ids?: readonly string[]): Promise<ProjectRecord[]> {
+    let items: Item[] = [];
+    if (ids) {
+      for (let i = 0; i < ids.length; i += 100) {
+        let keys: Item[] | undefined = [...new Set(ids.slice(i, i + 100))].map((projectId) => ({ projectId }));
+        // BatchGet may return some keys unprocessed under load: ask again for those.
+        while (keys?.length) {
+          const result: BatchGetCommandOutput = await this.#db.send(
+            new BatchGetCommand({ RequestItems: { [this.#tables.projects]: { Keys: keys, ConsistentRead: true } } }),
+          );
+          items.push(...(result.Responses?.[this.#tables.projects] ?? []));
+          keys = result.UnprocessedKeys?.[this.#tables.projects]?.Keys;
+        }
+      }
+    } else {
+      items = await this.#scan(this.#tables.projects);
+    }
+    return items.map(itemToProject).sort(byCreatedAtThenId);
+  }
+
+  async createApiKey(key: ApiKeyRecord): Promise<void> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#tables.apiKeys,
+          Item: apiKeyToItem(key),
+          ConditionExpression: 'attribute_not_exists(keyHash)',
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') throw new RecordExistsError('API key', key.id);
+      throw error;
+    }
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({ TableName: this.#tables.apiKeys, Key: { keyHash: hash }, ConsistentRead: true }),
+    );
+    return Item ? itemToApiKey(Item) : undefined;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (await this.#scan(this.#tables.apiKeys)).map(itemToApiKey).sort(byCreatedAtThenId);
+  }
+
+  async revokeApiKey(id: string, at: Date): Promise<boolean> {
+    const { Items = [] } = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#tables.apiKeys,
+        IndexName: TABLES.apiKeys.indexes[0].name,
+        KeyConditionExpression: 'apiKeyId = :id',
+        ExpressionAttributeValues: { ':id': id },
+      }),
+    );
+    for (const item of Items) {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.apiKeys,
+          Key: { keyHash: item.keyHash },
+          // Revoking twice keeps the first date.
+          UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+          ExpressionAttributeValues: { ':at': at.getTime() },
+        }),
+      );
+    }
+    return Items.length > 0;
+  }
+
+  async insertSessionWithinLimit(session: SessionRecord, limit: number): Promise<boolean> {
+    return this.#withConflictRetries('Admitting the session', async () => {
+      try {
+        await this.#db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.#tables.projects,
+                  Key: { projectId: session.projectId },
+                  UpdateExpression: 'SET activeSessions = if_not_exists(activeSessions, :zero) + :one',
+                  ConditionExpression:
+                    'attribute_exists(projectId) AND (attribute_not_exists(activeSessions) OR activeSessions < :limit)',
+                  ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':limit': limit },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.#tables.sessions,
+                  Item: sessionToItem(session),
+                  ConditionExpression: 'attribute_not_exists(sessionId)',
+                },
+              },
+            ],
+          }),
+        );
+        return true;
+      } catch (error) {
+        const [project, put] = cancellationReasons(error) ?? [];
+        if (put === 'ConditionalCheckFailed') throw new RecordExistsError('session', session.id);
+        if (project === 'ConditionalCheckFailed') {
+          if (!(await this.getProject(session.projectId))) throw new ProjectNotFoundError(session.projectId);
+          return false;
+        }
+        throw error;
+      }
+    });
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({ TableName: this.#tables.sessions, Key: { sessionId: id }, ConsistentRead: true }),
+    );
+    return Item ? itemToSession(Item) : undefined;
+  }
+
+  async listSessions(projectId: string, filter: SessionFilter = {}): Promise<SessionRecord[]> {
+    const values: Item = { ':project': projectId, ':now': Math.floor(Date.now() / 1000) };
+    // TTL deletion lags (up to days): an expired item must not reappear in the meantime.
+    let condition = '(attribute_not_exists(#ttl) OR #ttl > :now)';
+    const names: Record<string, string> = { '#ttl': 'ttl' };
+    if (filter.status) {
+      condition += ' AND #status = :status';
+      names['#status'] = 'status';
+      values[':status'] = filter.status;
+    }
+    const items = await this.#query({
+      TableName: this.#tables.sessions,
+      IndexName: SESSIONS_BY_PROJECT,
+      KeyConditionExpression: 'projectId = :project',
+      FilterExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+    });
+    const sessions = items.map(itemToSession).sort(newestFirst);
+    const conditions = filter.metadata;
+    return conditions?.length ? sessions.filter((s) => matchesMetadata(s.userMetadata, conditions)) : sessions;
+  }
+
+  async listActiveSessions(): Promise<SessionRecord[]> {
+    const groups = await Promise.all(
+      ACTIVE_STATUSES.map((status) =>
+        this.#query({
+          TableName: this.#tables.sessions,
+          IndexName: SESSIONS_BY_STATUS,
+          KeyConditionExpression: '#status = :status',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': status },
+        }),
+      ),
+    );
+    // The index is eventually consistent: confirm each against its item, which may have moved on.
+    const sessions = await Promise.all(groups.flat().map((item) => this.getSession(String(item.sessionId))));
+    return sessions
+      .filter((s): s is SessionRecord => s !== undefined && ACTIVE_STATUSES.includes(s.status))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+  }
+
+  async markSessionRunning(id: string, at: Date): Promise<SessionRecord | undefined> {
+    try {
+      const { Attributes } = await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.sessions,
+          Key: { sessionId: id },
+          UpdateExpression: 'SET #status = :running, updatedAt = :at',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':running': 'RUNNING', ':pending': 'PENDING', ':at': at.getTime() },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? itemToSession(Attributes) : undefined;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
+  }
+
+  async endSession(id: string, end: SessionEnd): Promise<SessionRecord | undefined> {
+    return this.#withConflictRetries('Ending the session', async () => {
+      const session = await this.getSession(id);
+      if (!session || !ACTIVE_STATUSES.includes(session.status)) return session;
+      const endedAt = end.endedAt.getTime();
+      try {
+        await this.#db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.#tables.sessions,
+                  Key: { sessionId: id },
+                  UpdateExpression:
+                    'SET #status = :status, endedAt = :endedAt, endReason = :reason, updatedAt = :endedAt, #ttl = :ttl',
+                  // Only the transition out of an active status gives the slot back, so it happens once.
+                  ConditionExpression: '#status IN (:pending, :running) AND projectId = :project',
+                  ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+                  ExpressionAttributeValues: {
+                    ':status': end.status,
+                    ':endedAt': endedAt,
+                    ':reason': end.endReason,
+                    ':ttl': Math.floor(endedAt / 1000) + this.#retentionSeconds,
+                    ':pending': 'PENDING',
+                    ':running': 'RUNNING',
+                    ':project': session.projectId,
+                  },
+                },
+              },
+              {
+                Update: {
+                  TableName: this.#tables.projects,
+                  Key: { projectId: session.projectId },
+                  UpdateExpression: 'ADD activeSessions :minusOne',
+                  ConditionExpression: 'attribute_exists(projectId)',
+                  ExpressionAttributeValues: { ':minusOne': -1 },
+                },
+              },
+            ],
+          }),
+        );
+      } catch (error) {
+        const [sessionReason, projectReason] = cancellationReasons(error) ?? [];
+        // Another ending won the race: the session is already ended, as it now says.
+        if (sessionReason === 'ConditionalCheckFailed') return this.getSession(id);
+        // The project is gone (deleted by hand): end the session all the same; there is no counter to fix.
+        if (projectReason === 'ConditionalCheckFailed') return this.#endWithoutProject(id, end);
+        throw error;
+      }
+      return this.getSession(id);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#db.destroy();
+  }
+
+  async #endWithoutProject(id: string, end: SessionEnd): Promise<SessionRecord | undefined> {
+    const endedAt = end.endedAt.getTime();
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.sessions,
+          Key: { sessionId: id },
+          UpdateExpression:
+            'SET #status = :status, endedAt = :endedAt, endReason = :reason, updatedAt = :endedAt, #ttl = :ttl',
+          ConditionExpression: '#status IN (:pending, :running)',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':status': end.status,
+            ':endedAt': endedAt,
+            ':reason': end.endReason,
+            ':ttl': Math.floor(endedAt / 1000) + this.#retentionSeconds,
+            ':pending': 'PENDING',
+            ':running': 'RUNNING',
+          },
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
+    return this.getSession(id);
+  }
+
+  /**
+   * Runs a transaction again while DynamoDB cancels it for conflicting with another in flight on the same items
+   * (reason `TransactionConflict`), with jittered backoff; then gives up with a retryable `WriteConflictError`.
+   */
+  async #withConflictRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        const reasons = cancellationReasons(error);
+        const conflict =
+          reasons?.includes('TransactionConflict') || (error as Error).name === 'TransactionConflictException';
+        if (!conflict) throw error;
+        if (i + 1 >= this.#maxConflictRetries) throw new WriteConflictError(what);
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** Math.min(i, 5)));
+      }
+    }
+  }
+
+  async #query(input: QueryCommandInput): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.#db.send(new QueryCommand({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  async #scan(table: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.#db.send(
+        new ScanCommand({ TableName: table, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}
+
+function byCreatedAtThenId(a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }): number {
+  return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function newestFirst(a: SessionRecord, b: SessionRecord): number {
+  return b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}

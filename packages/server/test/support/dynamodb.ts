@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { inject } from 'vitest';
+import { createTables, type DynamoDbTableNames, TABLES } from '../../src/adapters/dynamodb/tables.js';
+
+/** A client for the run's DynamoDB Local (started by the global setup). */
+export function dynamoDbClient(): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: inject('dynamodbEndpoint'),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
+
+/** Fresh tables with names of their own, so tests never see each other's items; and how to drop them. */
+export async function freshTables(
+  client: DynamoDBClient,
+): Promise<{ names: DynamoDbTableNames; drop(): Promise<void> }> {
+  const prefix = `t${randomUUID().slice(0, 8)}`;
+  const names = Object.fromEntries(
+    Object.keys(TABLES).map((table) => [table, `${prefix}-${table}`]),
+  ) as DynamoDbTableNames;
+  await createTables(client, names);
+  return {
+    names,
+    async drop() {
+      for (const name of Object.values(names)) await client.send(new DeleteTableCommand({ TableName: name }));
+    },
+  };
+}
