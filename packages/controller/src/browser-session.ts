@@ -47,6 +47,11 @@ export interface BrowserSessionOptions {
    * @default 5_000
    */
   disconnectGraceMs?: number;
+  /**
+   * Ends the session (COMPLETED) when no client has connected within this long after the start: a create whose
+   * client never came must not hold a browser until its timeout. Off when undefined.
+   */
+  idleTimeoutMs?: number;
   /** @default true when running as root */
   noSandbox?: boolean;
   extraArgs?: readonly string[];
@@ -91,6 +96,7 @@ export class BrowserSession {
   #closing: Promise<SessionEnding> | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   readonly #dirs: SessionDirs;
 
@@ -109,6 +115,13 @@ export class BrowserSession {
       () => void this.close('TIMED_OUT', 'The session reached its timeout'),
       Math.max(0, options.expiresAt.getTime() - Date.now()),
     );
+    if (options.idleTimeoutMs !== undefined) {
+      const seconds = Math.round(options.idleTimeoutMs / 1000);
+      this.#idleTimer = setTimeout(
+        () => void this.close('COMPLETED', `No client connected within ${seconds} s of the session's start`),
+        options.idleTimeoutMs,
+      );
+    }
     void chromium.exited.then(({ code, stderrTail }) => {
       if (this.#closing) return;
       // Exit code 0 means Chromium shut down cleanly: a client sent Browser.close (Puppeteer's browser.close()).
@@ -176,6 +189,7 @@ export class BrowserSession {
    */
   connect(request: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
     clearTimeout(this.#graceTimer);
+    clearTimeout(this.#idleTimer);
     const connection = new CdpConnection({
       request,
       client: socket,
@@ -221,6 +235,7 @@ export class BrowserSession {
   async #runClose(status: SessionEndStatus, reason: string): Promise<SessionEnding> {
     clearTimeout(this.#expiryTimer);
     clearTimeout(this.#graceTimer);
+    clearTimeout(this.#idleTimer);
     this.#logger.info({ status, reason, clients: this.#clients.size }, 'session ending');
     // Resources first, then the record, then the clients: by the time a client hears that the session ended,
     // its status is final and nothing of it is left running or on disk.

@@ -13,24 +13,44 @@ const viewport = z
     return { width, height };
   });
 
-const schema = z.object({
-  [E.sessionId]: z.string().min(1),
-  [E.projectId]: z.string().min(1),
-  [E.connectSecret]: z
-    .string()
-    .transform((v) => Buffer.from(v, 'base64url'))
-    .refine((b) => b.length >= 32, 'must decode to at least 32 bytes'),
-  [E.expiresAt]: z.iso.datetime().transform((v) => new Date(v)),
-  [E.keepAlive]: boolean.default(false),
-  [E.viewport]: viewport.optional(),
-  [E.host]: z.string().default('127.0.0.1'),
-  [E.port]: z.coerce.number().int().min(0).max(65535).default(9223),
-  [E.externalUrl]: z.url().optional(),
-  [E.chromePath]: z.string().optional(),
-  [E.dataDir]: z.string().default(join(tmpdir(), 'wallcrawler')),
-  [E.disconnectGraceMs]: z.coerce.number().int().min(0).default(5_000),
-  [E.logLevel]: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-});
+const schema = z
+  .object({
+    [E.sessionId]: z.string().min(1),
+    [E.projectId]: z.string().min(1),
+    [E.connectSecret]: z
+      .string()
+      .transform((v) => Buffer.from(v, 'base64url'))
+      .refine((b) => b.length >= 32, 'must decode to at least 32 bytes'),
+    [E.expiresAt]: z.iso.datetime().transform((v) => new Date(v)),
+    [E.keepAlive]: boolean.default(false),
+    [E.viewport]: viewport.optional(),
+    [E.host]: z.string().min(1).optional(),
+    [E.port]: z.coerce.number().int().min(0).max(65535).default(9223),
+    [E.externalUrl]: z.url().optional(),
+    [E.chromePath]: z.string().optional(),
+    [E.dataDir]: z.string().default(join(tmpdir(), 'wallcrawler')),
+    [E.disconnectGraceMs]: z.coerce.number().int().min(0).default(5_000),
+    [E.logLevel]: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    [E.idleTimeoutMs]: z.coerce.number().int().min(1_000).default(300_000),
+    [E.sessionsTable]: z.string().min(3).optional(),
+    [E.projectsTable]: z.string().min(3).optional(),
+    [E.dynamodbEndpoint]: z.url().optional(),
+    [E.awsRegion]: z.string().min(1).optional(),
+    [E.ecsMetadataUri]: z.url().optional(),
+  })
+  .superRefine((c, ctx) => {
+    // Task mode needs every table and a region, or none of it.
+    if (c[E.sessionsTable] || c[E.projectsTable]) {
+      for (const name of [E.sessionsTable, E.projectsTable, E.awsRegion] as const) {
+        if (!c[name])
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: 'required in task mode (when the session is reported to DynamoDB)',
+          });
+      }
+    }
+  });
 
 /** The standalone controller's configuration. */
 export interface ControllerConfig {
@@ -40,13 +60,20 @@ export interface ControllerConfig {
   expiresAt: Date;
   keepAlive: boolean;
   viewport: { width: number; height: number } | undefined;
-  host: string;
+  /** The address the proxy binds to. @default the task's private IP in ECS, else 127.0.0.1 */
+  host: string | undefined;
   port: number;
   externalUrl: string | undefined;
   chromePath: string | undefined;
   dataDir: string;
   disconnectGraceMs: number;
   logLevel: string;
+  /** Ends a session no client has connected to for this long since it started. */
+  idleTimeoutMs: number;
+  /** Task mode: where the session's status is reported. Absent: the controller reports nowhere but its logs. */
+  store: { sessionsTable: string; projectsTable: string; region: string; endpoint: string | undefined } | undefined;
+  /** In ECS: the task metadata endpoint. */
+  ecsMetadataUri: string | undefined;
 }
 
 /**
@@ -60,6 +87,7 @@ export function loadControllerConfig(env: Record<string, string | undefined> = p
     throw new Error(`Invalid controller configuration:\n${problems}`);
   }
   const c = result.data;
+  const [sessionsTable, projectsTable, region] = [c[E.sessionsTable], c[E.projectsTable], c[E.awsRegion]];
   return {
     sessionId: c[E.sessionId],
     projectId: c[E.projectId],
@@ -74,5 +102,11 @@ export function loadControllerConfig(env: Record<string, string | undefined> = p
     dataDir: c[E.dataDir],
     disconnectGraceMs: c[E.disconnectGraceMs],
     logLevel: c[E.logLevel],
+    idleTimeoutMs: c[E.idleTimeoutMs],
+    store:
+      sessionsTable && projectsTable && region
+        ? { sessionsTable, projectsTable, region, endpoint: c[E.dynamodbEndpoint] }
+        : undefined,
+    ecsMetadataUri: c[E.ecsMetadataUri],
   };
 }

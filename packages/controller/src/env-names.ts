@@ -17,4 +17,15 @@ export const CONTROLLER_ENV = {
   dataDir: 'WALLCRAWLER_DATA_DIR',
   disconnectGraceMs: 'WALLCRAWLER_DISCONNECT_GRACE_MS',
   logLevel: 'WALLCRAWLER_LOG_LEVEL',
+  /** Ends a session that no client has connected to for this long since it started (ms). */
+  idleTimeoutMs: 'WALLCRAWLER_SESSION_IDLE_TIMEOUT_MS',
+  /** Task mode: the DynamoDB tables the controller reports its session's status to. */
+  sessionsTable: 'WALLCRAWLER_SESSIONS_TABLE',
+  projectsTable: 'WALLCRAWLER_PROJECTS_TABLE',
+  /** Task mode, tests and local emulators only: a DynamoDB endpoint other than AWS's. */
+  dynamodbEndpoint: 'WALLCRAWLER_DYNAMODB_ENDPOINT',
+  /** Set by AWS in every task. */
+  awsRegion: 'AWS_REGION',
+  /** Set by ECS in every task: the task metadata endpoint (version 4). */
+  ecsMetadataUri: 'ECS_CONTAINER_METADATA_URI_V4',
 } as const;

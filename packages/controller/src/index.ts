@@ -4,6 +4,30 @@
  * its lifecycle. The Wallcrawler server embeds it for local sessions; a Fargate task runs it standalone
  * (`wallcrawler-controller`, see `startController`).
  */
+
+export { DynamoDbSessionReporter } from './aws/dynamodb-session-reporter.js';
+export {
+  createTableInput,
+  createTables,
+  DEFAULT_TABLE_NAMES,
+  type DynamoDbTableNames,
+  type IndexDefinition,
+  type KeyAttribute,
+  TABLES,
+  type TableDefinition,
+  type TableKey,
+} from './aws/dynamodb-tables.js';
+export {
+  cancellationReasons,
+  type EndResult,
+  isTransactionConflict,
+  type SessionPlacement,
+  SessionTable,
+  SessionTableConflictError,
+  type SessionTableEnd,
+  type SessionTableOptions,
+} from './aws/session-table.js';
+export { parseTaskMetadata, readTaskMetadata, type TaskMetadata } from './aws/task-metadata.js';
 export {
   BrowserSession,
   type BrowserSessionOptions,
@@ -34,4 +58,10 @@ export { CONTROLLER_ENV } from './env-names.js';
 export { CdpGateway, type CdpGatewayOptions, type ConnectAuthenticator, type ConnectCredentials } from './gateway.js';
 export { type Logger, silentLogger } from './logger.js';
 export { listSessionDirs, type SessionDirs, sessionDirs } from './session-dirs.js';
-export { type RunningController, startController } from './standalone-controller.js';
+export type { SessionPlacementReport, SessionReporter } from './session-reporter.js';
+export {
+  type RunningController,
+  SessionNotPendingError,
+  type StartControllerOptions,
+  startController,
+} from './standalone-controller.js';

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readTaskMetadata, type TaskMetadata } from './aws/task-metadata.js';
 import { BrowserSession, type SessionEnding } from './browser-session.js';
 import { findChromium } from './chromium/find-chromium.js';
 import type { ControllerConfig } from './config.js';
@@ -7,27 +8,54 @@ import { ConnectAuthError, verifyConnectToken } from './connect-token.js';
 import { CdpGateway } from './gateway.js';
 import { type Logger, silentLogger } from './logger.js';
 import { sendError } from './proxy/raw-http.js';
+import type { SessionReporter } from './session-reporter.js';
 
 /** A controller serving its one session. */
 export interface RunningController {
   session: BrowserSession;
   /** `http://host:port` the proxy listens on. */
   url: string;
+  /** `ws://host:port`: where clients reach the proxy (the task's address in ECS). */
+  connectEndpoint: string;
   /** Resolves once the session has ended and the listener is closed. */
   ended: Promise<SessionEnding>;
   /** Ends the session (if still running) and stops listening. */
   stop(reason?: string): Promise<SessionEnding>;
 }
 
+export interface StartControllerOptions {
+  logger?: Logger;
+  /** Where the session's status goes (task mode). Without one, the controller only logs. */
+  reporter?: SessionReporter;
+}
+
+/** The session ended, or never was PENDING, before its browser was ready: there is nothing to serve. */
+export class SessionNotPendingError extends Error {
+  constructor(sessionId: string) {
+    super(`Session ${sessionId} is no longer waiting for a browser (it ended before this controller was ready).`);
+    this.name = 'SessionNotPendingError';
+  }
+}
+
 /**
- * Runs one session the way a Fargate task does: launch Chromium, then serve its authenticated CDP proxy on
- * `host:port` until the session ends. Tokens for any other session are refused with 403.
+ * Runs one session the way a Fargate task does: launch Chromium, serve its authenticated CDP proxy on
+ * `host:port`, and only then report the session RUNNING with the address clients reach it at; serve until the
+ * session ends (release, timeout, the last client leaving, no client ever coming, Chromium dying, SIGTERM),
+ * recording the ending before the process exits. Tokens for any other session are refused with 403.
+ *
+ * @throws SessionNotPendingError when the reporter says the session no longer waits for a browser
  */
 export async function startController(
   config: ControllerConfig,
-  logger: Logger = silentLogger,
+  { logger = silentLogger, reporter }: StartControllerOptions = {},
 ): Promise<RunningController> {
   const log = logger.child({ sessionId: config.sessionId });
+  if (reporter && !(await reporter.isPending())) throw new SessionNotPendingError(config.sessionId);
+  const task: TaskMetadata | undefined = config.ecsMetadataUri
+    ? await readTaskMetadata(config.ecsMetadataUri)
+    : undefined;
+  const host = config.host ?? task?.privateIp ?? '127.0.0.1';
+
   const session = await BrowserSession.start({
     id: config.sessionId,
     executablePath: findChromium(config.chromePath),
@@ -35,12 +63,15 @@ export async function startController(
     expiresAt: config.expiresAt,
     keepAlive: config.keepAlive,
     disconnectGraceMs: config.disconnectGraceMs,
+    idleTimeoutMs: config.idleTimeoutMs,
     logger: log,
     ...(config.viewport ? { viewport: config.viewport } : {}),
+    ...(reporter ? { onEnd: (ending: SessionEnding) => reporter.ended(ending) } : {}),
   });
+  let external: string | undefined = config.externalUrl;
   const gateway = new CdpGateway({
     logger: log,
-    externalUrl: () => config.externalUrl,
+    externalUrl: () => external,
     authenticate: async ({ signingKey, sessionId }) => {
       const claims = await verifyConnectToken(config.connectSecret, signingKey);
       if (claims.sessionId !== config.sessionId || (sessionId && sessionId !== config.sessionId)) {
@@ -54,35 +85,55 @@ export async function startController(
   const server = createServer((request, response) => {
     if (gateway.handleRequest(request, response)) return;
     if (request.url !== '/health') return sendError(response, 404, 'not_found', `There is nothing at ${request.url}.`);
-    response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ status: 'ok', sessionId: config.sessionId }));
+    const healthy = session.isRunning;
+    response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ status: healthy ? 'ok' : 'ending', sessionId: config.sessionId }));
   });
   server.on('upgrade', (request, socket, head) => void gateway.handleUpgrade(request, socket, head));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.port, config.host, resolve);
+      server.listen(config.port, host, resolve);
     });
   } catch (error) {
-    await session.close('ERROR', 'The controller could not listen');
+    await session.close(
+      'ERROR',
+      `The controller could not listen on ${host}:${config.port}: ${(error as Error).message}`,
+    );
     throw error;
   }
   const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  log.info({ url, pid: session.pid }, 'session ready');
+  const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${hostPart}:${address.port}`;
+  external ??= url;
+  const connectEndpoint = external.replace(/^http/, 'ws').replace(/\/$/, '');
 
   const ended = session.ended.then(async (ending) => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     return ending;
   });
-  return {
-    session,
-    url,
-    ended,
-    async stop(reason = 'The controller was stopped') {
-      await session.close('COMPLETED', reason);
-      return ended;
-    },
+  const stop = async (reason = 'The controller was stopped') => {
+    await session.close('COMPLETED', reason);
+    return ended;
   };
+
+  if (reporter) {
+    let reported: boolean;
+    try {
+      reported = await reporter.running({ connectEndpoint, ...(task ? { taskArn: task.taskArn } : {}) });
+    } catch (error) {
+      await session.close('ERROR', `The controller could not report the session running: ${(error as Error).message}`);
+      await ended;
+      throw error;
+    }
+    if (!reported) {
+      // It ended while the browser started (its create gave up, or it was released): serve nothing.
+      await session.close('COMPLETED', 'The session ended before its browser was ready');
+      await ended;
+      throw new SessionNotPendingError(config.sessionId);
+    }
+  }
+  log.info({ url, connectEndpoint, pid: session.pid, taskArn: task?.taskArn }, 'session ready');
+  return { session, url, connectEndpoint, ended, stop };
 }

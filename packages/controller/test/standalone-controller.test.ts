@@ -38,6 +38,9 @@ async function start(overrides: Partial<ControllerConfig> = {}) {
     dataDir: dataDir.path,
     disconnectGraceMs: 200,
     logLevel: 'silent',
+    idleTimeoutMs: 300_000,
+    store: undefined,
+    ecsMetadataUri: undefined,
     ...overrides,
   };
   const controller = await startController(config);

@@ -3,8 +3,7 @@
  * `@wallcrawler/server`: the Browserbase-compatible API as a Hono app (`createApp`), its ports and the embedded
  * adapters. `@wallcrawler/server/node` starts the whole local server; the `wallcrawler` CLI wraps that.
  */
-export { DiskBlobStore } from './adapters/disk/disk-blob-store.js';
-export { DynamoDbStore, type DynamoDbStoreOptions } from './adapters/dynamodb/dynamodb-store.js';
+
 export {
   createTableInput,
   createTables,
@@ -15,7 +14,9 @@ export {
   TABLES,
   type TableDefinition,
   type TableKey,
-} from './adapters/dynamodb/tables.js';
+} from '@wallcrawler/controller';
+export { DiskBlobStore } from './adapters/disk/disk-blob-store.js';
+export { DynamoDbStore, type DynamoDbStoreOptions } from './adapters/dynamodb/dynamodb-store.js';
 export { FileTokenSigner } from './adapters/local/file-token-signer.js';
 export { LocalBrowserProvider, type LocalBrowserProviderOptions } from './adapters/local/local-browser-provider.js';
 export { S3BlobStore, type S3BlobStoreOptions } from './adapters/s3/s3-blob-store.js';

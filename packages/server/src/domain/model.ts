@@ -32,6 +32,13 @@ export interface SessionRecord {
   endedAt?: Date;
   /** Why the session ended, in words (also the close frame's reason). */
   endReason?: string;
+  /**
+   * Where the session's browser is reached when it runs elsewhere (`ws://host:port` of a Fargate task's
+   * controller); absent when this server's own gateway serves it.
+   */
+  connectEndpoint?: string;
+  /** The ECS task that serves the session, in AWS. */
+  taskArn?: string;
 }
 
 export interface ProjectRecord {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTables, type DynamoDbTableNames, TABLES } from '@wallcrawler/controller';
 import { inject } from 'vitest';
-import { createTables, type DynamoDbTableNames, TABLES } from '../../src/adapters/dynamodb/tables.js';
 
 /** A client for the run's DynamoDB Local (started by the global setup). */
 export function dynamoDbClient(): DynamoDBClient {

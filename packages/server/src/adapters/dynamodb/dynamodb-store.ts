@@ -1,4 +1,4 @@
-import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -11,12 +11,19 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import {
+  cancellationReasons,
+  DEFAULT_TABLE_NAMES,
+  type DynamoDbTableNames,
+  SessionTable,
+  SessionTableConflictError,
+  TABLES,
+} from '@wallcrawler/controller';
 import { ProjectNotFoundError, RecordExistsError, WriteConflictError } from '../../domain/errors.js';
 import { ACTIVE_STATUSES, type ApiKeyRecord, type ProjectRecord, type SessionRecord } from '../../domain/model.js';
 import type { SessionEnd, SessionFilter, Store } from '../../ports/store.js';
 import { matchesMetadata } from '../../services/metadata-query.js';
 import { apiKeyToItem, itemToApiKey, itemToProject, itemToSession, projectToItem, sessionToItem } from './items.js';
-import { DEFAULT_TABLE_NAMES, type DynamoDbTableNames, TABLES } from './tables.js';
 
 export interface DynamoDbStoreOptions {
   client: DynamoDBClient;
@@ -32,12 +39,6 @@ const SESSIONS_BY_PROJECT = TABLES.sessions.indexes[0].name;
 const SESSIONS_BY_STATUS = TABLES.sessions.indexes[1].name;
 type Item = Record<string, unknown>;
 
-/** The reasons DynamoDB gave for cancelling a transaction, one per item in order ('None' where it had none). */
-function cancellationReasons(error: unknown): string[] | undefined {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  return (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
-}
-
 /**
  * The store on DynamoDB: sessions, projects and API keys, in the tables `TABLES` describes.
  *
@@ -49,8 +50,7 @@ function cancellationReasons(error: unknown): string[] | undefined {
 export class DynamoDbStore implements Store {
   readonly #db: DynamoDBDocumentClient;
   readonly #tables: DynamoDbTableNames;
-  readonly #retentionSeconds: number;
-  readonly #maxConflictRetries: number;
+  readonly #sessions: SessionTable;
 
   constructor({
     client,
@@ -60,8 +60,12 @@ export class DynamoDbStore implements Store {
   }: DynamoDbStoreOptions) {
     this.#db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     this.#tables = { ...DEFAULT_TABLE_NAMES, ...tables };
-    this.#retentionSeconds = endedSessionRetentionSeconds;
-    this.#maxConflictRetries = maxConflictRetries;
+    this.#sessions = new SessionTable({
+      db: this.#db,
+      tables: this.#tables,
+      endedSessionRetentionSeconds,
+      maxConflictRetries,
+    });
   }
 
   async createProject(project: ProjectRecord): Promise<void> {
@@ -157,7 +161,7 @@ export class DynamoDbStore implements Store {
   }
 
   async insertSessionWithinLimit(session: SessionRecord, limit: number): Promise<boolean> {
-    return this.#withConflictRetries('Admitting the session', async () => {
+    return this.#retrying('Admitting the session', async () => {
       try {
         await this.#db.send(
           new TransactWriteCommand({
@@ -196,10 +200,8 @@ export class DynamoDbStore implements Store {
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {
-    const { Item } = await this.#db.send(
-      new GetCommand({ TableName: this.#tables.sessions, Key: { sessionId: id }, ConsistentRead: true }),
-    );
-    return Item ? itemToSession(Item) : undefined;
+    const item = await this.#sessions.get(id);
+    return item ? itemToSession(item) : undefined;
   }
 
   async listSessions(projectId: string, filter: SessionFilter = {}): Promise<SessionRecord[]> {
@@ -246,125 +248,26 @@ export class DynamoDbStore implements Store {
   }
 
   async markSessionRunning(id: string, at: Date): Promise<SessionRecord | undefined> {
-    try {
-      const { Attributes } = await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#tables.sessions,
-          Key: { sessionId: id },
-          UpdateExpression: 'SET #status = :running, updatedAt = :at',
-          ConditionExpression: '#status = :pending',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':running': 'RUNNING', ':pending': 'PENDING', ':at': at.getTime() },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return Attributes ? itemToSession(Attributes) : undefined;
-    } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
-      throw error;
-    }
+    const item = await this.#sessions.markRunning(id, at);
+    return item ? itemToSession(item) : undefined;
   }
 
   async endSession(id: string, end: SessionEnd): Promise<SessionRecord | undefined> {
-    return this.#withConflictRetries('Ending the session', async () => {
-      const session = await this.getSession(id);
-      if (!session || !ACTIVE_STATUSES.includes(session.status)) return session;
-      const endedAt = end.endedAt.getTime();
-      try {
-        await this.#db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.#tables.sessions,
-                  Key: { sessionId: id },
-                  UpdateExpression:
-                    'SET #status = :status, endedAt = :endedAt, endReason = :reason, updatedAt = :endedAt, #ttl = :ttl',
-                  // Only the transition out of an active status gives the slot back, so it happens once.
-                  ConditionExpression: '#status IN (:pending, :running) AND projectId = :project',
-                  ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
-                  ExpressionAttributeValues: {
-                    ':status': end.status,
-                    ':endedAt': endedAt,
-                    ':reason': end.endReason,
-                    ':ttl': Math.floor(endedAt / 1000) + this.#retentionSeconds,
-                    ':pending': 'PENDING',
-                    ':running': 'RUNNING',
-                    ':project': session.projectId,
-                  },
-                },
-              },
-              {
-                Update: {
-                  TableName: this.#tables.projects,
-                  Key: { projectId: session.projectId },
-                  UpdateExpression: 'ADD activeSessions :minusOne',
-                  ConditionExpression: 'attribute_exists(projectId)',
-                  ExpressionAttributeValues: { ':minusOne': -1 },
-                },
-              },
-            ],
-          }),
-        );
-      } catch (error) {
-        const [sessionReason, projectReason] = cancellationReasons(error) ?? [];
-        // Another ending won the race: the session is already ended, as it now says.
-        if (sessionReason === 'ConditionalCheckFailed') return this.getSession(id);
-        // The project is gone (deleted by hand): end the session all the same; there is no counter to fix.
-        if (projectReason === 'ConditionalCheckFailed') return this.#endWithoutProject(id, end);
-        throw error;
-      }
-      return this.getSession(id);
-    });
+    await this.#retrying('Ending the session', () => this.#sessions.end(id, end));
+    return this.getSession(id);
   }
 
   async close(): Promise<void> {
     this.#db.destroy();
   }
 
-  async #endWithoutProject(id: string, end: SessionEnd): Promise<SessionRecord | undefined> {
-    const endedAt = end.endedAt.getTime();
+  /** Retries transactions that lost races; past the limit, a retryable `WriteConflictError`. */
+  async #retrying<T>(what: string, attempt: () => Promise<T>): Promise<T> {
     try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#tables.sessions,
-          Key: { sessionId: id },
-          UpdateExpression:
-            'SET #status = :status, endedAt = :endedAt, endReason = :reason, updatedAt = :endedAt, #ttl = :ttl',
-          ConditionExpression: '#status IN (:pending, :running)',
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':status': end.status,
-            ':endedAt': endedAt,
-            ':reason': end.endReason,
-            ':ttl': Math.floor(endedAt / 1000) + this.#retentionSeconds,
-            ':pending': 'PENDING',
-            ':running': 'RUNNING',
-          },
-        }),
-      );
+      return await this.#sessions.withConflictRetries(what, attempt);
     } catch (error) {
-      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-    }
-    return this.getSession(id);
-  }
-
-  /**
-   * Runs a transaction again while DynamoDB cancels it for conflicting with another in flight on the same items
-   * (reason `TransactionConflict`), with jittered backoff; then gives up with a retryable `WriteConflictError`.
-   */
-  async #withConflictRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
-    for (let i = 0; ; i++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        const reasons = cancellationReasons(error);
-        const conflict =
-          reasons?.includes('TransactionConflict') || (error as Error).name === 'TransactionConflictException';
-        if (!conflict) throw error;
-        if (i + 1 >= this.#maxConflictRetries) throw new WriteConflictError(what);
-        await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** Math.min(i, 5)));
-      }
+      if (error instanceof SessionTableConflictError) throw new WriteConflictError(what);
+      throw error;
     }
   }
 

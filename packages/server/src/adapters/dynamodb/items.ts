@@ -65,6 +65,11 @@ const sessionItem = z.object({
   expiresAt: millis,
   endedAt: millis.optional(),
   endReason: z.string().optional(),
+  connectEndpoint: z
+    .string()
+    .regex(/^wss?:\/\/[^/?#]+$/, 'expected ws(s)://host:port')
+    .optional(),
+  taskArn: text.optional(),
 });
 
 type Item = Record<string, unknown>;
@@ -150,6 +155,8 @@ export function sessionToItem(s: SessionRecord): Item {
     ...optional('contextId', s.contextId),
     ...optional('endedAt', s.endedAt?.getTime()),
     ...optional('endReason', s.endReason),
+    ...optional('connectEndpoint', s.connectEndpoint),
+    ...optional('taskArn', s.taskArn),
   };
 }
 
@@ -172,5 +179,7 @@ export function itemToSession(item: Item): SessionRecord {
     ...optional('contextId', s.contextId),
     ...optional('endedAt', s.endedAt === undefined ? undefined : new Date(s.endedAt)),
     ...optional('endReason', s.endReason),
+    ...optional('connectEndpoint', s.connectEndpoint),
+    ...optional('taskArn', s.taskArn),
   };
 }

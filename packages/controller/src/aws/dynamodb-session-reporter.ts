@@ -1,0 +1,27 @@
+import type { SessionEnding } from '../browser-session.js';
+import type { SessionPlacementReport, SessionReporter } from '../session-reporter.js';
+import type { SessionTable } from './session-table.js';
+
+/** Reports a Fargate task's session to the DynamoDB sessions table, through the same transitions as the API. */
+export class DynamoDbSessionReporter implements SessionReporter {
+  constructor(
+    private readonly table: SessionTable,
+    private readonly sessionId: string,
+  ) {}
+
+  async isPending(): Promise<boolean> {
+    return (await this.table.get(this.sessionId))?.status === 'PENDING';
+  }
+
+  async running(placement: SessionPlacementReport): Promise<boolean> {
+    return (await this.table.markRunning(this.sessionId, new Date(), placement)) !== undefined;
+  }
+
+  async ended(ending: SessionEnding): Promise<void> {
+    await this.table.end(this.sessionId, {
+      status: ending.status,
+      endedAt: ending.endedAt,
+      endReason: ending.reason,
+    });
+  }
+}

@@ -1,0 +1,225 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { SessionEndStatus } from '../browser-session.js';
+import type { DynamoDbTableNames } from './dynamodb-tables.js';
+
+/** A session's end, as the sessions table records it. */
+export interface SessionTableEnd {
+  status: SessionEndStatus;
+  endedAt: Date;
+  endReason: string;
+}
+
+/** Where a running session's browser is reached, written by the controller that serves it. */
+export interface SessionPlacement {
+  /** `ws://host:port` of the controller's CDP proxy. */
+  connectEndpoint?: string;
+  /** The ECS task serving the session. */
+  taskArn?: string;
+}
+
+export type EndResult = 'ended' | 'already-ended' | 'missing';
+
+/** DynamoDB cancelled a transaction for a conflict with another on the same items, too many times in a row. */
+export class SessionTableConflictError extends Error {
+  constructor(readonly what: string) {
+    super(`${what} conflicted with concurrent changes too many times.`);
+    this.name = 'SessionTableConflictError';
+  }
+}
+
+export interface SessionTableOptions {
+  db: DynamoDBDocumentClient;
+  tables: Pick<DynamoDbTableNames, 'sessions' | 'projects'>;
+  /** How long DynamoDB keeps an ended session before its TTL deletes it, in seconds. @default 30 days */
+  endedSessionRetentionSeconds?: number;
+  /** Attempts at a transaction that keeps losing races. @default 8 */
+  maxConflictRetries?: number;
+}
+
+type Item = Record<string, unknown>;
+
+/** The reasons DynamoDB gave for cancelling a transaction, one per item in order ('None' where it had none). */
+export function cancellationReasons(error: unknown): string[] | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  return (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+}
+
+/**
+ * The session status transitions on the DynamoDB sessions table, shared by the API (its `DynamoDbStore`) and
+ * the controller in a Fargate task, so both move a session and its project's admission counter the same way:
+ *
+ * - PENDING → RUNNING, once, with where the browser is reached;
+ * - PENDING or RUNNING → an ended status, once, giving the project's slot back in the same transaction. However
+ *   many endings race (the task's own, a release, the task-state handler), exactly one wins and decrements.
+ */
+export class SessionTable {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #tables: Pick<DynamoDbTableNames, 'sessions' | 'projects'>;
+  readonly #retentionSeconds: number;
+  readonly #maxConflictRetries: number;
+
+  constructor({ db, tables, endedSessionRetentionSeconds = 30 * 86_400, maxConflictRetries = 8 }: SessionTableOptions) {
+    this.#db = db;
+    this.#tables = tables;
+    this.#retentionSeconds = endedSessionRetentionSeconds;
+    this.#maxConflictRetries = maxConflictRetries;
+  }
+
+  /** The raw item, read consistently. */
+  async get(id: string): Promise<Item | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({ TableName: this.#tables.sessions, Key: { sessionId: id }, ConsistentRead: true }),
+    );
+    return Item;
+  }
+
+  /** PENDING → RUNNING. @returns the item afterwards, or undefined if it was not PENDING (or is missing). */
+  async markRunning(id: string, at: Date, placement: SessionPlacement = {}): Promise<Item | undefined> {
+    const sets = ['#status = :running', 'updatedAt = :at'];
+    const values: Item = { ':running': 'RUNNING', ':pending': 'PENDING', ':at': at.getTime() };
+    if (placement.connectEndpoint) {
+      sets.push('connectEndpoint = :endpoint');
+      values[':endpoint'] = placement.connectEndpoint;
+    }
+    if (placement.taskArn) {
+      sets.push('taskArn = :task');
+      values[':task'] = placement.taskArn;
+    }
+    try {
+      const { Attributes } = await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.sessions,
+          Key: { sessionId: id },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Records the session's end unless it has ended already (the first ending wins), giving its project's slot
+   * back in the same transaction.
+   * @throws SessionTableConflictError when it kept losing races (the caller may retry)
+   */
+  async end(id: string, end: SessionTableEnd): Promise<EndResult> {
+    return this.#withConflictRetries('Ending the session', async () => {
+      const item = await this.get(id);
+      if (!item) return 'missing';
+      if (item.status !== 'PENDING' && item.status !== 'RUNNING') return 'already-ended';
+      const projectId = item.projectId;
+      if (typeof projectId !== 'string' || !projectId) {
+        // No project to give a slot back to: still end it, so it cannot run forever.
+        return (await this.#endAlone(id, end)) ? 'ended' : 'already-ended';
+      }
+      try {
+        await this.#db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  ...this.#endUpdate(id, end),
+                  // Only the transition out of an active status gives the slot back, so it happens once.
+                  ConditionExpression: '#status IN (:pending, :running) AND projectId = :project',
+                  ExpressionAttributeValues: { ...this.#endValues(end), ':project': projectId },
+                },
+              },
+              {
+                Update: {
+                  TableName: this.#tables.projects,
+                  Key: { projectId },
+                  UpdateExpression: 'ADD activeSessions :minusOne',
+                  ConditionExpression: 'attribute_exists(projectId)',
+                  ExpressionAttributeValues: { ':minusOne': -1 },
+                },
+              },
+            ],
+          }),
+        );
+        return 'ended';
+      } catch (error) {
+        const [sessionReason, projectReason] = cancellationReasons(error) ?? [];
+        // Another ending won the race.
+        if (sessionReason === 'ConditionalCheckFailed') return 'already-ended';
+        // The project is gone (deleted by hand): end the session all the same; there is no counter to fix.
+        if (projectReason === 'ConditionalCheckFailed')
+          return (await this.#endAlone(id, end)) ? 'ended' : 'already-ended';
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Runs a transaction again while DynamoDB cancels it for conflicting with another in flight on the same items
+   * (reason `TransactionConflict`), with jittered backoff.
+   */
+  async #withConflictRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isTransactionConflict(error)) throw error;
+        if (i + 1 >= this.#maxConflictRetries) throw new SessionTableConflictError(what);
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** Math.min(i, 5)));
+      }
+    }
+  }
+
+  /** Runs `attempt` with the same conflict retries as the table's own transactions. */
+  withConflictRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+    return this.#withConflictRetries(what, attempt);
+  }
+
+  async #endAlone(id: string, end: SessionTableEnd): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          ...this.#endUpdate(id, end),
+          ConditionExpression: '#status IN (:pending, :running)',
+          ExpressionAttributeValues: this.#endValues(end),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  #endUpdate(id: string, _end: SessionTableEnd) {
+    return {
+      TableName: this.#tables.sessions,
+      Key: { sessionId: id },
+      UpdateExpression:
+        'SET #status = :status, endedAt = :endedAt, endReason = :reason, updatedAt = :endedAt, #ttl = :ttl',
+      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+    };
+  }
+
+  #endValues(end: SessionTableEnd): Item {
+    const endedAt = end.endedAt.getTime();
+    return {
+      ':status': end.status,
+      ':endedAt': endedAt,
+      ':reason': end.endReason,
+      ':ttl': Math.floor(endedAt / 1000) + this.#retentionSeconds,
+      ':pending': 'PENDING',
+      ':running': 'RUNNING',
+    };
+  }
+}
+
+export function isTransactionConflict(error: unknown): boolean {
+  return (
+    cancellationReasons(error)?.includes('TransactionConflict') === true ||
+    (error as Error | undefined)?.name === 'TransactionConflictException'
+  );
+}

@@ -1,0 +1,24 @@
+import type { SessionEnding } from './browser-session.js';
+
+/** Where a running session's browser is reached. */
+export interface SessionPlacementReport {
+  /** `ws://host:port` of this controller's CDP proxy. */
+  connectEndpoint: string;
+  taskArn?: string;
+}
+
+/**
+ * Where a controller reports its session's status: the store the API reads, in a Fargate task. The API never
+ * waits for a message from the task; it reads what the task wrote here.
+ */
+export interface SessionReporter {
+  /** Whether the session still waits for its browser (PENDING); false once it has ended or is missing. */
+  isPending(): Promise<boolean>;
+  /**
+   * PENDING → RUNNING, with where clients reach the browser. Called only once Chromium and the proxy are up.
+   * @returns false when the session is no longer PENDING (it ended meanwhile): the browser must not serve it.
+   */
+  running(placement: SessionPlacementReport): Promise<boolean>;
+  /** Records the ending; the first ending recorded wins. */
+  ended(ending: SessionEnding): Promise<void>;
+}
