@@ -91,7 +91,7 @@ export class CdpConnection {
       this.#client.destroy();
     } else {
       // Let the message in flight finish (#fromUpstream stops at its end), but not forever.
-      setTimeout(() => this.#client.destroy(), CLOSE_LINGER_MS).unref();
+      setTimeout(() => this.#client.destroy(), CLOSE_LINGER_MS);
     }
     return this.closed;
   }
@@ -142,7 +142,11 @@ export class CdpConnection {
     const { code, reason } = this.#closing ?? { code: 1000, reason: '' };
     this.#upstream.destroy();
     if (this.#client.writable) this.#client.end(encodeCloseFrame(code, reason));
-    setTimeout(() => this.#client.destroy(), CLOSE_LINGER_MS).unref();
+    // Keep reading (and dropping) what the client sends, so its answering close is seen. A paused socket is an
+    // inactive handle: a process whose last client is paused would exit before its close path finished.
+    this.#client.resume();
+    // Not unref'd for the same reason: a client that never answers is cut off after the linger, not waited for.
+    setTimeout(() => this.#client.destroy(), CLOSE_LINGER_MS);
   }
 }
 

@@ -76,6 +76,17 @@ export class BrowserLaunchError extends DomainError {
   readonly code = 'browser_launch_failed';
 }
 
+/** No browser became ready in time (no capacity, a slow start); the same request may well succeed later. */
+export class BrowserNotReadyError extends DomainError {
+  readonly code = 'browser_not_ready';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 export class InvalidQueryError extends DomainError {
   readonly code = 'invalid_query';
 }

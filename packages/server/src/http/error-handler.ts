@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { CapacityExceededError, DomainError } from '../domain/errors.js';
+import { BrowserNotReadyError, CapacityExceededError, DomainError } from '../domain/errors.js';
 import type { ErrorBody } from '../schemas/error.js';
 import { ApiError } from './api-error.js';
 import type { AppEnv } from './app-env.js';
@@ -20,6 +20,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_query: 400,
   invalid_blob_key: 400,
   browser_launch_failed: 500,
+  browser_not_ready: 503,
   corrupt_record: 500,
   write_conflict: 409,
   already_exists: 409,
@@ -45,7 +46,8 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof DomainError) {
     const status = STATUS_BY_CODE[error.code] ?? 500;
     const headers: Record<string, string> = {};
-    if (error instanceof CapacityExceededError) headers['retry-after'] = String(error.retryAfterSeconds);
+    if (error instanceof CapacityExceededError || error instanceof BrowserNotReadyError)
+      headers['retry-after'] = String(error.retryAfterSeconds);
     // A session that is not running will not start running: retrying is pointless. (A failed launch, by
     // contrast, may well succeed on retry; its session has already ended, so a retry makes no duplicate.)
     // A write conflict, though, is a lost race: the same request can succeed at once.

@@ -14,7 +14,10 @@ export interface BrowserStartRequest {
  * only to this interface.
  */
 export interface BrowserProvider {
-  /** Starts the session's browser; resolves once it accepts CDP connections. */
+  /**
+   * Starts the session's browser; resolves once it accepts CDP connections.
+   * @throws BrowserLaunchError when it could not start; BrowserNotReadyError when it was not ready in time
+   */
   start(request: BrowserStartRequest): Promise<void>;
   /**
    * Ends the session's browser through its close path (COMPLETED with `reason`).
@@ -22,7 +25,7 @@ export interface BrowserProvider {
    */
   release(sessionId: string, reason: string): Promise<SessionEnding | undefined>;
   /** Whether the session's browser is running. */
-  isRunning(sessionId: string): boolean;
+  isRunning(sessionId: string): boolean | Promise<boolean>;
   /** The browser's targets (pages and others). */
   targets(sessionId: string): Promise<DevToolsTarget[]>;
   /**

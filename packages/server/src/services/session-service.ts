@@ -3,6 +3,7 @@ import type { z } from '@hono/zod-openapi';
 import { DEFAULT_VIEWPORT, type Logger, type SessionEnding, silentLogger } from '@wallcrawler/controller';
 import {
   BrowserLaunchError,
+  BrowserNotReadyError,
   CapacityExceededError,
   ProjectNotFoundError,
   SessionNotFoundError,
@@ -91,10 +92,12 @@ export class SessionService {
     try {
       await this.#provider.start({ session, onEnd: (ending) => this.#recordEnding(session.id, ending) });
     } catch (error) {
-      const reason = `The browser could not be launched: ${(error as Error).message}`;
+      // The provider's own errors already say what happened; anything else is wrapped.
+      const known = error instanceof BrowserLaunchError || error instanceof BrowserNotReadyError;
+      const reason = known ? error.message : `The browser could not be launched: ${(error as Error).message}`;
       log.error({ err: error }, 'browser launch failed');
       await this.#store.endSession(session.id, { status: 'ERROR', endedAt: new Date(), endReason: reason });
-      throw new BrowserLaunchError(reason);
+      throw known ? error : new BrowserLaunchError(reason);
     }
     // If the browser already ended (it crashed at once), the ending is recorded and this is a no-op.
     const running =
@@ -140,12 +143,13 @@ export class SessionService {
   /** The live DevTools URLs of a running session, valid for `expiresIn` seconds (at most the session's life). */
   async debug(projectId: string, sessionId: string, gatewayUrl: string, expiresIn?: number): Promise<LiveUrls> {
     const session = await this.#session(projectId, sessionId);
-    if (session.status !== 'RUNNING' || !this.#provider.isRunning(sessionId)) {
+    if (session.status !== 'RUNNING' || !(await this.#provider.isRunning(sessionId))) {
       throw new SessionNotRunningError(sessionId, session.status);
     }
     const expiresAt = new Date(Math.min(session.expiresAt.getTime(), Date.now() + (expiresIn ?? 21_600) * 1000));
     const token = await this.#signer.sign({ sessionId, projectId, expiresAt });
-    const base = gatewayUrl.replace(/\/$/, '');
+    // A browser in a task of its own serves its DevTools frontend itself.
+    const base = session.connectEndpoint?.replace(/^ws/, 'http') ?? gatewayUrl.replace(/\/$/, '');
     const host = new URL(base).host;
     const wsBase = base.replace(/^http/, 'ws');
     const inspector = (pageId: string) =>
@@ -212,10 +216,12 @@ export class SessionService {
       session.createdAt,
     );
     const base = gatewayUrl.replace(/\/$/, '');
+    // A browser in a task of its own is reached at that task's controller; a local one through this gateway.
+    const connectBase = session.connectEndpoint ?? base.replace(/^http/, 'ws');
     return {
       session,
       connect: {
-        connectUrl: `${base.replace(/^http/, 'ws')}/?signingKey=${signingKey}`,
+        connectUrl: `${connectBase}/?signingKey=${signingKey}`,
         signingKey,
         seleniumRemoteUrl: `${base}/webdriver`,
       },

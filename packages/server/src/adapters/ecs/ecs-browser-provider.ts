@@ -1,0 +1,208 @@
+import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/controller';
+import { BrowserLaunchError, BrowserNotReadyError } from '../../domain/errors.js';
+import type { SessionRecord } from '../../domain/model.js';
+import type {
+  BrowserProvider,
+  BrowserStartRequest,
+  DevToolsTarget,
+  SessionEnding,
+} from '../../ports/browser-provider.js';
+import type { ConnectTokenSigner } from '../../ports/connect-token-signer.js';
+import type { Store } from '../../ports/store.js';
+
+export interface EcsBrowserProviderOptions {
+  ecs: ECSClient;
+  store: Store;
+  signer: ConnectTokenSigner;
+  cluster: string;
+  /** The controller's task definition (family, `family:revision` or ARN). */
+  taskDefinition: string;
+  /** The controller's container name in the task definition. @default 'controller' */
+  containerName?: string;
+  subnets: string[];
+  securityGroups: string[];
+  /** ENABLED in the dev mode (public subnets, no NAT), so clients reach the task's public IP. */
+  assignPublicIp: boolean;
+  /**
+   * How long a create waits for its browser to report RUNNING before giving up with a 503. Below API
+   * Gateway's 29 s integration limit. @default 25_000
+   */
+  readyTimeoutMs?: number;
+  /** @default 250 */
+  pollIntervalMs?: number;
+  /** RunTask attempts on capacity and throttling errors, with exponential backoff. @default 4 */
+  runTaskAttempts?: number;
+  /** The first backoff; doubled each attempt, with jitter. @default 500 */
+  runTaskBackoffMs?: number;
+  /** Retry-After on a 503, in seconds. @default 5 */
+  retryAfterSeconds?: number;
+  logger?: Logger;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Errors ECS answers when it cannot start a task now but may in a moment. */
+function isRetryableRunTaskError(error: unknown): boolean {
+  const name = (error as Error | undefined)?.name ?? '';
+  return ['ThrottlingException', 'ServerException', 'LimitExceededException'].includes(name);
+}
+
+/** RunTask `failures` that mean no capacity right now (Fargate's own wording varies). */
+function isCapacityFailure(reason: string | undefined): boolean {
+  return /capacity|RESOURCE:|throttl|rate exceeded/i.test(reason ?? '');
+}
+
+/**
+ * Runs each session's browser as an ECS Fargate task of the controller image. The create never waits for a
+ * message from the task: the task writes the session RUNNING (with its address) to the store, and `start`
+ * polls the store for it, with a deadline below API Gateway's integration limit.
+ */
+export class EcsBrowserProvider implements BrowserProvider {
+  readonly #o: Required<Omit<EcsBrowserProviderOptions, 'logger'>> & { logger: Logger };
+
+  constructor(options: EcsBrowserProviderOptions) {
+    this.#o = {
+      containerName: 'controller',
+      readyTimeoutMs: 25_000,
+      pollIntervalMs: 250,
+      runTaskAttempts: 4,
+      runTaskBackoffMs: 500,
+      retryAfterSeconds: 5,
+      logger: silentLogger,
+      ...options,
+    };
+  }
+
+  async start({ session }: BrowserStartRequest): Promise<void> {
+    const deadline = Date.now() + this.#o.readyTimeoutMs;
+    const taskArn = await this.#runTask(session, deadline);
+    const log = this.#o.logger.child({ sessionId: session.id, taskArn });
+    log.info({}, 'task started; waiting for the browser');
+    for (;;) {
+      const current = await this.#o.store.getSession(session.id);
+      if (!current) throw new BrowserLaunchError(`Session ${session.id} disappeared while its browser started.`);
+      if (current.status === 'RUNNING') return;
+      if (current.status !== 'PENDING') {
+        throw new BrowserLaunchError(current.endReason ?? `The browser's task ended the session as ${current.status}.`);
+      }
+      if (Date.now() >= deadline) break;
+      await sleep(this.#o.pollIntervalMs);
+    }
+    // Give up before the integration limit, with a clear answer. The task is stopped so it costs nothing; its
+    // controller, if it comes up meanwhile, finds the session ended and serves nothing.
+    const seconds = Math.round(this.#o.readyTimeoutMs / 1000);
+    await this.#stopTask(taskArn, `Session ${session.id}: no browser was ready within ${seconds} s`);
+    throw new BrowserNotReadyError(
+      `No browser was ready within ${seconds} s (Fargate capacity or image pull is slow right now). Retry the request.`,
+      this.#o.retryAfterSeconds,
+    );
+  }
+
+  async release(sessionId: string, reason: string): Promise<SessionEnding | undefined> {
+    const session = await this.#o.store.getSession(sessionId);
+    if (!session || (session.status !== 'PENDING' && session.status !== 'RUNNING')) return undefined;
+    // The ending is recorded first, so the task's own ending on SIGTERM (which comes second) changes nothing.
+    const ending: SessionEnding = { status: 'COMPLETED', reason, endedAt: new Date() };
+    await this.#o.store.endSession(sessionId, { status: ending.status, endedAt: ending.endedAt, endReason: reason });
+    if (session.taskArn) await this.#stopTask(session.taskArn, reason);
+    return ending;
+  }
+
+  async isRunning(sessionId: string): Promise<boolean> {
+    const session = await this.#o.store.getSession(sessionId);
+    return session?.status === 'RUNNING' && session.connectEndpoint !== undefined;
+  }
+
+  async targets(sessionId: string): Promise<DevToolsTarget[]> {
+    const session = await this.#o.store.getSession(sessionId);
+    if (!session?.connectEndpoint || session.status !== 'RUNNING') return [];
+    const token = await this.#o.signer.sign({
+      sessionId,
+      projectId: session.projectId,
+      expiresAt: new Date(Math.min(session.expiresAt.getTime(), Date.now() + 60_000)),
+    });
+    const base = session.connectEndpoint.replace(/^ws/, 'http');
+    const response = await fetch(`${base}/json/list?signingKey=${encodeURIComponent(token)}`, {
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (!response.ok) throw new Error(`The session's controller answered /json/list with ${response.status}`);
+    return (await response.json()) as DevToolsTarget[];
+  }
+
+  /** In AWS, sessions whose task died are ended by the task-state handler; the API has nothing to reap. */
+  async reconcile(): Promise<string[]> {
+    return [];
+  }
+
+  /** The API holds no browsers: each task ends its own session. */
+  async shutdown(): Promise<void> {}
+
+  async #runTask(session: SessionRecord, deadline: number): Promise<string> {
+    const environment = [
+      { name: E.sessionId, value: session.id },
+      { name: E.projectId, value: session.projectId },
+      { name: E.expiresAt, value: session.expiresAt.toISOString() },
+      { name: E.keepAlive, value: String(session.keepAlive) },
+      ...(session.viewport
+        ? [{ name: E.viewport, value: `${session.viewport.width}x${session.viewport.height}` }]
+        : []),
+    ];
+    let lastProblem = '';
+    for (let attempt = 1; ; attempt++) {
+      let output: RunTaskCommandOutput | undefined;
+      try {
+        output = await this.#o.ecs.send(
+          new RunTaskCommand({
+            cluster: this.#o.cluster,
+            taskDefinition: this.#o.taskDefinition,
+            launchType: 'FARGATE',
+            count: 1,
+            startedBy: `wallcrawler:${session.id}`.slice(0, 128),
+            networkConfiguration: {
+              awsvpcConfiguration: {
+                subnets: this.#o.subnets,
+                securityGroups: this.#o.securityGroups,
+                assignPublicIp: this.#o.assignPublicIp ? 'ENABLED' : 'DISABLED',
+              },
+            },
+            overrides: { containerOverrides: [{ name: this.#o.containerName, environment }] },
+          }),
+        );
+      } catch (error) {
+        if (!isRetryableRunTaskError(error)) {
+          throw new BrowserLaunchError(`ECS refused to start the browser's task: ${(error as Error).message}`);
+        }
+        lastProblem = `${(error as Error).name}: ${(error as Error).message}`;
+      }
+      const taskArn = output?.tasks?.[0]?.taskArn;
+      if (taskArn) return taskArn;
+      if (output) {
+        const reason = output.failures?.map((f) => f.reason ?? 'unknown').join('; ') || 'no task and no failure';
+        if (!isCapacityFailure(reason))
+          throw new BrowserLaunchError(`ECS could not start the browser's task: ${reason}`);
+        lastProblem = reason;
+      }
+      const backoff = this.#o.runTaskBackoffMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+      if (attempt >= this.#o.runTaskAttempts || Date.now() + backoff >= deadline) {
+        throw new BrowserNotReadyError(
+          `ECS has no capacity for a browser right now (${lastProblem}). Retry the request.`,
+          this.#o.retryAfterSeconds,
+        );
+      }
+      this.#o.logger.warn({ sessionId: session.id, attempt, problem: lastProblem }, 'RunTask failed; retrying');
+      await sleep(backoff);
+    }
+  }
+
+  async #stopTask(taskArn: string, reason: string): Promise<void> {
+    try {
+      await this.#o.ecs.send(
+        new StopTaskCommand({ cluster: this.#o.cluster, task: taskArn, reason: reason.slice(0, 255) }),
+      );
+    } catch (error) {
+      // A task that is already gone needs no stopping.
+      this.#o.logger.warn({ taskArn, err: error }, 'StopTask failed');
+    }
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The distributed path on one machine: the official Browserbase SDK and puppeteer-core against the API over
+ * DynamoDB Local and the ECS provider, each session's browser in a task of its own (the controller's real
+ * entry command), reached straight at that task's address with the session's JWT.
+ */
+import Browserbase from '@browserbasehq/sdk';
+import { findProcesses } from '@wallcrawler/controller';
+import puppeteer from 'puppeteer-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
+import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
+
+let pages: PageServer;
+let aws: AwsTopology;
+let bb: Browserbase;
+
+beforeAll(async () => {
+  pages = await startPageServer();
+  aws = await startAwsTopology({ concurrency: 3 });
+  bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
+});
+afterAll(async () => {
+  await aws?.close();
+  await pages?.close();
+});
+
+/** After each test: every task stopped, nothing of any task left, and the counter equal to the active sessions. */
+afterEach(async () => {
+  for (const s of await bb.sessions.list({ status: 'RUNNING' })) {
+    await bb.sessions.update(s.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+  }
+  await waitFor(() => aws.ecs.tasks().every((t) => t.lastStatus === 'STOPPED'), {
+    timeout: 20_000,
+    message: 'every task to stop',
+  });
+  for (const task of aws.ecs.tasks()) {
+    expect(task.leaked, `processes task ${task.taskArn} left after a clean exit`).toEqual([]);
+    expect(findProcesses(task.dataDir), `processes of task ${task.taskArn}`).toEqual([]);
+  }
+  const active = (await aws.store.listActiveSessions()).length;
+  expect(await aws.activeCounter()).toBe(active);
+});
+
+const taskOf = (sessionId: string) => {
+  const task = aws.ecs.tasks().find((t) => t.environment.WALLCRAWLER_SESSION_ID === sessionId);
+  if (!task) throw new Error(`no task ran session ${sessionId}`);
+  return task;
+};
+
+const ended = (sessionId: string) =>
+  waitFor(
+    async () => {
+      const s = await bb.sessions.retrieve(sessionId);
+      return s.status !== 'RUNNING' && s.status !== 'PENDING' && s;
+    },
+    { timeout: 20_000, message: `session ${sessionId} to end` },
+  );
+
+describe('sessions on ECS tasks', () => {
+  it('creates, connects at the task, browses and releases', async () => {
+    const session = await bb.sessions.create({
+      projectId: aws.projectId,
+      browserSettings: { viewport: { width: 1100, height: 700 } },
+    });
+    expect(session.status).toBe('RUNNING');
+    const task = taskOf(session.id);
+    // The connect URL points at the task's own address and port 9223, as a Fargate task's would.
+    expect(session.connectUrl).toMatch(new RegExp(`^ws://${task.ip.replaceAll('.', '\\.')}:9223/\\?signingKey=`));
+    // The RunTask carried the session's settings as container env overrides.
+    expect(task.environment).toMatchObject({
+      WALLCRAWLER_SESSION_ID: session.id,
+      WALLCRAWLER_PROJECT_ID: aws.projectId,
+      WALLCRAWLER_SESSION_VIEWPORT: '1100x700',
+      WALLCRAWLER_SESSION_KEEP_ALIVE: 'false',
+    });
+
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+    const page = await browser.newPage();
+    await page.goto(`${pages.url}/title/on-ecs`);
+    expect(await page.title()).toBe('on-ecs');
+    expect(await page.evaluate(() => [innerWidth, innerHeight])).toEqual([1100, 700]);
+    const debug = await bb.sessions.debug(session.id);
+    expect(debug.pages.map((p) => p.url)).toContain(`${pages.url}/title/on-ecs`);
+    expect(debug.wsUrl).toContain(`ws://${task.ip}:9223/`);
+
+    const released = await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+    expect(released.status).toBe('COMPLETED');
+    await aws.ecs.waitStopped(task.taskArn);
+    expect(taskOf(session.id).exitCode, taskOf(session.id).output).toBe(0);
+    expect((await bb.sessions.retrieve(session.id)).status).toBe('COMPLETED');
+    await browser.disconnect().catch(() => {});
+  });
+
+  it('ends the session when its last client disconnects, and the task exits by itself', async () => {
+    const session = await bb.sessions.create({ projectId: aws.projectId });
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl });
+    await browser.disconnect();
+    const final = await ended(session.id);
+    expect(final.status).toBe('COMPLETED');
+    await aws.ecs.waitStopped(taskOf(session.id).taskArn);
+    expect(taskOf(session.id).exitCode).toBe(0);
+  });
+
+  it('ends the session as ERROR through the task-state handler when the controller is killed', async () => {
+    const session = await bb.sessions.create({ projectId: aws.projectId });
+    const task = taskOf(session.id);
+    aws.ecs.killTask(task.taskArn);
+    await aws.ecs.waitStopped(task.taskArn);
+    const final = await ended(session.id);
+    expect(final.status).toBe('ERROR');
+    const stored = await aws.store.getSession(session.id);
+    expect(stored?.endReason).toMatch(
+      /task stopped before the session ended \(Essential container in task exited, exit code 137\)/,
+    );
+    expect(aws.taskStateOutcomes).toContain('ended');
+  });
+
+  it('admits exactly the concurrency under 20 parallel creates, and the counter matches after', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => bb.sessions.create({ projectId: aws.projectId })),
+    );
+    const created = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(created).toHaveLength(3);
+    for (const r of refused) expect((r as PromiseRejectedResult).reason).toMatchObject({ status: 429 });
+    expect(await aws.activeCounter()).toBe(3);
+    // Exactly the admitted sessions got a task.
+    expect(aws.ecs.tasks().filter((t) => t.lastStatus !== 'STOPPED')).toHaveLength(3);
+  });
+});
