@@ -11,4 +11,21 @@ export default defineConfig([
   },
   // The `wallcrawler` CLI: ESM only.
   { entry: ['src/cli.ts'], format: ['esm'], target: 'node20', sourcemap: true },
+  // The Lambda functions: one self-contained file each, every dependency bundled (the AWS SDK too, pinned,
+  // rather than whichever version the runtime carries). CommonJS, so the bundled CommonJS dependencies need
+  // no shims.
+  {
+    entry: {
+      'lambda/api': 'src/runtime/lambda-entries/api.ts',
+      'lambda/task-state': 'src/runtime/lambda-entries/task-state.ts',
+    },
+    format: ['cjs'],
+    platform: 'node',
+    target: 'node22',
+    noExternal: [/.*/],
+    splitting: false,
+    minify: true,
+    sourcemap: true,
+    outExtension: () => ({ js: '.cjs' }),
+  },
 ]);

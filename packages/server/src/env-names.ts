@@ -11,3 +11,29 @@ export const SERVER_ENV = {
   logLevel: CONTROLLER_ENV.logLevel,
   disconnectGraceMs: CONTROLLER_ENV.disconnectGraceMs,
 } as const;
+
+/**
+ * The environment variables of the API's Lambda functions in AWS; the CDK stack sets exactly these. The
+ * controller's task reads its own (`CONTROLLER_ENV`), and the two share the table names.
+ */
+export const AWS_API_ENV = {
+  sessionsTable: CONTROLLER_ENV.sessionsTable,
+  projectsTable: CONTROLLER_ENV.projectsTable,
+  apiKeysTable: 'WALLCRAWLER_API_KEYS_TABLE',
+  /** The Secrets Manager secret holding the connect-token secret (base64url, 32 bytes or more). */
+  connectSecretArn: 'WALLCRAWLER_CONNECT_SECRET_ARN',
+  /** The connect-token secret itself, instead of the ARN (tests and emulators). */
+  connectSecret: CONTROLLER_ENV.connectSecret,
+  cluster: 'WALLCRAWLER_ECS_CLUSTER',
+  taskDefinition: 'WALLCRAWLER_TASK_DEFINITION',
+  containerName: 'WALLCRAWLER_TASK_CONTAINER',
+  subnets: 'WALLCRAWLER_TASK_SUBNETS',
+  securityGroups: 'WALLCRAWLER_TASK_SECURITY_GROUPS',
+  assignPublicIp: 'WALLCRAWLER_TASK_PUBLIC_IP',
+  readyTimeoutMs: 'WALLCRAWLER_READY_TIMEOUT_MS',
+  region: CONTROLLER_ENV.awsRegion,
+  logLevel: CONTROLLER_ENV.logLevel,
+  /** Tests and emulators only: endpoints other than AWS's. */
+  dynamodbEndpoint: CONTROLLER_ENV.dynamodbEndpoint,
+  ecsEndpoint: 'WALLCRAWLER_ECS_ENDPOINT',
+} as const;

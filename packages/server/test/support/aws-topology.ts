@@ -1,20 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { getRequestListener } from '@hono/node-server';
 import { CONTROLLER_ENV as E } from '@wallcrawler/controller';
 import { inject } from 'vitest';
+import { type LambdaHttpHandler, startApiGateway } from '../../../../test-support/api-gateway.js';
 import { type LocalEcs, type LocalTaskDefinition, startLocalEcs } from '../../../../test-support/local-ecs.js';
 import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store.js';
-import { EcsBrowserProvider, type EcsBrowserProviderOptions } from '../../src/adapters/ecs/ecs-browser-provider.js';
-import { SecretTokenSigner } from '../../src/adapters/secret-token-signer.js';
 import { apiKeyRecord } from '../../src/api-keys.js';
-import { createApp } from '../../src/app.js';
 import { newProject } from '../../src/bootstrap.js';
-import { handleTaskStateChange, type TaskStateOutcome } from '../../src/services/task-state.js';
+import { AWS_API_ENV as A } from '../../src/env-names.js';
+import { loadAwsApiConfig } from '../../src/runtime/aws-config.js';
+import { createLambdaHandlers, type LambdaHandlerOptions, type LambdaHandlers } from '../../src/runtime/lambda.js';
+import type { TaskStateOutcome } from '../../src/services/task-state.js';
 import { dynamoDbClient, freshTables } from './dynamodb.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -37,7 +34,9 @@ export interface AwsTopologyOptions {
   concurrency?: number;
   /** Extra env of the controller's task definition (what the stack sets). */
   taskEnv?: Record<string, string>;
-  provider?: Partial<EcsBrowserProviderOptions>;
+  provider?: LambdaHandlerOptions['provider'];
+  /** @default 20_000 */
+  readyTimeoutMs?: number;
   startDelayMs?: number;
 }
 
@@ -51,19 +50,20 @@ export async function startAwsTopology({
   concurrency = 5,
   taskEnv = {},
   provider = {},
+  readyTimeoutMs = 20_000,
   startDelayMs = 0,
 }: AwsTopologyOptions = {}): Promise<AwsTopology> {
   const dynamo = dynamoDbClient();
   const tables = await freshTables(dynamo);
   const store = new DynamoDbStore({ client: dynamo, tables: tables.names });
   const secret = randomBytes(32);
-  const signer = new SecretTokenSigner(secret);
   const project = newProject('aws', { concurrency, defaultTimeout: 300 });
   await store.createProject(project);
   const apiKey = `wc_aws_${randomBytes(16).toString('hex')}`;
   await store.createApiKey(apiKeyRecord(apiKey, 'aws', [project.id]));
 
   const taskStateOutcomes: TaskStateOutcome[] = [];
+  let handlers: LambdaHandlers | undefined;
   const definition: LocalTaskDefinition = {
     family: 'wallcrawler-controller',
     networkMode: 'awsvpc',
@@ -96,33 +96,36 @@ export async function startAwsTopology({
   const ecs = await startLocalEcs({
     taskDefinitions: [definition],
     startDelayMs,
+    // EventBridge's rule delivers the event to the task-state function.
     onTaskStateChange: async (event) => {
-      taskStateOutcomes.push(await handleTaskStateChange(event, store));
+      if (handlers) taskStateOutcomes.push(await handlers.taskState(event));
     },
   });
-  const ecsClient = new ECSClient({
-    endpoint: ecs.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  // The Lambda's credentials come from its environment, as AWS gives them; the emulators accept any.
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  const config = loadAwsApiConfig({
+    [A.sessionsTable]: tables.names.sessions,
+    [A.projectsTable]: tables.names.projects,
+    [A.apiKeysTable]: tables.names.apiKeys,
+    [A.connectSecret]: secret.toString('base64url'),
+    [A.cluster]: 'wallcrawler',
+    [A.taskDefinition]: 'wallcrawler-controller',
+    [A.subnets]: 'subnet-local-a,subnet-local-b',
+    [A.securityGroups]: 'sg-local',
+    [A.assignPublicIp]: 'true',
+    [A.readyTimeoutMs]: String(readyTimeoutMs),
+    [A.region]: 'us-east-1',
+    [A.logLevel]: 'silent',
+    [A.dynamodbEndpoint]: inject('dynamodbEndpoint'),
+    [A.ecsEndpoint]: ecs.endpoint,
   });
-  const browsers = new EcsBrowserProvider({
-    ecs: ecsClient,
-    store,
-    signer,
-    cluster: 'wallcrawler',
-    taskDefinition: 'wallcrawler-controller',
-    subnets: ['subnet-local'],
-    securityGroups: ['sg-local'],
-    assignPublicIp: true,
-    readyTimeoutMs: 20_000,
-    pollIntervalMs: 100,
-    runTaskBackoffMs: 50,
-    ...provider,
+  const lambda = await createLambdaHandlers(config, {
+    provider: { pollIntervalMs: 100, runTaskBackoffMs: 50, ...provider },
   });
-  const app = createApp({ store, provider: browsers, signer });
-  const server = createServer(getRequestListener(app.fetch));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  handlers = lambda;
+  const gateway = await startApiGateway(lambda.api as unknown as LambdaHttpHandler);
+  const url = gateway.url;
 
   return {
     url,
@@ -142,10 +145,8 @@ export async function startAwsTopology({
       return Number(Item?.activeSessions?.N ?? 0);
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.close();
       await ecs.close();
-      ecsClient.destroy();
       await tables.drop();
       dynamo.destroy();
     },

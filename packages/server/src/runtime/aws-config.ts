@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { AWS_API_ENV as E } from '../env-names.js';
+
+const list = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string()).min(1, 'expected a comma-separated list with at least one entry'));
+
+const schema = z.object({
+  [E.sessionsTable]: z.string().min(3),
+  [E.projectsTable]: z.string().min(3),
+  [E.apiKeysTable]: z.string().min(3),
+  [E.connectSecretArn]: z.string().startsWith('arn:', 'expected a Secrets Manager ARN').optional(),
+  [E.connectSecret]: z
+    .string()
+    .transform((v) => Buffer.from(v, 'base64url'))
+    .refine((b) => b.length >= 32, 'must decode to at least 32 bytes')
+    .optional(),
+  [E.cluster]: z.string().min(1),
+  [E.taskDefinition]: z.string().min(1),
+  [E.containerName]: z.string().min(1).default('controller'),
+  [E.subnets]: list,
+  [E.securityGroups]: list,
+  [E.assignPublicIp]: z.enum(['true', 'false']).transform((v) => v === 'true'),
+  [E.readyTimeoutMs]: z.coerce.number().int().min(1_000).max(28_000).default(25_000),
+  [E.region]: z.string().min(1),
+  [E.logLevel]: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  [E.dynamodbEndpoint]: z.url().optional(),
+  [E.ecsEndpoint]: z.url().optional(),
+});
+
+/** The API's configuration in AWS (Lambda), validated. */
+export interface AwsApiConfig {
+  tables: { sessions: string; projects: string; apiKeys: string };
+  connectSecret: { arn: string } | { value: Uint8Array };
+  ecs: {
+    cluster: string;
+    taskDefinition: string;
+    containerName: string;
+    subnets: string[];
+    securityGroups: string[];
+    assignPublicIp: boolean;
+    readyTimeoutMs: number;
+  };
+  region: string;
+  logLevel: string;
+  endpoints: { dynamodb?: string; ecs?: string };
+}
+
+/**
+ * Reads the API's AWS configuration from `env`, once, at cold start.
+ * @throws Error listing every missing or invalid variable at once
+ */
+export function loadAwsApiConfig(env: Record<string, string | undefined> = process.env): AwsApiConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(present);
+  const problems = result.success ? [] : result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  // Checked apart from the schema so that it is reported together with every other problem.
+  if (!present[E.connectSecretArn] === !present[E.connectSecret]) {
+    problems.push(`  ${E.connectSecretArn}: set exactly one of ${E.connectSecretArn} and ${E.connectSecret}`);
+  }
+  if (!result.success || problems.length > 0) throw new Error(`Invalid configuration:\n${problems.join('\n')}`);
+  const c = result.data;
+  const arn = c[E.connectSecretArn];
+  const secret = c[E.connectSecret];
+  return {
+    tables: { sessions: c[E.sessionsTable], projects: c[E.projectsTable], apiKeys: c[E.apiKeysTable] },
+    connectSecret: arn ? { arn } : { value: secret as Uint8Array },
+    ecs: {
+      cluster: c[E.cluster],
+      taskDefinition: c[E.taskDefinition],
+      containerName: c[E.containerName],
+      subnets: c[E.subnets],
+      securityGroups: c[E.securityGroups],
+      assignPublicIp: c[E.assignPublicIp],
+      readyTimeoutMs: c[E.readyTimeoutMs],
+    },
+    region: c[E.region],
+    logLevel: c[E.logLevel],
+    endpoints: {
+      ...(c[E.dynamodbEndpoint] ? { dynamodb: c[E.dynamodbEndpoint] } : {}),
+      ...(c[E.ecsEndpoint] ? { ecs: c[E.ecsEndpoint] } : {}),
+    },
+  };
+}
