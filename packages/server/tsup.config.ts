@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig([
   // The library and the Node runtime, for both module systems.
   {
-    entry: ['src/index.ts', 'src/runtime/node.ts'],
+    entry: ['src/index.ts', 'src/runtime/node.ts', 'src/aws.ts'],
     format: ['esm', 'cjs'],
     dts: true,
     target: 'node20',
@@ -16,8 +16,8 @@ export default defineConfig([
   // no shims.
   {
     entry: {
-      'lambda/api': 'src/runtime/lambda-entries/api.ts',
-      'lambda/task-state': 'src/runtime/lambda-entries/task-state.ts',
+      'lambda/api/index': 'src/runtime/lambda-entries/api.ts',
+      'lambda/task-state/index': 'src/runtime/lambda-entries/task-state.ts',
     },
     format: ['cjs'],
     platform: 'node',

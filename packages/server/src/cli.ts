@@ -5,12 +5,15 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbStore } from './adapters/dynamodb/dynamodb-store.js';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import { generateApiKey } from './api-keys.js';
 import { newProject } from './bootstrap.js';
 import { loadServerConfig } from './config.js';
-import { SERVER_ENV } from './env-names.js';
+import { AWS_API_ENV, SERVER_ENV } from './env-names.js';
 import { createLogger } from './logger.js';
+import type { Store } from './ports/store.js';
 import { startLocalServer } from './runtime/node.js';
 import { VERSION } from './version.js';
 
@@ -33,6 +36,9 @@ Environment (defaults):
   ${SERVER_ENV.host} (127.0.0.1)   ${SERVER_ENV.port} (3000)   ${SERVER_ENV.dataDir} (./.wallcrawler)
   ${SERVER_ENV.chromePath}   ${SERVER_ENV.apiKey}   ${SERVER_ENV.publicUrl}   ${SERVER_ENV.logLevel} (info)
   ${SERVER_ENV.disconnectGraceMs} (5000)
+
+AWS (projects and keys commands): set ${AWS_API_ENV.sessionsTable}, ${AWS_API_ENV.projectsTable} and
+  ${AWS_API_ENV.apiKeysTable} to the stack's outputs, with AWS credentials and AWS_REGION as for the AWS CLI.
 `;
 
 class UsageError extends Error {}
@@ -44,9 +50,30 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
   return n;
 }
 
-async function withStore<T>(run: (store: SqliteStore) => Promise<T>): Promise<T> {
+/**
+ * The store the project and key commands act on: the local data dir's SQLite file, or, when the DynamoDB
+ * table variables are set (the AWS stack's outputs), those tables.
+ */
+async function openStore(): Promise<Store> {
+  const A = AWS_API_ENV;
+  const tables = [A.sessionsTable, A.projectsTable, A.apiKeysTable].map((name) => process.env[name]);
+  if (tables.some(Boolean)) {
+    const [sessions, projects, apiKeys] = tables;
+    if (!sessions || !projects || !apiKeys) {
+      throw new UsageError(
+        `To manage an AWS deployment, set all of ${A.sessionsTable}, ${A.projectsTable} and ${A.apiKeysTable} (the stack's outputs).`,
+      );
+    }
+    const endpoint = process.env[A.dynamodbEndpoint];
+    const client = new DynamoDBClient(endpoint ? { endpoint } : {});
+    return new DynamoDbStore({ client, tables: { sessions, projects, apiKeys } });
+  }
   const config = loadServerConfig();
-  const store = await SqliteStore.open(join(config.dataDir, 'wallcrawler.db'));
+  return SqliteStore.open(join(config.dataDir, 'wallcrawler.db'));
+}
+
+async function withStore<T>(run: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore();
   try {
     return await run(store);
   } finally {

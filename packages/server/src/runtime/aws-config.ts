@@ -11,9 +11,19 @@ const list = z
   )
   .pipe(z.array(z.string()).min(1, 'expected a comma-separated list with at least one entry'));
 
-const schema = z.object({
+const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info');
+
+/** What every function needs: the session tables and where DynamoDB is. */
+const storeSchema = z.object({
   [E.sessionsTable]: z.string().min(3),
   [E.projectsTable]: z.string().min(3),
+  [E.region]: z.string().min(1),
+  [E.logLevel]: logLevel,
+  [E.dynamodbEndpoint]: z.url().optional(),
+});
+
+/** What the API function needs besides: the keys table, the connect-token secret, and how to run browsers. */
+const apiSchema = storeSchema.extend({
   [E.apiKeysTable]: z.string().min(3),
   [E.connectSecretArn]: z.string().startsWith('arn:', 'expected a Secrets Manager ARN').optional(),
   [E.connectSecret]: z
@@ -28,14 +38,19 @@ const schema = z.object({
   [E.securityGroups]: list,
   [E.assignPublicIp]: z.enum(['true', 'false']).transform((v) => v === 'true'),
   [E.readyTimeoutMs]: z.coerce.number().int().min(1_000).max(28_000).default(25_000),
-  [E.region]: z.string().min(1),
-  [E.logLevel]: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  [E.dynamodbEndpoint]: z.url().optional(),
   [E.ecsEndpoint]: z.url().optional(),
 });
 
-/** The API's configuration in AWS (Lambda), validated. */
-export interface AwsApiConfig {
+/** The task-state function's configuration. */
+export interface AwsStoreConfig {
+  tables: { sessions: string; projects: string; apiKeys?: string };
+  region: string;
+  logLevel: string;
+  endpoints: { dynamodb?: string; ecs?: string };
+}
+
+/** The API function's configuration. */
+export interface AwsApiConfig extends AwsStoreConfig {
   tables: { sessions: string; projects: string; apiKeys: string };
   connectSecret: { arn: string } | { value: Uint8Array };
   ecs: {
@@ -47,30 +62,48 @@ export interface AwsApiConfig {
     assignPublicIp: boolean;
     readyTimeoutMs: number;
   };
-  region: string;
-  logLevel: string;
-  endpoints: { dynamodb?: string; ecs?: string };
 }
 
-/**
- * Reads the API's AWS configuration from `env`, once, at cold start.
- * @throws Error listing every missing or invalid variable at once
- */
-export function loadAwsApiConfig(env: Record<string, string | undefined> = process.env): AwsApiConfig {
+type Env = Record<string, string | undefined>;
+
+function parse<T extends z.ZodType>(schema: T, env: Env, extraProblems: (present: Env) => string[] = () => []) {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(present);
   const problems = result.success ? [] : result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-  // Checked apart from the schema so that it is reported together with every other problem.
-  if (!present[E.connectSecretArn] === !present[E.connectSecret]) {
-    problems.push(`  ${E.connectSecretArn}: set exactly one of ${E.connectSecretArn} and ${E.connectSecret}`);
-  }
+  problems.push(...extraProblems(present));
   if (!result.success || problems.length > 0) throw new Error(`Invalid configuration:\n${problems.join('\n')}`);
-  const c = result.data;
+  return result.data as z.output<T>;
+}
+
+/**
+ * Reads the task-state function's configuration from `env`, once, at cold start.
+ * @throws Error listing every missing or invalid variable at once
+ */
+export function loadAwsStoreConfig(env: Env = process.env): AwsStoreConfig {
+  const c = parse(storeSchema, env);
+  return {
+    tables: { sessions: c[E.sessionsTable], projects: c[E.projectsTable] },
+    region: c[E.region],
+    logLevel: c[E.logLevel],
+    endpoints: c[E.dynamodbEndpoint] ? { dynamodb: c[E.dynamodbEndpoint] } : {},
+  };
+}
+
+/**
+ * Reads the API function's configuration from `env`, once, at cold start.
+ * @throws Error listing every missing or invalid variable at once
+ */
+export function loadAwsApiConfig(env: Env = process.env): AwsApiConfig {
+  const c = parse(apiSchema, env, (present) =>
+    // Checked apart from the schema so that it is reported together with every other problem.
+    !present[E.connectSecretArn] === !present[E.connectSecret]
+      ? [`  ${E.connectSecretArn}: set exactly one of ${E.connectSecretArn} and ${E.connectSecret}`]
+      : [],
+  );
   const arn = c[E.connectSecretArn];
-  const secret = c[E.connectSecret];
   return {
     tables: { sessions: c[E.sessionsTable], projects: c[E.projectsTable], apiKeys: c[E.apiKeysTable] },
-    connectSecret: arn ? { arn } : { value: secret as Uint8Array },
+    connectSecret: arn ? { arn } : { value: c[E.connectSecret] as Uint8Array },
     ecs: {
       cluster: c[E.cluster],
       taskDefinition: c[E.taskDefinition],

@@ -14,7 +14,7 @@ import { SecretTokenSigner } from '../adapters/secret-token-signer.js';
 import { createApp } from '../app.js';
 import { createLogger } from '../logger.js';
 import { handleTaskStateChange, type TaskStateOutcome } from '../services/task-state.js';
-import { type AwsApiConfig, loadAwsApiConfig } from './aws-config.js';
+import { type AwsApiConfig, type AwsStoreConfig, loadAwsApiConfig, loadAwsStoreConfig } from './aws-config.js';
 
 export interface LambdaHandlers {
   /** API Gateway (HTTP API, payload 2.0, or REST) → the API. */
@@ -43,17 +43,20 @@ export interface LambdaHandlerOptions {
   provider?: Partial<Omit<EcsBrowserProviderOptions, 'ecs' | 'store' | 'signer'>>;
 }
 
-/** Builds both handlers from a configuration (tests build theirs from an explicit environment). */
-export async function createLambdaHandlers(
-  config: AwsApiConfig,
-  { logger, provider: providerOptions }: LambdaHandlerOptions = {},
-): Promise<LambdaHandlers> {
-  const log = logger ?? createLogger(config.logLevel);
-  const dynamo = new DynamoDBClient({
+function dynamoClient(config: AwsStoreConfig): DynamoDBClient {
+  return new DynamoDBClient({
     region: config.region,
     ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
   });
-  const store = new DynamoDbStore({ client: dynamo, tables: config.tables });
+}
+
+/** The API function: DynamoDB, ECS and the connect-token secret. */
+export async function createApiHandler(
+  config: AwsApiConfig,
+  { logger, provider: providerOptions }: LambdaHandlerOptions = {},
+): Promise<LambdaHandlers['api']> {
+  const log = logger ?? createLogger(config.logLevel);
+  const store = new DynamoDbStore({ client: dynamoClient(config), tables: config.tables });
   const signer = new SecretTokenSigner(await connectSecret(config));
   const provider = new EcsBrowserProvider({
     ecs: new ECSClient({ region: config.region, ...(config.endpoints.ecs ? { endpoint: config.endpoints.ecs } : {}) }),
@@ -63,24 +66,42 @@ export async function createLambdaHandlers(
     logger: log,
     ...providerOptions,
   });
-  const app = createApp({ store, provider, signer, logger: log });
-  return { api: handle(app), taskState: (event) => handleTaskStateChange(event, store, log) };
+  return handle(createApp({ store, provider, signer, logger: log }));
 }
 
-let handlers: Promise<LambdaHandlers> | undefined;
-/** Built on the first invocation, from the function's environment, and kept for the next ones. */
-const fromEnvironment = () => {
-  handlers ??= createLambdaHandlers(loadAwsApiConfig(process.env)).catch((error: unknown) => {
-    handlers = undefined;
-    throw error;
-  });
-  return handlers;
-};
+/** The task-state function: DynamoDB only (no secret, no ECS). */
+export function createTaskStateHandler(
+  config: AwsStoreConfig,
+  { logger }: LambdaHandlerOptions = {},
+): LambdaHandlers['taskState'] {
+  const log = logger ?? createLogger(config.logLevel);
+  const store = new DynamoDbStore({ client: dynamoClient(config), tables: config.tables });
+  return (event) => handleTaskStateChange(event, store, log);
+}
+
+/** Builds both handlers from a configuration (tests build theirs from an explicit environment). */
+export async function createLambdaHandlers(
+  config: AwsApiConfig,
+  options: LambdaHandlerOptions = {},
+): Promise<LambdaHandlers> {
+  return { api: await createApiHandler(config, options), taskState: createTaskStateHandler(config, options) };
+}
+
+// Built on the first invocation, from the function's environment, and kept for the next ones.
+let api: Promise<LambdaHandlers['api']> | undefined;
+let taskState: LambdaHandlers['taskState'] | undefined;
 
 /** The API function's handler. */
-export const apiHandler: LambdaHandlers['api'] = async (event, context) =>
-  (await fromEnvironment()).api(event, context);
+export const apiHandler: LambdaHandlers['api'] = async (event, context) => {
+  api ??= createApiHandler(loadAwsApiConfig(process.env)).catch((error: unknown) => {
+    api = undefined;
+    throw error;
+  });
+  return (await api)(event, context);
+};
 
 /** The task-state function's handler. */
-export const taskStateHandler = async (event: unknown): Promise<TaskStateOutcome> =>
-  (await fromEnvironment()).taskState(event);
+export const taskStateHandler = async (event: unknown): Promise<TaskStateOutcome> => {
+  taskState ??= createTaskStateHandler(loadAwsStoreConfig(process.env));
+  return taskState(event);
+};

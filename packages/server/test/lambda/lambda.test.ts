@@ -74,13 +74,13 @@ describe('the bundled Lambda functions', () => {
     const tables = await freshTables(client);
     try {
       const configs = (await import('../../tsup.config.js')).default as unknown as Record<string, unknown>[];
-      const lambda = configs.find((c) => JSON.stringify(c.entry).includes('lambda/api'));
+      const lambda = configs.find((c) => JSON.stringify(c.entry).includes('lambda/api/index'));
       const entry = Object.fromEntries(
         Object.entries(lambda?.entry as Record<string, string>).map(([name, path]) => [name, join(packageDir, path)]),
       );
       await build({ ...lambda, entry, outDir: out.path, silent: true, config: false, sourcemap: false } as never);
       // Nothing next to the bundle: it must load with no node_modules of its own.
-      const require = createRequire(join(out.path, 'lambda', 'api.cjs'));
+      const require = createRequire(join(out.path, 'lambda', 'api', 'index.cjs'));
       Object.assign(process.env, {
         ...validEnv,
         [A.connectSecretArn]: '',
@@ -93,7 +93,7 @@ describe('the bundled Lambda functions', () => {
         AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
         AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
       });
-      const { handler } = require(join(out.path, 'lambda', 'api.cjs')) as {
+      const { handler } = require(join(out.path, 'lambda', 'api', 'index.cjs')) as {
         handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
       };
       const health = await handler(fixture('apigw-v2-health.json'), {});
@@ -107,7 +107,7 @@ describe('the bundled Lambda functions', () => {
       expect(unauthorized.statusCode).toBe(401);
       expect(JSON.parse(unauthorized.body)).toMatchObject({ statusCode: 401, code: 'missing_api_key' });
 
-      const { handler: taskState } = require(join(out.path, 'lambda', 'task-state.cjs')) as {
+      const { handler: taskState } = require(join(out.path, 'lambda', 'task-state', 'index.cjs')) as {
         handler: (event: unknown) => Promise<string>;
       };
       expect(await taskState({ 'detail-type': 'Scheduled Event' })).toBe('ignored');

@@ -1,2 +1,2 @@
-/** Bundle entry of the task-state function: `dist/lambda/task-state.cjs`, handler `task-state.handler`. */
+/** Bundle entry of the task-state function: `dist/lambda/task-state/index.cjs`, handler `index.handler`. */
 export { taskStateHandler as handler } from '../lambda.js';

@@ -1,0 +1,69 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Construct, type IConstruct } from 'constructs';
+import { acknowledgeFindings, nagText } from './nag.js';
+
+export interface WallcrawlerBlobsProps {
+  /** Days a session's artifacts (downloads, logs, recordings under `sessions/`) are kept. @default 30 */
+  sessionArtifactDays?: number;
+  /** @default RemovalPolicy.RETAIN */
+  removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The S3 bucket behind the `BlobStore` port: context archives, extension zips and session artifacts. Encrypted,
+ * never public, TLS only, with access logs in a bucket of their own; session artifacts expire, and
+ * unfinished multipart uploads (a streamed write that failed) are cleared after a day.
+ */
+export class WallcrawlerBlobs extends Construct {
+  readonly bucket: Bucket;
+  readonly accessLogs: Bucket;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    { sessionArtifactDays = 30, removalPolicy = RemovalPolicy.RETAIN }: WallcrawlerBlobsProps = {},
+  ) {
+    super(scope, id);
+    this.accessLogs = new Bucket(this, 'AccessLogs', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      removalPolicy,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+    });
+    this.bucket = new Bucket(this, 'Bucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      removalPolicy,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'blobs/',
+      lifecycleRules: [
+        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        { prefix: 'sessions/', expiration: Duration.days(sessionArtifactDays) },
+      ],
+    });
+  }
+
+  /** Read, write and delete blobs. */
+  grantReadWrite(grantee: IGrantable): void {
+    this.bucket.grantReadWrite(grantee);
+    this.bucket.grantDelete(grantee);
+    acknowledgeFindings(
+      grantee.grantPrincipal as unknown as IConstruct,
+      'AwsSolutions-IAM5',
+      [
+        'Action::s3:GetObject*',
+        'Action::s3:GetBucket*',
+        'Action::s3:List*',
+        'Action::s3:DeleteObject*',
+        'Action::s3:Abort*',
+        `Resource::${nagText(this, this.bucket.bucketArn)}/*`,
+      ],
+      "CDK's read/write/delete action groups on this stack's blob bucket and its objects, nothing else: blob keys are made at run time.",
+    );
+  }
+}

@@ -1,0 +1,210 @@
+import { CONTROLLER_ENV } from '@wallcrawler/controller';
+import { AWS_API_ENV } from '@wallcrawler/server/aws';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type IVpc, Peer, Port, SecurityGroup, type SubnetSelection, SubnetType } from 'aws-cdk-lib/aws-ec2';
+import {
+  Cluster,
+  ContainerImage,
+  ContainerInsights,
+  CpuArchitecture,
+  Secret as EcsSecret,
+  FargateTaskDefinition,
+  LogDrivers,
+  OperatingSystemFamily,
+} from 'aws-cdk-lib/aws-ecs';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Code, Function as LambdaFn, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, type IConstruct } from 'constructs';
+import type { WallcrawlerData } from './data.js';
+import { acknowledge, acknowledgeFindings, acknowledgeLambdaBasicRole, nagText } from './nag.js';
+
+export interface WallcrawlerBrowsersProps {
+  vpc: IVpc;
+  /** Whether tasks get public IPs in public subnets (clients on the internet reach them) or private ones. */
+  publicTasks: boolean;
+  data: WallcrawlerData;
+  connectSecret: ISecret;
+  /** The controller image's build context (a directory with its Dockerfile). */
+  imageDirectory: string;
+  /** The task-state function's bundle directory. */
+  taskStateCode: string;
+  /** Fargate CPU units per browser. @default 1024 */
+  cpu?: number;
+  /** MiB per browser. @default 2048 */
+  memoryMiB?: number;
+  /** Clients allowed to reach the controllers' port 9223. @default ['0.0.0.0/0'] */
+  allowedConnectCidrs?: string[];
+  /** Seconds before a session no client connected to ends. @default 300 */
+  idleTimeoutSeconds?: number;
+  logRetention: RetentionDays;
+  removalPolicy: RemovalPolicy;
+}
+
+/** The port every controller's CDP proxy listens on. */
+export const CONTROLLER_PORT = 9223;
+
+/**
+ * Where browsers run: the ECS cluster, the controller's Fargate task definition (built from the controller
+ * image), the security group that opens port 9223 and nothing else, and the EventBridge rule that hands
+ * "ECS Task State Change" events of stopped tasks to the task-state function.
+ */
+export class WallcrawlerBrowsers extends Construct {
+  readonly cluster: Cluster;
+  readonly taskDefinition: FargateTaskDefinition;
+  readonly containerName = 'controller';
+  readonly securityGroup: SecurityGroup;
+  readonly taskSubnets: SubnetSelection;
+  readonly publicTasks: boolean;
+  readonly taskStateFunction: LambdaFn;
+  readonly containerLogs: LogGroup;
+
+  constructor(scope: Construct, id: string, props: WallcrawlerBrowsersProps) {
+    super(scope, id);
+    this.publicTasks = props.publicTasks;
+    this.taskSubnets = { subnetType: props.publicTasks ? SubnetType.PUBLIC : SubnetType.PRIVATE_WITH_EGRESS };
+    this.cluster = new Cluster(this, 'Cluster', { vpc: props.vpc, containerInsightsV2: ContainerInsights.ENABLED });
+
+    this.securityGroup = new SecurityGroup(this, 'ControllerSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Wallcrawler controllers: CDP on 9223 only',
+      allowAllOutbound: true, // the browser browses the web
+    });
+    const cidrs = props.allowedConnectCidrs ?? ['0.0.0.0/0'];
+    for (const cidr of cidrs) {
+      this.securityGroup.addIngressRule(Peer.ipv4(cidr), Port.tcp(CONTROLLER_PORT), 'CDP clients (token-checked)');
+    }
+    if (cidrs.includes('0.0.0.0/0')) {
+      acknowledge(
+        this.securityGroup,
+        'AwsSolutions-EC23',
+        "Only port 9223 is open, and every connection must present its session's JWT (checked at the upgrade). Clients connect from anywhere, as to Browserbase; narrow it with allowedConnectCidrs.",
+      );
+    }
+
+    this.containerLogs = new LogGroup(this, 'ControllerLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.taskDefinition = new FargateTaskDefinition(this, 'ControllerTask', {
+      cpu: props.cpu ?? 1024,
+      memoryLimitMiB: props.memoryMiB ?? 2048,
+      runtimePlatform: {
+        cpuArchitecture: CpuArchitecture.X86_64,
+        operatingSystemFamily: OperatingSystemFamily.LINUX,
+      },
+    });
+    const E = CONTROLLER_ENV;
+    this.taskDefinition.addContainer(this.containerName, {
+      image: ContainerImage.fromAsset(props.imageDirectory),
+      essential: true,
+      portMappings: [{ containerPort: CONTROLLER_PORT }],
+      stopTimeout: Duration.seconds(30),
+      logging: LogDrivers.awsLogs({ logGroup: this.containerLogs, streamPrefix: 'controller' }),
+      environment: {
+        [E.sessionsTable]: props.data.sessions.tableName,
+        [E.projectsTable]: props.data.projects.tableName,
+        [E.port]: String(CONTROLLER_PORT),
+        [E.idleTimeoutMs]: String((props.idleTimeoutSeconds ?? 300) * 1000),
+        [E.logLevel]: 'info',
+      },
+      secrets: { [E.connectSecret]: EcsSecret.fromSecretsManager(props.connectSecret) },
+      healthCheck: {
+        command: ['CMD', 'node', 'dist/health.js'],
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(5),
+        startPeriod: Duration.seconds(20),
+        retries: 3,
+      },
+    });
+    props.data.grantController(this.taskDefinition.taskRole);
+    acknowledge(
+      this.taskDefinition,
+      'AwsSolutions-ECS2',
+      'The plain environment holds only table names, the port and timeouts; the connect secret comes from Secrets Manager (`secrets`).',
+    );
+    acknowledge(
+      this.taskDefinition.obtainExecutionRole(),
+      'AwsSolutions-IAM5[Resource::*]',
+      "ECS's execution role: ecr:GetAuthorizationToken only exists on `*`; the rest (the image's repository, the log group, the secret) are scoped by CDK.",
+    );
+
+    this.taskStateFunction = new LambdaFn(this, 'TaskStateFunction', {
+      description: 'Ends Wallcrawler sessions whose ECS task stopped without recording it',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      handler: 'index.handler',
+      code: Code.fromAsset(props.taskStateCode, { exclude: ['*.map'] }),
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: {
+        [AWS_API_ENV.sessionsTable]: props.data.sessions.tableName,
+        [AWS_API_ENV.projectsTable]: props.data.projects.tableName,
+        [AWS_API_ENV.logLevel]: 'info',
+      },
+      logGroup: new LogGroup(this, 'TaskStateLogs', {
+        retention: props.logRetention,
+        removalPolicy: props.removalPolicy,
+      }),
+    });
+    props.data.grantTaskStateHandler(this.taskStateFunction);
+    acknowledgeLambdaBasicRole(this.taskStateFunction);
+    new Rule(this, 'TaskStoppedRule', {
+      description: 'Stopped Wallcrawler controller tasks',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: { clusterArn: [this.cluster.clusterArn], lastStatus: ['STOPPED'] },
+      },
+      targets: [new LambdaFunction(this.taskStateFunction, { retryAttempts: 8 })],
+    });
+  }
+
+  /**
+   * What the API needs to run browsers: `RunTask` of this task definition in this cluster, `StopTask` and
+   * `DescribeTasks` of this cluster's tasks, and passing the task's two roles to ECS. Nothing else.
+   */
+  grantRunBrowsers(grantee: IGrantable): void {
+    const stack = Stack.of(this);
+    const tasks = stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` });
+    const grant = (statement: PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
+    grant(
+      new PolicyStatement({
+        actions: ['ecs:RunTask'],
+        resources: [this.taskDefinition.taskDefinitionArn],
+        conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
+      }),
+    );
+    grant(new PolicyStatement({ actions: ['ecs:StopTask', 'ecs:DescribeTasks'], resources: [tasks] }));
+    acknowledgeFindings(
+      grantee.grantPrincipal as unknown as IConstruct,
+      'AwsSolutions-IAM5',
+      [`Resource::${nagText(this, tasks)}`],
+      "StopTask and DescribeTasks name tasks that do not exist yet: `task/<this cluster>/*` is this cluster's tasks only.",
+    );
+    const roles = [this.taskDefinition.taskRole.roleArn, this.taskDefinition.obtainExecutionRole().roleArn];
+    grant(
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: roles,
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    );
+  }
+
+  /** The API function's environment for running browsers here. */
+  apiEnvironment(): Record<string, string> {
+    const A = AWS_API_ENV;
+    return {
+      [A.cluster]: this.cluster.clusterName,
+      [A.taskDefinition]: this.taskDefinition.taskDefinitionArn,
+      [A.containerName]: this.containerName,
+      [A.subnets]: this.cluster.vpc.selectSubnets(this.taskSubnets).subnetIds.join(','),
+      [A.securityGroups]: this.securityGroup.securityGroupId,
+      [A.assignPublicIp]: String(this.publicTasks),
+    };
+  }
+}

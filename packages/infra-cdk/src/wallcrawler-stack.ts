@@ -1,0 +1,216 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { WallcrawlerApi } from './constructs/api.js';
+import { wallcrawlerAssets } from './constructs/assets.js';
+import { WallcrawlerBlobs } from './constructs/blobs.js';
+import { WallcrawlerBrowsers } from './constructs/browsers.js';
+import { WallcrawlerData } from './constructs/data.js';
+import { WallcrawlerEdge } from './constructs/edge.js';
+import { acknowledge } from './constructs/nag.js';
+import { WallcrawlerNetwork } from './constructs/network.js';
+
+export interface WallcrawlerStackProps extends StackProps {
+  /**
+   * `dev`: public subnets only and no NAT gateway (the cheapest at rest), no WAF, resources destroyed with the
+   * stack. `prod`: private subnets with NAT for the Lambdas, WAF in front of CloudFront, resources retained.
+   * @default 'dev'
+   */
+  mode?: 'dev' | 'prod';
+  /**
+   * Whether browser tasks get public IPs, so clients on the internet can connect to them. With false (prod
+   * mode only) they run in private subnets and only clients inside the VPC can reach their `connectUrl`s.
+   * @default true
+   */
+  publicTasks?: boolean;
+  /** Who may open CDP connections to browser tasks (port 9223; every connection also needs its JWT). @default ['0.0.0.0/0'] */
+  allowedConnectCidrs?: string[];
+  /** Fargate CPU units per browser (256, 512, 1024, 2048, 4096, 8192 or 16384). @default 1024 */
+  browserCpu?: number;
+  /** MiB of memory per browser, a valid Fargate combination with `browserCpu`. @default 2048 */
+  browserMemoryMiB?: number;
+  /** How long a create waits for its browser before answering 503 (1–28 s; API Gateway stops at 29). @default 25 */
+  readyTimeoutSeconds?: number;
+  /** A session no client connects to ends after this many seconds. @default 300 */
+  idleTimeoutSeconds?: number;
+  /**
+   * WAF in front of CloudFront: 'create' (the stack must then be deployed in us-east-1, where CloudFront's web
+   * ACLs live), an existing web ACL's ARN, or 'none'.
+   * @default 'create' in prod, 'none' in dev
+   */
+  waf?: 'create' | 'none' | { webAclArn: string };
+  /** NAT gateways in prod mode. @default 1 */
+  natGateways?: number;
+  /** Availability zones. @default 2 */
+  maxAzs?: number;
+  /** Retention of every log group. @default RetentionDays.ONE_MONTH */
+  logRetention?: RetentionDays;
+  /** What happens to tables, the bucket and logs when the stack is deleted. @default DESTROY in dev, RETAIN in prod */
+  removalPolicy?: RemovalPolicy;
+  /** Days session artifacts are kept in S3. @default 30 */
+  sessionArtifactDays?: number;
+}
+
+/** Fargate's CPU units and the memory (MiB) each allows. */
+const FARGATE_MEMORY: Record<number, { min: number; max: number; step: number }> = {
+  256: { min: 512, max: 2048, step: 512 },
+  512: { min: 1024, max: 4096, step: 1024 },
+  1024: { min: 2048, max: 8192, step: 1024 },
+  2048: { min: 4096, max: 16384, step: 1024 },
+  4096: { min: 8192, max: 30720, step: 1024 },
+  8192: { min: 16384, max: 61440, step: 4096 },
+  16384: { min: 32768, max: 122880, step: 8192 },
+};
+
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d|[12]\d|3[0-2])$/;
+
+/**
+ * Checks the props together.
+ * @returns every problem, empty when there is none
+ */
+export function validateWallcrawlerProps(props: WallcrawlerStackProps, region: string | undefined): string[] {
+  const problems: string[] = [];
+  const mode = props.mode ?? 'dev';
+  if (mode !== 'dev' && mode !== 'prod') problems.push(`mode must be 'dev' or 'prod', not ${JSON.stringify(mode)}`);
+  if (props.publicTasks === false && mode !== 'prod') {
+    problems.push('publicTasks: false needs mode: prod (dev mode has no private subnets)');
+  }
+  const cpu = props.browserCpu ?? 1024;
+  const memory = props.browserMemoryMiB ?? 2048;
+  const allowed = FARGATE_MEMORY[cpu];
+  if (!allowed) {
+    problems.push(`browserCpu must be one of ${Object.keys(FARGATE_MEMORY).join(', ')}, not ${cpu}`);
+  } else if (memory < allowed.min || memory > allowed.max || (memory - allowed.min) % allowed.step !== 0) {
+    problems.push(
+      `browserMemoryMiB ${memory} does not fit browserCpu ${cpu}: use ${allowed.min}–${allowed.max} in steps of ${allowed.step}`,
+    );
+  }
+  const ready = props.readyTimeoutSeconds ?? 25;
+  if (!Number.isInteger(ready) || ready < 1 || ready > 28) {
+    problems.push(`readyTimeoutSeconds must be a whole number from 1 to 28 (API Gateway stops at 29), not ${ready}`);
+  }
+  const idle = props.idleTimeoutSeconds ?? 300;
+  if (!Number.isInteger(idle) || idle < 10)
+    problems.push(`idleTimeoutSeconds must be a whole number of at least 10, not ${idle}`);
+  for (const cidr of props.allowedConnectCidrs ?? []) {
+    const m = CIDR.exec(cidr);
+    if (!m || m.slice(1, 5).some((octet) => Number(octet) > 255))
+      problems.push(`allowedConnectCidrs: ${cidr} is not an IPv4 CIDR`);
+  }
+  if (props.allowedConnectCidrs?.length === 0) problems.push('allowedConnectCidrs is empty: no client could connect');
+  const waf = props.waf ?? (mode === 'prod' ? 'create' : 'none');
+  if (waf === 'create' && region && !Token.isUnresolved(region) && region !== 'us-east-1') {
+    problems.push(
+      `waf: 'create' makes a CloudFront web ACL, which must live in us-east-1, but the stack is in ${region}; deploy it in us-east-1, or pass { webAclArn } of an existing one, or 'none'`,
+    );
+  }
+  if (typeof waf === 'object' && !/^arn:aws[\w-]*:wafv2:us-east-1:\d{12}:global\/webacl\//.test(waf.webAclArn)) {
+    problems.push(`waf.webAclArn must be a CloudFront (global) WAFv2 web ACL ARN, not ${waf.webAclArn}`);
+  }
+  if (props.natGateways !== undefined) {
+    if (mode !== 'prod') problems.push('natGateways applies to prod mode only (dev mode has none)');
+    else if (!Number.isInteger(props.natGateways) || props.natGateways < 1)
+      problems.push('natGateways must be at least 1');
+  }
+  if (props.maxAzs !== undefined && (!Number.isInteger(props.maxAzs) || props.maxAzs < 2)) {
+    problems.push('maxAzs must be at least 2 (Fargate and the VPC need two zones to survive the loss of one)');
+  }
+  const days = props.sessionArtifactDays ?? 30;
+  if (!Number.isInteger(days) || days < 1) problems.push(`sessionArtifactDays must be at least 1, not ${days}`);
+  return problems;
+}
+
+/**
+ * Wallcrawler in one stack: the API (Lambda behind API Gateway and CloudFront, WAF in prod), DynamoDB tables,
+ * an S3 bucket, and browsers as ECS Fargate tasks of the controller image, each reached on port 9223 with its
+ * session's token.
+ *
+ * Build the packages first (`npm run build`): the stack deploys their built Lambda bundles and image context.
+ */
+export class WallcrawlerStack extends Stack {
+  readonly network: WallcrawlerNetwork;
+  readonly data: WallcrawlerData;
+  readonly blobs: WallcrawlerBlobs;
+  readonly browsers: WallcrawlerBrowsers;
+  readonly api: WallcrawlerApi;
+  readonly edge: WallcrawlerEdge;
+  readonly connectSecret: Secret;
+
+  constructor(scope: Construct, id: string, props: WallcrawlerStackProps = {}) {
+    super(scope, id, props);
+    const problems = validateWallcrawlerProps(props, props.env?.region ?? this.region);
+    if (problems.length > 0) {
+      throw new Error(`Invalid WallcrawlerStack props:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    }
+    const mode = props.mode ?? 'dev';
+    const removalPolicy = props.removalPolicy ?? (mode === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    const assets = wallcrawlerAssets();
+
+    this.network = new WallcrawlerNetwork(this, 'Network', {
+      mode,
+      logRetention,
+      removalPolicy,
+      ...(props.maxAzs !== undefined ? { maxAzs: props.maxAzs } : {}),
+      ...(props.natGateways !== undefined ? { natGateways: props.natGateways } : {}),
+    });
+    this.data = new WallcrawlerData(this, 'Data', { removalPolicy });
+    this.blobs = new WallcrawlerBlobs(this, 'Blobs', {
+      removalPolicy,
+      ...(props.sessionArtifactDays !== undefined ? { sessionArtifactDays: props.sessionArtifactDays } : {}),
+    });
+    // The HS256 secret of connect tokens: 64 alphanumeric characters, read as base64url (48 bytes).
+    this.connectSecret = new Secret(this, 'ConnectSecret', {
+      description: 'Wallcrawler connect-token signing secret (base64url)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy,
+    });
+    acknowledge(
+      this.connectSecret,
+      'AwsSolutions-SMG4',
+      "Rotating the HS256 secret invalidates every live session's connect token; rotate it by hand between sessions (see the deployment guide).",
+    );
+    this.browsers = new WallcrawlerBrowsers(this, 'Browsers', {
+      vpc: this.network.vpc,
+      publicTasks: props.publicTasks ?? true,
+      data: this.data,
+      connectSecret: this.connectSecret,
+      imageDirectory: assets.controllerImage,
+      taskStateCode: assets.taskStateFunction,
+      logRetention,
+      removalPolicy,
+      ...(props.browserCpu !== undefined ? { cpu: props.browserCpu } : {}),
+      ...(props.browserMemoryMiB !== undefined ? { memoryMiB: props.browserMemoryMiB } : {}),
+      ...(props.allowedConnectCidrs ? { allowedConnectCidrs: props.allowedConnectCidrs } : {}),
+      ...(props.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: props.idleTimeoutSeconds } : {}),
+    });
+    this.api = new WallcrawlerApi(this, 'Api', {
+      data: this.data,
+      blobs: this.blobs,
+      browsers: this.browsers,
+      connectSecret: this.connectSecret,
+      code: assets.apiFunction,
+      logRetention,
+      removalPolicy,
+      ...(mode === 'prod' ? { vpc: this.network.vpc } : {}),
+      ...(props.readyTimeoutSeconds !== undefined ? { readyTimeoutSeconds: props.readyTimeoutSeconds } : {}),
+    });
+    const waf = props.waf ?? (mode === 'prod' ? 'create' : 'none');
+    this.edge = new WallcrawlerEdge(this, 'Edge', {
+      apiEndpoint: this.api.endpoint,
+      ...(waf !== 'none' ? { waf } : {}),
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.edge.url, description: 'Base URL for clients (BROWSERBASE_BASE_URL)' });
+    new CfnOutput(this, 'ApiEndpoint', {
+      value: this.api.endpoint,
+      description: "The API's own endpoint, behind CloudFront",
+    });
+    new CfnOutput(this, 'SessionsTable', { value: this.data.sessions.tableName });
+    new CfnOutput(this, 'ProjectsTable', { value: this.data.projects.tableName });
+    new CfnOutput(this, 'ApiKeysTable', { value: this.data.apiKeys.tableName });
+    new CfnOutput(this, 'BlobBucket', { value: this.blobs.bucket.bucketName });
+    new CfnOutput(this, 'Cluster', { value: this.browsers.cluster.clusterName });
+  }
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig([
+  {
+    entry: ['src/index.ts'],
+    format: ['esm', 'cjs'],
+    dts: true,
+    target: 'node20',
+    sourcemap: true,
+    // `import.meta.url` (used to find the built packages it deploys) in the CommonJS build too.
+    shims: true,
+    // The construct library's peers and the packages whose built files it deploys stay outside the bundle.
+    external: ['aws-cdk-lib', 'constructs', '@wallcrawler/server', '@wallcrawler/controller'],
+  },
+]);
