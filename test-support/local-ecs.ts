@@ -95,6 +95,8 @@ export interface LocalEcs {
   endpoint: string;
   /** Every task run so far. */
   tasks(): readonly LocalTaskView[];
+  /** The network interfaces whose public address was asked for (EC2 DescribeNetworkInterfaces). */
+  eniLookups(): readonly string[];
   /** Injects failures into the next RunTask calls: capacity failures (in `failures`) or throttling errors. */
   failNextRunTasks(count: number, kind: 'capacity' | 'throttling'): void;
   /** Sends SIGKILL to a task's process, as an OOM kill or a crash would end it. */
@@ -135,6 +137,8 @@ export async function startLocalEcs({
   const tasks = new Map<string, LocalTask>();
   let nextIp = 1;
   const injected: ('capacity' | 'throttling')[] = [];
+  const eniLookups: string[] = [];
+  const eniOf = (task: LocalTask) => `eni-${task.id.slice(0, 17)}`;
   const deliveries = new Set<Promise<void>>();
   let port = 0;
 
@@ -174,7 +178,10 @@ export async function startLocalEcs({
       {
         type: 'ElasticNetworkInterface',
         status: 'ATTACHED',
-        details: [{ name: 'privateIPv4Address', value: task.ip }],
+        details: [
+          { name: 'networkInterfaceId', value: eniOf(task) },
+          { name: 'privateIPv4Address', value: task.ip },
+        ],
       },
     ],
     containers: [
@@ -257,6 +264,9 @@ export async function startLocalEcs({
       WALLCRAWLER_DATA_DIR: join(task.dir, 'data'),
       AWS_REGION: REGION,
       AWS_DEFAULT_REGION: REGION,
+      // This endpoint answers the ECS and EC2 calls a task makes about itself.
+      AWS_ENDPOINT_URL_ECS: `http://127.0.0.1:${port}`,
+      AWS_ENDPOINT_URL_EC2: `http://127.0.0.1:${port}`,
       ECS_CONTAINER_METADATA_URI_V4: `http://127.0.0.1:${port}/v4/${task.id}`,
       ...environmentOf(task),
     };
@@ -373,11 +383,36 @@ export async function startLocalEcs({
     return true;
   };
 
+  /** EC2's query protocol, for the one call a controller makes: its network interface's public address. */
+  const handleEc2 = (body: string, response: ServerResponse) => {
+    const form = new URLSearchParams(body);
+    const requestId = randomUUID();
+    if (form.get('Action') !== 'DescribeNetworkInterfaces') {
+      response.writeHead(400, { 'content-type': 'text/xml' });
+      response.end(
+        `<Response><Errors><Error><Code>InvalidAction</Code><Message>Unsupported</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
+      );
+      return;
+    }
+    const ids = [...form.entries()].filter(([k]) => k.startsWith('NetworkInterfaceId.')).map(([, v]) => v);
+    const items = [...tasks.values()]
+      .filter((t) => ids.includes(eniOf(t)))
+      .map((t) => {
+        eniLookups.push(eniOf(t));
+        return `<item><networkInterfaceId>${eniOf(t)}</networkInterfaceId><privateIpAddress>${t.ip}</privateIpAddress><association><publicIp>${t.ip}</publicIp></association></item>`;
+      });
+    response.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8' });
+    response.end(
+      `<?xml version="1.0" encoding="UTF-8"?><DescribeNetworkInterfacesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>${requestId}</requestId><networkInterfaceSet>${items.join('')}</networkInterfaceSet></DescribeNetworkInterfacesResponse>`,
+    );
+  };
+
   const server = createServer((request, response) => {
     if (handleMetadata(request, response)) return;
     let body = '';
     request.on('data', (d: Buffer) => (body += d));
     request.on('end', () => {
+      if (!request.headers['x-amz-target'] && body.includes('Action=')) return handleEc2(body, response);
       const target = String(request.headers['x-amz-target'] ?? '');
       const action = actions[target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : ''];
       const reply = (status: number, payload: unknown, type?: string) => {
@@ -415,6 +450,7 @@ export async function startLocalEcs({
   return {
     endpoint: `http://127.0.0.1:${port}`,
     tasks: () => [...tasks.values()].map(view),
+    eniLookups: () => [...eniLookups],
     failNextRunTasks(count, kind) {
       for (let i = 0; i < count; i++) injected.push(kind);
     },

@@ -37,6 +37,7 @@ const schema = z
     [E.dynamodbEndpoint]: z.url().optional(),
     [E.awsRegion]: z.string().min(1).optional(),
     [E.ecsMetadataUri]: z.url().optional(),
+    [E.advertise]: z.enum(['private', 'public']).default('private'),
   })
   .superRefine((c, ctx) => {
     // Task mode needs every table and a region, or none of it.
@@ -47,6 +48,16 @@ const schema = z
             code: 'custom',
             path: [name],
             message: 'required in task mode (when the session is reported to DynamoDB)',
+          });
+      }
+    }
+    if (c[E.advertise] === 'public') {
+      for (const name of [E.ecsMetadataUri, E.awsRegion] as const) {
+        if (!c[name])
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `required to advertise the public address (${E.advertise}=public)`,
           });
       }
     }
@@ -74,6 +85,8 @@ export interface ControllerConfig {
   store: { sessionsTable: string; projectsTable: string; region: string; endpoint: string | undefined } | undefined;
   /** In ECS: the task metadata endpoint. */
   ecsMetadataUri: string | undefined;
+  /** In ECS: which of the task's addresses clients are given. */
+  advertise: 'private' | 'public';
 }
 
 /**
@@ -108,5 +121,6 @@ export function loadControllerConfig(env: Record<string, string | undefined> = p
         ? { sessionsTable, projectsTable, region, endpoint: c[E.dynamodbEndpoint] }
         : undefined,
     ecsMetadataUri: c[E.ecsMetadataUri],
+    advertise: c[E.advertise],
   };
 }

@@ -24,6 +24,11 @@ export const CONTROLLER_ENV = {
   projectsTable: 'WALLCRAWLER_PROJECTS_TABLE',
   /** Task mode, tests and local emulators only: a DynamoDB endpoint other than AWS's. */
   dynamodbEndpoint: 'WALLCRAWLER_DYNAMODB_ENDPOINT',
+  /**
+   * Which address the controller gives clients: `private` (the task's address in its VPC) or `public` (its
+   * public IP, looked up through ECS and EC2; for tasks with `assignPublicIp`).
+   */
+  advertise: 'WALLCRAWLER_ADVERTISE_ADDRESS',
   /** Set by AWS in every task. */
   awsRegion: 'AWS_REGION',
   /** Set by ECS in every task: the task metadata endpoint (version 4). */

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { findPublicAddress } from './aws/public-address.js';
 import { readTaskMetadata, type TaskMetadata } from './aws/task-metadata.js';
 import { BrowserSession, type SessionEnding } from './browser-session.js';
 import { findChromium } from './chromium/find-chromium.js';
@@ -55,6 +56,12 @@ export async function startController(
     ? await readTaskMetadata(config.ecsMetadataUri)
     : undefined;
   const host = config.host ?? task?.privateIp ?? '127.0.0.1';
+  // Looked up while Chromium starts; a task told to advertise its public address cannot serve without it.
+  const publicAddress =
+    task && config.advertise === 'public'
+      ? findPublicAddress(task, { region: config.store?.region ?? process.env.AWS_REGION ?? '' })
+      : undefined;
+  publicAddress?.catch(() => {});
 
   const session = await BrowserSession.start({
     id: config.sessionId,
@@ -105,6 +112,16 @@ export async function startController(
   const address = server.address() as AddressInfo;
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${hostPart}:${address.port}`;
+  if (publicAddress && !external) {
+    try {
+      external = `http://${await publicAddress}:${address.port}`;
+    } catch (error) {
+      await session.close('ERROR', (error as Error).message);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw error;
+    }
+  }
   external ??= url;
   const connectEndpoint = external.replace(/^http/, 'ws').replace(/\/$/, '');
 

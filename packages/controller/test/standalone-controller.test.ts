@@ -41,6 +41,7 @@ async function start(overrides: Partial<ControllerConfig> = {}) {
     idleTimeoutMs: 300_000,
     store: undefined,
     ecsMetadataUri: undefined,
+    advertise: 'private',
     ...overrides,
   };
   const controller = await startController(config);

@@ -226,21 +226,39 @@ describe('api and edge', () => {
 });
 
 describe('least privilege, role by role', () => {
-  it('a controller task may read and move sessions and the admission counter, nothing else', () => {
+  it('a controller task may read and move sessions and the counter, and describe itself, nothing else', () => {
     const statements = statementsOf(prod, 'BrowsersControllerTaskTaskRole');
     expect(actions(statements)).toEqual([
       'dynamodb:ConditionCheckItem',
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
+      'ec2:DescribeNetworkInterfaces',
+      'ecs:DescribeTasks',
     ]);
     expect(refs(statements)).not.toContain('index');
-    expect(refs(statements)).not.toContain('"*"');
+    // The one `*`: EC2's DescribeNetworkInterfaces has no resource-level permissions.
+    expect(statements.filter((s) => s.Resource === '*').map((s) => s.Action)).toEqual([
+      'ec2:DescribeNetworkInterfaces',
+    ]);
+    const describe = statements.find((s) => s.Action === 'ecs:DescribeTasks');
+    expect(refs(describe?.Condition)).toContain('ecs:cluster');
+    // Private tasks have no public address to look up, and no such rights.
+    const privateTasks = synth({ mode: 'prod', publicTasks: false });
+    expect(actions(statementsOf(privateTasks, 'BrowsersControllerTaskTaskRole'))).toEqual([
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:UpdateItem',
+    ]);
   });
 
-  it('the task-state function has exactly the controller’s table rights', () => {
+  it('the task-state function has only the controller’s table rights', () => {
     const statements = statementsOf(prod, 'BrowsersTaskStateFunctionServiceRole');
-    expect(refs(statements)).toBe(refs(statementsOf(prod, 'BrowsersControllerTaskTaskRole')));
+    const tableRights = statementsOf(prod, 'BrowsersControllerTaskTaskRole').filter((s) =>
+      refs(s.Action).includes('dynamodb:'),
+    );
+    expect(refs(statements)).toBe(refs(tableRights));
   });
 
   it('the API may use its tables, bucket and secret, and run and stop tasks of its own cluster only', () => {

@@ -1,6 +1,8 @@
 /** What the controller learns about its own ECS task. */
 export interface TaskMetadata {
   taskArn: string;
+  /** The cluster's ARN (or name). */
+  cluster: string;
   /** The task ENI's private IPv4 address (`awsvpc` networking): what the proxy binds to and is reached at. */
   privateIp: string;
 }
@@ -31,14 +33,23 @@ export async function readTaskMetadata(
 export function parseTaskMetadata(body: unknown): TaskMetadata {
   const task = body as {
     TaskARN?: unknown;
+    Cluster?: unknown;
     Containers?: { Networks?: { IPv4Addresses?: unknown[] }[] }[];
   };
   if (typeof task?.TaskARN !== 'string' || !task.TaskARN) throw new Error('the task metadata has no TaskARN');
   for (const container of task.Containers ?? []) {
     for (const network of container.Networks ?? []) {
       const ip = network.IPv4Addresses?.find((a): a is string => typeof a === 'string' && a.length > 0);
-      if (ip) return { taskArn: task.TaskARN, privateIp: ip };
+      if (ip) {
+        const cluster = typeof task.Cluster === 'string' && task.Cluster ? task.Cluster : clusterOf(task.TaskARN);
+        return { taskArn: task.TaskARN, cluster, privateIp: ip };
+      }
     }
   }
   throw new Error('the task metadata lists no IPv4 address (is the task using awsvpc networking?)');
+}
+
+/** `arn:aws:ecs:<region>:<account>:task/<cluster>/<id>` → `<cluster>`. */
+function clusterOf(taskArn: string): string {
+  return /:task\/([^/]+)\/[^/]+$/.exec(taskArn)?.[1] ?? 'default';
 }

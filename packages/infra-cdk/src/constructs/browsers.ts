@@ -109,6 +109,8 @@ export class WallcrawlerBrowsers extends Construct {
         [E.projectsTable]: props.data.projects.tableName,
         [E.port]: String(CONTROLLER_PORT),
         [E.idleTimeoutMs]: String((props.idleTimeoutSeconds ?? 300) * 1000),
+        // Clients outside the VPC reach a public task at its public IP, which the controller looks up.
+        [E.advertise]: props.publicTasks ? 'public' : 'private',
         [E.logLevel]: 'info',
       },
       secrets: { [E.connectSecret]: EcsSecret.fromSecretsManager(props.connectSecret) },
@@ -121,6 +123,7 @@ export class WallcrawlerBrowsers extends Construct {
       },
     });
     props.data.grantController(this.taskDefinition.taskRole);
+    if (props.publicTasks) this.#grantFindPublicAddress();
     acknowledge(
       this.taskDefinition,
       'AwsSolutions-ECS2',
@@ -192,6 +195,27 @@ export class WallcrawlerBrowsers extends Construct {
         resources: roles,
         conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       }),
+    );
+  }
+
+  /** A public task looks up its own public IP: its network interface (ECS), then that interface's address (EC2). */
+  #grantFindPublicAddress(): void {
+    const role = this.taskDefinition.taskRole;
+    const stack = Stack.of(this);
+    const tasks = stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ecs:DescribeTasks'],
+        resources: [tasks],
+        conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
+      }),
+    );
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ec2:DescribeNetworkInterfaces'], resources: ['*'] }));
+    acknowledgeFindings(
+      role,
+      'AwsSolutions-IAM5',
+      [`Resource::${nagText(this, tasks)}`, 'Resource::*'],
+      "A task describes itself (ECS names tasks at run time: `task/<this cluster>/*`) and its network interface (EC2's DescribeNetworkInterfaces supports no resource-level permissions, so only `*`); both read-only.",
     );
   }
 

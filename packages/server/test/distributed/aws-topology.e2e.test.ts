@@ -58,13 +58,21 @@ const ended = (sessionId: string) =>
 
 describe('sessions on ECS tasks', () => {
   it('creates, connects at the task, browses and releases', async () => {
-    const session = await bb.sessions.create({
-      projectId: aws.projectId,
-      browserSettings: { viewport: { width: 1100, height: 700 } },
-    });
+    const session = await bb.sessions
+      .create({ projectId: aws.projectId, browserSettings: { viewport: { width: 1100, height: 700 } } })
+      .catch((error: unknown) => {
+        throw new Error(
+          `${String(error)}\n${aws.ecs
+            .tasks()
+            .map((t) => t.output)
+            .join('\n')}`,
+        );
+      });
     expect(session.status).toBe('RUNNING');
     const task = taskOf(session.id);
-    // The connect URL points at the task's own address and port 9223, as a Fargate task's would.
+    // The connect URL points at the task's public address (which its controller looked up through ECS and
+    // EC2, as the stack's public tasks do) and port 9223.
+    expect(aws.ecs.eniLookups()).toHaveLength(aws.ecs.tasks().length);
     expect(session.connectUrl).toMatch(new RegExp(`^ws://${task.ip.replaceAll('.', '\\.')}:9223/\\?signingKey=`));
     // The RunTask carried the session's settings as container env overrides.
     expect(task.environment).toMatchObject({

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CONTROLLER_ENV as E } from '@wallcrawler/controller';
 import { inject } from 'vitest';
@@ -12,9 +11,8 @@ import { AWS_API_ENV as A } from '../../src/env-names.js';
 import { loadAwsApiConfig } from '../../src/runtime/aws-config.js';
 import { createLambdaHandlers, type LambdaHandlerOptions, type LambdaHandlers } from '../../src/runtime/lambda.js';
 import type { TaskStateOutcome } from '../../src/services/task-state.js';
+import { controllerImage, stackControllerContainer } from './controller-image.js';
 import { dynamoDbClient, freshTables } from './dynamodb.js';
-
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
 
 export interface AwsTopology {
   /** The API's base URL. */
@@ -64,31 +62,45 @@ export async function startAwsTopology({
 
   const taskStateOutcomes: TaskStateOutcome[] = [];
   let handlers: LambdaHandlers | undefined;
+  // The task runs the image's command in its /app, with the environment the stack's task definition gives the
+  // container: the image's ENV, then the task definition's environment (its table references resolved to this
+  // test's tables) and secrets.
+  const image = await controllerImage();
+  const stack = await stackControllerContainer();
+  const references: Record<string, string> = {
+    [E.sessionsTable]: tables.names.sessions,
+    [E.projectsTable]: tables.names.projects,
+  };
+  const stackEnv: Record<string, string> = {};
+  for (const [name, value] of Object.entries(stack.environment)) {
+    if (typeof value === 'string') stackEnv[name] = value;
+    else if (references[name]) stackEnv[name] = references[name];
+    else
+      throw new Error(`The stack gives the controller ${name} from ${value.Ref}, which this topology cannot resolve`);
+  }
+  const secrets: Record<string, string> = { [E.connectSecret]: secret.toString('base64url') };
+  for (const name of stack.secrets)
+    if (!secrets[name]) throw new Error(`The stack gives the controller an unknown secret ${name}`);
+  // The image's home directory is the container's own filesystem, which the local ECS endpoint provides.
+  const { [E.dataDir]: _home, ...imageEnv } = image.env;
+  const [command, ...args] = image.cmd as [string, ...string[]];
   const definition: LocalTaskDefinition = {
     family: 'wallcrawler-controller',
     networkMode: 'awsvpc',
     stopTimeoutMs: 3_000,
     container: {
       name: 'controller',
-      // The image's command, run from the sources: `node packages/controller/dist/main.js` once built.
-      command: [
-        process.execPath,
-        '--import',
-        'tsx',
-        '--conditions=@wallcrawler/source',
-        'packages/controller/src/main.ts',
-      ],
-      workingDirectory: root,
+      command: [command === 'node' ? process.execPath : command, ...args],
+      workingDirectory: image.appDir,
       environment: {
-        [E.sessionsTable]: tables.names.sessions,
-        [E.projectsTable]: tables.names.projects,
+        ...imageEnv,
+        ...stackEnv,
+        ...secrets,
+        // What only this machine needs: the emulator's endpoint and credentials, and short waits.
         [E.dynamodbEndpoint]: inject('dynamodbEndpoint'),
-        [E.connectSecret]: secret.toString('base64url'),
-        [E.port]: '9223',
-        [E.disconnectGraceMs]: '300',
-        [E.logLevel]: 'info',
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
+        [E.disconnectGraceMs]: '300',
         ...taskEnv,
       },
     },

@@ -1,0 +1,126 @@
+/**
+ * The controller's image, as close as this machine allows without a container engine: its Dockerfile read for
+ * the command, working directory and environment, and its `/app` laid out in a temporary directory (the
+ * package's `package.json`, `dist/` freshly built from the sources, its dependencies). The distributed tests
+ * run that command there, with the environment the stack's task definition gives the container.
+ */
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { build } from 'tsup';
+import { tempDir } from '../../../../test-support/index.js';
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const controllerDir = join(root, 'packages', 'controller');
+
+export interface Dockerfile {
+  workdir: string;
+  cmd: string[];
+  env: Record<string, string>;
+}
+
+/** The final WORKDIR, CMD (exec form) and ENV of a Dockerfile. */
+export function parseDockerfile(text: string): Dockerfile {
+  const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
+  const result: Dockerfile = { workdir: '/', cmd: [], env: {} };
+  for (const line of lines) {
+    const [, instruction, rest] = /^\s*([A-Z]+)\s+(.*)$/.exec(line) ?? [];
+    if (instruction === 'WORKDIR') result.workdir = (rest ?? '').trim();
+    if (instruction === 'CMD') result.cmd = JSON.parse(rest ?? '[]') as string[];
+    if (instruction === 'ENV') {
+      for (const [, key, value] of (rest ?? '').matchAll(/([A-Za-z_][A-Za-z0-9_]*)=(\S+)/g)) {
+        result.env[key as string] = value as string;
+      }
+    }
+  }
+  return result;
+}
+
+export interface ControllerImage extends Dockerfile {
+  /** Where the image's WORKDIR (`/app`) is laid out on this machine. */
+  appDir: string;
+}
+
+let image: Promise<ControllerImage> | undefined;
+
+/** Lays out the image's `/app` once per test process (a build of the controller's entries, about a second). */
+export function controllerImage(): Promise<ControllerImage> {
+  image ??= (async () => {
+    const dockerfile = parseDockerfile(readFileSync(join(controllerDir, 'Dockerfile'), 'utf8'));
+    const dir = tempDir('wc-image-');
+    process.once('exit', () => dir.remove());
+    const appDir = join(dir.path, 'app');
+    mkdirSync(appDir, { recursive: true });
+    writeFileSync(join(appDir, 'package.json'), readFileSync(join(controllerDir, 'package.json')));
+    // `npm install --omit=dev` in the image: each of the package's dependencies, the version the workspace
+    // resolved for this package (which may differ from the one hoisted to the root).
+    const manifest = JSON.parse(readFileSync(join(controllerDir, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const resolveFromController = createRequire(join(controllerDir, 'package.json'));
+    for (const dependency of Object.keys(manifest.dependencies)) {
+      const target = dirname(resolveFromController.resolve(`${dependency}/package.json`));
+      const link = join(appDir, 'node_modules', dependency);
+      mkdirSync(dirname(link), { recursive: true });
+      symlinkSync(target, link);
+    }
+    const configs = (await import('../../../controller/tsup.config.js')).default as unknown as {
+      entry: string[];
+    }[];
+    const entries = configs.find((c) => c.entry.some((e) => e.endsWith('main.ts')));
+    await build({
+      ...entries,
+      entry: entries?.entry.map((e) => join(controllerDir, e)),
+      outDir: join(appDir, 'dist'),
+      // As `npm run build` in the package does: dependencies stay imports, resolved from node_modules.
+      skipNodeModulesBundle: true,
+      silent: true,
+      config: false,
+      sourcemap: false,
+    } as never);
+    return { ...dockerfile, appDir };
+  })();
+  return image;
+}
+
+let stackContainer: Promise<StackContainer> | undefined;
+
+export interface StackContainer {
+  /** The container's environment, with CloudFormation references left as `{ Ref: logicalId }`. */
+  environment: Record<string, string | { Ref: string }>;
+  /** The names of the variables ECS fills from secrets. */
+  secrets: string[];
+}
+
+/** The controller container's environment in the synthesized stack (dev mode, public tasks). */
+export function stackControllerContainer(): Promise<StackContainer> {
+  stackContainer ??= (async () => {
+    const { WallcrawlerStack } = await import('@wallcrawler/infra-cdk');
+    const out = join(tmpdir(), `wc-stack-${process.pid}`);
+    try {
+      const app = new App({ outdir: out });
+      const stack = new WallcrawlerStack(app, 'Wallcrawler', { env: { account: '111122223333', region: 'us-east-1' } });
+      const [definition] = Object.values(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition')) as {
+        Properties: {
+          ContainerDefinitions: {
+            Environment: { Name: string; Value: string | { Ref: string } }[];
+            Secrets: { Name: string }[];
+          }[];
+        };
+      }[];
+      const container = definition?.Properties.ContainerDefinitions[0];
+      if (!container) throw new Error('the stack has no controller container');
+      return {
+        environment: Object.fromEntries(container.Environment.map((e) => [e.Name, e.Value])),
+        secrets: container.Secrets.map((s) => s.Name),
+      };
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  })();
+  return stackContainer;
+}
