@@ -35,6 +35,8 @@ export interface AwsTopologyOptions {
   provider?: LambdaHandlerOptions['provider'];
   /** @default 20_000 */
   readyTimeoutMs?: number;
+  /** @default the test run's DynamoDB Local */
+  dynamodbEndpoint?: string;
   startDelayMs?: number;
 }
 
@@ -50,8 +52,9 @@ export async function startAwsTopology({
   provider = {},
   readyTimeoutMs = 20_000,
   startDelayMs = 0,
+  dynamodbEndpoint = inject('dynamodbEndpoint'),
 }: AwsTopologyOptions = {}): Promise<AwsTopology> {
-  const dynamo = dynamoDbClient();
+  const dynamo = dynamoDbClient(dynamodbEndpoint);
   const tables = await freshTables(dynamo);
   const store = new DynamoDbStore({ client: dynamo, tables: tables.names });
   const secret = randomBytes(32);
@@ -97,7 +100,7 @@ export async function startAwsTopology({
         ...stackEnv,
         ...secrets,
         // What only this machine needs: the emulator's endpoint and credentials, and short waits.
-        [E.dynamodbEndpoint]: inject('dynamodbEndpoint'),
+        [E.dynamodbEndpoint]: dynamodbEndpoint,
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         [E.disconnectGraceMs]: '300',
@@ -129,7 +132,7 @@ export async function startAwsTopology({
     [A.readyTimeoutMs]: String(readyTimeoutMs),
     [A.region]: 'us-east-1',
     [A.logLevel]: 'silent',
-    [A.dynamodbEndpoint]: inject('dynamodbEndpoint'),
+    [A.dynamodbEndpoint]: dynamodbEndpoint,
     [A.ecsEndpoint]: ecs.endpoint,
   });
   const lambda = await createLambdaHandlers(config, {

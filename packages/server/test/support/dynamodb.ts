@@ -3,10 +3,10 @@ import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTables, type DynamoDbTableNames, TABLES } from '@wallcrawler/controller';
 import { inject } from 'vitest';
 
-/** A client for the run's DynamoDB Local (started by the global setup). */
-export function dynamoDbClient(): DynamoDBClient {
+/** A client for the run's DynamoDB Local (started by the global setup, or the one at `endpoint`). */
+export function dynamoDbClient(endpoint: string = inject('dynamodbEndpoint')): DynamoDBClient {
   return new DynamoDBClient({
-    endpoint: inject('dynamodbEndpoint'),
+    endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });

@@ -1,0 +1,134 @@
+/**
+ * The AWS deployment's figures that can be measured on one machine (part of `npm run bench`):
+ *
+ * - the Lambda bundles: size on disk and gzipped, and the cold import time of each (a fresh `node` per sample);
+ * - the create latency of a session through the AWS topology (the Lambda handler behind an API Gateway
+ *   stand-in, DynamoDB Local, the local ECS endpoint running the controller image's command), from the create
+ *   request to its 201, with the official Browserbase SDK; then its release.
+ *
+ *   tsx --conditions=@wallcrawler/source bench/aws.ts [--iterations 10] [--out bench/results]
+ *
+ * What Fargate adds (ENI attachment, image pull: tens of seconds) does not exist here, so the cold figure is a
+ * floor for a real cold start. Writes aws.json and aws.md next to the main bench's results.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import Browserbase from '@browserbasehq/sdk';
+import { startAwsTopology } from '../packages/server/test/support/aws-topology.js';
+import { startDynamoDbLocal } from '../test-support/dynamodb-local.js';
+import { progress } from './progress.js';
+import { type Summary, summarize } from './stats.js';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const repoRoot = dirname(benchDir);
+
+interface BundleFigures {
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  coldImportMs: Summary;
+}
+
+function bundleFigures(name: string, samples: number): BundleFigures {
+  const file = join(repoRoot, 'packages/server/dist/lambda', name, 'index.cjs');
+  const bytes = statSync(file).size;
+  const gzipBytes = gzipSync(readFileSync(file)).length;
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`,
+      ],
+      { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } },
+    );
+    times.push(Number(out.trim()));
+  }
+  return { file: `packages/server/dist/lambda/${name}/index.cjs`, bytes, gzipBytes, coldImportMs: summarize(times) };
+}
+
+async function createLatency(iterations: number, warmups: number): Promise<{ cold: Summary; samples: number[] }> {
+  const dynamo = await startDynamoDbLocal();
+  try {
+    const aws = await startAwsTopology({ dynamodbEndpoint: dynamo.endpoint, concurrency: 2 });
+    try {
+      const bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
+      const samples: number[] = [];
+      for (let i = 0; i < warmups + iterations; i++) {
+        const t0 = performance.now();
+        const session = await bb.sessions.create({ projectId: aws.projectId });
+        const ms = performance.now() - t0;
+        if (i >= warmups) samples.push(Math.round(ms * 10) / 10);
+        progress('aws', `create ${i < warmups ? '(warm-up) ' : ''}${Math.round(ms)} ms`);
+        await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+        const task = aws.ecs.tasks().find((t) => t.environment.WALLCRAWLER_SESSION_ID === session.id);
+        if (task) await aws.ecs.waitStopped(task.taskArn);
+      }
+      return { cold: summarize(samples), samples };
+    } finally {
+      await aws.close();
+    }
+  } finally {
+    await dynamo.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: { iterations: { type: 'string' }, out: { type: 'string' }, 'import-samples': { type: 'string' } },
+  });
+  const iterations = Number(values.iterations ?? 10);
+  const importSamples = Number(values['import-samples'] ?? 10);
+  const outDir = values.out ?? join(benchDir, 'results');
+  if (!existsSync(join(repoRoot, 'packages/server/dist/lambda/api/index.cjs'))) {
+    console.error('bench/aws.ts needs the built Lambda bundles: run `npm run build` first.');
+    return 2;
+  }
+  progress('aws', `Lambda bundles: size and cold import (${importSamples} fresh processes each)`);
+  const bundles = ['api', 'task-state'].map((name) => bundleFigures(name, importSamples));
+  progress('aws', `create latency through the AWS topology: ${iterations} sessions (+2 warm-ups), one at a time`);
+  const create = await createLatency(iterations, 2);
+  const result = {
+    date: new Date().toISOString(),
+    node: process.version,
+    bundles,
+    create: { cold: create.cold, samplesMs: create.samples, pool: 'not built yet: every create is a cold RunTask' },
+  };
+  const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  const md = [
+    '## AWS deployment (measured locally)',
+    '',
+    '| measure | median | p95 | detail |',
+    '|---|---:|---:|---|',
+    ...bundles.map(
+      (b) =>
+        `| cold import of \`${b.file}\` | ${b.coldImportMs.median} ms | ${b.coldImportMs.p95} ms | ${kb(b.bytes)} (${kb(b.gzipBytes)} gzipped), ${b.coldImportMs.n} fresh processes |`,
+    ),
+    `| create → 201, cold task (local ECS, no Fargate start delay) | ${create.cold.median} ms | ${create.cold.p95} ms | ${create.cold.n} sessions through the Lambda handler, DynamoDB Local, the controller image's command |`,
+    '| create → 201, from the warm pool | — | — | not built yet |',
+    '',
+    'A real Fargate cold start adds the ENI attachment and the image pull (tens of seconds) before the controller',
+    "starts; the cold figure above is the part Wallcrawler's own code and Chromium cost.",
+    '',
+  ].join('\n');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'aws.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(outDir, 'aws.md'), md);
+  console.log(md);
+  progress('aws', `wrote ${join(outDir, 'aws.json')} and aws.md`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
