@@ -4,7 +4,8 @@
  * - the Lambda bundles: size on disk and gzipped, and the cold import time of each (a fresh `node` per sample);
  * - the create latency of a session through the AWS topology (the Lambda handler behind an API Gateway
  *   stand-in, DynamoDB Local, the local ECS endpoint running the controller image's command), from the create
- *   request to its 201, with the official Browserbase SDK; then its release.
+ *   request to its 201, with the official Browserbase SDK: cold (the pool empty: RunTask) and from the warm
+ *   pool (an idle task claimed), alternating; each session released before the next.
  *
  *   tsx --conditions=@wallcrawler/source bench/aws.ts [--iterations 10] [--out bench/results]
  *
@@ -18,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import Browserbase from '@browserbasehq/sdk';
-import { startAwsTopology } from '../packages/server/test/support/aws-topology.js';
+import { type AwsTopology, startAwsTopology } from '../packages/server/test/support/aws-topology.js';
 import { startDynamoDbLocal } from '../test-support/dynamodb-local.js';
 import { progress } from './progress.js';
 import { type Summary, summarize } from './stats.js';
@@ -52,24 +53,44 @@ function bundleFigures(name: string, samples: number): BundleFigures {
   return { file: `packages/server/dist/lambda/${name}/index.cjs`, bytes, gzipBytes, coldImportMs: summarize(times) };
 }
 
-async function createLatency(iterations: number, warmups: number): Promise<{ cold: Summary; samples: number[] }> {
+/** One create → 201, timed, then its release and the end of its task. */
+async function timedCreate(aws: AwsTopology, bb: Browserbase): Promise<number> {
+  const t0 = performance.now();
+  const session = await bb.sessions.create({ projectId: aws.projectId });
+  const ms = performance.now() - t0;
+  await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+  const pooled = (await aws.poolTasks()).find((t) => t.sessionId === session.id)?.taskArn;
+  const own = aws.ecs.tasks().find((t) => t.environment.WALLCRAWLER_SESSION_ID === session.id)?.taskArn;
+  const task = pooled ?? own;
+  if (task) await aws.ecs.waitStopped(task);
+  return Math.round(ms * 10) / 10;
+}
+
+async function createLatency(
+  iterations: number,
+  warmups: number,
+): Promise<{ cold: Summary; pool: Summary; samples: { cold: number[]; pool: number[] } }> {
   const dynamo = await startDynamoDbLocal();
   try {
     const aws = await startAwsTopology({ dynamodbEndpoint: dynamo.endpoint, concurrency: 2 });
     try {
       const bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
-      const samples: number[] = [];
+      const samples = { cold: [] as number[], pool: [] as number[] };
+      // Alternating: a create with the pool empty (RunTask), then one that claims a task warmed beforehand.
       for (let i = 0; i < warmups + iterations; i++) {
-        const t0 = performance.now();
-        const session = await bb.sessions.create({ projectId: aws.projectId });
-        const ms = performance.now() - t0;
-        if (i >= warmups) samples.push(Math.round(ms * 10) / 10);
-        progress('aws', `create ${i < warmups ? '(warm-up) ' : ''}${Math.round(ms)} ms`);
-        await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
-        const task = aws.ecs.tasks().find((t) => t.environment.WALLCRAWLER_SESSION_ID === session.id);
-        if (task) await aws.ecs.waitStopped(task.taskArn);
+        const cold = await timedCreate(aws, bb);
+        await aws.prewarm(1);
+        const pool = await timedCreate(aws, bb);
+        if (i >= warmups) {
+          samples.cold.push(cold);
+          samples.pool.push(pool);
+        }
+        progress(
+          'aws',
+          `create ${i < warmups ? '(warm-up) ' : ''}cold ${Math.round(cold)} ms, from the pool ${Math.round(pool)} ms`,
+        );
       }
-      return { cold: summarize(samples), samples };
+      return { cold: summarize(samples.cold), pool: summarize(samples.pool), samples };
     } finally {
       await aws.close();
     }
@@ -92,13 +113,16 @@ async function main(): Promise<number> {
   }
   progress('aws', `Lambda bundles: size and cold import (${importSamples} fresh processes each)`);
   const bundles = ['api', 'task-state'].map((name) => bundleFigures(name, importSamples));
-  progress('aws', `create latency through the AWS topology: ${iterations} sessions (+2 warm-ups), one at a time`);
+  progress(
+    'aws',
+    `create latency through the AWS topology: ${iterations} cold and ${iterations} pooled (+2 warm-ups each)`,
+  );
   const create = await createLatency(iterations, 2);
   const result = {
     date: new Date().toISOString(),
     node: process.version,
     bundles,
-    create: { cold: create.cold, samplesMs: create.samples, pool: 'not built yet: every create is a cold RunTask' },
+    create: { cold: create.cold, pool: create.pool, samplesMs: create.samples },
   };
   const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
   const md = [
@@ -111,7 +135,7 @@ async function main(): Promise<number> {
         `| cold import of \`${b.file}\` | ${b.coldImportMs.median} ms | ${b.coldImportMs.p95} ms | ${kb(b.bytes)} (${kb(b.gzipBytes)} gzipped), ${b.coldImportMs.n} fresh processes |`,
     ),
     `| create → 201, cold task (local ECS, no Fargate start delay) | ${create.cold.median} ms | ${create.cold.p95} ms | ${create.cold.n} sessions through the Lambda handler, DynamoDB Local, the controller image's command |`,
-    '| create → 201, from the warm pool | — | — | not built yet |',
+    `| create → 201, from the warm pool (an idle task claimed) | ${create.pool.median} ms | ${create.pool.p95} ms | the same path; the task was idle in the pool, polling its item every 200 ms |`,
     '',
     'A real Fargate cold start adds the ENI attachment and the image pull (tens of seconds) before the controller',
     "starts; the cold figure above is the part Wallcrawler's own code and Chromium cost.",

@@ -1,21 +1,23 @@
 /**
  * A small local ECS endpoint for the distributed tests. No ECS emulator exists, and no container engine runs
  * here, so this speaks the part of ECS's JSON protocol that Wallcrawler uses (`RunTask`, `StopTask`,
- * `DescribeTasks`) to the real `@aws-sdk/client-ecs`, and runs each task as what a Fargate task would run: the
+ * `DescribeTasks`, and the warm pool's `CreateService`, `UpdateService`, `DescribeServices`) to the real `@aws-sdk/client-ecs`, and runs each task as what a Fargate task would run: the
  * controller's real entry command, as a separate process, with exactly the environment the task definition and
  * the overrides give it. What the container itself would provide is emulated:
  *
  * - its network: each task gets its own loopback address (127.0.x.y), served by the task metadata endpoint v4
  *   (`ECS_CONTAINER_METADATA_URI_V4`), so every controller listens on the same port 9223, as in Fargate;
  * - its filesystem: each task gets a directory of its own (its data dir and TMPDIR), removed when it stops;
- * - its teardown: when the task stops, every process it left is killed, as a container's end would.
+ * - its teardown: when the task stops, every process it left is killed, as a container's end would;
+ * - the ECS agent's task scale-in protection (`ECS_AGENT_URI`), which a service's scale-in respects.
  *
  * When a task's process exits, the task becomes STOPPED and an EventBridge "ECS Task State Change" event is
  * delivered to `onTaskStateChange`, as the stack's rule delivers it to the task-state Lambda.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -63,6 +65,13 @@ export interface LocalEcsOptions {
   onTaskStateChange?: (event: EcsEvent) => Promise<void> | void;
 }
 
+interface LocalService {
+  name: string;
+  cluster: string;
+  definition: LocalTaskDefinition;
+  desiredCount: number;
+}
+
 interface LocalTask {
   id: string;
   arn: string;
@@ -86,6 +95,10 @@ interface LocalTask {
   version: number;
   /** Processes the container's teardown had to kill after a clean exit: a controller that leaked. */
   leaked: string[];
+  /** The service that started it, if one did. */
+  service?: string;
+  /** Scale-in protection, set by the task through the agent endpoint. */
+  protectedUntil?: number;
   stopped: Promise<void>;
   markStopped: () => void;
 }
@@ -101,6 +114,8 @@ export interface LocalEcs {
   failNextRunTasks(count: number, kind: 'capacity' | 'throttling'): void;
   /** Sends SIGKILL to a task's process, as an OOM kill or a crash would end it. */
   killTask(taskArn: string): void;
+  /** The tasks that turned scale-in protection on (claimed warm-pool tasks). */
+  protectedTasks(): string[];
   /** Resolves once the task is STOPPED and its event delivered. */
   waitStopped(taskArn: string): Promise<void>;
   /** Stops every task (SIGTERM, then SIGKILL after its stop timeout) and the endpoint. */
@@ -117,6 +132,7 @@ export interface LocalTaskView {
   environment: Record<string, string>;
   output: string;
   leaked: readonly string[];
+  service: string | undefined;
 }
 
 class EcsError extends Error {
@@ -137,6 +153,7 @@ export async function startLocalEcs({
   const tasks = new Map<string, LocalTask>();
   let nextIp = 1;
   const injected: ('capacity' | 'throttling')[] = [];
+  const services = new Map<string, LocalService>();
   const eniLookups: string[] = [];
   const eniOf = (task: LocalTask) => `eni-${task.id.slice(0, 17)}`;
   const deliveries = new Set<Promise<void>>();
@@ -219,16 +236,23 @@ export async function startLocalEcs({
   };
 
   /** The container's end: kill what its process left, remove its filesystem. */
-  const teardown = (task: LocalTask, clean: boolean) => {
-    const left = findProcesses(task.dir).filter((p) => p.state !== 'Z');
+  const teardown = async (task: LocalTask, clean: boolean) => {
+    const alive = () => findProcesses(task.dir).filter((p) => p.state !== 'Z');
+    const left = alive();
     if (clean) task.leaked.push(...left.map((p) => `${p.pid} ${p.comm}`));
     for (const p of left) {
       try {
         process.kill(p.pid, 'SIGKILL');
       } catch {}
     }
-    for (const d of listSessionDirs(task.dir)) rmSync(d.path, { recursive: true, force: true });
-    rmSync(task.dir, { recursive: true, force: true, maxRetries: 5 });
+    // A killed browser may still be writing its profile for a moment: wait for its processes to be gone.
+    for (let i = 0; i < 100 && alive().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    try {
+      for (const d of listSessionDirs(task.dir)) await rm(d.path, { recursive: true, force: true, maxRetries: 10 });
+      await rm(task.dir, { recursive: true, force: true, maxRetries: 10 });
+    } catch (error) {
+      task.output += `\n[local-ecs] could not remove the task's directory: ${String(error)}\n`;
+    }
   };
 
   const stopTask = (task: LocalTask, code: string, reason: string) => {
@@ -242,8 +266,9 @@ export async function startLocalEcs({
         // Stopped before its container started.
         task.lastStatus = 'STOPPED';
         task.stoppedAt = new Date();
-        teardown(task, false);
-        void (emit(task) ?? Promise.resolve()).finally(task.markStopped);
+        void teardown(task, false)
+          .then(() => emit(task))
+          .finally(task.markStopped);
       }
       return;
     }
@@ -268,6 +293,7 @@ export async function startLocalEcs({
       AWS_ENDPOINT_URL_ECS: `http://127.0.0.1:${port}`,
       AWS_ENDPOINT_URL_EC2: `http://127.0.0.1:${port}`,
       ECS_CONTAINER_METADATA_URI_V4: `http://127.0.0.1:${port}/v4/${task.id}`,
+      ECS_AGENT_URI: `http://127.0.0.1:${port}/agent/${task.id}`,
       ...environmentOf(task),
     };
     mkdirSync(env.TMPDIR, { recursive: true });
@@ -287,10 +313,71 @@ export async function startLocalEcs({
       task.desiredStatus = 'STOPPED';
       task.lastStatus = 'STOPPED';
       task.stoppedAt = new Date();
-      teardown(task, code === 0 || code === 1);
-      void (emit(task) ?? Promise.resolve()).finally(task.markStopped);
+      void teardown(task, code === 0 || code === 1)
+        .then(() => emit(task))
+        .finally(task.markStopped);
     });
   };
+
+  /** Creates a task and schedules its container's start. */
+  const launch = (
+    definition: LocalTaskDefinition,
+    cluster: string,
+    extra: { overrides: LocalTask['overrides']; startedBy?: string; group?: string; service?: string },
+  ): LocalTask => {
+    const id = randomBytes(16).toString('hex');
+    const n = nextIp++;
+    let markStopped!: () => void;
+    const stopped = new Promise<void>((resolve) => {
+      markStopped = resolve;
+    });
+    const task: LocalTask = {
+      id,
+      arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${cluster}/${id}`,
+      clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${cluster}`,
+      definition,
+      ip: `127.0.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`,
+      dir: join(root.path, id.slice(0, 8)),
+      lastStatus: 'PROVISIONING',
+      desiredStatus: 'RUNNING',
+      createdAt: new Date(),
+      output: '',
+      version: 1,
+      leaked: [],
+      stopped,
+      markStopped,
+      ...extra,
+    };
+    mkdirSync(task.dir, { recursive: true });
+    tasks.set(task.arn, task);
+    setTimeout(() => startContainer(task), startDelayMs);
+    return task;
+  };
+
+  /**
+   * Keeps each service at its desired count, as ECS's scheduler does: starts tasks while too few run, and stops
+   * unprotected ones (idle first: those that never asked for protection) while too many do.
+   */
+  const reconcile = () => {
+    for (const service of services.values()) {
+      const live = [...tasks.values()].filter((t) => t.service === service.name && t.desiredStatus === 'RUNNING');
+      for (let i = live.length; i < service.desiredCount; i++) {
+        launch(service.definition, service.cluster, {
+          overrides: {},
+          group: `service:${service.name}`,
+          startedBy: `ecs-svc/${service.name}`,
+          service: service.name,
+        });
+      }
+      const excess = live.length - service.desiredCount;
+      if (excess > 0) {
+        const stoppable = live.filter((t) => !t.protectedUntil || t.protectedUntil < Date.now()).slice(0, excess);
+        for (const t of stoppable)
+          stopTask(t, 'ServiceSchedulerInitiated', 'Scaling activity initiated by (deployment)');
+      }
+    }
+  };
+  const reconciler = setInterval(reconcile, 250);
 
   const actions: Record<string, (input: Record<string, unknown>) => unknown> = {
     RunTask(input) {
@@ -317,35 +404,11 @@ export async function startLocalEcs({
           ],
         };
       }
-      const cluster = String(input.cluster ?? 'default');
-      const id = randomBytes(16).toString('hex');
-      const n = nextIp++;
-      let markStopped!: () => void;
-      const stopped = new Promise<void>((resolve) => {
-        markStopped = resolve;
-      });
-      const task: LocalTask = {
-        id,
-        arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${cluster}/${id}`,
-        clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${cluster}`,
-        definition,
-        ip: `127.0.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`,
-        dir: join(root.path, id.slice(0, 8)),
-        lastStatus: 'PROVISIONING',
-        desiredStatus: 'RUNNING',
+      const task = launch(definition, String(input.cluster ?? 'default'), {
         overrides: (input.overrides as LocalTask['overrides']) ?? {},
-        createdAt: new Date(),
-        output: '',
-        version: 1,
-        leaked: [],
-        stopped,
-        markStopped,
         ...(typeof input.startedBy === 'string' ? { startedBy: input.startedBy } : {}),
         ...(typeof input.group === 'string' ? { group: input.group } : {}),
-      };
-      mkdirSync(task.dir, { recursive: true });
-      tasks.set(task.arn, task);
-      setTimeout(() => startContainer(task), startDelayMs);
+      });
       return { tasks: [describe(task)], failures: [] };
     },
     StopTask(input) {
@@ -353,6 +416,32 @@ export async function startLocalEcs({
       if (!task) throw new EcsError('InvalidParameterException', 'The referenced task was not found.');
       stopTask(task, 'UserInitiated', typeof input.reason === 'string' ? input.reason : 'Task stopped by user');
       return { task: describe(task) };
+    },
+    CreateService(input) {
+      const name = String(input.serviceName ?? '');
+      if (!name) throw new EcsError('InvalidParameterException', 'serviceName is required');
+      services.set(name, {
+        name,
+        cluster: String(input.cluster ?? 'default'),
+        definition: definitionFor(String(input.taskDefinition ?? '')),
+        desiredCount: Number(input.desiredCount ?? 0),
+      });
+      reconcile();
+      return { service: describeService(services.get(name) as LocalService) };
+    },
+    UpdateService(input) {
+      const service = services.get(String(input.service ?? ''));
+      if (!service) throw new EcsError('ServiceNotFoundException', 'Service not found.');
+      if (input.desiredCount !== undefined) service.desiredCount = Number(input.desiredCount);
+      reconcile();
+      return { service: describeService(service) };
+    },
+    DescribeServices(input) {
+      const names = (input.services as string[] | undefined) ?? [];
+      return {
+        services: names.flatMap((n) => (services.has(n) ? [describeService(services.get(n) as LocalService)] : [])),
+        failures: names.filter((n) => !services.has(n)).map((arn) => ({ arn, reason: 'MISSING' })),
+      };
     },
     DescribeTasks(input) {
       const arns = (input.tasks as string[] | undefined) ?? [];
@@ -362,6 +451,46 @@ export async function startLocalEcs({
         failures: arns.filter((_, i) => !found[i]).map((arn) => ({ arn, reason: 'MISSING' })),
       };
     },
+  };
+
+  const describeService = (service: LocalService) => {
+    const live = [...tasks.values()].filter((t) => t.service === service.name && t.desiredStatus === 'RUNNING');
+    return {
+      serviceName: service.name,
+      serviceArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${service.cluster}/${service.name}`,
+      status: 'ACTIVE',
+      desiredCount: service.desiredCount,
+      runningCount: live.filter((t) => t.lastStatus === 'RUNNING').length,
+      pendingCount: live.filter((t) => t.lastStatus !== 'RUNNING').length,
+    };
+  };
+
+  /** The ECS agent's endpoint in a task: only task scale-in protection. */
+  const handleAgent = (request: IncomingMessage, response: ServerResponse, body: string): boolean => {
+    const match = /^\/agent\/([0-9a-f]+)\/task-protection\/v1\/state$/.exec(request.url ?? '');
+    if (!match) return false;
+    const task = [...tasks.values()].find((t) => t.id === match[1]);
+    if (!task || request.method !== 'PUT') {
+      response.writeHead(task ? 405 : 404).end();
+      return true;
+    }
+    const { ProtectionEnabled, ExpiresInMinutes = 120 } = JSON.parse(body || '{}') as {
+      ProtectionEnabled?: boolean;
+      ExpiresInMinutes?: number;
+    };
+    if (ProtectionEnabled) task.protectedUntil = Date.now() + ExpiresInMinutes * 60_000;
+    else delete task.protectedUntil;
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(
+      JSON.stringify({
+        protection: {
+          ProtectionEnabled: Boolean(ProtectionEnabled),
+          TaskArn: task.arn,
+          ...(task.protectedUntil ? { ExpirationDate: new Date(task.protectedUntil).toISOString() } : {}),
+        },
+      }),
+    );
+    return true;
   };
 
   const handleMetadata = (request: IncomingMessage, response: ServerResponse): boolean => {
@@ -377,7 +506,13 @@ export async function startLocalEcs({
       Networks: [{ NetworkMode: 'awsvpc', IPv4Addresses: [task.ip] }],
     };
     const body = match[2]
-      ? { TaskARN: task.arn, Cluster: task.clusterArn, LaunchType: 'FARGATE', Containers: [container] }
+      ? {
+          TaskARN: task.arn,
+          Cluster: task.clusterArn,
+          LaunchType: 'FARGATE',
+          ...(task.service ? { ServiceName: task.service } : {}),
+          Containers: [container],
+        }
       : container;
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     return true;
@@ -412,6 +547,7 @@ export async function startLocalEcs({
     let body = '';
     request.on('data', (d: Buffer) => (body += d));
     request.on('end', () => {
+      if (handleAgent(request, response, body)) return;
       if (!request.headers['x-amz-target'] && body.includes('Action=')) return handleEc2(body, response);
       const target = String(request.headers['x-amz-target'] ?? '');
       const action = actions[target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : ''];
@@ -445,6 +581,7 @@ export async function startLocalEcs({
     environment: environmentOf(t),
     output: t.output,
     leaked: t.leaked,
+    service: t.service,
   });
 
   return {
@@ -460,7 +597,10 @@ export async function startLocalEcs({
     async waitStopped(taskArn) {
       await tasks.get(taskArn)?.stopped;
     },
+    protectedTasks: () => [...tasks.values()].filter((t) => (t.protectedUntil ?? 0) > Date.now()).map((t) => t.arn),
     async close() {
+      clearInterval(reconciler);
+      services.clear();
       for (const task of tasks.values()) stopTask(task, 'ServiceSchedulerInitiated', 'The endpoint is closing');
       await Promise.all([...tasks.values()].map((t) => t.stopped));
       await Promise.all([...deliveries]);

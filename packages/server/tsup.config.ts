@@ -18,6 +18,7 @@ export default defineConfig([
     entry: {
       'lambda/api/index': 'src/runtime/lambda-entries/api.ts',
       'lambda/task-state/index': 'src/runtime/lambda-entries/task-state.ts',
+      'lambda/warm-pool/index': 'src/runtime/lambda-entries/warm-pool.ts',
     },
     format: ['cjs'],
     platform: 'node',

@@ -13,64 +13,51 @@ const viewport = z
     return { width, height };
   });
 
-const schema = z
-  .object({
-    [E.sessionId]: z.string().min(1),
-    [E.projectId]: z.string().min(1),
-    [E.connectSecret]: z
-      .string()
-      .transform((v) => Buffer.from(v, 'base64url'))
-      .refine((b) => b.length >= 32, 'must decode to at least 32 bytes'),
-    [E.expiresAt]: z.iso.datetime().transform((v) => new Date(v)),
-    [E.keepAlive]: boolean.default(false),
-    [E.viewport]: viewport.optional(),
-    [E.host]: z.string().min(1).optional(),
-    [E.port]: z.coerce.number().int().min(0).max(65535).default(9223),
-    [E.externalUrl]: z.url().optional(),
-    [E.chromePath]: z.string().optional(),
-    [E.dataDir]: z.string().default(join(tmpdir(), 'wallcrawler')),
-    [E.disconnectGraceMs]: z.coerce.number().int().min(0).default(5_000),
-    [E.logLevel]: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-    [E.idleTimeoutMs]: z.coerce.number().int().min(1_000).default(300_000),
-    [E.sessionsTable]: z.string().min(3).optional(),
-    [E.projectsTable]: z.string().min(3).optional(),
-    [E.dynamodbEndpoint]: z.url().optional(),
-    [E.awsRegion]: z.string().min(1).optional(),
-    [E.ecsMetadataUri]: z.url().optional(),
-    [E.advertise]: z.enum(['private', 'public']).default('private'),
-  })
-  .superRefine((c, ctx) => {
-    // Task mode needs every table and a region, or none of it.
-    if (c[E.sessionsTable] || c[E.projectsTable]) {
-      for (const name of [E.sessionsTable, E.projectsTable, E.awsRegion] as const) {
-        if (!c[name])
-          ctx.addIssue({
-            code: 'custom',
-            path: [name],
-            message: 'required in task mode (when the session is reported to DynamoDB)',
-          });
-      }
-    }
-    if (c[E.advertise] === 'public') {
-      for (const name of [E.ecsMetadataUri, E.awsRegion] as const) {
-        if (!c[name])
-          ctx.addIssue({
-            code: 'custom',
-            path: [name],
-            message: `required to advertise the public address (${E.advertise}=public)`,
-          });
-      }
-    }
-  });
+const schema = z.object({
+  [E.sessionId]: z.string().min(1).optional(),
+  [E.projectId]: z.string().min(1).optional(),
+  [E.connectSecret]: z
+    .string()
+    .transform((v) => Buffer.from(v, 'base64url'))
+    .refine((b) => b.length >= 32, 'must decode to at least 32 bytes'),
+  [E.expiresAt]: z.iso
+    .datetime()
+    .transform((v) => new Date(v))
+    .optional(),
+  [E.keepAlive]: boolean.default(false),
+  [E.viewport]: viewport.optional(),
+  [E.host]: z.string().min(1).optional(),
+  [E.port]: z.coerce.number().int().min(0).max(65535).default(9223),
+  [E.externalUrl]: z.url().optional(),
+  [E.chromePath]: z.string().optional(),
+  [E.dataDir]: z.string().default(join(tmpdir(), 'wallcrawler')),
+  [E.disconnectGraceMs]: z.coerce.number().int().min(0).default(5_000),
+  [E.logLevel]: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  [E.idleTimeoutMs]: z.coerce.number().int().min(1_000).default(300_000),
+  [E.sessionsTable]: z.string().min(3).optional(),
+  [E.projectsTable]: z.string().min(3).optional(),
+  [E.tasksTable]: z.string().min(3).optional(),
+  [E.poolIdleTimeoutMs]: z.coerce.number().int().min(1_000).default(600_000),
+  [E.claimPollMs]: z.coerce.number().int().min(10).max(5_000).default(200),
+  [E.launchTimeoutMs]: z.coerce.number().int().min(1_000).default(30_000),
+  [E.dynamodbEndpoint]: z.url().optional(),
+  [E.awsRegion]: z.string().min(1).optional(),
+  [E.ecsMetadataUri]: z.url().optional(),
+  [E.advertise]: z.enum(['private', 'public']).default('private'),
+});
 
-/** The standalone controller's configuration. */
-export interface ControllerConfig {
+/** What a session asks of its browser. Absent in a warm-pool task until a create claims it. */
+export interface SessionSettings {
   sessionId: string;
   projectId: string;
-  connectSecret: Uint8Array;
   expiresAt: Date;
   keepAlive: boolean;
   viewport: { width: number; height: number } | undefined;
+}
+
+/** Everything but the session: how the controller runs, where it reports, and its pool settings. */
+export interface ControllerBaseConfig {
+  connectSecret: Uint8Array;
   /** The address the proxy binds to. @default the task's private IP in ECS, else 127.0.0.1 */
   host: string | undefined;
   port: number;
@@ -81,33 +68,72 @@ export interface ControllerConfig {
   logLevel: string;
   /** Ends a session no client has connected to for this long since it started. */
   idleTimeoutMs: number;
+  /** How long Chromium may take to start. */
+  launchTimeoutMs: number;
   /** Task mode: where the session's status is reported. Absent: the controller reports nowhere but its logs. */
   store: { sessionsTable: string; projectsTable: string; region: string; endpoint: string | undefined } | undefined;
   /** In ECS: the task metadata endpoint. */
   ecsMetadataUri: string | undefined;
   /** In ECS: which of the task's addresses clients are given. */
   advertise: 'private' | 'public';
+  /**
+   * The warm pool (`WALLCRAWLER_TASKS_TABLE`): a task without a session waits idle in it for a create to claim
+   * it, and ends itself after `idleTimeoutMs` unclaimed.
+   */
+  pool: { tasksTable: string; idleTimeoutMs: number; claimPollMs: number } | undefined;
 }
 
+/** The controller's configuration with its session. */
+export type ControllerConfig = ControllerBaseConfig & SessionSettings;
+
+type Env = Record<string, string | undefined>;
+
 /**
- * Reads the controller's configuration from `env`.
+ * Reads the controller's environment: its base configuration and, unless it is a warm-pool task waiting to be
+ * claimed, its session.
  * @throws Error listing every missing or invalid variable at once.
  */
-export function loadControllerConfig(env: Record<string, string | undefined> = process.env): ControllerConfig {
-  const result = schema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`Invalid controller configuration:\n${problems}`);
+export function loadControllerEnvironment(env: Env = process.env): {
+  base: ControllerBaseConfig;
+  session: SessionSettings | undefined;
+} {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(present);
+  const problems = result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const has = (name: string) => present[name] !== undefined;
+  // Checked apart from the schema, so that they are listed together with every other problem.
+  if (has(E.sessionsTable) || has(E.projectsTable) || has(E.tasksTable)) {
+    for (const name of [E.sessionsTable, E.projectsTable, E.awsRegion]) {
+      if (!has(name)) problems.push(`${name}: required in task mode (when the session is reported to DynamoDB)`);
+    }
+  }
+  if (present[E.advertise] === 'public') {
+    for (const name of [E.ecsMetadataUri, E.awsRegion]) {
+      if (!has(name)) problems.push(`${name}: required to advertise the public address (${E.advertise}=public)`);
+    }
+  }
+  if (has(E.tasksTable) && !has(E.ecsMetadataUri)) {
+    problems.push(`${E.ecsMetadataUri}: required in a warm-pool task (it registers itself by its task ARN)`);
+  }
+  const sessionNames = [E.sessionId, E.projectId, E.expiresAt];
+  const poolTask = has(E.tasksTable) && !sessionNames.some(has);
+  if (!poolTask) {
+    for (const name of sessionNames) {
+      if (!has(name)) problems.push(`${name}: required (unless ${E.tasksTable} makes this a warm-pool task)`);
+    }
+  }
+  if (!result.success || problems.length > 0) {
+    throw new Error(`Invalid controller configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
   const c = result.data;
-  const [sessionsTable, projectsTable, region] = [c[E.sessionsTable], c[E.projectsTable], c[E.awsRegion]];
-  return {
-    sessionId: c[E.sessionId],
-    projectId: c[E.projectId],
+  const [sessionsTable, projectsTable, region, tasksTable] = [
+    c[E.sessionsTable],
+    c[E.projectsTable],
+    c[E.awsRegion],
+    c[E.tasksTable],
+  ];
+  const base: ControllerBaseConfig = {
     connectSecret: c[E.connectSecret],
-    expiresAt: c[E.expiresAt],
-    keepAlive: c[E.keepAlive],
-    viewport: c[E.viewport],
     host: c[E.host],
     port: c[E.port],
     externalUrl: c[E.externalUrl],
@@ -116,11 +142,31 @@ export function loadControllerConfig(env: Record<string, string | undefined> = p
     disconnectGraceMs: c[E.disconnectGraceMs],
     logLevel: c[E.logLevel],
     idleTimeoutMs: c[E.idleTimeoutMs],
+    launchTimeoutMs: c[E.launchTimeoutMs],
     store:
       sessionsTable && projectsTable && region
         ? { sessionsTable, projectsTable, region, endpoint: c[E.dynamodbEndpoint] }
         : undefined,
     ecsMetadataUri: c[E.ecsMetadataUri],
     advertise: c[E.advertise],
+    pool: tasksTable ? { tasksTable, idleTimeoutMs: c[E.poolIdleTimeoutMs], claimPollMs: c[E.claimPollMs] } : undefined,
   };
+  const [sessionId, projectId, expiresAt] = [c[E.sessionId], c[E.projectId], c[E.expiresAt]];
+  const session =
+    sessionId && projectId && expiresAt
+      ? { sessionId, projectId, expiresAt, keepAlive: c[E.keepAlive], viewport: c[E.viewport] }
+      : undefined;
+  return { base, session };
+}
+
+/**
+ * Reads the configuration of a controller that has its session.
+ * @throws Error listing every missing or invalid variable at once.
+ */
+export function loadControllerConfig(env: Env = process.env): ControllerConfig {
+  const { base, session } = loadControllerEnvironment(env);
+  if (!session) {
+    throw new Error(`Invalid controller configuration:\n  ${E.sessionId}: required (this is a warm-pool task)`);
+  }
+  return { ...base, ...session };
 }

@@ -22,6 +22,14 @@ export const CONTROLLER_ENV = {
   /** Task mode: the DynamoDB tables the controller reports its session's status to. */
   sessionsTable: 'WALLCRAWLER_SESSIONS_TABLE',
   projectsTable: 'WALLCRAWLER_PROJECTS_TABLE',
+  /** The warm pool's table: with it and no session, the task waits idle for a create to claim it. */
+  tasksTable: 'WALLCRAWLER_TASKS_TABLE',
+  /** A warm-pool task ends itself after waiting this long unclaimed (ms). */
+  poolIdleTimeoutMs: 'WALLCRAWLER_POOL_IDLE_TIMEOUT_MS',
+  /** How often an idle warm-pool task checks whether it was claimed (ms). */
+  claimPollMs: 'WALLCRAWLER_CLAIM_POLL_MS',
+  /** How long Chromium may take to start (ms). */
+  launchTimeoutMs: 'WALLCRAWLER_LAUNCH_TIMEOUT_MS',
   /** Task mode, tests and local emulators only: a DynamoDB endpoint other than AWS's. */
   dynamodbEndpoint: 'WALLCRAWLER_DYNAMODB_ENDPOINT',
   /**

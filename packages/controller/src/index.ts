@@ -17,6 +17,7 @@ export {
   type TableDefinition,
   type TableKey,
 } from './aws/dynamodb-tables.js';
+export { findPublicAddress } from './aws/public-address.js';
 export {
   cancellationReasons,
   type EndResult,
@@ -28,6 +29,7 @@ export {
   type SessionTableOptions,
 } from './aws/session-table.js';
 export { parseTaskMetadata, readTaskMetadata, type TaskMetadata } from './aws/task-metadata.js';
+export { type PoolTask, TaskTable, type TaskTableOptions } from './aws/task-table.js';
 export {
   BrowserSession,
   type BrowserSessionOptions,
@@ -46,7 +48,13 @@ export {
   launchChromium,
 } from './chromium/launch-chromium.js';
 export { findProcesses, listProcesses, type ProcessInfo } from './chromium/process-table.js';
-export { type ControllerConfig, loadControllerConfig } from './config.js';
+export {
+  type ControllerBaseConfig,
+  type ControllerConfig,
+  loadControllerConfig,
+  loadControllerEnvironment,
+  type SessionSettings,
+} from './config.js';
 export {
   ConnectAuthError,
   type ConnectTokenClaims,
@@ -65,3 +73,4 @@ export {
   type StartControllerOptions,
   startController,
 } from './standalone-controller.js';
+export { runWarmPoolTask, type WarmPoolOutcome, type WarmPoolTaskOptions } from './warm-pool-task.js';

@@ -28,6 +28,8 @@ export interface StartControllerOptions {
   logger?: Logger;
   /** Where the session's status goes (task mode). Without one, the controller only logs. */
   reporter?: SessionReporter;
+  /** The task's metadata, when the caller has read it already (a warm-pool task). */
+  task?: TaskMetadata;
 }
 
 /** The session ended, or never was PENDING, before its browser was ready: there is nothing to serve. */
@@ -48,17 +50,16 @@ export class SessionNotPendingError extends Error {
  */
 export async function startController(
   config: ControllerConfig,
-  { logger = silentLogger, reporter }: StartControllerOptions = {},
+  { logger = silentLogger, reporter, task: knownTask }: StartControllerOptions = {},
 ): Promise<RunningController> {
   const log = logger.child({ sessionId: config.sessionId });
   if (reporter && !(await reporter.isPending())) throw new SessionNotPendingError(config.sessionId);
-  const task: TaskMetadata | undefined = config.ecsMetadataUri
-    ? await readTaskMetadata(config.ecsMetadataUri)
-    : undefined;
+  const task: TaskMetadata | undefined =
+    knownTask ?? (config.ecsMetadataUri ? await readTaskMetadata(config.ecsMetadataUri) : undefined);
   const host = config.host ?? task?.privateIp ?? '127.0.0.1';
   // Looked up while Chromium starts; a task told to advertise its public address cannot serve without it.
   const publicAddress =
-    task && config.advertise === 'public'
+    task && config.advertise === 'public' && !config.externalUrl
       ? findPublicAddress(task, { region: config.store?.region ?? process.env.AWS_REGION ?? '' })
       : undefined;
   publicAddress?.catch(() => {});
@@ -71,6 +72,7 @@ export async function startController(
     keepAlive: config.keepAlive,
     disconnectGraceMs: config.disconnectGraceMs,
     idleTimeoutMs: config.idleTimeoutMs,
+    launchTimeoutMs: config.launchTimeoutMs,
     logger: log,
     ...(config.viewport ? { viewport: config.viewport } : {}),
     ...(reporter ? { onEnd: (ending: SessionEnding) => reporter.ended(ending) } : {}),

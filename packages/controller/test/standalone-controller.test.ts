@@ -42,6 +42,8 @@ async function start(overrides: Partial<ControllerConfig> = {}) {
     store: undefined,
     ecsMetadataUri: undefined,
     advertise: 'private',
+    launchTimeoutMs: 30_000,
+    pool: undefined,
     ...overrides,
   };
   const controller = await startController(config);

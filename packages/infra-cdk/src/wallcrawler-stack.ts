@@ -50,6 +50,15 @@ export interface WallcrawlerStackProps extends StackProps {
   removalPolicy?: RemovalPolicy;
   /** Days session artifacts are kept in S3. @default 30 */
   sessionArtifactDays?: number;
+  /**
+   * The warm pool of idle browser tasks that creates claim (a create then takes about a second instead of a
+   * Fargate cold start): an ECS service kept at `targetIdle` idle tasks above those serving sessions, within
+   * [`min`, `max`]. Each idle task costs what a session-hour does.
+   * @default { min: 1, max: 10, targetIdle: 1 } in prod; { min: 0, max: 2, targetIdle: 0 } in dev (none at rest)
+   */
+  warmPool?: { min: number; max: number; targetIdle: number };
+  /** Minutes an idle pool task waits before it retires and the service replaces it. @default 30 */
+  poolIdleMinutes?: number;
 }
 
 /** Fargate's CPU units and the memory (MiB) each allows. */
@@ -116,6 +125,18 @@ export function validateWallcrawlerProps(props: WallcrawlerStackProps, region: s
   if (props.maxAzs !== undefined && (!Number.isInteger(props.maxAzs) || props.maxAzs < 2)) {
     problems.push('maxAzs must be at least 2 (Fargate and the VPC need two zones to survive the loss of one)');
   }
+  if (props.warmPool) {
+    const { min, max, targetIdle } = props.warmPool;
+    for (const [name, value] of Object.entries({ min, max, targetIdle })) {
+      if (!Number.isInteger(value) || value < 0)
+        problems.push(`warmPool.${name} must be a whole number ≥ 0, not ${value}`);
+    }
+    if (min > max) problems.push(`warmPool.min (${min}) must not exceed warmPool.max (${max})`);
+    if (targetIdle > max) problems.push(`warmPool.targetIdle (${targetIdle}) must not exceed warmPool.max (${max})`);
+  }
+  if (props.poolIdleMinutes !== undefined && (!Number.isInteger(props.poolIdleMinutes) || props.poolIdleMinutes < 1)) {
+    problems.push(`poolIdleMinutes must be at least 1, not ${props.poolIdleMinutes}`);
+  }
   const days = props.sessionArtifactDays ?? 30;
   if (!Number.isInteger(days) || days < 1) problems.push(`sessionArtifactDays must be at least 1, not ${days}`);
   return problems;
@@ -178,6 +199,10 @@ export class WallcrawlerStack extends Stack {
       connectSecret: this.connectSecret,
       imageDirectory: assets.controllerImage,
       taskStateCode: assets.taskStateFunction,
+      warmPoolCode: assets.warmPoolFunction,
+      warmPool:
+        props.warmPool ?? (mode === 'prod' ? { min: 1, max: 10, targetIdle: 1 } : { min: 0, max: 2, targetIdle: 0 }),
+      ...(props.poolIdleMinutes !== undefined ? { poolIdleMinutes: props.poolIdleMinutes } : {}),
       logRetention,
       removalPolicy,
       ...(props.browserCpu !== undefined ? { cpu: props.browserCpu } : {}),

@@ -1,5 +1,5 @@
 import { CONTROLLER_ENV, loadControllerConfig, TABLES } from '@wallcrawler/controller';
-import { AWS_API_ENV, loadAwsApiConfig, loadAwsStoreConfig } from '@wallcrawler/server/aws';
+import { AWS_API_ENV, loadAwsApiConfig, loadAwsPoolConfig, loadAwsStoreConfig } from '@wallcrawler/server/aws';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Peer, Port, SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
@@ -58,7 +58,7 @@ describe('cdk-nag (AwsSolutions)', () => {
 describe('data', () => {
   it('creates the three tables from the store’s own description, with GSIs, TTL, the stream and PITR', () => {
     const tables = Object.values(resourcesOf(prod.template, 'AWS::DynamoDB::GlobalTable'));
-    expect(tables).toHaveLength(3);
+    expect(tables).toHaveLength(4);
     const byKey = (key: string) =>
       tables.find((t) => refs(t.Properties?.KeySchema).includes(`"AttributeName":"${key}"`))?.Properties;
     const sessions = byKey(TABLES.sessions.partitionKey.name);
@@ -86,6 +86,10 @@ describe('data', () => {
     expect(refs(sessions?.Replicas)).toContain('"PointInTimeRecoveryEnabled":true');
     expect(byKey('projectId')).toBeDefined();
     expect(byKey('keyHash')?.GlobalSecondaryIndexes).toMatchObject([{ IndexName: 'apiKeyId' }]);
+    expect(byKey('taskArn')).toMatchObject({
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      GlobalSecondaryIndexes: [{ IndexName: 'status-idleSince' }],
+    });
   });
 
   it('keeps data on delete in prod and drops it in dev', () => {
@@ -180,10 +184,34 @@ describe('browsers', () => {
   });
 });
 
+describe('the warm pool', () => {
+  it('is an ECS service of controller tasks at its floor, sized every minute by the scaler', () => {
+    prod.template.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 1,
+      LaunchType: 'FARGATE',
+      DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 0, MaximumPercent: 200 }),
+      NetworkConfiguration: {
+        AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED', SecurityGroups: [Match.anyValue()] }),
+      },
+    });
+    dev.template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 0 });
+    prod.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    const sized = synth({ mode: 'prod', warmPool: { min: 2, max: 20, targetIdle: 3 } });
+    sized.template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 2 });
+  });
+
+  it('the scaler may count the pool and resize its service, nothing else', () => {
+    const statements = statementsOf(prod, 'BrowsersWarmPoolScalerServiceRole');
+    expect(actions(statements)).toEqual(['dynamodb:Query', 'ecs:DescribeServices', 'ecs:UpdateService']);
+    const ecsRights = statements.find((s) => refs(s.Action).includes('ecs:'));
+    expect(refs(ecsRights?.Resource)).toContain('BrowsersWarmPool');
+  });
+});
+
 describe('api and edge', () => {
   it('serves the API from a Node 24 Lambda behind an HTTP API with access logs, in the VPC in prod', () => {
     const fns = Object.values(resourcesOf(prod.template, 'AWS::Lambda::Function'));
-    expect(fns.map((f) => f.Properties?.Runtime)).toEqual(['nodejs24.x', 'nodejs24.x']);
+    expect(fns.map((f) => f.Properties?.Runtime)).toEqual(['nodejs24.x', 'nodejs24.x', 'nodejs24.x']);
     const api = fns.find((f) => String(f.Properties?.Description).includes('API'));
     expect(api?.Properties).toMatchObject({ Handler: 'index.handler', Timeout: 29 });
     expect(api?.Properties?.VpcConfig).toBeDefined();
@@ -226,16 +254,21 @@ describe('api and edge', () => {
 });
 
 describe('least privilege, role by role', () => {
-  it('a controller task may read and move sessions and the counter, and describe itself, nothing else', () => {
+  it('a controller task may move sessions, the counter and its own pool item, and describe itself, nothing else', () => {
     const statements = statementsOf(prod, 'BrowsersControllerTaskTaskRole');
     expect(actions(statements)).toEqual([
       'dynamodb:ConditionCheckItem',
       'dynamodb:GetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
       'ec2:DescribeNetworkInterfaces',
       'ecs:DescribeTasks',
     ]);
+    const pool = statements.find((s) => refs(s.Action).includes('dynamodb:PutItem'));
+    expect(refs(pool?.Resource)).toContain('DataTasks');
     expect(refs(statements)).not.toContain('index');
     // The one `*`: EC2's DescribeNetworkInterfaces has no resource-level permissions.
     expect(statements.filter((s) => s.Resource === '*').map((s) => s.Action)).toEqual([
@@ -245,20 +278,22 @@ describe('least privilege, role by role', () => {
     expect(refs(describe?.Condition)).toContain('ecs:cluster');
     // Private tasks have no public address to look up, and no such rights.
     const privateTasks = synth({ mode: 'prod', publicTasks: false });
-    expect(actions(statementsOf(privateTasks, 'BrowsersControllerTaskTaskRole'))).toEqual([
+    expect(actions(statementsOf(privateTasks, 'BrowsersControllerTaskTaskRole'))).not.toContain(
+      'ec2:DescribeNetworkInterfaces',
+    );
+  });
+
+  it('the task-state function may end sessions and retire pool items, nothing else', () => {
+    const statements = statementsOf(prod, 'BrowsersTaskStateFunctionServiceRole');
+    expect(actions(statements)).toEqual([
       'dynamodb:ConditionCheckItem',
+      'dynamodb:GetItem',
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
+      'dynamodb:UpdateItem',
     ]);
-  });
-
-  it('the task-state function has only the controller’s table rights', () => {
-    const statements = statementsOf(prod, 'BrowsersTaskStateFunctionServiceRole');
-    const tableRights = statementsOf(prod, 'BrowsersControllerTaskTaskRole').filter((s) =>
-      refs(s.Action).includes('dynamodb:'),
-    );
-    expect(refs(statements)).toBe(refs(tableRights));
+    expect(refs(statements)).not.toContain('"*"');
   });
 
   it('the API may use its tables, bucket and secret, and run and stop tasks of its own cluster only', () => {
@@ -324,6 +359,12 @@ describe('the stack and the runtime agree on every environment variable', () => 
     expect('arn' in config.connectSecret).toBe(true);
   });
 
+  it('the warm-pool scaler’s environment is one its loader accepts', () => {
+    const env = envOf(prod, 'warm pool');
+    const config = loadAwsPoolConfig({ ...env, AWS_REGION: 'us-east-1' });
+    expect(config.size).toEqual({ min: 1, max: 10, targetIdle: 1 });
+  });
+
   it('the task-state function’s environment is one its loader accepts', () => {
     const env = envOf(prod, 'task stopped');
     expect(() => loadAwsStoreConfig({ ...env, AWS_REGION: 'us-east-1' })).not.toThrow();
@@ -371,10 +412,11 @@ describe('props', () => {
         allowedConnectCidrs: ['10.0.0.0/33', 'nonsense'],
         natGateways: 2,
         waf: 'create',
+        warmPool: { min: 5, max: 2, targetIdle: 3 },
       },
       'eu-central-1',
     );
-    expect(problems).toHaveLength(7);
+    expect(problems).toHaveLength(9);
     expect(() => synth({ mode: 'dev', browserCpu: 300, readyTimeoutSeconds: 0 })).toThrow(
       /browserCpu must be one of[\s\S]*readyTimeoutSeconds must be/,
     );

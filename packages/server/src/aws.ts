@@ -4,14 +4,24 @@
  * configuration, and the environment names the CDK stack sets (`AWS_API_ENV`).
  */
 export { AWS_API_ENV } from './env-names.js';
-export { type AwsApiConfig, type AwsStoreConfig, loadAwsApiConfig, loadAwsStoreConfig } from './runtime/aws-config.js';
+export {
+  type AwsApiConfig,
+  type AwsPoolConfig,
+  type AwsStoreConfig,
+  loadAwsApiConfig,
+  loadAwsPoolConfig,
+  loadAwsStoreConfig,
+} from './runtime/aws-config.js';
 export {
   apiHandler,
   createApiHandler,
   createLambdaHandlers,
   createTaskStateHandler,
+  createWarmPoolHandler,
   type LambdaHandlerOptions,
   type LambdaHandlers,
   taskStateHandler,
+  warmPoolHandler,
 } from './runtime/lambda.js';
 export { handleTaskStateChange, type TaskStateOutcome } from './services/task-state.js';
+export { scaleWarmPool, type WarmPoolDecision, type WarmPoolSize } from './services/warm-pool-scaler.js';

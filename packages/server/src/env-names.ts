@@ -20,6 +20,8 @@ export const AWS_API_ENV = {
   sessionsTable: CONTROLLER_ENV.sessionsTable,
   projectsTable: CONTROLLER_ENV.projectsTable,
   apiKeysTable: 'WALLCRAWLER_API_KEYS_TABLE',
+  /** The warm pool's table; without it every create starts a task of its own. */
+  tasksTable: CONTROLLER_ENV.tasksTable,
   /** The Secrets Manager secret holding the connect-token secret (base64url, 32 bytes or more). */
   connectSecretArn: 'WALLCRAWLER_CONNECT_SECRET_ARN',
   /** The connect-token secret itself, instead of the ARN (tests and emulators). */
@@ -31,6 +33,11 @@ export const AWS_API_ENV = {
   securityGroups: 'WALLCRAWLER_TASK_SECURITY_GROUPS',
   assignPublicIp: 'WALLCRAWLER_TASK_PUBLIC_IP',
   readyTimeoutMs: 'WALLCRAWLER_READY_TIMEOUT_MS',
+  /** The warm pool's ECS service, and its size (the scaler function's settings). */
+  poolService: 'WALLCRAWLER_POOL_SERVICE',
+  poolMin: 'WALLCRAWLER_POOL_MIN',
+  poolMax: 'WALLCRAWLER_POOL_MAX',
+  poolTargetIdle: 'WALLCRAWLER_POOL_TARGET_IDLE',
   region: CONTROLLER_ENV.awsRegion,
   logLevel: CONTROLLER_ENV.logLevel,
   /** Tests and emulators only: endpoints other than AWS's. */

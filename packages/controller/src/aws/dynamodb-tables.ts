@@ -61,6 +61,22 @@ export const TABLES = {
     indexes: [],
     stream: false,
   },
+  /**
+   * One item per warm-pool task: IDLE while it waits, CLAIMED once a create hands it a session, RETIRED when it
+   * ended itself idle. Creates find idle tasks through `status-idleSince`, oldest first.
+   */
+  tasks: {
+    partitionKey: { name: 'taskArn', type: 'S' },
+    indexes: [
+      {
+        name: 'status-idleSince',
+        partitionKey: { name: 'status', type: 'S' },
+        sortKey: { name: 'idleSince', type: 'N' },
+      },
+    ],
+    ttlAttribute: 'ttl',
+    stream: false,
+  },
   /** One item per API key, keyed by the key's SHA-256 so that authentication is one consistent read. */
   apiKeys: {
     partitionKey: { name: 'keyHash', type: 'S' },
@@ -77,6 +93,7 @@ export const DEFAULT_TABLE_NAMES: DynamoDbTableNames = {
   sessions: 'wallcrawler-sessions',
   projects: 'wallcrawler-projects',
   apiKeys: 'wallcrawler-api-keys',
+  tasks: 'wallcrawler-tasks',
 };
 
 /** `CreateTable` input for one table: on-demand billing, its GSIs (all attributes projected), its stream. */

@@ -3,6 +3,8 @@ export interface TaskMetadata {
   taskArn: string;
   /** The cluster's ARN (or name). */
   cluster: string;
+  /** The ECS service that started the task, if one did. */
+  serviceName?: string;
   /** The task ENI's private IPv4 address (`awsvpc` networking): what the proxy binds to and is reached at. */
   privateIp: string;
 }
@@ -34,6 +36,7 @@ export function parseTaskMetadata(body: unknown): TaskMetadata {
   const task = body as {
     TaskARN?: unknown;
     Cluster?: unknown;
+    ServiceName?: unknown;
     Containers?: { Networks?: { IPv4Addresses?: unknown[] }[] }[];
   };
   if (typeof task?.TaskARN !== 'string' || !task.TaskARN) throw new Error('the task metadata has no TaskARN');
@@ -42,7 +45,8 @@ export function parseTaskMetadata(body: unknown): TaskMetadata {
       const ip = network.IPv4Addresses?.find((a): a is string => typeof a === 'string' && a.length > 0);
       if (ip) {
         const cluster = typeof task.Cluster === 'string' && task.Cluster ? task.Cluster : clusterOf(task.TaskARN);
-        return { taskArn: task.TaskARN, cluster, privateIp: ip };
+        const serviceName = typeof task.ServiceName === 'string' && task.ServiceName ? task.ServiceName : undefined;
+        return { taskArn: task.TaskARN, cluster, privateIp: ip, ...(serviceName ? { serviceName } : {}) };
       }
     }
   }

@@ -14,17 +14,24 @@ function packageDir(name: string): string {
  * build context (`@wallcrawler/controller`, its Dockerfile and `dist/`).
  * @throws Error saying to build first when they are missing
  */
-export function wallcrawlerAssets(): { apiFunction: string; taskStateFunction: string; controllerImage: string } {
+export function wallcrawlerAssets(): {
+  apiFunction: string;
+  taskStateFunction: string;
+  warmPoolFunction: string;
+  controllerImage: string;
+} {
   const server = packageDir('@wallcrawler/server');
   const controller = packageDir('@wallcrawler/controller');
   const assets = {
     apiFunction: join(server, 'dist', 'lambda', 'api'),
     taskStateFunction: join(server, 'dist', 'lambda', 'task-state'),
+    warmPoolFunction: join(server, 'dist', 'lambda', 'warm-pool'),
     controllerImage: controller,
   };
   const missing = [
     join(assets.apiFunction, 'index.cjs'),
     join(assets.taskStateFunction, 'index.cjs'),
+    join(assets.warmPoolFunction, 'index.cjs'),
     join(controller, 'Dockerfile'),
     join(controller, 'dist', 'main.js'),
   ].filter((path) => !existsSync(path));

@@ -8,11 +8,12 @@ import {
   ContainerInsights,
   CpuArchitecture,
   Secret as EcsSecret,
+  FargateService,
   FargateTaskDefinition,
   LogDrivers,
   OperatingSystemFamily,
 } from 'aws-cdk-lib/aws-ecs';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFn, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -40,6 +41,12 @@ export interface WallcrawlerBrowsersProps {
   allowedConnectCidrs?: string[];
   /** Seconds before a session no client connected to ends. @default 300 */
   idleTimeoutSeconds?: number;
+  /** The warm pool's size; `min: 0, targetIdle: 0` means none at rest (every create starts a task). */
+  warmPool: { min: number; max: number; targetIdle: number };
+  /** The warm-pool scaler's bundle directory. */
+  warmPoolCode: string;
+  /** Minutes an idle pool task waits before it retires (the service then starts a fresh one). @default 30 */
+  poolIdleMinutes?: number;
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
 }
@@ -60,6 +67,10 @@ export class WallcrawlerBrowsers extends Construct {
   readonly taskSubnets: SubnetSelection;
   readonly publicTasks: boolean;
   readonly taskStateFunction: LambdaFn;
+  /** The warm pool: an ECS service of idle controller tasks that creates claim. */
+  readonly warmPool: FargateService;
+  /** Sizes the warm pool's service on its idle tasks, every minute. */
+  readonly warmPoolScaler: LambdaFn;
   readonly containerLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: WallcrawlerBrowsersProps) {
@@ -107,8 +118,10 @@ export class WallcrawlerBrowsers extends Construct {
       environment: {
         [E.sessionsTable]: props.data.sessions.tableName,
         [E.projectsTable]: props.data.projects.tableName,
+        [E.tasksTable]: props.data.tasks.tableName,
         [E.port]: String(CONTROLLER_PORT),
         [E.idleTimeoutMs]: String((props.idleTimeoutSeconds ?? 300) * 1000),
+        [E.poolIdleTimeoutMs]: String((props.poolIdleMinutes ?? 30) * 60_000),
         // Clients outside the VPC reach a public task at its public IP, which the controller looks up.
         [E.advertise]: props.publicTasks ? 'public' : 'private',
         [E.logLevel]: 'info',
@@ -123,6 +136,7 @@ export class WallcrawlerBrowsers extends Construct {
       },
     });
     props.data.grantController(this.taskDefinition.taskRole);
+    props.data.grantPoolTask(this.taskDefinition.taskRole);
     if (props.publicTasks) this.#grantFindPublicAddress();
     acknowledge(
       this.taskDefinition,
@@ -146,6 +160,7 @@ export class WallcrawlerBrowsers extends Construct {
       environment: {
         [AWS_API_ENV.sessionsTable]: props.data.sessions.tableName,
         [AWS_API_ENV.projectsTable]: props.data.projects.tableName,
+        [AWS_API_ENV.tasksTable]: props.data.tasks.tableName,
         [AWS_API_ENV.logLevel]: 'info',
       },
       logGroup: new LogGroup(this, 'TaskStateLogs', {
@@ -155,6 +170,7 @@ export class WallcrawlerBrowsers extends Construct {
     });
     props.data.grantTaskStateHandler(this.taskStateFunction);
     acknowledgeLambdaBasicRole(this.taskStateFunction);
+    ({ service: this.warmPool, scaler: this.warmPoolScaler } = this.#warmPool(props));
     new Rule(this, 'TaskStoppedRule', {
       description: 'Stopped Wallcrawler controller tasks',
       eventPattern: {
@@ -164,6 +180,56 @@ export class WallcrawlerBrowsers extends Construct {
       },
       targets: [new LambdaFunction(this.taskStateFunction, { retryAttempts: 8 })],
     });
+  }
+
+  #warmPool(props: WallcrawlerBrowsersProps): { service: FargateService; scaler: LambdaFn } {
+    const service = new FargateService(this, 'WarmPool', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: props.warmPool.min,
+      assignPublicIp: props.publicTasks,
+      vpcSubnets: this.taskSubnets,
+      securityGroups: [this.securityGroup],
+      // Its tasks exit after serving one session, by design; the scheduler replaces them while the scaler wants.
+      minHealthyPercent: 0,
+      maxHealthyPercent: 200,
+    });
+    const A = AWS_API_ENV;
+    const scaler = new LambdaFn(this, 'WarmPoolScaler', {
+      description: 'Sizes the Wallcrawler warm pool on its idle tasks',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      handler: 'index.handler',
+      code: Code.fromAsset(props.warmPoolCode, { exclude: ['*.map'] }),
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: {
+        [A.sessionsTable]: props.data.sessions.tableName,
+        [A.projectsTable]: props.data.projects.tableName,
+        [A.tasksTable]: props.data.tasks.tableName,
+        [A.cluster]: this.cluster.clusterName,
+        [A.poolService]: service.serviceName,
+        [A.poolMin]: String(props.warmPool.min),
+        [A.poolMax]: String(props.warmPool.max),
+        [A.poolTargetIdle]: String(props.warmPool.targetIdle),
+        [A.logLevel]: 'info',
+      },
+      logGroup: new LogGroup(this, 'WarmPoolScalerLogs', {
+        retention: props.logRetention,
+        removalPolicy: props.removalPolicy,
+      }),
+    });
+    props.data.grantPoolCensus(scaler);
+    scaler.addToRolePolicy(
+      new PolicyStatement({ actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resources: [service.serviceArn] }),
+    );
+    acknowledgeLambdaBasicRole(scaler);
+    new Rule(this, 'WarmPoolSchedule', {
+      description: 'Sizes the Wallcrawler warm pool every minute',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(scaler, { retryAttempts: 0 })],
+    });
+    return { service, scaler };
   }
 
   /**

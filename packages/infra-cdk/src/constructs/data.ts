@@ -26,6 +26,7 @@ export class WallcrawlerData extends Construct {
   readonly sessions: TableV2;
   readonly projects: TableV2;
   readonly apiKeys: TableV2;
+  readonly tasks: TableV2;
 
   constructor(
     scope: Construct,
@@ -53,6 +54,7 @@ export class WallcrawlerData extends Construct {
     this.sessions = table('sessions', 'Sessions');
     this.projects = table('projects', 'Projects');
     this.apiKeys = table('apiKeys', 'ApiKeys');
+    this.tasks = table('tasks', 'Tasks');
   }
 
   /**
@@ -61,7 +63,7 @@ export class WallcrawlerData extends Construct {
    * no stream reads, no table administration.
    */
   grantApi(grantee: IGrantable): void {
-    const indexes = [this.sessions, this.apiKeys].map((t) => `${t.tableArn}/index/*`);
+    const indexes = [this.sessions, this.apiKeys, this.tasks].map((t) => `${t.tableArn}/index/*`);
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: [
@@ -73,7 +75,7 @@ export class WallcrawlerData extends Construct {
           'dynamodb:Query',
           'dynamodb:Scan',
         ],
-        resources: [this.sessions.tableArn, this.projects.tableArn, this.apiKeys.tableArn],
+        resources: [this.sessions.tableArn, this.projects.tableArn, this.apiKeys.tableArn, this.tasks.tableArn],
       }),
     );
     grantee.grantPrincipal.addToPrincipalPolicy(
@@ -82,8 +84,8 @@ export class WallcrawlerData extends Construct {
     acknowledgeFindings(
       grantee.grantPrincipal as unknown as IConstruct,
       'AwsSolutions-IAM5',
-      [this.sessions, this.apiKeys].map((t) => `Resource::${nagText(this, t.tableArn)}/index/*`),
-      "The API queries these tables' own indexes (sessions by project and by status, keys by id); `<table>/index/*` is only those.",
+      [this.sessions, this.apiKeys, this.tasks].map((t) => `Resource::${nagText(this, t.tableArn)}/index/*`),
+      "The API queries these tables' own indexes (sessions by project and by status, keys by id, idle warm-pool tasks); `<table>/index/*` is only those.",
     );
   }
 
@@ -104,13 +106,46 @@ export class WallcrawlerData extends Construct {
     );
   }
 
+  /** What a warm-pool task needs besides: register itself, read its own item, move it (claimed, retired). */
+  grantPoolTask(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [this.tasks.tableArn],
+      }),
+    );
+  }
+
+  /** What the warm-pool scaler needs: count the pool's idle and claimed tasks. */
+  grantPoolCensus(grantee: IGrantable): void {
+    const index = `${this.tasks.tableArn}/index/*`;
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:Query'], resources: [index] }),
+    );
+    acknowledgeFindings(
+      grantee.grantPrincipal as unknown as IConstruct,
+      'AwsSolutions-IAM5',
+      [`Resource::${nagText(this, this.tasks.tableArn)}/index/*`],
+      "The scaler counts the pool's tasks by status through the tasks table's own index; `<table>/index/*` is only that.",
+    );
+  }
+
   /** What the task-state handler needs: read sessions and end them (counter included). */
   grantTaskStateHandler(grantee: IGrantable): void {
     this.grantController(grantee);
+    // To find the session a warm-pool task served, and retire the task.
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [this.tasks.tableArn] }),
+    );
   }
 
   /** The names the runtime reads, keyed as `DEFAULT_TABLE_NAMES` is. */
   get tableNames(): Record<keyof typeof DEFAULT_TABLE_NAMES, string> {
-    return { sessions: this.sessions.tableName, projects: this.projects.tableName, apiKeys: this.apiKeys.tableName };
+    return {
+      sessions: this.sessions.tableName,
+      projects: this.projects.tableName,
+      apiKeys: this.apiKeys.tableName,
+      tasks: this.tasks.tableName,
+    };
   }
 }

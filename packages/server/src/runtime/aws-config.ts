@@ -17,6 +17,7 @@ const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'si
 const storeSchema = z.object({
   [E.sessionsTable]: z.string().min(3),
   [E.projectsTable]: z.string().min(3),
+  [E.tasksTable]: z.string().min(3).optional(),
   [E.region]: z.string().min(1),
   [E.logLevel]: logLevel,
   [E.dynamodbEndpoint]: z.url().optional(),
@@ -41,9 +42,30 @@ const apiSchema = storeSchema.extend({
   [E.ecsEndpoint]: z.url().optional(),
 });
 
+const count = z.coerce.number().int().min(0).max(1000);
+
+/** What the warm-pool scaler needs: the tasks table, the pool's service and its size. */
+const poolSchema = storeSchema.extend({
+  [E.tasksTable]: z.string().min(3),
+  [E.cluster]: z.string().min(1),
+  [E.poolService]: z.string().min(1),
+  [E.poolMin]: count,
+  [E.poolMax]: count,
+  [E.poolTargetIdle]: count,
+  [E.ecsEndpoint]: z.url().optional(),
+});
+
+/** The warm-pool scaler function's configuration. */
+export interface AwsPoolConfig extends AwsStoreConfig {
+  tables: { sessions: string; projects: string; tasks: string };
+  cluster: string;
+  service: string;
+  size: { min: number; max: number; targetIdle: number };
+}
+
 /** The task-state function's configuration. */
 export interface AwsStoreConfig {
-  tables: { sessions: string; projects: string; apiKeys?: string };
+  tables: { sessions: string; projects: string; apiKeys?: string; tasks?: string };
   region: string;
   logLevel: string;
   endpoints: { dynamodb?: string; ecs?: string };
@@ -51,7 +73,7 @@ export interface AwsStoreConfig {
 
 /** The API function's configuration. */
 export interface AwsApiConfig extends AwsStoreConfig {
-  tables: { sessions: string; projects: string; apiKeys: string };
+  tables: { sessions: string; projects: string; apiKeys: string; tasks?: string };
   connectSecret: { arn: string } | { value: Uint8Array };
   ecs: {
     cluster: string;
@@ -82,10 +104,36 @@ function parse<T extends z.ZodType>(schema: T, env: Env, extraProblems: (present
 export function loadAwsStoreConfig(env: Env = process.env): AwsStoreConfig {
   const c = parse(storeSchema, env);
   return {
-    tables: { sessions: c[E.sessionsTable], projects: c[E.projectsTable] },
+    tables: {
+      sessions: c[E.sessionsTable],
+      projects: c[E.projectsTable],
+      ...(c[E.tasksTable] ? { tasks: c[E.tasksTable] } : {}),
+    },
     region: c[E.region],
     logLevel: c[E.logLevel],
     endpoints: c[E.dynamodbEndpoint] ? { dynamodb: c[E.dynamodbEndpoint] } : {},
+  };
+}
+
+/**
+ * Reads the warm-pool scaler's configuration from `env`.
+ * @throws Error listing every missing or invalid variable at once
+ */
+export function loadAwsPoolConfig(env: Env = process.env): AwsPoolConfig {
+  const c = parse(poolSchema, env, (present) =>
+    Number(present[E.poolMin]) > Number(present[E.poolMax]) ? [`  ${E.poolMin}: must not exceed ${E.poolMax}`] : [],
+  );
+  return {
+    tables: { sessions: c[E.sessionsTable], projects: c[E.projectsTable], tasks: c[E.tasksTable] },
+    cluster: c[E.cluster],
+    service: c[E.poolService],
+    size: { min: c[E.poolMin], max: c[E.poolMax], targetIdle: c[E.poolTargetIdle] },
+    region: c[E.region],
+    logLevel: c[E.logLevel],
+    endpoints: {
+      ...(c[E.dynamodbEndpoint] ? { dynamodb: c[E.dynamodbEndpoint] } : {}),
+      ...(c[E.ecsEndpoint] ? { ecs: c[E.ecsEndpoint] } : {}),
+    },
   };
 }
 
@@ -102,7 +150,12 @@ export function loadAwsApiConfig(env: Env = process.env): AwsApiConfig {
   );
   const arn = c[E.connectSecretArn];
   return {
-    tables: { sessions: c[E.sessionsTable], projects: c[E.projectsTable], apiKeys: c[E.apiKeysTable] },
+    tables: {
+      sessions: c[E.sessionsTable],
+      projects: c[E.projectsTable],
+      apiKeys: c[E.apiKeysTable],
+      ...(c[E.tasksTable] ? { tasks: c[E.tasksTable] } : {}),
+    },
     connectSecret: arn ? { arn } : { value: c[E.connectSecret] as Uint8Array },
     ecs: {
       cluster: c[E.cluster],

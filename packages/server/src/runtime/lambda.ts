@@ -6,7 +6,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Logger } from '@wallcrawler/controller';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type Logger, TaskTable } from '@wallcrawler/controller';
 import { handle } from 'hono/aws-lambda';
 import { DynamoDbStore } from '../adapters/dynamodb/dynamodb-store.js';
 import { EcsBrowserProvider, type EcsBrowserProviderOptions } from '../adapters/ecs/ecs-browser-provider.js';
@@ -14,7 +15,15 @@ import { SecretTokenSigner } from '../adapters/secret-token-signer.js';
 import { createApp } from '../app.js';
 import { createLogger } from '../logger.js';
 import { handleTaskStateChange, type TaskStateOutcome } from '../services/task-state.js';
-import { type AwsApiConfig, type AwsStoreConfig, loadAwsApiConfig, loadAwsStoreConfig } from './aws-config.js';
+import { scaleWarmPool, type WarmPoolDecision } from '../services/warm-pool-scaler.js';
+import {
+  type AwsApiConfig,
+  type AwsPoolConfig,
+  type AwsStoreConfig,
+  loadAwsApiConfig,
+  loadAwsPoolConfig,
+  loadAwsStoreConfig,
+} from './aws-config.js';
 
 export interface LambdaHandlers {
   /** API Gateway (HTTP API, payload 2.0, or REST) → the API. */
@@ -50,20 +59,32 @@ function dynamoClient(config: AwsStoreConfig): DynamoDBClient {
   });
 }
 
+/** The warm pool's table, when the deployment has one. */
+function poolOf(config: AwsStoreConfig, client: DynamoDBClient): TaskTable | undefined {
+  if (!config.tables.tasks) return undefined;
+  return new TaskTable({
+    db: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    tables: { tasks: config.tables.tasks, sessions: config.tables.sessions },
+  });
+}
+
 /** The API function: DynamoDB, ECS and the connect-token secret. */
 export async function createApiHandler(
   config: AwsApiConfig,
   { logger, provider: providerOptions }: LambdaHandlerOptions = {},
 ): Promise<LambdaHandlers['api']> {
   const log = logger ?? createLogger(config.logLevel);
-  const store = new DynamoDbStore({ client: dynamoClient(config), tables: config.tables });
+  const client = dynamoClient(config);
+  const store = new DynamoDbStore({ client, tables: config.tables });
   const signer = new SecretTokenSigner(await connectSecret(config));
+  const pool = poolOf(config, client);
   const provider = new EcsBrowserProvider({
     ecs: new ECSClient({ region: config.region, ...(config.endpoints.ecs ? { endpoint: config.endpoints.ecs } : {}) }),
     store,
     signer,
     ...config.ecs,
     logger: log,
+    ...(pool ? { pool } : {}),
     ...providerOptions,
   });
   return handle(createApp({ store, provider, signer, logger: log }));
@@ -75,8 +96,25 @@ export function createTaskStateHandler(
   { logger }: LambdaHandlerOptions = {},
 ): LambdaHandlers['taskState'] {
   const log = logger ?? createLogger(config.logLevel);
-  const store = new DynamoDbStore({ client: dynamoClient(config), tables: config.tables });
-  return (event) => handleTaskStateChange(event, store, log);
+  const client = dynamoClient(config);
+  const store = new DynamoDbStore({ client, tables: config.tables });
+  const pool = poolOf(config, client);
+  return (event) => handleTaskStateChange(event, store, log, pool);
+}
+
+/** The warm-pool scaler function (on a schedule): sizes the pool's service on its idle tasks. */
+export function createWarmPoolHandler(
+  config: AwsPoolConfig,
+  { logger }: LambdaHandlerOptions = {},
+): () => Promise<WarmPoolDecision> {
+  const log = logger ?? createLogger(config.logLevel);
+  const tasks = poolOf(config, dynamoClient(config)) as TaskTable;
+  const ecs = new ECSClient({
+    region: config.region,
+    ...(config.endpoints.ecs ? { endpoint: config.endpoints.ecs } : {}),
+  });
+  return () =>
+    scaleWarmPool({ ecs, cluster: config.cluster, service: config.service, tasks, size: config.size, logger: log });
 }
 
 /** Builds both handlers from a configuration (tests build theirs from an explicit environment). */
@@ -98,6 +136,14 @@ export const apiHandler: LambdaHandlers['api'] = async (event, context) => {
     throw error;
   });
   return (await api)(event, context);
+};
+
+let warmPool: (() => Promise<WarmPoolDecision>) | undefined;
+
+/** The warm-pool scaler function's handler. */
+export const warmPoolHandler = async (): Promise<WarmPoolDecision> => {
+  warmPool ??= createWarmPoolHandler(loadAwsPoolConfig(process.env));
+  return warmPool();
 };
 
 /** The task-state function's handler. */

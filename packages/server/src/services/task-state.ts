@@ -1,4 +1,4 @@
-import { CONTROLLER_ENV, type Logger, silentLogger } from '@wallcrawler/controller';
+import { CONTROLLER_ENV, type Logger, silentLogger, type TaskTable } from '@wallcrawler/controller';
 import { z } from 'zod';
 import type { Store } from '../ports/store.js';
 
@@ -45,6 +45,8 @@ export async function handleTaskStateChange(
   event: unknown,
   store: Store,
   logger: Logger = silentLogger,
+  /** The warm pool: which session a pool task was claimed for (its env names none). */
+  pool?: TaskTable,
 ): Promise<TaskStateOutcome> {
   const parsed = taskStateChange.safeParse(event);
   if (!parsed.success) {
@@ -57,7 +59,13 @@ export async function handleTaskStateChange(
   const { detail } = parsed.data;
   // Only the final state says the task is gone; earlier ones (and late ones out of order) change nothing.
   if (detail.lastStatus !== 'STOPPED') return 'ignored';
-  const sessionId = sessionIdOf(detail);
+  let sessionId = sessionIdOf(detail);
+  if (!sessionId && pool) {
+    const task = await pool.get(detail.taskArn);
+    // A pool task that died idle leaves the pool; one that died serving ends its session below.
+    if (task && task.status !== 'RETIRED') await pool.finish(detail.taskArn);
+    sessionId = task?.sessionId;
+  }
   if (!sessionId) return 'not-a-session';
   const session = await store.getSession(sessionId);
   if (!session) return 'unknown-session';

@@ -56,7 +56,8 @@ describe('a controller that never becomes healthy', () => {
     writeFileSync(hang, '#!/bin/sh\nwhile :; do sleep 1; done\n');
     chmodSync(hang, 0o755);
     aws = await startAwsTopology({
-      taskEnv: { WALLCRAWLER_CHROME_PATH: hang },
+      // The create gives up after 3 s; the controller gives up on its browser after 5 s (30 s by default).
+      taskEnv: { WALLCRAWLER_CHROME_PATH: hang, WALLCRAWLER_LAUNCH_TIMEOUT_MS: '5000' },
       provider: { readyTimeoutMs: 3_000, retryAfterSeconds: 7 },
     });
     return async () => {
@@ -65,7 +66,7 @@ describe('a controller that never becomes healthy', () => {
     };
   });
 
-  it('answers 503 with Retry-After before the deadline, and stops the task', async () => {
+  it('answers 503 with Retry-After before the deadline, and the task ends itself, leaving nothing', async () => {
     const response = await fetch(`${aws.url}/v1/sessions`, {
       method: 'POST',
       headers: { 'x-wc-api-key': aws.apiKey, 'content-type': 'application/json' },

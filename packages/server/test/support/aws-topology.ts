@@ -1,16 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateServiceCommand, ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { CONTROLLER_ENV as E } from '@wallcrawler/controller';
 import { inject } from 'vitest';
 import { type LambdaHttpHandler, startApiGateway } from '../../../../test-support/api-gateway.js';
+import { waitFor } from '../../../../test-support/index.js';
 import { type LocalEcs, type LocalTaskDefinition, startLocalEcs } from '../../../../test-support/local-ecs.js';
 import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store.js';
 import { apiKeyRecord } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
 import { AWS_API_ENV as A } from '../../src/env-names.js';
-import { loadAwsApiConfig } from '../../src/runtime/aws-config.js';
-import { createLambdaHandlers, type LambdaHandlerOptions, type LambdaHandlers } from '../../src/runtime/lambda.js';
+import { loadAwsApiConfig, loadAwsPoolConfig } from '../../src/runtime/aws-config.js';
+import {
+  createLambdaHandlers,
+  createWarmPoolHandler,
+  type LambdaHandlerOptions,
+  type LambdaHandlers,
+} from '../../src/runtime/lambda.js';
 import type { TaskStateOutcome } from '../../src/services/task-state.js';
+import type { WarmPoolDecision } from '../../src/services/warm-pool-scaler.js';
 import { controllerImage, stackControllerContainer } from './controller-image.js';
 import { dynamoDbClient, freshTables } from './dynamodb.js';
 
@@ -25,6 +33,15 @@ export interface AwsTopology {
   taskStateOutcomes: TaskStateOutcome[];
   /** The project's admission counter, read straight from its item. */
   activeCounter(): Promise<number>;
+  /**
+   * Starts `count` warm-pool tasks (RunTask with no session, as the pool's ECS service does) and waits until
+   * they are idle in the pool.
+   */
+  prewarm(count: number): Promise<void>;
+  /** Runs the warm-pool scaler function once, as its schedule does. */
+  scalePool(): Promise<WarmPoolDecision>;
+  /** The warm pool's tasks by status, from the tasks table. */
+  poolTasks(): Promise<{ taskArn: string; status: string; sessionId?: string }[]>;
   close(): Promise<void>;
 }
 
@@ -37,6 +54,8 @@ export interface AwsTopologyOptions {
   readyTimeoutMs?: number;
   /** @default the test run's DynamoDB Local */
   dynamodbEndpoint?: string;
+  /** A warm pool: its ECS service is created with `min` tasks, and `scalePool()` runs the scaler function. */
+  warmPool?: { min: number; max: number; targetIdle: number };
   startDelayMs?: number;
 }
 
@@ -53,6 +72,7 @@ export async function startAwsTopology({
   readyTimeoutMs = 20_000,
   startDelayMs = 0,
   dynamodbEndpoint = inject('dynamodbEndpoint'),
+  warmPool,
 }: AwsTopologyOptions = {}): Promise<AwsTopology> {
   const dynamo = dynamoDbClient(dynamodbEndpoint);
   const tables = await freshTables(dynamo);
@@ -73,6 +93,7 @@ export async function startAwsTopology({
   const references: Record<string, string> = {
     [E.sessionsTable]: tables.names.sessions,
     [E.projectsTable]: tables.names.projects,
+    [E.tasksTable]: tables.names.tasks,
   };
   const stackEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(stack.environment)) {
@@ -123,6 +144,7 @@ export async function startAwsTopology({
     [A.sessionsTable]: tables.names.sessions,
     [A.projectsTable]: tables.names.projects,
     [A.apiKeysTable]: tables.names.apiKeys,
+    [A.tasksTable]: tables.names.tasks,
     [A.connectSecret]: secret.toString('base64url'),
     [A.cluster]: 'wallcrawler',
     [A.taskDefinition]: 'wallcrawler-controller',
@@ -140,7 +162,53 @@ export async function startAwsTopology({
   });
   handlers = lambda;
   const gateway = await startApiGateway(lambda.api as unknown as LambdaHttpHandler);
+  const poolService = 'wallcrawler-warm-pool';
+  const scaler = warmPool
+    ? createWarmPoolHandler(
+        loadAwsPoolConfig({
+          [A.sessionsTable]: tables.names.sessions,
+          [A.projectsTable]: tables.names.projects,
+          [A.tasksTable]: tables.names.tasks,
+          [A.cluster]: 'wallcrawler',
+          [A.poolService]: poolService,
+          [A.poolMin]: String(warmPool.min),
+          [A.poolMax]: String(warmPool.max),
+          [A.poolTargetIdle]: String(warmPool.targetIdle),
+          [A.region]: 'us-east-1',
+          [A.logLevel]: 'silent',
+          [A.dynamodbEndpoint]: dynamodbEndpoint,
+          [A.ecsEndpoint]: ecs.endpoint,
+        }),
+      )
+    : undefined;
+  if (warmPool) {
+    const client = new ECSClient({
+      endpoint: ecs.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await client.send(
+      new CreateServiceCommand({
+        cluster: 'wallcrawler',
+        serviceName: poolService,
+        taskDefinition: 'wallcrawler-controller',
+        desiredCount: warmPool.min,
+        launchType: 'FARGATE',
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local-a'], assignPublicIp: 'ENABLED' } },
+      }),
+    );
+    client.destroy();
+  }
   const url = gateway.url;
+
+  const poolTasks = async () => {
+    const { Items = [] } = await dynamo.send(new ScanCommand({ TableName: tables.names.tasks, ConsistentRead: true }));
+    return Items.map((i) => ({
+      taskArn: String(i.taskArn?.S),
+      status: String(i.status?.S),
+      ...(i.sessionId?.S ? { sessionId: i.sessionId.S } : {}),
+    }));
+  };
 
   return {
     url,
@@ -149,6 +217,38 @@ export async function startAwsTopology({
     store,
     ecs,
     taskStateOutcomes,
+    async prewarm(count: number) {
+      const ecsClient = new ECSClient({
+        endpoint: ecs.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      try {
+        const before = (await poolTasks()).filter((t) => t.status === 'IDLE').length;
+        for (let i = 0; i < count; i++) {
+          await ecsClient.send(
+            new RunTaskCommand({
+              cluster: 'wallcrawler',
+              taskDefinition: 'wallcrawler-controller',
+              launchType: 'FARGATE',
+              group: 'service:wallcrawler-warm-pool',
+              networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local-a'], assignPublicIp: 'ENABLED' } },
+            }),
+          );
+        }
+        await waitFor(async () => (await poolTasks()).filter((t) => t.status === 'IDLE').length >= before + count, {
+          timeout: 30_000,
+          message: `${count} warm-pool task(s) to be idle`,
+        });
+      } finally {
+        ecsClient.destroy();
+      }
+    },
+    poolTasks,
+    async scalePool() {
+      if (!scaler) throw new Error('this topology has no warm pool');
+      return scaler();
+    },
     async activeCounter() {
       const { Item } = await dynamo.send(
         new GetItemCommand({

@@ -1,5 +1,5 @@
 import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/controller';
+import { CONTROLLER_ENV as E, type Logger, silentLogger, type TaskTable } from '@wallcrawler/controller';
 import { BrowserLaunchError, BrowserNotReadyError } from '../../domain/errors.js';
 import type { SessionRecord } from '../../domain/model.js';
 import type {
@@ -37,6 +37,8 @@ export interface EcsBrowserProviderOptions {
   runTaskBackoffMs?: number;
   /** Retry-After on a 503, in seconds. @default 5 */
   retryAfterSeconds?: number;
+  /** The warm pool: a create claims an idle task from it first, and runs a task of its own only without one. */
+  pool?: TaskTable;
   logger?: Logger;
 }
 
@@ -59,7 +61,7 @@ function isCapacityFailure(reason: string | undefined): boolean {
  * polls the store for it, with a deadline below API Gateway's integration limit.
  */
 export class EcsBrowserProvider implements BrowserProvider {
-  readonly #o: Required<Omit<EcsBrowserProviderOptions, 'logger'>> & { logger: Logger };
+  readonly #o: Required<Omit<EcsBrowserProviderOptions, 'logger' | 'pool'>> & { logger: Logger; pool?: TaskTable };
 
   constructor(options: EcsBrowserProviderOptions) {
     this.#o = {
@@ -76,9 +78,11 @@ export class EcsBrowserProvider implements BrowserProvider {
 
   async start({ session }: BrowserStartRequest): Promise<void> {
     const deadline = Date.now() + this.#o.readyTimeoutMs;
-    const taskArn = await this.#runTask(session, deadline);
+    // An idle task of the warm pool, handed the session in one transaction; else a task of its own (cold).
+    const claimed = await this.#o.pool?.claim(session.id);
+    const taskArn = claimed?.taskArn ?? (await this.#runTask(session, deadline));
     const log = this.#o.logger.child({ sessionId: session.id, taskArn });
-    log.info({}, 'task started; waiting for the browser');
+    log.info({ from: claimed ? 'warm pool' : 'RunTask' }, 'task assigned; waiting for the browser');
     for (;;) {
       const current = await this.#o.store.getSession(session.id);
       if (!current) throw new BrowserLaunchError(`Session ${session.id} disappeared while its browser started.`);
@@ -89,10 +93,11 @@ export class EcsBrowserProvider implements BrowserProvider {
       if (Date.now() >= deadline) break;
       await sleep(this.#o.pollIntervalMs);
     }
-    // Give up before the integration limit, with a clear answer. The task is stopped so it costs nothing; its
-    // controller, if it comes up meanwhile, finds the session ended and serves nothing.
+    // Give up before the integration limit, with a clear answer. With a warm pool the task is left to start:
+    // its controller finds the session ended and joins the pool, so the start is not wasted. Without one it is
+    // stopped, so it costs nothing.
     const seconds = Math.round(this.#o.readyTimeoutMs / 1000);
-    await this.#stopTask(taskArn, `Session ${session.id}: no browser was ready within ${seconds} s`);
+    if (!this.#o.pool) await this.#stopTask(taskArn, `Session ${session.id}: no browser was ready within ${seconds} s`);
     throw new BrowserNotReadyError(
       `No browser was ready within ${seconds} s (Fargate capacity or image pull is slow right now). Retry the request.`,
       this.#o.retryAfterSeconds,

@@ -1,0 +1,128 @@
+import { DynamoDbSessionReporter } from './aws/dynamodb-session-reporter.js';
+import { findPublicAddress } from './aws/public-address.js';
+import type { SessionTable } from './aws/session-table.js';
+import { readTaskMetadata, type TaskMetadata } from './aws/task-metadata.js';
+import { protectTask } from './aws/task-protection.js';
+import type { TaskTable } from './aws/task-table.js';
+import type { SessionEnding } from './browser-session.js';
+import type { ControllerBaseConfig, SessionSettings } from './config.js';
+import { type Logger, silentLogger } from './logger.js';
+import { type RunningController, SessionNotPendingError, startController } from './standalone-controller.js';
+
+export interface WarmPoolTaskOptions {
+  base: ControllerBaseConfig & { pool: NonNullable<ControllerBaseConfig['pool']> };
+  tasks: TaskTable;
+  sessions: SessionTable;
+  logger?: Logger;
+  /** Resolves when the task is asked to stop (SIGTERM): an idle task then retires at once. */
+  stopRequested: Promise<string>;
+  /** Called with the running controller once a claimed session is served, so a stop can reach it. */
+  onServing?: (controller: RunningController) => void;
+}
+
+export type WarmPoolOutcome =
+  | { kind: 'retired'; reason: string }
+  | { kind: 'served'; ending: SessionEnding }
+  | { kind: 'claim-gone'; sessionId: string };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A session item's settings, checked: a claim must never start a browser with guessed settings. */
+function settingsOf(sessionId: string, item: Record<string, unknown>): SessionSettings {
+  const { projectId, expiresAt, keepAlive, viewport } = item as {
+    projectId?: unknown;
+    expiresAt?: unknown;
+    keepAlive?: unknown;
+    viewport?: { width?: unknown; height?: unknown };
+  };
+  if (typeof projectId !== 'string' || typeof expiresAt !== 'number' || typeof keepAlive !== 'boolean') {
+    throw new Error(`Session ${sessionId} lacks its projectId, expiresAt or keepAlive`);
+  }
+  const size =
+    viewport && typeof viewport.width === 'number' && typeof viewport.height === 'number'
+      ? { width: viewport.width, height: viewport.height }
+      : undefined;
+  return { sessionId, projectId, expiresAt: new Date(expiresAt), keepAlive, viewport: size };
+}
+
+/**
+ * A warm-pool task's life: register IDLE in the tasks table, wait (polling its own item) until a create
+ * claims it or it has waited `pool.idleTimeoutMs`, then serve the claimed session exactly as a task started
+ * for it would, and leave the pool. Sessions that need a context or an extension get them at this point, not
+ * at the task's start. A task serves one session, then exits: no state carries over.
+ */
+export async function runWarmPoolTask({
+  base,
+  tasks,
+  sessions,
+  logger = silentLogger,
+  stopRequested,
+  onServing,
+}: WarmPoolTaskOptions): Promise<WarmPoolOutcome> {
+  if (!base.ecsMetadataUri) throw new Error('A warm-pool task needs the ECS task metadata endpoint');
+  const task: TaskMetadata = await readTaskMetadata(base.ecsMetadataUri);
+  const host =
+    base.advertise === 'public'
+      ? await findPublicAddress(task, { region: base.store?.region ?? process.env.AWS_REGION ?? '' })
+      : task.privateIp;
+  const advertised = `${host.includes(':') ? `[${host}]` : host}:${base.port}`;
+  const log = logger.child({ taskArn: task.taskArn });
+  await tasks.register(task.taskArn, `ws://${advertised}`, task.serviceName ? { service: task.serviceName } : {});
+  log.info({ endpoint: `ws://${advertised}` }, 'idle in the warm pool');
+
+  let stop: string | undefined;
+  void stopRequested.then((reason) => {
+    stop = reason;
+  });
+  const deadline = Date.now() + base.pool.idleTimeoutMs;
+  let sessionId: string | undefined;
+  for (;;) {
+    const item = await tasks.get(task.taskArn);
+    if (item?.status === 'CLAIMED' && item.sessionId) {
+      sessionId = item.sessionId;
+      break;
+    }
+    if (stop || Date.now() >= deadline) {
+      const reason = stop ?? `unclaimed for ${Math.round(base.pool.idleTimeoutMs / 1000)} s`;
+      // Retiring is conditional on still being idle: a claim that raced it wins, and the task serves it.
+      if (await tasks.retire(task.taskArn)) {
+        log.info({ reason }, 'left the warm pool');
+        return { kind: 'retired', reason };
+      }
+      continue;
+    }
+    await sleep(base.pool.claimPollMs);
+  }
+
+  log.info({ sessionId }, 'claimed');
+  try {
+    const item = await sessions.get(sessionId);
+    if (item?.status !== 'PENDING') return { kind: 'claim-gone', sessionId };
+    const settings = settingsOf(sessionId, item);
+    // From now on a scale-in of the pool's service must not stop this task (for as long as the session may last).
+    await protectTask(process.env.ECS_AGENT_URI, {
+      expiresInMinutes: Math.ceil((settings.expiresAt.getTime() - Date.now()) / 60_000) + 5,
+    }).catch((error: unknown) => log.warn({ err: error }, 'task scale-in protection failed'));
+    const reporter = new DynamoDbSessionReporter(sessions, sessionId);
+    let controller: RunningController;
+    try {
+      controller = await startController(
+        { ...base, ...settings, externalUrl: base.externalUrl ?? `http://${advertised}` },
+        { logger, reporter, task },
+      );
+    } catch (error) {
+      if (error instanceof SessionNotPendingError) return { kind: 'claim-gone', sessionId };
+      await reporter.ended({
+        status: 'ERROR',
+        reason: `The browser could not be started: ${(error as Error).message}`,
+        endedAt: new Date(),
+      });
+      throw error;
+    }
+    onServing?.(controller);
+    if (stop) void controller.stop(stop);
+    return { kind: 'served', ending: await controller.ended };
+  } finally {
+    await tasks.finish(task.taskArn);
+  }
+}

@@ -1,0 +1,2 @@
+/** Bundle entry of the warm-pool scaler: `dist/lambda/warm-pool/index.cjs`, handler `index.handler`. */
+export { warmPoolHandler as handler } from '../lambda.js';

@@ -1,0 +1,208 @@
+/**
+ * The warm pool on the distributed path: creates claim idle tasks (no RunTask on the create's path), each task
+ * serves one session and leaves the pool, tasks idle too long retire themselves, a task started for a create
+ * that gave up joins the pool, and a claimed task that dies ends its session through the task-state handler.
+ */
+import Browserbase from '@browserbasehq/sdk';
+import { findProcesses } from '@wallcrawler/controller';
+import puppeteer from 'puppeteer-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
+import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
+
+let pages: PageServer;
+beforeAll(async () => {
+  pages = await startPageServer();
+});
+afterAll(() => pages?.close());
+
+async function expectCleanAfter(aws: AwsTopology) {
+  for (const s of await aws.store.listActiveSessions()) {
+    await aws.store.endSession(s.id, { status: 'COMPLETED', endedAt: new Date(), endReason: 'test cleanup' });
+  }
+  const active = (await aws.store.listActiveSessions()).length;
+  expect(await aws.activeCounter()).toBe(active);
+}
+
+describe('creates from the warm pool', () => {
+  let aws: AwsTopology;
+  let bb: Browserbase;
+  beforeAll(async () => {
+    aws = await startAwsTopology({ concurrency: 4 });
+    bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
+    return () => aws.close();
+  });
+  afterEach(() => expectCleanAfter(aws));
+
+  it('claims an idle task instead of starting one, and the task leaves the pool after its session', async () => {
+    await aws.prewarm(2);
+    const tasksBefore = aws.ecs.tasks().length;
+    const session = await bb.sessions.create({
+      projectId: aws.projectId,
+      browserSettings: { viewport: { width: 900, height: 600 } },
+    });
+    expect(session.status).toBe('RUNNING');
+    // No RunTask on the create's path: the session runs in one of the pool's tasks.
+    expect(aws.ecs.tasks()).toHaveLength(tasksBefore);
+    const pool = await aws.poolTasks();
+    const serving = pool.find((t) => t.sessionId === session.id);
+    expect(serving?.status).toBe('CLAIMED');
+    expect(pool.filter((t) => t.status === 'IDLE')).toHaveLength(1);
+    const task = aws.ecs.tasks().find((t) => t.taskArn === serving?.taskArn);
+    expect(session.connectUrl).toContain(`ws://${task?.ip}:9223/`);
+
+    // The session's settings reached the task at claim time.
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+    const page = await browser.newPage();
+    await page.goto(`${pages.url}/title/pooled`);
+    expect(await page.title()).toBe('pooled');
+    expect(await page.evaluate(() => [innerWidth, innerHeight])).toEqual([900, 600]);
+    await browser.disconnect();
+
+    await waitFor(async () => (await bb.sessions.retrieve(session.id)).status === 'COMPLETED', {
+      message: 'the session to end when its client left',
+    });
+    await aws.ecs.waitStopped(task?.taskArn as string);
+    expect(aws.ecs.tasks().find((t) => t.taskArn === task?.taskArn)?.exitCode).toBe(0);
+    expect((await aws.poolTasks()).find((t) => t.taskArn === task?.taskArn)?.status).toBe('RETIRED');
+    expect(findProcesses(task?.dataDir as string)).toEqual([]);
+  });
+
+  it('hands each of several parallel creates a different idle task', async () => {
+    await aws.prewarm(3 - (await aws.poolTasks()).filter((t) => t.status === 'IDLE').length);
+    const tasksBefore = aws.ecs.tasks().length;
+    const sessions = await Promise.all([1, 2, 3].map(() => bb.sessions.create({ projectId: aws.projectId })));
+    expect(aws.ecs.tasks()).toHaveLength(tasksBefore);
+    const claimed = (await aws.poolTasks()).filter((t) => t.status === 'CLAIMED');
+    expect(new Set(claimed.map((t) => t.sessionId))).toEqual(new Set(sessions.map((s) => s.id)));
+    for (const s of sessions) await bb.sessions.update(s.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+    await waitFor(
+      () => aws.ecs.tasks().every((t) => t.lastStatus === 'STOPPED' || !claimed.some((c) => c.taskArn === t.taskArn)),
+      {
+        timeout: 20_000,
+        message: 'the three tasks to stop',
+      },
+    );
+  });
+
+  it('falls back to a task of its own when the pool is empty', async () => {
+    for (const t of (await aws.poolTasks()).filter((x) => x.status === 'IDLE')) aws.ecs.killTask(t.taskArn);
+    await waitFor(async () => (await aws.poolTasks()).every((t) => t.status !== 'IDLE'), {
+      message: 'the killed idle tasks to leave the pool',
+    });
+    const tasksBefore = aws.ecs.tasks().length;
+    const session = await bb.sessions.create({ projectId: aws.projectId });
+    expect(session.status).toBe('RUNNING');
+    expect(aws.ecs.tasks()).toHaveLength(tasksBefore + 1);
+    await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+  });
+
+  it('ends a claimed session as ERROR when its pool task is killed', async () => {
+    await aws.prewarm(1);
+    const session = await bb.sessions.create({ projectId: aws.projectId });
+    const serving = (await aws.poolTasks()).find((t) => t.sessionId === session.id);
+    expect(serving).toBeDefined();
+    aws.ecs.killTask(serving?.taskArn as string);
+    await aws.ecs.waitStopped(serving?.taskArn as string);
+    const final = await waitFor(
+      async () => {
+        const s = await bb.sessions.retrieve(session.id);
+        return s.status !== 'RUNNING' && s;
+      },
+      { message: 'the session to end' },
+    );
+    expect(final.status).toBe('ERROR');
+    expect((await aws.store.getSession(session.id))?.endReason).toMatch(/exit code 137/);
+  });
+});
+
+describe('a pool that costs no more than asked', () => {
+  let aws: AwsTopology;
+  beforeAll(async () => {
+    aws = await startAwsTopology({ taskEnv: { WALLCRAWLER_POOL_IDLE_TIMEOUT_MS: '1500' } });
+    return () => aws.close();
+  });
+
+  it('retires an idle task after its idle time, and it exits', async () => {
+    await aws.prewarm(1);
+    const [task] = await aws.poolTasks();
+    await aws.ecs.waitStopped(task?.taskArn as string);
+    const ecsTask = aws.ecs.tasks().find((t) => t.taskArn === task?.taskArn);
+    expect(ecsTask?.exitCode).toBe(0);
+    expect(ecsTask?.output).toMatch(/left the warm pool/);
+    expect((await aws.poolTasks())[0]?.status).toBe('RETIRED');
+  });
+});
+
+describe('a task started for a create that gave up', () => {
+  let aws: AwsTopology;
+  beforeAll(async () => {
+    // The task takes longer to start than the create waits (Fargate's ENI and image pull, compressed).
+    aws = await startAwsTopology({ startDelayMs: 2_500, readyTimeoutMs: 1_000 });
+    return () => aws.close();
+  });
+
+  it('joins the pool, and the next create claims it', async () => {
+    const response = await fetch(`${aws.url}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'x-wc-api-key': aws.apiKey },
+    });
+    expect(response.status).toBe(503);
+    // Not stopped: it comes up, finds its session ended, and waits in the pool.
+    await waitFor(async () => (await aws.poolTasks()).some((t) => t.status === 'IDLE'), {
+      timeout: 20_000,
+      message: 'the late task to join the pool',
+    });
+    const tasksBefore = aws.ecs.tasks().length;
+    const bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
+    const session = await bb.sessions.create({ projectId: aws.projectId });
+    expect(session.status).toBe('RUNNING');
+    expect(aws.ecs.tasks()).toHaveLength(tasksBefore);
+    await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+    await expectCleanAfter(aws);
+  });
+});
+
+describe("the pool's ECS service, sized on its idle tasks", () => {
+  let aws: AwsTopology;
+  beforeAll(async () => {
+    aws = await startAwsTopology({ concurrency: 5, warmPool: { min: 1, max: 3, targetIdle: 1 } });
+    return () => aws.close();
+  });
+
+  const idleCount = async () => (await aws.poolTasks()).filter((t) => t.status === 'IDLE').length;
+
+  it('keeps its floor idle, grows with claimed tasks up to its ceiling, and scales in only idle tasks', async () => {
+    await waitFor(async () => (await idleCount()) === 1, { timeout: 30_000, message: 'the floor of 1 idle task' });
+    const bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
+    const first = await bb.sessions.create({ projectId: aws.projectId });
+    // One task busy, none idle: the scaler asks for one more, to keep one ready.
+    expect(await aws.scalePool()).toMatchObject({ busy: 1, idle: 0, previous: 1, desired: 2 });
+    await waitFor(async () => (await idleCount()) === 1, { timeout: 30_000, message: 'a new idle task' });
+    const second = await bb.sessions.create({ projectId: aws.projectId });
+    const third = await bb.sessions.create({ projectId: aws.projectId });
+    // The third create found the pool empty and started a task of its own; the service stops at its ceiling.
+    expect((await aws.scalePool()).desired).toBe(3);
+    // The claimed tasks protected themselves from scale-in.
+    const claimed = (await aws.poolTasks()).filter((t) => t.status === 'CLAIMED');
+    expect(new Set(aws.ecs.protectedTasks())).toEqual(new Set(claimed.map((t) => t.taskArn)));
+
+    // Everything released: the service shrinks back to its floor, and no session was cut short by it.
+    for (const s of [first, second, third]) {
+      expect((await bb.sessions.retrieve(s.id)).status).toBe('RUNNING');
+      await bb.sessions.update(s.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+    }
+    await waitFor(async () => (await aws.scalePool()).desired === 1 && (await idleCount()) >= 1, {
+      timeout: 30_000,
+      message: 'the pool to shrink to its floor',
+    });
+    for (const s of [first, second, third]) {
+      expect((await aws.store.getSession(s.id))?.endReason).toBe('The session was released');
+    }
+    await waitFor(() => aws.ecs.tasks().filter((t) => t.service && t.lastStatus !== 'STOPPED').length === 1, {
+      timeout: 30_000,
+      message: 'one service task left running',
+    });
+    await expectCleanAfter(aws);
+  });
+});
