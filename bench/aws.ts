@@ -112,7 +112,7 @@ async function main(): Promise<number> {
     return 2;
   }
   progress('aws', `Lambda bundles: size and cold import (${importSamples} fresh processes each)`);
-  const bundles = ['api', 'task-state'].map((name) => bundleFigures(name, importSamples));
+  const bundles = ['api', 'task-state', 'warm-pool'].map((name) => bundleFigures(name, importSamples));
   progress(
     'aws',
     `create latency through the AWS topology: ${iterations} cold and ${iterations} pooled (+2 warm-ups each)`,
