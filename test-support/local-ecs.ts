@@ -15,11 +15,11 @@
  * delivered to `onTaskStateChange`, as the stack's rule delivers it to the task-state Lambda.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { findProcesses, listSessionDirs } from '@wallcrawler/controller';
 import { tempDir } from './index.js';
@@ -108,6 +108,8 @@ export interface LocalEcs {
   endpoint: string;
   /** Every task run so far. */
   tasks(): readonly LocalTaskView[];
+  /** The input of every RunTask call, as the client sent it. */
+  runTaskCalls(): readonly Record<string, unknown>[];
   /** The network interfaces whose public address was asked for (EC2 DescribeNetworkInterfaces). */
   eniLookups(): readonly string[];
   /** Injects failures into the next RunTask calls: capacity failures (in `failures`) or throttling errors. */
@@ -135,6 +137,23 @@ export interface LocalTaskView {
   service: string | undefined;
 }
 
+/**
+ * Reserves a 127.x.y.0/24 block for one endpoint's tasks by listening on its `.254:9223` for the endpoint's
+ * life: a block whose sentinel is taken belongs to someone else.
+ */
+async function claimAddressBlock(): Promise<{ prefix: string; release(): void }> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const prefix = `127.${1 + randomInt(250)}.${randomInt(250)}`;
+    const sentinel = createNetServer();
+    const taken = await new Promise<boolean>((resolve) => {
+      sentinel.once('error', () => resolve(true));
+      sentinel.listen(9223, `${prefix}.254`, () => resolve(false));
+    });
+    if (!taken) return { prefix, release: () => sentinel.close() };
+  }
+  throw new Error('No free 127.x.y.0/24 block for local ECS tasks');
+}
+
 class EcsError extends Error {
   constructor(
     readonly type: string,
@@ -152,7 +171,11 @@ export async function startLocalEcs({
   const root = tempDir('wc-ecs-');
   const tasks = new Map<string, LocalTask>();
   let nextIp = 1;
+  // Tasks get addresses of a 127.x.y.0/24 block of their own: another endpoint (a parallel test file in
+  // another process) holds another block, so two tasks never share an address and its port 9223.
+  const block = await claimAddressBlock();
   const injected: ('capacity' | 'throttling')[] = [];
+  const runTaskCalls: Record<string, unknown>[] = [];
   const services = new Map<string, LocalService>();
   const eniLookups: string[] = [];
   const eniOf = (task: LocalTask) => `eni-${task.id.slice(0, 17)}`;
@@ -336,7 +359,7 @@ export async function startLocalEcs({
       arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${cluster}/${id}`,
       clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${cluster}`,
       definition,
-      ip: `127.0.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`,
+      ip: `${block.prefix}.${1 + (n % 250)}`,
       dir: join(root.path, id.slice(0, 8)),
       lastStatus: 'PROVISIONING',
       desiredStatus: 'RUNNING',
@@ -381,6 +404,7 @@ export async function startLocalEcs({
 
   const actions: Record<string, (input: Record<string, unknown>) => unknown> = {
     RunTask(input) {
+      runTaskCalls.push(input);
       const definition = definitionFor(String(input.taskDefinition ?? ''));
       const awsvpc = (input.networkConfiguration as { awsvpcConfiguration?: { subnets?: string[] } } | undefined)
         ?.awsvpcConfiguration;
@@ -588,6 +612,7 @@ export async function startLocalEcs({
     endpoint: `http://127.0.0.1:${port}`,
     tasks: () => [...tasks.values()].map(view),
     eniLookups: () => [...eniLookups],
+    runTaskCalls: () => [...runTaskCalls],
     failNextRunTasks(count, kind) {
       for (let i = 0; i < count; i++) injected.push(kind);
     },
@@ -600,6 +625,7 @@ export async function startLocalEcs({
     protectedTasks: () => [...tasks.values()].filter((t) => (t.protectedUntil ?? 0) > Date.now()).map((t) => t.arn),
     async close() {
       clearInterval(reconciler);
+      block.release();
       services.clear();
       for (const task of tasks.values()) stopTask(task, 'ServiceSchedulerInitiated', 'The endpoint is closing');
       await Promise.all([...tasks.values()].map((t) => t.stopped));

@@ -74,7 +74,19 @@ describe('sessions on ECS tasks', () => {
     // EC2, as the stack's public tasks do) and port 9223.
     expect(aws.ecs.eniLookups()).toHaveLength(aws.ecs.tasks().length);
     expect(session.connectUrl).toMatch(new RegExp(`^ws://${task.ip.replaceAll('.', '\\.')}:9223/\\?signingKey=`));
-    // The RunTask carried the session's settings as container env overrides.
+    // The RunTask named Fargate's awsvpc network (the original called RunTask without one, which ECS refuses),
+    // with a public IP in this (dev-like) topology, and carried the session's settings as env overrides.
+    const run = aws.ecs.runTaskCalls().find((c) => JSON.stringify(c).includes(session.id));
+    expect(run).toMatchObject({
+      launchType: 'FARGATE',
+      networkConfiguration: {
+        awsvpcConfiguration: {
+          subnets: ['subnet-local-a', 'subnet-local-b'],
+          securityGroups: ['sg-local'],
+          assignPublicIp: 'ENABLED',
+        },
+      },
+    });
     expect(task.environment).toMatchObject({
       WALLCRAWLER_SESSION_ID: session.id,
       WALLCRAWLER_PROJECT_ID: aws.projectId,

@@ -1,0 +1,41 @@
+/**
+ * A session's timeout on the distributed path: the task enforces it itself (the original left timed-out tasks
+ * running; DynamoDB's TTL only deleted the record). Its own file: it waits out the shortest timeout, 60 s.
+ */
+import Browserbase from '@browserbasehq/sdk';
+import { findProcesses } from '@wallcrawler/controller';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { waitFor } from '../../../../test-support/index.js';
+import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
+
+let aws: AwsTopology;
+beforeAll(async () => {
+  aws = await startAwsTopology();
+});
+afterAll(() => aws?.close());
+
+it('ends a keepAlive session TIMED_OUT at its timeout, closing its client, and the task exits', async () => {
+  const bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
+  // `timeout` is Browserbase's create field; this SDK version's types lack it, the API takes it.
+  const session = await bb.sessions.create({ projectId: aws.projectId, keepAlive: true, timeout: 60 } as never);
+  const ws = new WebSocket(session.connectUrl);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  expect(await closed).toEqual({ code: 1000, reason: 'The session reached its timeout' });
+  const final = await waitFor(
+    async () => {
+      const s = await bb.sessions.retrieve(session.id);
+      return s.status !== 'RUNNING' && s;
+    },
+    { message: 'the session to end' },
+  );
+  expect(final.status).toBe('TIMED_OUT');
+  const task = aws.ecs.tasks().find((t) => t.environment.WALLCRAWLER_SESSION_ID === session.id);
+  await aws.ecs.waitStopped(task?.taskArn as string);
+  expect(aws.ecs.tasks().find((t) => t.taskArn === task?.taskArn)?.exitCode).toBe(0);
+  expect(findProcesses(task?.dataDir as string)).toEqual([]);
+  expect(await aws.activeCounter()).toBe(0);
+}, 120_000);
