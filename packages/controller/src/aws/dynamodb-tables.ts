@@ -37,6 +37,8 @@ export const TABLES = {
   /**
    * One item per session. Ended sessions get `ttl` (their end plus the retention) so DynamoDB deletes them
    * later; `expiresAt` is the session's own deadline, not a TTL, because a session must stay listable after it.
+   * No stream: nothing reacts to session changes (creates poll the item; the seeds' stream → SNS → Lambda
+   * chain was the original's fatal bug).
    */
   sessions: {
     partitionKey: { name: 'sessionId', type: 'S' },
@@ -53,7 +55,7 @@ export const TABLES = {
       },
     ],
     ttlAttribute: 'ttl',
-    stream: true,
+    stream: false,
   },
   /** One item per project, with `activeSessions`, the admission counter. */
   projects: {

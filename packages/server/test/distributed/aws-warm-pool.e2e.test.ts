@@ -17,6 +17,11 @@ beforeAll(async () => {
 afterAll(() => pages?.close());
 
 async function expectCleanAfter(aws: AwsTopology) {
+  // Every stopped task left no process and no directory behind.
+  for (const task of aws.ecs.tasks().filter((t) => t.lastStatus === 'STOPPED')) {
+    expect(task.leaked, `processes task ${task.taskArn} left after a clean exit`).toEqual([]);
+    expect(findProcesses(task.dataDir)).toEqual([]);
+  }
   for (const s of await aws.store.listActiveSessions()) {
     await aws.store.endSession(s.id, { status: 'COMPLETED', endedAt: new Date(), endReason: 'test cleanup' });
   }
