@@ -126,7 +126,7 @@ export class SessionTable {
             TransactItems: [
               {
                 Update: {
-                  ...this.#endUpdate(id, end),
+                  ...this.#endUpdate(id),
                   // Only the transition out of an active status gives the slot back, so it happens once.
                   ConditionExpression: '#status IN (:pending, :running) AND projectId = :project',
                   ExpressionAttributeValues: { ...this.#endValues(end), ':project': projectId },
@@ -182,7 +182,7 @@ export class SessionTable {
     try {
       await this.#db.send(
         new UpdateCommand({
-          ...this.#endUpdate(id, end),
+          ...this.#endUpdate(id),
           ConditionExpression: '#status IN (:pending, :running)',
           ExpressionAttributeValues: this.#endValues(end),
         }),
@@ -194,7 +194,7 @@ export class SessionTable {
     }
   }
 
-  #endUpdate(id: string, _end: SessionTableEnd) {
+  #endUpdate(id: string) {
     return {
       TableName: this.#tables.sessions,
       Key: { sessionId: id },

@@ -6,7 +6,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDbTableNames } from './dynamodb-tables.js';
+import { type DynamoDbTableNames, TABLES } from './dynamodb-tables.js';
 import { cancellationReasons } from './session-table.js';
 
 /** A warm-pool task as the tasks table records it. */
@@ -25,6 +25,8 @@ export interface TaskTableOptions {
   db: DynamoDBDocumentClient;
   tables: Pick<DynamoDbTableNames, 'tasks' | 'sessions'>;
 }
+
+const IDLE_INDEX = TABLES.tasks.indexes[0].name;
 
 /** How long a task's item outlives the task, for the record (TTL, seconds). */
 const KEEP_SECONDS = 86_400;
@@ -73,7 +75,7 @@ export class TaskTable {
         const page = await this.#db.send(
           new QueryCommand({
             TableName: this.#tables.tasks,
-            IndexName: 'status-idleSince',
+            IndexName: IDLE_INDEX,
             KeyConditionExpression: '#status = :status',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':status': status },
@@ -132,7 +134,7 @@ export class TaskTable {
     const { Items = [] } = await this.#db.send(
       new QueryCommand({
         TableName: this.#tables.tasks,
-        IndexName: 'status-idleSince',
+        IndexName: IDLE_INDEX,
         KeyConditionExpression: '#status = :idle',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':idle': 'IDLE' },
