@@ -135,7 +135,7 @@ async function main(): Promise<number> {
         `| cold import of \`${b.file}\` | ${b.coldImportMs.median} ms | ${b.coldImportMs.p95} ms | ${kb(b.bytes)} (${kb(b.gzipBytes)} gzipped), ${b.coldImportMs.n} fresh processes |`,
     ),
     `| create → 201, cold task (local ECS, no Fargate start delay) | ${create.cold.median} ms | ${create.cold.p95} ms | ${create.cold.n} sessions through the Lambda handler, DynamoDB Local, the controller image's command |`,
-    `| create → 201, from the warm pool (an idle task claimed) | ${create.pool.median} ms | ${create.pool.p95} ms | the same path; the task was idle in the pool, polling its item every 200 ms |`,
+    `| create → 201, from the warm pool (an idle task claimed) | ${create.pool.median} ms | ${create.pool.p95} ms | the same path; the task was idle in the pool with its browser started, polling its item every 200 ms |`,
     '',
     'A real Fargate cold start adds the ENI attachment and the image pull (tens of seconds) before the controller',
     "starts; the cold figure above is the part Wallcrawler's own code and Chromium cost.",

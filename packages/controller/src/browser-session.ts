@@ -52,6 +52,11 @@ export interface BrowserSessionOptions {
    * client never came must not hold a browser until its timeout. Off when undefined.
    */
   idleTimeoutMs?: number;
+  /**
+   * A Chromium already started for this session (a warm-pool task starts one while it waits), with the
+   * directories it was started in; they become the session's and are deleted with it.
+   */
+  prelaunched?: { chromium: ChromiumProcess; dirs: SessionDirs };
   /** @default true when running as root */
   noSandbox?: boolean;
   extraArgs?: readonly string[];
@@ -139,6 +144,8 @@ export class BrowserSession {
    */
   static async start(options: BrowserSessionOptions): Promise<BrowserSession> {
     const logger = (options.logger ?? silentLogger).child({ sessionId: options.id });
+    if (options.prelaunched)
+      return new BrowserSession(options.prelaunched.chromium, options, options.prelaunched.dirs, logger);
     const dirs = sessionDirs(options.dataDir, options.id);
     let chromium: ChromiumProcess;
     try {

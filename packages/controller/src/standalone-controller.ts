@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { findPublicAddress } from './aws/public-address.js';
 import { readTaskMetadata, type TaskMetadata } from './aws/task-metadata.js';
-import { BrowserSession, type SessionEnding } from './browser-session.js';
+import { BrowserSession, type BrowserSessionOptions, type SessionEnding } from './browser-session.js';
 import { findChromium } from './chromium/find-chromium.js';
 import type { ControllerConfig } from './config.js';
 import { ConnectAuthError, verifyConnectToken } from './connect-token.js';
@@ -30,6 +30,8 @@ export interface StartControllerOptions {
   reporter?: SessionReporter;
   /** The task's metadata, when the caller has read it already (a warm-pool task). */
   task?: TaskMetadata;
+  /** A Chromium the caller started already, with the session's viewport (a warm-pool task's). */
+  prelaunched?: BrowserSessionOptions['prelaunched'];
 }
 
 /** The session ended, or never was PENDING, before its browser was ready: there is nothing to serve. */
@@ -50,7 +52,7 @@ export class SessionNotPendingError extends Error {
  */
 export async function startController(
   config: ControllerConfig,
-  { logger = silentLogger, reporter, task: knownTask }: StartControllerOptions = {},
+  { logger = silentLogger, reporter, task: knownTask, prelaunched }: StartControllerOptions = {},
 ): Promise<RunningController> {
   const log = logger.child({ sessionId: config.sessionId });
   if (reporter && !(await reporter.isPending())) throw new SessionNotPendingError(config.sessionId);
@@ -75,6 +77,7 @@ export async function startController(
     launchTimeoutMs: config.launchTimeoutMs,
     logger: log,
     ...(config.viewport ? { viewport: config.viewport } : {}),
+    ...(prelaunched ? { prelaunched } : {}),
     ...(reporter ? { onEnd: (ending: SessionEnding) => reporter.ended(ending) } : {}),
   });
   let external: string | undefined = config.externalUrl;

@@ -4,9 +4,12 @@ import type { SessionTable } from './aws/session-table.js';
 import { readTaskMetadata, type TaskMetadata } from './aws/task-metadata.js';
 import { protectTask } from './aws/task-protection.js';
 import type { TaskTable } from './aws/task-table.js';
-import type { SessionEnding } from './browser-session.js';
+import { DEFAULT_VIEWPORT, removeDirs, type SessionEnding } from './browser-session.js';
+import { findChromium } from './chromium/find-chromium.js';
+import { type ChromiumProcess, launchChromium } from './chromium/launch-chromium.js';
 import type { ControllerBaseConfig, SessionSettings } from './config.js';
 import { type Logger, silentLogger } from './logger.js';
+import { type SessionDirs, sessionDirs } from './session-dirs.js';
 import { type RunningController, SessionNotPendingError, startController } from './standalone-controller.js';
 
 export interface WarmPoolTaskOptions {
@@ -67,6 +70,9 @@ export async function runWarmPoolTask({
       : task.privateIp;
   const advertised = `${host.includes(':') ? `[${host}]` : host}:${base.port}`;
   const log = logger.child({ taskArn: task.taskArn });
+  // Chromium is started while the task waits, at the default viewport: a claim for that viewport (the usual
+  // case) then costs no browser start. It has no session's state: it was never served, and it serves one.
+  const browser = await prelaunch(base, task, log);
   await tasks.register(task.taskArn, `ws://${advertised}`, task.serviceName ? { service: task.serviceName } : {});
   log.info({ endpoint: `ws://${advertised}` }, 'idle in the warm pool');
 
@@ -86,6 +92,7 @@ export async function runWarmPoolTask({
       const reason = stop ?? `unclaimed for ${Math.round(base.pool.idleTimeoutMs / 1000)} s`;
       // Retiring is conditional on still being idle: a claim that raced it wins, and the task serves it.
       if (await tasks.retire(task.taskArn)) {
+        await browser?.discard();
         log.info({ reason }, 'left the warm pool');
         return { kind: 'retired', reason };
       }
@@ -95,10 +102,19 @@ export async function runWarmPoolTask({
   }
 
   log.info({ sessionId }, 'claimed');
+  let adopted = false;
   try {
     const item = await sessions.get(sessionId);
     if (item?.status !== 'PENDING') return { kind: 'claim-gone', sessionId };
     const settings = settingsOf(sessionId, item);
+    const viewport = settings.viewport ?? DEFAULT_VIEWPORT;
+    const usable =
+      browser?.alive() && viewport.width === DEFAULT_VIEWPORT.width && viewport.height === DEFAULT_VIEWPORT.height;
+    if (browser && !usable) await browser.discard();
+    log.info(
+      { prelaunched: Boolean(usable) },
+      usable ? 'serving with the browser started while idle' : 'starting a browser for the session',
+    );
     // From now on a scale-in of the pool's service must not stop this task (for as long as the session may last).
     await protectTask(process.env.ECS_AGENT_URI, {
       expiresInMinutes: Math.ceil((settings.expiresAt.getTime() - Date.now()) / 60_000) + 5,
@@ -108,9 +124,13 @@ export async function runWarmPoolTask({
     try {
       controller = await startController(
         { ...base, ...settings, externalUrl: base.externalUrl ?? `http://${advertised}` },
-        { logger, reporter, task },
+        { logger, reporter, task, ...(usable && browser ? { prelaunched: browser.launched } : {}) },
       );
+      // From here the session owns the browser: its close path ends it.
+      adopted = Boolean(usable);
     } catch (error) {
+      // The session never took the browser over (or closed it already): ending it again is harmless.
+      if (!adopted) await browser?.discard();
       if (error instanceof SessionNotPendingError) return { kind: 'claim-gone', sessionId };
       await reporter.ended({
         status: 'ERROR',
@@ -123,6 +143,49 @@ export async function runWarmPoolTask({
     if (stop) void controller.stop(stop);
     return { kind: 'served', ending: await controller.ended };
   } finally {
+    if (!adopted) await browser?.discard();
     await tasks.finish(task.taskArn);
+  }
+}
+
+interface Prelaunched {
+  launched: { chromium: ChromiumProcess; dirs: SessionDirs };
+  alive(): boolean;
+  /** Kills it and deletes its directories. */
+  discard(): Promise<void>;
+}
+
+/** Starts Chromium for the next session; a failure only means the claim will start one itself. */
+async function prelaunch(
+  base: ControllerBaseConfig,
+  task: TaskMetadata,
+  log: Logger,
+): Promise<Prelaunched | undefined> {
+  const dirs = sessionDirs(base.dataDir, `pool-${task.taskArn.split('/').pop()?.slice(0, 12) ?? 'task'}`);
+  try {
+    const chromium = await launchChromium({
+      executablePath: findChromium(base.chromePath),
+      userDataDir: dirs.profile,
+      tmpDir: dirs.tmp,
+      viewport: DEFAULT_VIEWPORT,
+      launchTimeoutMs: base.launchTimeoutMs,
+      logger: log,
+    });
+    let exited = false;
+    void chromium.exited.then(() => {
+      exited = true;
+    });
+    return {
+      launched: { chromium, dirs },
+      alive: () => !exited,
+      async discard() {
+        await chromium.kill();
+        await removeDirs(dirs.root, dirs.tmp);
+      },
+    };
+  } catch (error) {
+    await removeDirs(dirs.root, dirs.tmp);
+    log.warn({ err: error }, 'could not start a browser ahead of a claim');
+    return undefined;
   }
 }

@@ -55,6 +55,8 @@ describe('creates from the warm pool', () => {
     expect(pool.filter((t) => t.status === 'IDLE')).toHaveLength(1);
     const task = aws.ecs.tasks().find((t) => t.taskArn === serving?.taskArn);
     expect(session.connectUrl).toContain(`ws://${task?.ip}:9223/`);
+    // Not the default viewport: the browser started while idle was discarded for a fresh one.
+    expect(task?.output).toMatch(/starting a browser for the session/);
 
     // The session's settings reached the task at claim time.
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
@@ -71,6 +73,23 @@ describe('creates from the warm pool', () => {
     expect(aws.ecs.tasks().find((t) => t.taskArn === task?.taskArn)?.exitCode).toBe(0);
     expect((await aws.poolTasks()).find((t) => t.taskArn === task?.taskArn)?.status).toBe('RETIRED');
     expect(findProcesses(task?.dataDir as string)).toEqual([]);
+  });
+
+  it('serves a default-viewport session with the browser the task started while idle', async () => {
+    await aws.prewarm(1);
+    const session = await bb.sessions.create({ projectId: aws.projectId });
+    const serving = (await aws.poolTasks()).find((t) => t.sessionId === session.id);
+    const task = () => aws.ecs.tasks().find((t) => t.taskArn === serving?.taskArn);
+    expect(task()?.output).toMatch(/serving with the browser started while idle/);
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+    const page = await browser.newPage();
+    await page.goto(`${pages.url}/title/prelaunched`);
+    expect(await page.title()).toBe('prelaunched');
+    expect(await page.evaluate(() => [innerWidth, innerHeight])).toEqual([1024, 768]);
+    await browser.disconnect();
+    await aws.ecs.waitStopped(serving?.taskArn as string);
+    expect(task()?.exitCode).toBe(0);
+    expect(task()?.leaked).toEqual([]);
   });
 
   it('hands each of several parallel creates a different idle task', async () => {
@@ -135,6 +154,9 @@ describe('a pool that costs no more than asked', () => {
     const ecsTask = aws.ecs.tasks().find((t) => t.taskArn === task?.taskArn);
     expect(ecsTask?.exitCode).toBe(0);
     expect(ecsTask?.output).toMatch(/left the warm pool/);
+    // The browser it had started for the next session went with it.
+    expect(ecsTask?.leaked).toEqual([]);
+    expect(findProcesses(ecsTask?.dataDir as string)).toEqual([]);
     expect((await aws.poolTasks())[0]?.status).toBe('RETIRED');
   });
 });
