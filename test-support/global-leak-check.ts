@@ -5,10 +5,13 @@
 import { tmpdir } from 'node:os';
 import { listProcesses } from '@wallcrawler/controller';
 
-/** Test data dirs are made with `tempDir()` under the OS temp dir, named `wallcrawler-*`. */
+/**
+ * Test data dirs are made with `tempDir()` under the OS temp dir, named `wallcrawler-*`; the local ECS
+ * endpoint's tasks keep theirs under `wc-ecs-*`.
+ */
 function testBrowsers() {
-  const marker = `--user-data-dir=${tmpdir()}/wallcrawler-`;
-  return listProcesses().filter((p) => p.cmdline.includes(marker) && p.state !== 'Z');
+  const markers = ['wallcrawler-', 'wc-ecs-'].map((prefix) => `--user-data-dir=${tmpdir()}/${prefix}`);
+  return listProcesses().filter((p) => markers.some((m) => p.cmdline.includes(m)) && p.state !== 'Z');
 }
 
 export function setup(): () => Promise<void> {
