@@ -5,6 +5,13 @@
  * (`wallcrawler-controller`, see `startController`).
  */
 
+export {
+  cancellationReasons,
+  isConditionalCheckFailed,
+  isTransactionConflict,
+  queryAll,
+  scanAll,
+} from './aws/dynamodb-reads.js';
 export { DynamoDbSessionReporter } from './aws/dynamodb-session-reporter.js';
 export {
   createTableInput,
@@ -19,9 +26,7 @@ export {
 } from './aws/dynamodb-tables.js';
 export { findPublicAddress } from './aws/public-address.js';
 export {
-  cancellationReasons,
   type EndResult,
-  isTransactionConflict,
   type SessionPlacement,
   SessionTable,
   SessionTableConflictError,

@@ -79,18 +79,12 @@ async function main(): Promise<number> {
     return 1;
   }
   const logger = pino({ level: base.logLevel, base: { service: 'wallcrawler-controller' } });
-  let resolveStop!: (reason: string) => void;
+  // Whenever it comes (while starting, idle in the pool, or serving), a stop reaches whatever runs then.
   const stopRequested = new Promise<string>((resolve) => {
-    resolveStop = resolve;
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => resolve(`The controller received ${signal}`));
+    }
   });
-  let stop: ((reason: string) => Promise<unknown>) | undefined;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      const reason = `The controller received ${signal}`;
-      resolveStop(reason);
-      void stop?.(reason);
-    });
-  }
 
   /** Waits in the warm pool, then serves whichever session claims this task. */
   const joinPool = async (): Promise<number> => {
@@ -102,9 +96,6 @@ async function main(): Promise<number> {
       sessions: tables.sessions,
       logger,
       stopRequested,
-      onServing: (controller) => {
-        stop = (reason) => controller.stop(reason);
-      },
     });
     if (outcome.kind === 'served') {
       logger.info({ status: outcome.ending.status, reason: outcome.ending.reason }, 'controller exiting');
@@ -119,7 +110,6 @@ async function main(): Promise<number> {
   const reporter = config.store ? reporterFor(config.store, config.sessionId) : undefined;
   try {
     const controller = await startController(config, { logger, ...(reporter ? { reporter } : {}) });
-    stop = (reason) => controller.stop(reason);
     void stopRequested.then((reason) => controller.stop(reason));
     const ending = await controller.ended;
     logger.info({ status: ending.status, reason: ending.reason }, 'controller exiting');
@@ -130,14 +120,8 @@ async function main(): Promise<number> {
       logger.info({ sessionId: config.sessionId }, error.message);
       return joinPool();
     }
+    // startController recorded the failure on the session.
     logger.error({ err: error }, 'the session could not start');
-    await reporter
-      ?.ended({
-        status: 'ERROR',
-        reason: `The browser could not be started: ${(error as Error).message}`,
-        endedAt: new Date(),
-      })
-      .catch((e: unknown) => logger.error({ err: e }, 'recording the failure failed'));
     return 1;
   }
 }

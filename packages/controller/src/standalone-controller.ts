@@ -48,11 +48,34 @@ export class SessionNotPendingError extends Error {
  * session ends (release, timeout, the last client leaving, no client ever coming, Chromium dying, SIGTERM),
  * recording the ending before the process exits. Tokens for any other session are refused with 403.
  *
+ * A session whose browser could not be started is recorded as ERROR with the reason, so its create fails at
+ * once with it.
+ *
  * @throws SessionNotPendingError when the reporter says the session no longer waits for a browser
  */
 export async function startController(
   config: ControllerConfig,
-  { logger = silentLogger, reporter, task: knownTask, prelaunched }: StartControllerOptions = {},
+  options: StartControllerOptions = {},
+): Promise<RunningController> {
+  try {
+    return await serve(config, options);
+  } catch (error) {
+    if (options.reporter && !(error instanceof SessionNotPendingError)) {
+      await options.reporter
+        .ended({
+          status: 'ERROR',
+          reason: `The browser could not be started: ${(error as Error).message}`,
+          endedAt: new Date(),
+        })
+        .catch((e: unknown) => (options.logger ?? silentLogger).error({ err: e }, 'recording the failure failed'));
+    }
+    throw error;
+  }
+}
+
+async function serve(
+  config: ControllerConfig,
+  { logger = silentLogger, reporter, task: knownTask, prelaunched }: StartControllerOptions,
 ): Promise<RunningController> {
   const log = logger.child({ sessionId: config.sessionId });
   if (reporter && !(await reporter.isPending())) throw new SessionNotPendingError(config.sessionId);

@@ -17,10 +17,8 @@ export interface WarmPoolTaskOptions {
   tasks: TaskTable;
   sessions: SessionTable;
   logger?: Logger;
-  /** Resolves when the task is asked to stop (SIGTERM): an idle task then retires at once. */
+  /** Resolves when the task is asked to stop (SIGTERM): an idle task retires at once, a serving one ends. */
   stopRequested: Promise<string>;
-  /** Called with the running controller once a claimed session is served, so a stop can reach it. */
-  onServing?: (controller: RunningController) => void;
 }
 
 export type WarmPoolOutcome =
@@ -60,7 +58,6 @@ export async function runWarmPoolTask({
   sessions,
   logger = silentLogger,
   stopRequested,
-  onServing,
 }: WarmPoolTaskOptions): Promise<WarmPoolOutcome> {
   if (!base.ecsMetadataUri) throw new Error('A warm-pool task needs the ECS task metadata endpoint');
   const task: TaskMetadata = await readTaskMetadata(base.ecsMetadataUri);
@@ -126,21 +123,13 @@ export async function runWarmPoolTask({
         { ...base, ...settings, externalUrl: base.externalUrl ?? `http://${advertised}` },
         { logger, reporter, task, ...(usable && browser ? { prelaunched: browser.launched } : {}) },
       );
-      // From here the session owns the browser: its close path ends it.
-      adopted = Boolean(usable);
     } catch (error) {
-      // The session never took the browser over (or closed it already): ending it again is harmless.
-      if (!adopted) await browser?.discard();
       if (error instanceof SessionNotPendingError) return { kind: 'claim-gone', sessionId };
-      await reporter.ended({
-        status: 'ERROR',
-        reason: `The browser could not be started: ${(error as Error).message}`,
-        endedAt: new Date(),
-      });
       throw error;
     }
-    onServing?.(controller);
-    if (stop) void controller.stop(stop);
+    // From here the session owns the browser: its close path ends it.
+    adopted = Boolean(usable);
+    void stopRequested.then((reason) => controller.stop(reason));
     return { kind: 'served', ending: await controller.ended };
   } finally {
     if (!adopted) await browser?.discard();

@@ -1,6 +1,6 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SessionEndStatus } from '../browser-session.js';
+import { cancellationReasons, isConditionalCheckFailed, isTransactionConflict } from './dynamodb-reads.js';
 import type { DynamoDbTableNames } from './dynamodb-tables.js';
 
 /** A session's end, as the sessions table records it. */
@@ -38,12 +38,6 @@ export interface SessionTableOptions {
 }
 
 type Item = Record<string, unknown>;
-
-/** The reasons DynamoDB gave for cancelling a transaction, one per item in order ('None' where it had none). */
-export function cancellationReasons(error: unknown): string[] | undefined {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  return (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
-}
 
 /**
  * The session status transitions on the DynamoDB sessions table, shared by the API (its `DynamoDbStore`) and
@@ -100,7 +94,7 @@ export class SessionTable {
       );
       return Attributes;
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      if (isConditionalCheckFailed(error)) return undefined;
       throw error;
     }
   }
@@ -111,7 +105,7 @@ export class SessionTable {
    * @throws SessionTableConflictError when it kept losing races (the caller may retry)
    */
   async end(id: string, end: SessionTableEnd): Promise<EndResult> {
-    return this.#withConflictRetries('Ending the session', async () => {
+    return this.withConflictRetries('Ending the session', async () => {
       const item = await this.get(id);
       if (!item) return 'missing';
       if (item.status !== 'PENDING' && item.status !== 'RUNNING') return 'already-ended';
@@ -158,10 +152,11 @@ export class SessionTable {
   }
 
   /**
-   * Runs a transaction again while DynamoDB cancels it for conflicting with another in flight on the same items
-   * (reason `TransactionConflict`), with jittered backoff.
+   * Runs `attempt` (a transaction, or a read and a transaction) again while DynamoDB cancels it for conflicting
+   * with another in flight on the same items (reason `TransactionConflict`), with jittered backoff.
+   * @throws SessionTableConflictError past the retry limit
    */
-  async #withConflictRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+  async withConflictRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
     for (let i = 0; ; i++) {
       try {
         return await attempt();
@@ -171,11 +166,6 @@ export class SessionTable {
         await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** Math.min(i, 5)));
       }
     }
-  }
-
-  /** Runs `attempt` with the same conflict retries as the table's own transactions. */
-  withConflictRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
-    return this.#withConflictRetries(what, attempt);
   }
 
   async #endAlone(id: string, end: SessionTableEnd): Promise<boolean> {
@@ -189,7 +179,7 @@ export class SessionTable {
       );
       return true;
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }
@@ -215,11 +205,4 @@ export class SessionTable {
       ':running': 'RUNNING',
     };
   }
-}
-
-export function isTransactionConflict(error: unknown): boolean {
-  return (
-    cancellationReasons(error)?.includes('TransactionConflict') === true ||
-    (error as Error | undefined)?.name === 'TransactionConflictException'
-  );
 }

@@ -6,8 +6,8 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { cancellationReasons, isConditionalCheckFailed, queryAll } from './dynamodb-reads.js';
 import { type DynamoDbTableNames, TABLES } from './dynamodb-tables.js';
-import { cancellationReasons } from './session-table.js';
 
 /** A warm-pool task as the tasks table records it. */
 export interface PoolTask {
@@ -68,25 +68,18 @@ export class TaskTable {
 
   /** Every task IDLE or CLAIMED (read from the index), for sizing the pool. */
   async census(): Promise<PoolTask[]> {
-    const found: PoolTask[] = [];
-    for (const status of ['IDLE', 'CLAIMED']) {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await this.#db.send(
-          new QueryCommand({
-            TableName: this.#tables.tasks,
-            IndexName: IDLE_INDEX,
-            KeyConditionExpression: '#status = :status',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':status': status },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        found.push(...((page.Items ?? []) as PoolTask[]));
-        start = page.LastEvaluatedKey;
-      } while (start);
-    }
-    return found;
+    const byStatus = await Promise.all(
+      ['IDLE', 'CLAIMED'].map((status) =>
+        queryAll<PoolTask>(this.#db, {
+          TableName: this.#tables.tasks,
+          IndexName: IDLE_INDEX,
+          KeyConditionExpression: '#status = :status',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': status },
+        }),
+      ),
+    );
+    return byStatus.flat();
   }
 
   async get(taskArn: string): Promise<PoolTask | undefined> {
@@ -111,7 +104,7 @@ export class TaskTable {
       );
       return true;
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }

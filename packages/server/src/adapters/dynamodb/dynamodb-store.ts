@@ -6,8 +6,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  type QueryCommandInput,
-  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -15,8 +13,11 @@ import {
   cancellationReasons,
   DEFAULT_TABLE_NAMES,
   type DynamoDbTableNames,
+  isConditionalCheckFailed,
+  queryAll,
   SessionTable,
   SessionTableConflictError,
+  scanAll,
   TABLES,
 } from '@wallcrawler/controller';
 import { ProjectNotFoundError, RecordExistsError, WriteConflictError } from '../../domain/errors.js';
@@ -78,8 +79,7 @@ export class DynamoDbStore implements Store {
         }),
       );
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException')
-        throw new RecordExistsError('project', project.id);
+      if (isConditionalCheckFailed(error)) throw new RecordExistsError('project', project.id);
       throw error;
     }
   }
@@ -106,7 +106,7 @@ export class DynamoDbStore implements Store {
         }
       }
     } else {
-      items = await this.#scan(this.#tables.projects);
+      items = await scanAll(this.#db, { TableName: this.#tables.projects, ConsistentRead: true });
     }
     return items.map(itemToProject).sort(byCreatedAtThenId);
   }
@@ -121,7 +121,7 @@ export class DynamoDbStore implements Store {
         }),
       );
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') throw new RecordExistsError('API key', key.id);
+      if (isConditionalCheckFailed(error)) throw new RecordExistsError('API key', key.id);
       throw error;
     }
   }
@@ -134,7 +134,9 @@ export class DynamoDbStore implements Store {
   }
 
   async listApiKeys(): Promise<ApiKeyRecord[]> {
-    return (await this.#scan(this.#tables.apiKeys)).map(itemToApiKey).sort(byCreatedAtThenId);
+    return (await scanAll(this.#db, { TableName: this.#tables.apiKeys, ConsistentRead: true }))
+      .map(itemToApiKey)
+      .sort(byCreatedAtThenId);
   }
 
   async revokeApiKey(id: string, at: Date): Promise<boolean> {
@@ -214,7 +216,7 @@ export class DynamoDbStore implements Store {
       names['#status'] = 'status';
       values[':status'] = filter.status;
     }
-    const items = await this.#query({
+    const items = await queryAll(this.#db, {
       TableName: this.#tables.sessions,
       IndexName: SESSIONS_BY_PROJECT,
       KeyConditionExpression: 'projectId = :project',
@@ -231,7 +233,7 @@ export class DynamoDbStore implements Store {
   async listActiveSessions(): Promise<SessionRecord[]> {
     const groups = await Promise.all(
       ACTIVE_STATUSES.map((status) =>
-        this.#query({
+        queryAll(this.#db, {
           TableName: this.#tables.sessions,
           IndexName: SESSIONS_BY_STATUS,
           KeyConditionExpression: '#status = :status',
@@ -244,7 +246,7 @@ export class DynamoDbStore implements Store {
     const sessions = await Promise.all(groups.flat().map((item) => this.getSession(String(item.sessionId))));
     return sessions
       .filter((s): s is SessionRecord => s !== undefined && ACTIVE_STATUSES.includes(s.status))
-      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+      .sort(byCreatedAtThenId);
   }
 
   async markSessionRunning(id: string, at: Date): Promise<SessionRecord | undefined> {
@@ -270,36 +272,17 @@ export class DynamoDbStore implements Store {
       throw error;
     }
   }
-
-  async #query(input: QueryCommandInput): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.#db.send(new QueryCommand({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
-  }
-
-  async #scan(table: string): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.#db.send(
-        new ScanCommand({ TableName: table, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
-  }
 }
 
-function byCreatedAtThenId(a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }): number {
-  return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+type Dated = { createdAt: Date; id: string };
+const byId = (a: Dated, b: Dated) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Oldest first, then by id (SQLite's `ORDER BY created_at, id`). */
+function byCreatedAtThenId(a: Dated, b: Dated): number {
+  return a.createdAt.getTime() - b.createdAt.getTime() || byId(a, b);
 }
 
-function newestFirst(a: SessionRecord, b: SessionRecord): number {
-  return b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** Newest first, then by id (SQLite's `ORDER BY created_at DESC, id`). */
+function newestFirst(a: Dated, b: Dated): number {
+  return b.createdAt.getTime() - a.createdAt.getTime() || byId(a, b);
 }
