@@ -11,23 +11,25 @@ export interface BrowserStartRequest {
 
 /**
  * Where sessions' browsers run: in this process (local) or in Fargate tasks (AWS). The session service talks
- * only to this interface.
+ * only to this interface, and hands it the session records it has read, so a provider never reads them again.
  */
 export interface BrowserProvider {
   /**
    * Starts the session's browser; resolves once it accepts CDP connections.
+   * @returns the session as stored once RUNNING, when the provider had to read it for that (a remote browser
+   *   marks it RUNNING itself); undefined when the caller is to mark it RUNNING.
    * @throws BrowserLaunchError when it could not start; BrowserNotReadyError when it was not ready in time
    */
-  start(request: BrowserStartRequest): Promise<void>;
+  start(request: BrowserStartRequest): Promise<SessionRecord | undefined>;
   /**
    * Ends the session's browser through its close path (COMPLETED with `reason`).
    * @returns the ending, or undefined when the provider has no such running browser.
    */
-  release(sessionId: string, reason: string): Promise<SessionEnding | undefined>;
+  release(session: SessionRecord, reason: string): Promise<SessionEnding | undefined>;
   /** Whether the session's browser is running. */
-  isRunning(sessionId: string): boolean | Promise<boolean>;
+  isRunning(session: SessionRecord): boolean;
   /** The browser's targets (pages and others). */
-  targets(sessionId: string): Promise<DevToolsTarget[]>;
+  targets(session: SessionRecord): Promise<DevToolsTarget[]>;
   /**
    * After a restart: stops whatever a previous run left behind (processes, directories).
    * @returns the ids among `active` whose browsers are gone, which the caller then ends.

@@ -59,6 +59,10 @@ function dynamoClient(config: AwsStoreConfig): DynamoDBClient {
   });
 }
 
+function ecsClient(config: AwsStoreConfig): ECSClient {
+  return new ECSClient({ region: config.region, ...(config.endpoints.ecs ? { endpoint: config.endpoints.ecs } : {}) });
+}
+
 /** The warm pool's table, when the deployment has one. */
 function poolOf(config: AwsStoreConfig, client: DynamoDBClient): TaskTable | undefined {
   if (!config.tables.tasks) return undefined;
@@ -79,7 +83,7 @@ export async function createApiHandler(
   const signer = new SecretTokenSigner(await connectSecret(config));
   const pool = poolOf(config, client);
   const provider = new EcsBrowserProvider({
-    ecs: new ECSClient({ region: config.region, ...(config.endpoints.ecs ? { endpoint: config.endpoints.ecs } : {}) }),
+    ecs: ecsClient(config),
     store,
     signer,
     ...config.ecs,
@@ -109,10 +113,7 @@ export function createWarmPoolHandler(
 ): () => Promise<WarmPoolDecision> {
   const log = logger ?? createLogger(config.logLevel);
   const tasks = poolOf(config, dynamoClient(config)) as TaskTable;
-  const ecs = new ECSClient({
-    region: config.region,
-    ...(config.endpoints.ecs ? { endpoint: config.endpoints.ecs } : {}),
-  });
+  const ecs = ecsClient(config);
   return () =>
     scaleWarmPool({ ecs, cluster: config.cluster, service: config.service, tasks, size: config.size, logger: log });
 }

@@ -89,8 +89,9 @@ export class SessionService {
       throw new CapacityExceededError(project.concurrency, this.#retryAfterSeconds);
     }
     const log = this.#logger.child({ sessionId: session.id, projectId });
+    let started: SessionRecord | undefined;
     try {
-      await this.#provider.start({ session, onEnd: (ending) => this.#recordEnding(session.id, ending) });
+      started = await this.#provider.start({ session, onEnd: (ending) => this.#recordEnding(session.id, ending) });
     } catch (error) {
       // The provider's own errors already say what happened; anything else is wrapped.
       const known = error instanceof BrowserLaunchError || error instanceof BrowserNotReadyError;
@@ -99,9 +100,12 @@ export class SessionService {
       await this.#store.endSession(session.id, { status: 'ERROR', endedAt: new Date(), endReason: reason });
       throw known ? error : new BrowserLaunchError(reason);
     }
-    // If the browser already ended (it crashed at once), the ending is recorded and this is a no-op.
+    // A remote browser marked it RUNNING itself (and the provider read it so). Otherwise mark it here; if the
+    // browser already ended (it crashed at once), the ending is recorded and marking is a no-op.
     const running =
-      (await this.#store.markSessionRunning(session.id, new Date())) ?? (await this.#store.getSession(session.id));
+      started ??
+      (await this.#store.markSessionRunning(session.id, new Date())) ??
+      (await this.#store.getSession(session.id));
     if (!running) throw new SessionNotFoundError(session.id);
     log.info({ timeoutSeconds, keepAlive: session.keepAlive }, 'session created');
     return this.#view(running, gatewayUrl);
@@ -128,7 +132,7 @@ export class SessionService {
   async release(projectId: string, sessionId: string): Promise<SessionRecord> {
     const session = await this.#session(projectId, sessionId);
     if (session.status !== 'PENDING' && session.status !== 'RUNNING') return session;
-    const ending = await this.#provider.release(sessionId, 'The session was released');
+    const ending = await this.#provider.release(session, 'The session was released');
     if (!ending) {
       // The store says it runs but no browser does (it died with a previous server): end it here.
       await this.#recordEnding(sessionId, {
@@ -143,7 +147,7 @@ export class SessionService {
   /** The live DevTools URLs of a running session, valid for `expiresIn` seconds (at most the session's life). */
   async debug(projectId: string, sessionId: string, gatewayUrl: string, expiresIn?: number): Promise<LiveUrls> {
     const session = await this.#session(projectId, sessionId);
-    if (session.status !== 'RUNNING' || !(await this.#provider.isRunning(sessionId))) {
+    if (session.status !== 'RUNNING' || !this.#provider.isRunning(session)) {
       throw new SessionNotRunningError(sessionId, session.status);
     }
     const expiresAt = new Date(Math.min(session.expiresAt.getTime(), Date.now() + (expiresIn ?? 21_600) * 1000));
@@ -154,7 +158,7 @@ export class SessionService {
     const wsBase = base.replace(/^http/, 'ws');
     const inspector = (pageId: string) =>
       `${base}/debug/${sessionId}/devtools/inspector.html?ws=${encodeURIComponent(`${host}/devtools/page/${pageId}?signingKey=${token}`)}`;
-    const pages = (await this.#provider.targets(sessionId))
+    const pages = (await this.#provider.targets(session))
       .filter((t) => t.type === 'page')
       .map((t) => ({
         id: t.id,

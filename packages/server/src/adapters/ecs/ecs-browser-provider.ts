@@ -76,7 +76,7 @@ export class EcsBrowserProvider implements BrowserProvider {
     };
   }
 
-  async start({ session }: BrowserStartRequest): Promise<void> {
+  async start({ session }: BrowserStartRequest): Promise<SessionRecord> {
     const deadline = Date.now() + this.#o.readyTimeoutMs;
     // An idle task of the warm pool, handed the session in one transaction; else a task of its own (cold).
     const claimed = await this.#o.pool?.claim(session.id);
@@ -86,7 +86,7 @@ export class EcsBrowserProvider implements BrowserProvider {
     for (;;) {
       const current = await this.#o.store.getSession(session.id);
       if (!current) throw new BrowserLaunchError(`Session ${session.id} disappeared while its browser started.`);
-      if (current.status === 'RUNNING') return;
+      if (current.status === 'RUNNING') return current;
       if (current.status !== 'PENDING') {
         throw new BrowserLaunchError(current.endReason ?? `The browser's task ended the session as ${current.status}.`);
       }
@@ -104,26 +104,23 @@ export class EcsBrowserProvider implements BrowserProvider {
     );
   }
 
-  async release(sessionId: string, reason: string): Promise<SessionEnding | undefined> {
-    const session = await this.#o.store.getSession(sessionId);
-    if (!session || (session.status !== 'PENDING' && session.status !== 'RUNNING')) return undefined;
+  async release(session: SessionRecord, reason: string): Promise<SessionEnding | undefined> {
+    if (session.status !== 'PENDING' && session.status !== 'RUNNING') return undefined;
     // The ending is recorded first, so the task's own ending on SIGTERM (which comes second) changes nothing.
     const ending: SessionEnding = { status: 'COMPLETED', reason, endedAt: new Date() };
-    await this.#o.store.endSession(sessionId, { status: ending.status, endedAt: ending.endedAt, endReason: reason });
+    await this.#o.store.endSession(session.id, { status: ending.status, endedAt: ending.endedAt, endReason: reason });
     if (session.taskArn) await this.#stopTask(session.taskArn, reason);
     return ending;
   }
 
-  async isRunning(sessionId: string): Promise<boolean> {
-    const session = await this.#o.store.getSession(sessionId);
-    return session?.status === 'RUNNING' && session.connectEndpoint !== undefined;
+  isRunning(session: SessionRecord): boolean {
+    return session.status === 'RUNNING' && session.connectEndpoint !== undefined;
   }
 
-  async targets(sessionId: string): Promise<DevToolsTarget[]> {
-    const session = await this.#o.store.getSession(sessionId);
-    if (!session?.connectEndpoint || session.status !== 'RUNNING') return [];
+  async targets(session: SessionRecord): Promise<DevToolsTarget[]> {
+    if (!session.connectEndpoint || session.status !== 'RUNNING') return [];
     const token = await this.#o.signer.sign({
-      sessionId,
+      sessionId: session.id,
       projectId: session.projectId,
       expiresAt: new Date(Math.min(session.expiresAt.getTime(), Date.now() + 60_000)),
     });

@@ -39,7 +39,7 @@ export class LocalBrowserProvider implements BrowserProvider {
     this.#logger = options.logger ?? silentLogger;
   }
 
-  async start({ session, onEnd }: BrowserStartRequest): Promise<void> {
+  async start({ session, onEnd }: BrowserStartRequest): Promise<undefined> {
     const { gateway, dataDir, chromePath, disconnectGraceMs } = this.#options;
     const browser = await BrowserSession.start({
       id: session.id,
@@ -53,19 +53,20 @@ export class LocalBrowserProvider implements BrowserProvider {
       ...(disconnectGraceMs !== undefined ? { disconnectGraceMs } : {}),
     });
     gateway.add(browser);
+    return undefined;
   }
 
-  async release(sessionId: string, reason: string): Promise<SessionEnding | undefined> {
-    return this.#options.gateway.get(sessionId)?.close('COMPLETED', reason);
+  async release({ id }: SessionRecord, reason: string): Promise<SessionEnding | undefined> {
+    return this.#options.gateway.get(id)?.close('COMPLETED', reason);
   }
 
-  isRunning(sessionId: string): boolean {
-    return this.#options.gateway.get(sessionId)?.isRunning ?? false;
+  isRunning({ id }: SessionRecord): boolean {
+    return this.#options.gateway.get(id)?.isRunning ?? false;
   }
 
-  async targets(sessionId: string): Promise<DevToolsTarget[]> {
-    const session = this.#options.gateway.get(sessionId);
-    return session ? session.targets() : [];
+  async targets({ id }: SessionRecord): Promise<DevToolsTarget[]> {
+    const browser = this.#options.gateway.get(id);
+    return browser ? browser.targets() : [];
   }
 
   /**
