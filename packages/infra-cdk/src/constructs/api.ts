@@ -4,14 +4,15 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { type IVpc, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
-import { Architecture, Code, Function as LambdaFn, Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFn } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { WallcrawlerBlobs } from './blobs.js';
 import type { WallcrawlerBrowsers } from './browsers.js';
+import { bundledFunction } from './bundled-function.js';
 import type { WallcrawlerData } from './data.js';
-import { acknowledge, acknowledgeLambdaBasicRole } from './nag.js';
+import { acknowledge } from './nag.js';
 
 export interface WallcrawlerApiProps {
   data: WallcrawlerData;
@@ -42,16 +43,15 @@ export class WallcrawlerApi extends Construct {
     super(scope, id);
     const A = AWS_API_ENV;
     const ready = props.readyTimeoutSeconds ?? 25;
-    this.function = new LambdaFn(this, 'Function', {
+    this.function = bundledFunction(this, 'Function', {
       description: 'Wallcrawler API (Browserbase-compatible)',
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      handler: 'index.handler',
-      code: Code.fromAsset(props.code, { exclude: ['*.map'] }),
+      code: props.code,
       memorySize: props.memoryMiB ?? 1024,
       // A create polls for its browser for `ready` seconds; API Gateway gives up at 29.
-      timeout: Duration.seconds(29),
-      logGroup: new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.removalPolicy }),
+      timeoutSeconds: 29,
+      logGroupId: 'Logs',
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
       environment: {
         [A.sessionsTable]: props.data.sessions.tableName,
         [A.projectsTable]: props.data.projects.tableName,
@@ -64,15 +64,17 @@ export class WallcrawlerApi extends Construct {
       },
       ...(props.vpc
         ? {
-            vpc: props.vpc,
-            vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
-            securityGroups: [
-              new SecurityGroup(this, 'FunctionSecurityGroup', {
-                vpc: props.vpc,
-                description: 'Wallcrawler API function: outbound only',
-                allowAllOutbound: true,
-              }),
-            ],
+            vpc: {
+              vpc: props.vpc,
+              vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+              securityGroups: [
+                new SecurityGroup(this, 'FunctionSecurityGroup', {
+                  vpc: props.vpc,
+                  description: 'Wallcrawler API function: outbound only',
+                  allowAllOutbound: true,
+                }),
+              ],
+            },
           }
         : {}),
     });
@@ -80,7 +82,6 @@ export class WallcrawlerApi extends Construct {
     props.blobs.grantReadWrite(this.function);
     props.browsers.grantRunBrowsers(this.function);
     props.connectSecret.grantRead(this.function);
-    acknowledgeLambdaBasicRole(this.function);
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,

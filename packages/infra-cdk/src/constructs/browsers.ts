@@ -16,12 +16,13 @@ import {
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Code, Function as LambdaFn, Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFn } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
+import { bundledFunction } from './bundled-function.js';
 import type { WallcrawlerData } from './data.js';
-import { acknowledge, acknowledgeFindings, acknowledgeLambdaBasicRole, nagText } from './nag.js';
+import { acknowledge, acknowledgeFindings, nagText } from './nag.js';
 
 export interface WallcrawlerBrowsersProps {
   vpc: IVpc;
@@ -149,27 +150,22 @@ export class WallcrawlerBrowsers extends Construct {
       "ECS's execution role: ecr:GetAuthorizationToken only exists on `*`; the rest (the image's repository, the log group, the secret) are scoped by CDK.",
     );
 
-    this.taskStateFunction = new LambdaFn(this, 'TaskStateFunction', {
+    this.taskStateFunction = bundledFunction(this, 'TaskStateFunction', {
       description: 'Ends Wallcrawler sessions whose ECS task stopped without recording it',
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      handler: 'index.handler',
-      code: Code.fromAsset(props.taskStateCode, { exclude: ['*.map'] }),
+      code: props.taskStateCode,
       memorySize: 256,
-      timeout: Duration.seconds(30),
+      timeoutSeconds: 30,
       environment: {
         [AWS_API_ENV.sessionsTable]: props.data.sessions.tableName,
         [AWS_API_ENV.projectsTable]: props.data.projects.tableName,
         [AWS_API_ENV.tasksTable]: props.data.tasks.tableName,
         [AWS_API_ENV.logLevel]: 'info',
       },
-      logGroup: new LogGroup(this, 'TaskStateLogs', {
-        retention: props.logRetention,
-        removalPolicy: props.removalPolicy,
-      }),
+      logGroupId: 'TaskStateLogs',
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
     });
     props.data.grantTaskStateHandler(this.taskStateFunction);
-    acknowledgeLambdaBasicRole(this.taskStateFunction);
     ({ service: this.warmPool, scaler: this.warmPoolScaler } = this.#warmPool(props));
     new Rule(this, 'TaskStoppedRule', {
       description: 'Stopped Wallcrawler controller tasks',
@@ -195,14 +191,11 @@ export class WallcrawlerBrowsers extends Construct {
       maxHealthyPercent: 200,
     });
     const A = AWS_API_ENV;
-    const scaler = new LambdaFn(this, 'WarmPoolScaler', {
+    const scaler = bundledFunction(this, 'WarmPoolScaler', {
       description: 'Sizes the Wallcrawler warm pool on its idle tasks',
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      handler: 'index.handler',
-      code: Code.fromAsset(props.warmPoolCode, { exclude: ['*.map'] }),
+      code: props.warmPoolCode,
       memorySize: 256,
-      timeout: Duration.seconds(30),
+      timeoutSeconds: 30,
       environment: {
         [A.sessionsTable]: props.data.sessions.tableName,
         [A.projectsTable]: props.data.projects.tableName,
@@ -214,16 +207,14 @@ export class WallcrawlerBrowsers extends Construct {
         [A.poolTargetIdle]: String(props.warmPool.targetIdle),
         [A.logLevel]: 'info',
       },
-      logGroup: new LogGroup(this, 'WarmPoolScalerLogs', {
-        retention: props.logRetention,
-        removalPolicy: props.removalPolicy,
-      }),
+      logGroupId: 'WarmPoolScalerLogs',
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
     });
     props.data.grantPoolCensus(scaler);
     scaler.addToRolePolicy(
       new PolicyStatement({ actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resources: [service.serviceArn] }),
     );
-    acknowledgeLambdaBasicRole(scaler);
     new Rule(this, 'WarmPoolSchedule', {
       description: 'Sizes the Wallcrawler warm pool every minute',
       schedule: Schedule.rate(Duration.minutes(1)),
@@ -237,8 +228,7 @@ export class WallcrawlerBrowsers extends Construct {
    * `DescribeTasks` of this cluster's tasks, and passing the task's two roles to ECS. Nothing else.
    */
   grantRunBrowsers(grantee: IGrantable): void {
-    const stack = Stack.of(this);
-    const tasks = stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` });
+    const tasks = this.#clusterTasksArn();
     const grant = (statement: PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
     grant(
       new PolicyStatement({
@@ -264,11 +254,19 @@ export class WallcrawlerBrowsers extends Construct {
     );
   }
 
+  /** `arn:…:task/<this cluster>/*`: the tasks of this cluster, which exist only at run time. */
+  #clusterTasksArn(): string {
+    return Stack.of(this).formatArn({
+      service: 'ecs',
+      resource: 'task',
+      resourceName: `${this.cluster.clusterName}/*`,
+    });
+  }
+
   /** A public task looks up its own public IP: its network interface (ECS), then that interface's address (EC2). */
   #grantFindPublicAddress(): void {
     const role = this.taskDefinition.taskRole;
-    const stack = Stack.of(this);
-    const tasks = stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` });
+    const tasks = this.#clusterTasksArn();
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['ecs:DescribeTasks'],
