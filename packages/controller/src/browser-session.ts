@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import WebSocket from 'ws';
 import { type ChromiumProcess, launchChromium } from './chromium/launch-chromium.js';
 import { type Logger, silentLogger } from './logger.js';
 import { CdpConnection } from './proxy/cdp-connection.js';
@@ -64,6 +65,18 @@ export interface BrowserSessionOptions {
   launchTimeoutMs?: number;
   logger?: Logger;
   /**
+   * Fills the new profile directory before Chromium starts (a context's saved profile). If it throws, the
+   * start fails and the session's directories are deleted.
+   */
+  prepareProfile?: (profileDir: string) => Promise<void>;
+  /**
+   * Runs inside the close path once the browser is gone and before its directories are deleted: the place to
+   * keep what outlives the session (the context's profile, downloads). When set, the browser is first asked to
+   * shut down cleanly, so that it writes its cookies and storage to disk. What it returns is added to the
+   * ending's reason (for example why a context was not saved); errors are logged, never thrown.
+   */
+  collect?: (dirs: SessionDirs, ending: Omit<SessionEnding, 'endedAt'>) => Promise<string | undefined>;
+  /**
    * Runs inside the close path, after the browser is gone and its directory deleted, and before `ended`
    * resolves: the place to persist the final status. Errors are logged, never thrown.
    */
@@ -76,6 +89,8 @@ export const DEFAULT_VIEWPORT = { width: 1024, height: 768 } as const;
 const CLOSE_FRAME_WAIT_MS = 300;
 /** After Chromium drops a client, how long to wait for its exit before treating the drop as a target closing. */
 const EXIT_SETTLE_MS = 250;
+/** How long a browser asked to shut down cleanly gets before its process group is killed. */
+const CLEAN_EXIT_WAIT_MS = 5_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -149,6 +164,7 @@ export class BrowserSession {
     const dirs = sessionDirs(options.dataDir, options.id);
     let chromium: ChromiumProcess;
     try {
+      await options.prepareProfile?.(dirs.profile);
       chromium = await launchChromium({
         executablePath: options.executablePath,
         userDataDir: dirs.profile,
@@ -246,9 +262,21 @@ export class BrowserSession {
     this.#logger.info({ status, reason, clients: this.#clients.size }, 'session ending');
     // Resources first, then the record, then the clients: by the time a client hears that the session ended,
     // its status is final and nothing of it is left running or on disk.
-    await this.#chromium.kill();
+    let finalReason = reason;
+    if (this.#options.collect) {
+      await this.#shutDownCleanly();
+      await this.#chromium.kill();
+      try {
+        const note = await this.#options.collect(this.#dirs, { status, reason });
+        if (note) finalReason = `${reason}; ${note}`;
+      } catch (error) {
+        this.#logger.error({ err: error }, 'keeping the session files failed');
+      }
+    } else {
+      await this.#chromium.kill();
+    }
     await removeSessionDirs(this.#dirs);
-    const ending: SessionEnding = { status, reason, endedAt: new Date() };
+    const ending: SessionEnding = { status, reason: finalReason, endedAt: new Date() };
     try {
       await this.#options.onEnd?.(ending);
     } catch (error) {
@@ -259,6 +287,31 @@ export class BrowserSession {
     this.#logger.info({ status }, 'session ended');
     this.#resolveEnded(ending);
     return ending;
+  }
+
+  /**
+   * Asks Chromium to exit (CDP `Browser.close`), as a user closing the window would: it then writes its cookie
+   * store and flushes storage. Gives up after a few seconds; the caller kills the group either way.
+   */
+  async #shutDownCleanly(): Promise<void> {
+    const exited = this.#chromium.exited.then(() => true);
+    if (await Promise.race([exited, sleep(0).then(() => false)])) return;
+    try {
+      const socket = new WebSocket(`ws://127.0.0.1:${this.#chromium.port}${this.#chromium.browserPath}`);
+      socket.on('error', () => {});
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.once('open', resolve);
+          socket.once('error', reject);
+        });
+        socket.send(JSON.stringify({ id: 1, method: 'Browser.close' }));
+        await Promise.race([exited, sleep(CLEAN_EXIT_WAIT_MS)]);
+      } finally {
+        socket.terminate();
+      }
+    } catch (error) {
+      this.#logger.debug({ err: error }, 'the browser could not be asked to shut down cleanly');
+    }
   }
 
   async #upstreamEnded(connection: CdpConnection): Promise<void> {

@@ -67,6 +67,14 @@ export {
   signConnectToken,
   verifyConnectToken,
 } from './connect-token.js';
+export {
+  type PackProfileOptions,
+  PROFILE_CIPHER,
+  ProfileArchiveError,
+  packProfile,
+  type UnpackProfileOptions,
+  unpackProfile,
+} from './context/profile-archive.js';
 export { CONTROLLER_ENV } from './env-names.js';
 export { CdpGateway, type CdpGatewayOptions, type ConnectAuthenticator, type ConnectCredentials } from './gateway.js';
 export { type Logger, silentLogger } from './logger.js';

@@ -58,7 +58,7 @@ describe('cdk-nag (AwsSolutions)', () => {
 describe('data', () => {
   it('creates the tables from the store’s own description, with GSIs, TTL and PITR (no stream: none is read)', () => {
     const tables = Object.values(resourcesOf(prod.template, 'AWS::DynamoDB::GlobalTable'));
-    expect(tables).toHaveLength(4);
+    expect(tables).toHaveLength(5);
     const byKey = (key: string) =>
       tables.find((t) => refs(t.Properties?.KeySchema).includes(`"AttributeName":"${key}"`))?.Properties;
     const sessions = byKey(TABLES.sessions.partitionKey.name);
@@ -90,6 +90,7 @@ describe('data', () => {
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
       GlobalSecondaryIndexes: [{ IndexName: 'status-idleSince' }],
     });
+    expect(byKey(TABLES.resources.partitionKey.name)?.GlobalSecondaryIndexes).toBeUndefined();
   });
 
   it('keeps data on delete in prod and drops it in dev', () => {

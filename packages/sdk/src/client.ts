@@ -20,6 +20,7 @@ import type { paths } from './generated/openapi.js';
 import { checkMaxRetries, checkTimeout } from './option-checks.js';
 import { createRawClient } from './raw-client.js';
 import type { APIContext } from './resources/api-context.js';
+import { Contexts } from './resources/contexts.js';
 import { Projects } from './resources/projects.js';
 import { Sessions } from './resources/sessions.js';
 import { DEFAULT_MAX_RETRIES, sleep } from './retry.js';
@@ -94,6 +95,8 @@ export class Wallcrawler {
 
   /** Browser sessions. */
   readonly sessions: Sessions;
+  /** Browser profiles kept between sessions. */
+  readonly contexts: Contexts;
   /** Projects the API key covers. */
   readonly projects: Projects;
 
@@ -152,6 +155,7 @@ export class Wallcrawler {
     };
     this.sessions = new Sessions(api);
     this.projects = new Projects(api);
+    this.contexts = new Contexts(api);
   }
 
   /**

@@ -33,12 +33,16 @@ export {
   WallcrawlerError,
 } from './errors.js';
 export type { components, operations, paths } from './generated/openapi.js';
+export { Contexts } from './resources/contexts.js';
 export { Projects } from './resources/projects.js';
 export { Sessions } from './resources/sessions.js';
 export { DEFAULT_MAX_RETRIES, RETRY_COUNT_HEADER } from './retry.js';
 export type { Fetch, RequestOptions } from './transport.js';
 export type {
   BrowserSettings,
+  Context,
+  ContextCreateParams,
+  ContextCreateResponse,
   ErrorBody,
   ErrorDetail,
   Project,

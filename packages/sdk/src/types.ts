@@ -51,6 +51,13 @@ export type SessionListParams = NonNullable<operations['listSessions']['paramete
 /** Query of `sessions.debug`. */
 export type SessionDebugParams = NonNullable<operations['debugSession']['parameters']['query']>;
 
+/** A context: a browser profile kept between sessions. */
+export type Context = Schemas['Context'];
+/** Body of `contexts.create`. */
+export type ContextCreateParams = Schemas['ContextCreateParams'];
+/** What `contexts.create` and `contexts.update` answer (Browserbase's shape). */
+export type ContextCreateResponse = Schemas['ContextCreateResponse'];
+
 /** A project: the scope of sessions, with its default session timeout and concurrency. */
 export type Project = Schemas['Project'];
 /** The projects the API key covers. */

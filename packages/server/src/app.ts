@@ -2,18 +2,22 @@ import type { Hook } from '@hono/zod-openapi';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { type Logger, silentLogger } from '@wallcrawler/controller';
 import { bodyLimit } from 'hono/body-limit';
+import { NotSupportedError } from './domain/errors.js';
 import { ApiError } from './http/api-error.js';
 import type { AppEnv } from './http/app-env.js';
 import { errorResponse, handleError } from './http/error-handler.js';
 import { apiKeyAuth } from './middleware/api-key-auth.js';
 import { jsonBody } from './middleware/json-body.js';
 import { requestContext } from './middleware/request-context.js';
+import type { BlobStore } from './ports/blob-store.js';
 import type { BrowserProvider } from './ports/browser-provider.js';
 import type { ConnectTokenSigner } from './ports/connect-token-signer.js';
 import type { Store } from './ports/store.js';
+import { registerContextRoutes } from './routes/contexts.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerProjectRoutes } from './routes/projects.js';
 import { registerSessionRoutes } from './routes/sessions.js';
+import { ContextService } from './services/context-service.js';
 import { SessionService } from './services/session-service.js';
 import { VERSION } from './version.js';
 
@@ -22,6 +26,12 @@ export interface AppDeps {
   store: Store;
   provider: BrowserProvider;
   signer: ConnectTokenSigner;
+  /** Context archives, extension zips and session artifacts. Without one, those routes answer 501. */
+  blobs?: BlobStore;
+  /** Contexts' AES-256-GCM key (32 bytes). Without one, sessions cannot start from contexts. */
+  contextKey?: Buffer;
+  /** The most a context's files may add up to, uncompressed. @default 256 MiB */
+  contextMaxBytes?: number;
   logger?: Logger;
   /**
    * The base URL clients reach the connect gateway at, for `connectUrl`s (`http://host:port`).
@@ -49,8 +59,21 @@ const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
  * gateway on the same port (see `runtime/node.ts`).
  */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
-  const { store, provider, signer, logger = silentLogger, publicUrl } = deps;
-  const sessions = new SessionService({ store, provider, signer, logger });
+  const { store, provider, signer, blobs, logger = silentLogger, publicUrl } = deps;
+  const contextService = blobs
+    ? new ContextService({
+        store,
+        blobs,
+        key: deps.contextKey,
+        logger,
+        ...(deps.contextMaxBytes !== undefined ? { maxBytes: deps.contextMaxBytes } : {}),
+      })
+    : undefined;
+  const contexts = () => {
+    if (!contextService) throw new NotSupportedError('This deployment has no blob store, so it cannot keep contexts.');
+    return contextService;
+  };
+  const sessions = new SessionService({ store, contexts: contextService, provider, signer, logger });
   const gatewayUrl = (requestUrl: string) => publicUrl ?? new URL(requestUrl).origin;
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -74,6 +97,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerHealthRoute(app, { version: VERSION });
   registerSessionRoutes(app, { sessions, gatewayUrl });
   registerProjectRoutes(app, { store });
+  registerContextRoutes(app, { contexts });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'WallcrawlerApiKey', {
     type: 'apiKey',

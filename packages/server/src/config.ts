@@ -11,6 +11,12 @@ const schema = z.object({
   [E.publicUrl]: z.url({ protocol: /^https?$/ }).optional(),
   [E.logLevel]: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   [E.disconnectGraceMs]: z.coerce.number().int().min(0).max(600_000).default(5_000),
+  [E.contextKey]: z
+    .string()
+    .transform((v) => (/^[0-9a-f]{64}$/i.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64')))
+    .refine((key) => key.length === 32, 'must be 32 bytes: 64 hex digits, or base64 (openssl rand -hex 32)')
+    .optional(),
+  [E.contextMaxMb]: z.coerce.number().int().min(1).max(16_384).default(256),
 });
 
 /** The local server's configuration, validated. */
@@ -29,6 +35,10 @@ export interface ServerConfig {
   logLevel: string;
   /** @default 5_000 */
   disconnectGraceMs: number;
+  /** Contexts' AES-256-GCM key. @default a key generated into `<dataDir>/context-key` */
+  contextKey?: Buffer;
+  /** @default 256 MiB */
+  contextMaxBytes: number;
 }
 
 /**
@@ -50,6 +60,8 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     dataDir: resolve(c[E.dataDir]),
     logLevel: c[E.logLevel],
     disconnectGraceMs: c[E.disconnectGraceMs],
+    contextMaxBytes: c[E.contextMaxMb] * 1024 * 1024,
+    ...(c[E.contextKey] ? { contextKey: c[E.contextKey] } : {}),
     ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
     ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),
     ...(publicUrl ? { publicUrl: publicUrl.replace(/\/$/, '') } : {}),

@@ -10,6 +10,10 @@ export const SERVER_ENV = {
   publicUrl: 'WALLCRAWLER_PUBLIC_URL',
   logLevel: CONTROLLER_ENV.logLevel,
   disconnectGraceMs: CONTROLLER_ENV.disconnectGraceMs,
+  /** Contexts' encryption key: 32 bytes as 64 hex digits or base64. @default a key generated into the data dir */
+  contextKey: 'WALLCRAWLER_CONTEXT_KEY',
+  /** The most a context's files may add up to, in MiB. */
+  contextMaxMb: 'WALLCRAWLER_CONTEXT_MAX_MB',
 } as const;
 
 /**
@@ -20,6 +24,8 @@ export const AWS_API_ENV = {
   sessionsTable: CONTROLLER_ENV.sessionsTable,
   projectsTable: CONTROLLER_ENV.projectsTable,
   apiKeysTable: 'WALLCRAWLER_API_KEYS_TABLE',
+  /** Contexts and extensions. */
+  resourcesTable: 'WALLCRAWLER_RESOURCES_TABLE',
   /** The warm pool's table; without it every create starts a task of its own. */
   tasksTable: CONTROLLER_ENV.tasksTable,
   /** The Secrets Manager secret holding the connect-token secret (base64url, 32 bytes or more). */

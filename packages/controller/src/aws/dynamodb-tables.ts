@@ -85,6 +85,15 @@ export const TABLES = {
     indexes: [{ name: 'apiKeyId', partitionKey: { name: 'apiKeyId', type: 'S' } }],
     stream: false,
   },
+  /**
+   * Contexts and extensions (`kind` tells them apart), and the items that reserve context names in a project
+   * (`context-name#<projectId>#<name in lower case>`), written in one transaction with their context.
+   */
+  resources: {
+    partitionKey: { name: 'resourceId', type: 'S' },
+    indexes: [],
+    stream: false,
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableKey = keyof typeof TABLES;
@@ -96,6 +105,7 @@ export const DEFAULT_TABLE_NAMES: DynamoDbTableNames = {
   projects: 'wallcrawler-projects',
   apiKeys: 'wallcrawler-api-keys',
   tasks: 'wallcrawler-tasks',
+  resources: 'wallcrawler-resources',
 };
 
 /** `CreateTable` input for one table: on-demand billing, its GSIs (all attributes projected), its stream. */

@@ -56,6 +56,7 @@ export class WallcrawlerApi extends Construct {
         [A.sessionsTable]: props.data.sessions.tableName,
         [A.projectsTable]: props.data.projects.tableName,
         [A.apiKeysTable]: props.data.apiKeys.tableName,
+        [A.resourcesTable]: props.data.resources.tableName,
         [A.tasksTable]: props.data.tasks.tableName,
         [A.connectSecretArn]: props.connectSecret.secretArn,
         [A.readyTimeoutMs]: String(ready * 1000),

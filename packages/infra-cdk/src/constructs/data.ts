@@ -27,6 +27,7 @@ export class WallcrawlerData extends Construct {
   readonly projects: TableV2;
   readonly apiKeys: TableV2;
   readonly tasks: TableV2;
+  readonly resources: TableV2;
 
   constructor(
     scope: Construct,
@@ -55,12 +56,14 @@ export class WallcrawlerData extends Construct {
     this.projects = table('projects', 'Projects');
     this.apiKeys = table('apiKeys', 'ApiKeys');
     this.tasks = table('tasks', 'Tasks');
+    this.resources = table('resources', 'Resources');
   }
 
   /**
    * What the API needs, and no more: items read and written (transactions are authorized per item by Put and
-   * Update), queries of the session and key indexes, and the scans that list projects and keys. No deletes,
-   * no stream reads, no table administration.
+   * Update), queries of the session and key indexes, and the scans that list projects and keys. No deletes
+   * (contexts and extensions, which the API would delete, are not served on AWS yet), no stream reads, no
+   * table administration.
    */
   grantApi(grantee: IGrantable): void {
     const indexes = [this.sessions, this.apiKeys, this.tasks].map((t) => `${t.tableArn}/index/*`);
@@ -75,9 +78,16 @@ export class WallcrawlerData extends Construct {
           'dynamodb:Query',
           'dynamodb:Scan',
         ],
-        resources: [this.sessions.tableArn, this.projects.tableArn, this.apiKeys.tableArn, this.tasks.tableArn],
+        resources: [
+          this.sessions.tableArn,
+          this.projects.tableArn,
+          this.apiKeys.tableArn,
+          this.tasks.tableArn,
+          this.resources.tableArn,
+        ],
       }),
     );
+
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexes }),
     );
@@ -146,6 +156,7 @@ export class WallcrawlerData extends Construct {
       projects: this.projects.tableName,
       apiKeys: this.apiKeys.tableName,
       tasks: this.tasks.tableName,
+      resources: this.resources.tableName,
     };
   }
 }

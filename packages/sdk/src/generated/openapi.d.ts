@@ -90,6 +90,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contexts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a context
+         * @description A context keeps a browser profile (cookies, local storage, IndexedDB) between sessions. A session created
+         *     with `browserSettings.context: {id, persist: true}` starts from the context's saved profile and saves its
+         *     own back when it ends, whichever way it ends. Only one running session at a time may persist a context
+         *     (a second gets 409 `context_in_use`); any number may start from it with `persist: false`.
+         *     Profiles are kept as tar.gz archives sealed with AES-256-GCM on the server.
+         */
+        post: operations["createContext"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contexts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve a context */
+        get: operations["retrieveContext"];
+        /** Update a context (deprecated by Browserbase; changes nothing but `updatedAt`) */
+        put: operations["updateContext"];
+        post?: never;
+        /** Delete a context and its saved profile */
+        delete: operations["deleteContext"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects": {
         parameters: {
             query?: never;
@@ -222,12 +265,26 @@ export interface components {
             [key: string]: unknown;
         };
         /**
-         * @description `viewport` is applied as the browser window size. The other Browserbase settings (`context`,
-         *     `extensionId`, `blockAds`, `solveCaptchas`, `recordSession`, `logSession`, `advancedStealth`,
-         *     `fingerprint`, ...) are accepted and not yet acted on.
+         * @description `viewport` is applied as the browser window size; `context` starts the session from a saved profile.
+         *     The other Browserbase settings (`extensionId`, `blockAds`, `solveCaptchas`, `recordSession`,
+         *     `logSession`, `advancedStealth`, `fingerprint`, ...) are accepted and not yet acted on.
          */
         BrowserSettings: {
             viewport?: components["schemas"]["Viewport"];
+            context?: components["schemas"]["SessionContext"];
+            extensionId?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description The context the session starts from. An unknown context is a 404 `context_not_found`; a second running
+         *     session persisting the same context is a 409 `context_in_use`. If the profile cannot be saved at the end
+         *     (over `WALLCRAWLER_CONTEXT_MAX_MB`), the context keeps its previous state and the server logs why.
+         */
+        SessionContext: {
+            id: string;
+            /** @description Save the profile back into the context when the session ends. @default false */
+            persist?: boolean;
         } & {
             [key: string]: unknown;
         };
@@ -282,6 +339,40 @@ export interface components {
             defaultTimeout: number;
             /** @description How many sessions may be PENDING or RUNNING at once. */
             concurrency: number;
+        };
+        Context: {
+            id: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description The last time the context was created, saved or updated.
+             */
+            updatedAt: string;
+            projectId: string;
+            name?: string;
+        };
+        ContextCreateParams: {
+            /** @description Unique in the project, whatever its case. Trimmed. */
+            name?: string;
+            projectId?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description Browserbase's answer to a context create or update. Its fields served a client-side upload flow that
+         *     Browserbase has retired; Wallcrawler keeps the shape, with Browserbase's values, and encrypts on the server.
+         */
+        ContextCreateResponse: {
+            id: string;
+            /** @description Always `AES-256-CBC`, as Browserbase answers. */
+            cipherAlgorithm: string;
+            /** @description Always 16, as Browserbase answers. */
+            initializationVectorSize: number;
+            /** @description Empty. Contexts are not uploaded by clients; archives are sealed on the server. */
+            publicKey: string;
+            /** @description A non-functional placeholder, as Browserbase's is since its SDK 2.17.0. */
+            uploadUrl: string;
         };
         ProjectUsage: {
             browserMinutes: number;
@@ -363,6 +454,24 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The request is well-formed but names something that cannot be used (a context whose archive fails its checks). */
+        UnprocessableEntity: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description This deployment does not support the feature; the message says which and what to do instead. */
+        NotSupported: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The server failed; for session creation, the browser could not be launched. */
         InternalError: {
             headers: {
@@ -377,6 +486,8 @@ export interface components {
         /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
         ProjectIdHeader: string;
         SessionId: string;
+        /** @description The context's id. */
+        ContextId: string;
         ProjectId: string;
     };
     requestBodies: never;
@@ -470,8 +581,10 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["NotSupported"];
         };
     };
     retrieveSession: {
@@ -568,6 +681,128 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+        };
+    };
+    createContext: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ContextCreateParams"];
+            };
+        };
+        responses: {
+            /** @description The context. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContextCreateResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    retrieveContext: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                /** @description The context's id. */
+                id: components["parameters"]["ContextId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The context. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Context"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    updateContext: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                /** @description The context's id. */
+                id: components["parameters"]["ContextId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The context. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContextCreateResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    deleteContext: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                /** @description The context's id. */
+                id: components["parameters"]["ContextId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
         };
     };
     listProjects: {

@@ -122,3 +122,59 @@ export class InvalidBlobKeyError extends DomainError {
     super(`The blob key ${JSON.stringify(key)} is not valid: ${why}.`);
   }
 }
+
+export class ContextNotFoundError extends DomainError {
+  readonly code = 'context_not_found';
+  constructor(contextId: string) {
+    super(`Context ${contextId} was not found.`);
+  }
+}
+
+export class ContextNameTakenError extends DomainError {
+  readonly code = 'context_name_taken';
+  constructor(name: string) {
+    super(
+      `The project already has a context named ${JSON.stringify(name)}; context names are unique, whatever their case.`,
+    );
+  }
+}
+
+/**
+ * Only one live session at a time may save into a context: two writers would each overwrite the other's
+ * profile. Sessions that only read it (`persist: false`) are not limited.
+ */
+export class ContextInUseError extends DomainError {
+  readonly code = 'context_in_use';
+  constructor(contextId: string) {
+    super(
+      `Context ${contextId} is being persisted by another running session. Only one session at a time may use a context with persist: true; release that session first, or start this one with persist: false to use the context's last saved state.`,
+    );
+  }
+}
+
+/** A context's saved profile could not be used (tampered with, sealed with another key, too large). */
+export class ContextArchiveError extends DomainError {
+  readonly code = 'context_unusable';
+}
+
+export class ExtensionNotFoundError extends DomainError {
+  readonly code = 'extension_not_found';
+  constructor(extensionId: string) {
+    super(`Extension ${extensionId} was not found.`);
+  }
+}
+
+/** An upload that cannot be used: not a zip, no manifest, empty, a zip bomb. */
+export class InvalidUploadError extends DomainError {
+  readonly code = 'invalid_upload';
+}
+
+/** An upload or an archive over a size limit. */
+export class TooLargeError extends DomainError {
+  readonly code = 'too_large';
+}
+
+/** The deployment cannot do what the request asks (yet); the message says what is missing. */
+export class NotSupportedError extends DomainError {
+  readonly code = 'not_supported';
+}

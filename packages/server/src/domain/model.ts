@@ -23,7 +23,12 @@ export interface SessionRecord {
   timeoutSeconds: number;
   viewport?: Viewport;
   userMetadata?: Record<string, unknown>;
+  /** The context the session started from. */
   contextId?: string;
+  /** Whether the session's profile is saved back to its context when it ends. */
+  contextPersist?: boolean;
+  /** The extension loaded into the session's browser. */
+  extensionId?: string;
   proxyBytes: number;
   createdAt: Date;
   updatedAt: Date;
@@ -39,6 +44,27 @@ export interface SessionRecord {
   connectEndpoint?: string;
   /** The ECS task that serves the session, in AWS. */
   taskArn?: string;
+}
+
+/** A saved browser profile that sessions can start from (Browserbase's context). */
+export interface ContextRecord {
+  id: string;
+  projectId: string;
+  /** Unique in the project, compared without case. */
+  name?: string;
+  createdAt: Date;
+  /** The last time the context was created, saved or updated. */
+  updatedAt: Date;
+}
+
+/** An uploaded Chrome extension (a zip with `manifest.json` at its root). */
+export interface ExtensionRecord {
+  id: string;
+  projectId: string;
+  /** The uploaded file's name. */
+  fileName: string;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export interface ProjectRecord {

@@ -24,6 +24,14 @@ const STATUS_BY_CODE: Record<string, number> = {
   corrupt_record: 500,
   write_conflict: 409,
   already_exists: 409,
+  context_not_found: 404,
+  context_name_taken: 409,
+  context_in_use: 409,
+  context_unusable: 422,
+  extension_not_found: 404,
+  invalid_upload: 400,
+  too_large: 413,
+  not_supported: 501,
 };
 
 /** Builds the error response every non-2xx answer uses (ARCHITECTURE §3). */

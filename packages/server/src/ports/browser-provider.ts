@@ -3,8 +3,27 @@ import type { SessionRecord } from '../domain/model.js';
 
 export type { DevToolsTarget, SessionEnding };
 
+/** What happens to a session's profile directory around its browser's life (a context's). */
+export interface ProfileHooks {
+  /** Fills the empty profile directory before the browser starts. */
+  hydrate(profileDir: string): Promise<void>;
+  /**
+   * Saves the profile once the browser has exited, on every ending path.
+   * @returns why it was not saved, if it was not (added to the session's end reason)
+   */
+  persist?(profileDir: string): Promise<string | undefined>;
+}
+
+/** What a provider can do beyond running a plain browser. */
+export interface ProviderCapabilities {
+  /** Start sessions from contexts, and save them back. */
+  contexts: boolean;
+}
+
 export interface BrowserStartRequest {
   session: SessionRecord;
+  /** The session's context, if it has one. */
+  profile?: ProfileHooks;
   /** Called exactly once, whichever way the browser ends; it must record the ending. */
   onEnd: (ending: SessionEnding) => Promise<void>;
 }
@@ -14,6 +33,7 @@ export interface BrowserStartRequest {
  * only to this interface, and hands it the session records it has read, so a provider never reads them again.
  */
 export interface BrowserProvider {
+  readonly capabilities: ProviderCapabilities;
   /**
    * Starts the session's browser; resolves once it accepts CDP connections.
    * @returns the session as stored once RUNNING, when the provider had to read it for that (a remote browser

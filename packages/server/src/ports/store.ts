@@ -1,4 +1,11 @@
-import type { ApiKeyRecord, ProjectRecord, SessionRecord, SessionStatus } from '../domain/model.js';
+import type {
+  ApiKeyRecord,
+  ContextRecord,
+  ExtensionRecord,
+  ProjectRecord,
+  SessionRecord,
+  SessionStatus,
+} from '../domain/model.js';
 
 /** A string-equality condition on a session's user metadata: `userMetadata[path[0]][path[1]]... === value`. */
 export interface MetadataCondition {
@@ -19,8 +26,8 @@ export interface SessionEnd {
 }
 
 /**
- * Where the server keeps its metadata: projects, API keys, sessions. Implemented by the embedded SQLite store
- * (and, later, DynamoDB); one contract test suite runs against every implementation.
+ * Where the server keeps its metadata: projects, API keys, sessions, contexts and extensions. Implemented by the
+ * embedded SQLite store and by DynamoDB; one contract test suite runs against every implementation.
  */
 export interface Store {
   createProject(project: ProjectRecord): Promise<void>;
@@ -38,6 +45,7 @@ export interface Store {
    * Inserts a new session unless its project already has `limit` sessions PENDING or RUNNING; the check and
    * the insert are atomic.
    * @returns false, inserting nothing, when the project is at its limit.
+   * @throws ContextInUseError when the session persists a context that an active session already persists
    */
   insertSessionWithinLimit(session: SessionRecord, limit: number): Promise<boolean>;
   getSession(id: string): Promise<SessionRecord | undefined>;
@@ -52,6 +60,19 @@ export interface Store {
    * @returns the session as it is afterwards; undefined if there is no such session.
    */
   endSession(id: string, end: SessionEnd): Promise<SessionRecord | undefined>;
+
+  /** @throws ContextNameTakenError when the project has a context of that name (whatever its case) */
+  createContext(context: ContextRecord): Promise<void>;
+  getContext(id: string): Promise<ContextRecord | undefined>;
+  /** Sets `updatedAt` (the context was saved). @returns false when there is no such context. */
+  touchContext(id: string, at: Date): Promise<boolean>;
+  /** @returns false when there is no such context. */
+  deleteContext(id: string): Promise<boolean>;
+
+  createExtension(extension: ExtensionRecord): Promise<void>;
+  getExtension(id: string): Promise<ExtensionRecord | undefined>;
+  /** @returns false when there is no such extension. */
+  deleteExtension(id: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { ProjectNotAllowedError, SessionNotFoundError } from '../domain/errors.js';
+import { SessionNotFoundError } from '../domain/errors.js';
 import type { AppEnv } from '../http/app-env.js';
+import { projectFor } from '../http/project-for.js';
 import { sessionBody, sessionViewBody } from '../http/session-body.js';
 import { pickErrors } from '../schemas/error.js';
 import { jsonContent } from '../schemas/json-content.js';
@@ -27,7 +28,7 @@ const createSession = createRoute({
   },
   responses: {
     201: { description: 'The session is running.', content: jsonContent(SessionViewSchemas.create) },
-    ...pickErrors(400, 401, 403, 404, 409, 413, 415, 429, 500),
+    ...pickErrors(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 501),
   },
 });
 
@@ -97,16 +98,6 @@ const debugSession = createRoute({
   },
 });
 
-/**
- * The body's `projectId`, if any, must be the request's project or another one the key covers (Browserbase
- * clients send the project they were configured with).
- */
-function projectFor(auth: AppEnv['Variables']['auth'], bodyProjectId: string | undefined): string {
-  if (bodyProjectId === undefined || bodyProjectId === auth.projectId) return auth.projectId;
-  if (!auth.projectIds.includes(bodyProjectId)) throw new ProjectNotAllowedError(bodyProjectId);
-  return bodyProjectId;
-}
-
 export function registerSessionRoutes(
   app: OpenAPIHono<AppEnv>,
   { sessions, gatewayUrl }: { sessions: SessionService; gatewayUrl: (requestUrl: string) => string },
@@ -122,6 +113,7 @@ export function registerSessionRoutes(
         region: body.region,
         userMetadata: body.userMetadata,
         viewport: body.browserSettings?.viewport,
+        context: body.browserSettings?.context,
       },
       gatewayUrl(c.req.url),
     );

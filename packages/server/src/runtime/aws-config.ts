@@ -26,6 +26,7 @@ const storeSchema = z.object({
 /** What the API function needs besides: the keys table, the connect-token secret, and how to run browsers. */
 const apiSchema = storeSchema.extend({
   [E.apiKeysTable]: z.string().min(3),
+  [E.resourcesTable]: z.string().min(3),
   [E.connectSecretArn]: z.string().startsWith('arn:', 'expected a Secrets Manager ARN').optional(),
   [E.connectSecret]: z
     .string()
@@ -65,7 +66,7 @@ export interface AwsPoolConfig extends AwsStoreConfig {
 
 /** The task-state function's configuration. */
 export interface AwsStoreConfig {
-  tables: { sessions: string; projects: string; apiKeys?: string; tasks?: string };
+  tables: { sessions: string; projects: string; apiKeys?: string; tasks?: string; resources?: string };
   region: string;
   logLevel: string;
   endpoints: { dynamodb?: string; ecs?: string };
@@ -73,7 +74,7 @@ export interface AwsStoreConfig {
 
 /** The API function's configuration. */
 export interface AwsApiConfig extends AwsStoreConfig {
-  tables: { sessions: string; projects: string; apiKeys: string; tasks?: string };
+  tables: { sessions: string; projects: string; apiKeys: string; resources: string; tasks?: string };
   connectSecret: { arn: string } | { value: Uint8Array };
   ecs: {
     cluster: string;
@@ -154,6 +155,7 @@ export function loadAwsApiConfig(env: Env = process.env): AwsApiConfig {
       sessions: c[E.sessionsTable],
       projects: c[E.projectsTable],
       apiKeys: c[E.apiKeysTable],
+      resources: c[E.resourcesTable],
       ...(c[E.tasksTable] ? { tasks: c[E.tasksTable] } : {}),
     },
     connectSecret: arn ? { arn } : { value: c[E.connectSecret] as Uint8Array },

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { CdpGateway, findChromium, type Logger, silentLogger } from '@wallcrawler/controller';
+import { DiskBlobStore } from '../adapters/disk/disk-blob-store.js';
+import { loadContextKeyFile } from '../adapters/local/context-key-file.js';
 import { FileTokenSigner } from '../adapters/local/file-token-signer.js';
 import { LocalBrowserProvider } from '../adapters/local/local-browser-provider.js';
 import { SqliteStore } from '../adapters/sqlite/sqlite-store.js';
@@ -43,6 +45,8 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
     store = await SqliteStore.open(join(config.dataDir, 'wallcrawler.db'));
     const signer = FileTokenSigner.load(join(config.dataDir, 'connect-secret'));
     const created = await bootstrap(store, config.apiKey);
+    const blobs = await DiskBlobStore.open(join(config.dataDir, 'blobs'));
+    const contextKey = config.contextKey ?? loadContextKeyFile(join(config.dataDir, 'context-key'));
     const gateway = new CdpGateway({
       authenticate: localConnectAuthenticator(signer, store),
       externalUrl: () => config.publicUrl,
@@ -60,6 +64,9 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       store,
       provider,
       signer,
+      blobs,
+      contextKey,
+      contextMaxBytes: config.contextMaxBytes,
       logger,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     });

@@ -35,6 +35,7 @@ export const errorResponses = {
   404: { description: 'No such resource in this project.', content: errorContent },
   409: { description: 'The resource is not in a state that allows this.', content: errorContent },
   413: { description: 'The body is over the size limit.', content: errorContent },
+  422: { description: 'The request is well-formed but names something that cannot be used.', content: errorContent },
   415: { description: 'The body is not `application/json`.', content: errorContent },
   429: {
     description: 'The project is at its `concurrency`. Retry after `Retry-After` seconds.',
@@ -44,6 +45,7 @@ export const errorResponses = {
     content: errorContent,
   },
   500: { description: 'The server failed.', content: errorContent },
+  501: { description: 'This deployment does not support the feature (the message says which).', content: errorContent },
 } as const;
 
 /** Picks error responses for a route: `pickErrors(401, 404)`. */

@@ -57,9 +57,21 @@ export const ViewportSchema = z
   })
   .openapi('Viewport');
 
+export const SessionContextSchema = z
+  .looseObject({
+    id: z.string().min(1),
+    persist: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Save the profile back into the context when the session ends. @default false' }),
+  })
+  .openapi('SessionContext');
+
 export const BrowserSettingsSchema = z
   .looseObject({
     viewport: ViewportSchema.optional(),
+    context: SessionContextSchema.optional(),
+    extensionId: z.string().min(1).optional(),
   })
   .openapi('BrowserSettings');
 

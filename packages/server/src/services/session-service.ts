@@ -3,8 +3,9 @@ import type { z } from '@hono/zod-openapi';
 import { DEFAULT_VIEWPORT, type Logger, type SessionEnding, silentLogger } from '@wallcrawler/controller';
 import {
   BrowserLaunchError,
-  BrowserNotReadyError,
   CapacityExceededError,
+  DomainError,
+  NotSupportedError,
   ProjectNotFoundError,
   SessionNotFoundError,
   SessionNotRunningError,
@@ -14,6 +15,7 @@ import type { BrowserProvider } from '../ports/browser-provider.js';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
 import type { Store } from '../ports/store.js';
 import type { SessionLiveURLsSchema } from '../schemas/session.js';
+import type { ContextService } from './context-service.js';
 import { parseMetadataQuery } from './metadata-query.js';
 
 /** What `POST /v1/sessions` may set (already validated). */
@@ -23,6 +25,8 @@ export interface CreateSessionInput {
   region?: Region | undefined;
   userMetadata?: Record<string, unknown> | undefined;
   viewport?: Partial<Viewport> | undefined;
+  /** Start from this context; with `persist`, save the profile back into it when the session ends. */
+  context?: { id: string; persist?: boolean | undefined } | undefined;
 }
 
 /** A session with the URLs a client connects with (present while it runs). */
@@ -36,6 +40,8 @@ export type LiveUrls = z.infer<typeof SessionLiveURLsSchema>;
 
 export interface SessionServiceOptions {
   store: Store;
+  /** Sessions with a context need it; without it they are refused. */
+  contexts?: ContextService | undefined;
   provider: BrowserProvider;
   signer: ConnectTokenSigner;
   logger?: Logger;
@@ -49,13 +55,22 @@ export interface SessionServiceOptions {
  */
 export class SessionService {
   readonly #store: Store;
+  readonly #contexts: ContextService | undefined;
   readonly #provider: BrowserProvider;
   readonly #signer: ConnectTokenSigner;
   readonly #logger: Logger;
   readonly #retryAfterSeconds: number;
 
-  constructor({ store, provider, signer, logger = silentLogger, retryAfterSeconds = 5 }: SessionServiceOptions) {
+  constructor({
+    store,
+    contexts,
+    provider,
+    signer,
+    logger = silentLogger,
+    retryAfterSeconds = 5,
+  }: SessionServiceOptions) {
     this.#store = store;
+    this.#contexts = contexts;
     this.#provider = provider;
     this.#signer = signer;
     this.#logger = logger;
@@ -70,6 +85,7 @@ export class SessionService {
     const project = await this.#project(projectId);
     const now = new Date();
     const timeoutSeconds = input.timeout ?? project.defaultTimeout;
+    const profile = input.context ? await this.#profileHooks(projectId, input.context) : undefined;
     const session: SessionRecord = {
       id: randomUUID(),
       projectId,
@@ -84,6 +100,7 @@ export class SessionService {
       startedAt: now,
       expiresAt: new Date(now.getTime() + timeoutSeconds * 1000),
       ...(input.userMetadata !== undefined ? { userMetadata: input.userMetadata } : {}),
+      ...(input.context ? { contextId: input.context.id, contextPersist: input.context.persist === true } : {}),
     };
     if (!(await this.#store.insertSessionWithinLimit(session, project.concurrency))) {
       throw new CapacityExceededError(project.concurrency, this.#retryAfterSeconds);
@@ -91,10 +108,15 @@ export class SessionService {
     const log = this.#logger.child({ sessionId: session.id, projectId });
     let started: SessionRecord | undefined;
     try {
-      started = await this.#provider.start({ session, onEnd: (ending) => this.#recordEnding(session.id, ending) });
+      started = await this.#provider.start({
+        session,
+        onEnd: (ending) => this.#recordEnding(session.id, ending),
+        ...(profile ? { profile } : {}),
+      });
     } catch (error) {
-      // The provider's own errors already say what happened; anything else is wrapped.
-      const known = error instanceof BrowserLaunchError || error instanceof BrowserNotReadyError;
+      // Domain errors (the provider's, a context that cannot be used) already say what happened; anything else
+      // is wrapped.
+      const known = error instanceof DomainError;
       const reason = known ? error.message : `The browser could not be launched: ${(error as Error).message}`;
       log.error({ err: error }, 'browser launch failed');
       await this.#store.endSession(session.id, { status: 'ERROR', endedAt: new Date(), endReason: reason });
@@ -189,6 +211,16 @@ export class SessionService {
       });
     }
     return gone.length;
+  }
+
+  async #profileHooks(projectId: string, context: { id: string; persist?: boolean | undefined }) {
+    if (!this.#provider.capabilities.contexts) {
+      throw new NotSupportedError(
+        'This deployment cannot start sessions from contexts yet (its browsers run elsewhere and start with a clean profile). Create the session without browserSettings.context.',
+      );
+    }
+    if (!this.#contexts) throw new NotSupportedError('This deployment has no blob store, so it cannot keep contexts.');
+    return this.#contexts.profileHooks(projectId, context.id, context.persist === true);
   }
 
   async #recordEnding(sessionId: string, ending: SessionEnding): Promise<void> {

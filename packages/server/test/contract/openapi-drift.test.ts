@@ -42,15 +42,19 @@ describe('the OpenAPI document the server serves', () => {
   it('is compared in full, not vacuously', () => {
     const contract: NormalisedContract = normaliseOpenApi(served);
     expect(Object.keys(contract.operations).sort()).toEqual([
+      'DELETE /v1/contexts/{id}',
       'GET /health',
+      'GET /v1/contexts/{id}',
       'GET /v1/projects',
       'GET /v1/projects/{id}',
       'GET /v1/projects/{id}/usage',
       'GET /v1/sessions',
       'GET /v1/sessions/{id}',
       'GET /v1/sessions/{id}/debug',
+      'POST /v1/contexts',
       'POST /v1/sessions',
       'POST /v1/sessions/{id}',
+      'PUT /v1/contexts/{id}',
     ]);
     expect(Object.keys(contract.schemas)).toEqual(
       expect.arrayContaining(['Session', 'SessionCreateParams', 'SessionLiveURLs', 'Project', 'Error']),

@@ -148,7 +148,6 @@ describe('a session through the SDK and a CDP client', () => {
           solveCaptchas: false,
           recordSession: false,
           logSession: false,
-          context: { id: 'ctx_1', persist: true },
           fingerprint: { devices: ['desktop'], locales: ['en-US'], screen: { maxWidth: 1920 } },
           viewport: { width: 800, height: 600 },
         },

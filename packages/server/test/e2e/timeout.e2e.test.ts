@@ -1,20 +1,24 @@
 import { Wallcrawler } from '@wallcrawler/sdk';
+import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { expectNothingLeft } from '../../../../test-support/index.js';
+import { expectNothingLeft, startPageServer, waitFor } from '../../../../test-support/index.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
-// The API's shortest timeout is 60 s (as Browserbase's), so this test takes a minute; it has the file to itself
-// so the rest of the suite runs beside it.
+// The API's shortest timeout is 60 s (as Browserbase's), so these tests take a minute; they run side by side,
+// in a file of their own so the rest of the suite runs beside them.
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer();
 });
 afterAll(async () => {
+  await expectNothingLeft(t.dataDir);
   await t.close();
 });
 
-it('ends a session TIMED_OUT at its timeout, closing clients with the reason', { timeout: 120_000 }, async () => {
+it.concurrent('ends a session TIMED_OUT at its timeout, closing clients with the reason', {
+  timeout: 120_000,
+}, async () => {
   const sdk = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url });
   const session = await sdk.sessions.create({ timeout: 60, keepAlive: true });
   expect(new Date(session.expiresAt).getTime() - new Date(session.createdAt).getTime()).toBe(60_000);
@@ -27,5 +31,40 @@ it('ends a session TIMED_OUT at its timeout, closing clients with the reason', {
   const ended = await sdk.sessions.retrieve(session.id);
   expect(ended.status).toBe('TIMED_OUT');
   expect(new Date(ended.endedAt as string).getTime()).toBeGreaterThanOrEqual(new Date(session.expiresAt).getTime());
-  await expectNothingLeft(t.dataDir);
+});
+
+it.concurrent('saves a persisted context when its session times out', { timeout: 120_000 }, async () => {
+  const pages = await startPageServer();
+  try {
+    const sdk = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url });
+    const { id } = await sdk.contexts.create();
+    const s1 = await sdk.sessions.create({
+      timeout: 60,
+      keepAlive: true,
+      browserSettings: { context: { id, persist: true } },
+    });
+    const browser = await puppeteer.connect({ browserWSEndpoint: s1.connectUrl, defaultViewport: null });
+    const [page] = await browser.pages();
+    await page?.goto(pages.url);
+    await page?.evaluate(() => {
+      document.cookie = 'wc_cookie=timed-out; max-age=86400; path=/';
+      localStorage.setItem('wc_storage', 'timed-out');
+    });
+    await browser.disconnect();
+    await waitFor(async () => (await sdk.sessions.retrieve(s1.id)).status === 'TIMED_OUT', { timeout: 90_000 });
+
+    const s2 = await sdk.sessions.create({ browserSettings: { context: { id } } });
+    const reader = await puppeteer.connect({ browserWSEndpoint: s2.connectUrl, defaultViewport: null });
+    const [page2] = await reader.pages();
+    await page2?.goto(pages.url);
+    const state = await page2?.evaluate(() => ({
+      cookie: document.cookie,
+      storage: localStorage.getItem('wc_storage'),
+    }));
+    expect(state).toEqual({ cookie: 'wc_cookie=timed-out', storage: 'timed-out' });
+    await reader.disconnect();
+    await sdk.sessions.update(s2.id, { status: 'REQUEST_RELEASE' });
+  } finally {
+    await pages.close();
+  }
 });

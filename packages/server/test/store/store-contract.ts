@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiKeyRecord } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
+import { ContextNameTakenError } from '../../src/domain/errors.js';
 import type { Store } from '../../src/ports/store.js';
 import { sessionRecord } from '../support/records.js';
 
@@ -38,6 +39,59 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect((await store.listProjects()).map((p) => p.name)).toEqual(['a', 'b']);
       expect(await store.listProjects([b.id])).toEqual([b]);
       expect(await store.listProjects([])).toEqual([]);
+    });
+
+    it('keeps contexts, with names unique per project whatever their case, and deletes them', async () => {
+      const [p1, p2] = [newProject('p1'), newProject('p2')];
+      await store.createProject(p1);
+      await store.createProject(p2);
+      const at = new Date('2026-05-01T00:00:00.000Z');
+      const named = { id: 'ctx-1', projectId: p1.id, name: 'Login', createdAt: at, updatedAt: at };
+      const unnamed = { id: 'ctx-2', projectId: p1.id, createdAt: at, updatedAt: at };
+      await store.createContext(named);
+      await store.createContext(unnamed);
+      expect(await store.getContext('ctx-1')).toEqual(named);
+      expect(await store.getContext('ctx-2')).toEqual(unnamed);
+      expect(await store.getContext('missing')).toBeUndefined();
+      await expect(store.createContext({ ...named, id: 'ctx-3', name: 'login' })).rejects.toBeInstanceOf(
+        ContextNameTakenError,
+      );
+      // Another project may use the name.
+      await store.createContext({ ...named, id: 'ctx-4', projectId: p2.id });
+
+      const later = new Date('2026-05-02T00:00:00.000Z');
+      expect(await store.touchContext('ctx-1', later)).toBe(true);
+      expect((await store.getContext('ctx-1'))?.updatedAt).toEqual(later);
+      expect(await store.touchContext('missing', later)).toBe(false);
+
+      expect(await store.deleteContext('ctx-1')).toBe(true);
+      expect(await store.deleteContext('ctx-1')).toBe(false);
+      expect(await store.getContext('ctx-1')).toBeUndefined();
+      // The name is free again.
+      await store.createContext({ ...named, id: 'ctx-5' });
+    });
+
+    it('keeps extensions apart from contexts, and deletes them', async () => {
+      const p = newProject('p');
+      await store.createProject(p);
+      const at = new Date('2026-05-01T00:00:00.000Z');
+      const extension = { id: 'ext-1', projectId: p.id, fileName: 'ext.zip', createdAt: at, updatedAt: at };
+      await store.createExtension(extension);
+      expect(await store.getExtension('ext-1')).toEqual(extension);
+      expect(await store.getContext('ext-1')).toBeUndefined();
+      await store.createContext({ id: 'ctx-1', projectId: p.id, createdAt: at, updatedAt: at });
+      expect(await store.getExtension('ctx-1')).toBeUndefined();
+      expect(await store.deleteExtension('ctx-1')).toBe(false);
+      expect(await store.deleteExtension('ext-1')).toBe(true);
+      expect(await store.getExtension('ext-1')).toBeUndefined();
+    });
+
+    it("keeps a session's context and extension", async () => {
+      const p = newProject('p');
+      await store.createProject(p);
+      const s = sessionRecord(p.id, { contextId: 'ctx-1', extensionId: 'ext-1' });
+      expect(await store.insertSessionWithinLimit(s, 5)).toBe(true);
+      expect(await store.getSession(s.id)).toMatchObject({ contextId: 'ctx-1', extensionId: 'ext-1' });
     });
 
     it('finds API keys by hash with their projects in order, and revokes them once', async () => {

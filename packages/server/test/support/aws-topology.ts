@@ -144,6 +144,7 @@ export async function startAwsTopology({
     [A.sessionsTable]: tables.names.sessions,
     [A.projectsTable]: tables.names.projects,
     [A.apiKeysTable]: tables.names.apiKeys,
+    [A.resourcesTable]: tables.names.resources,
     [A.tasksTable]: tables.names.tasks,
     [A.connectSecret]: secret.toString('base64url'),
     [A.cluster]: 'wallcrawler',

@@ -20,8 +20,8 @@ export interface TestServer {
 }
 
 /**
- * A real local server on a random loopback port with its own data dir, configured through the same
- * environment variables a user sets. The disconnect grace is short so ending paths are quick to observe.
+ * A real local server on a random loopback port with its own data dir (unless `env` names one), configured
+ * through the same environment variables a user sets. The disconnect grace is short so ending paths are quick to observe.
  */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dir = tempDir('wallcrawler-server-');
@@ -35,7 +35,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
   });
   const server = await startLocalServer(config);
-  const store = await SqliteStore.open(join(dir.path, 'wallcrawler.db'));
+  const store = await SqliteStore.open(join(config.dataDir, 'wallcrawler.db'));
   const [project] = await store.listProjects();
   if (!project) throw new Error('the server did not create its default project');
   return {
@@ -43,7 +43,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     url: server.url,
     apiKey,
     projectId: project.id,
-    dataDir: dir.path,
+    dataDir: config.dataDir,
     store,
     async close() {
       await server.close();

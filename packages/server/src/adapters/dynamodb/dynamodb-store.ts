@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -20,11 +21,36 @@ import {
   scanAll,
   TABLES,
 } from '@wallcrawler/controller';
-import { ProjectNotFoundError, RecordExistsError, WriteConflictError } from '../../domain/errors.js';
-import { ACTIVE_STATUSES, type ApiKeyRecord, type ProjectRecord, type SessionRecord } from '../../domain/model.js';
+import {
+  ContextNameTakenError,
+  NotSupportedError,
+  ProjectNotFoundError,
+  RecordExistsError,
+  WriteConflictError,
+} from '../../domain/errors.js';
+import {
+  ACTIVE_STATUSES,
+  type ApiKeyRecord,
+  type ContextRecord,
+  type ExtensionRecord,
+  type ProjectRecord,
+  type SessionRecord,
+} from '../../domain/model.js';
 import type { SessionEnd, SessionFilter, Store } from '../../ports/store.js';
 import { matchesMetadata } from '../../services/metadata-query.js';
-import { apiKeyToItem, itemToApiKey, itemToProject, itemToSession, projectToItem, sessionToItem } from './items.js';
+import {
+  apiKeyToItem,
+  contextNameKey,
+  contextToItem,
+  extensionToItem,
+  itemToApiKey,
+  itemToContext,
+  itemToExtension,
+  itemToProject,
+  itemToSession,
+  projectToItem,
+  sessionToItem,
+} from './items.js';
 
 export interface DynamoDbStoreOptions {
   client: DynamoDBClient;
@@ -163,6 +189,11 @@ export class DynamoDbStore implements Store {
   }
 
   async insertSessionWithinLimit(session: SessionRecord, limit: number): Promise<boolean> {
+    // The one-writer rule for contexts needs a lock released with every ending; the AWS deployment does not
+    // hydrate or save contexts yet (its provider refuses such sessions first), so it does not take one.
+    if (session.contextPersist) {
+      throw new NotSupportedError('Sessions that persist a context are not supported on the DynamoDB store yet.');
+    }
     return this.#retrying('Admitting the session', async () => {
       try {
         await this.#db.send(
@@ -259,8 +290,141 @@ export class DynamoDbStore implements Store {
     return this.getSession(id);
   }
 
+  async createContext(context: ContextRecord): Promise<void> {
+    const item = contextToItem(context);
+    const put = {
+      Put: { TableName: this.#tables.resources, Item: item, ConditionExpression: 'attribute_not_exists(resourceId)' },
+    };
+    if (context.name === undefined) {
+      try {
+        await this.#db.send(new PutCommand(put.Put));
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) throw new RecordExistsError('context', context.id);
+        throw error;
+      }
+      return;
+    }
+    const name = context.name;
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            put,
+            {
+              Put: {
+                TableName: this.#tables.resources,
+                Item: {
+                  resourceId: contextNameKey(context.projectId, name),
+                  kind: 'context-name',
+                  contextId: context.id,
+                },
+                ConditionExpression: 'attribute_not_exists(resourceId)',
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      const [record, reservation] = cancellationReasons(error) ?? [];
+      if (reservation === 'ConditionalCheckFailed') throw new ContextNameTakenError(name);
+      if (record === 'ConditionalCheckFailed') throw new RecordExistsError('context', context.id);
+      throw error;
+    }
+  }
+
+  async getContext(id: string): Promise<ContextRecord | undefined> {
+    const item = await this.#resource(id, 'context');
+    return item ? itemToContext(item) : undefined;
+  }
+
+  async touchContext(id: string, at: Date): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.resources,
+          Key: { resourceId: id },
+          UpdateExpression: 'SET updatedAt = :at',
+          ConditionExpression: 'kind = :kind',
+          ExpressionAttributeValues: { ':at': at.getTime(), ':kind': 'context' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async deleteContext(id: string): Promise<boolean> {
+    const context = await this.getContext(id);
+    if (!context) return false;
+    await this.#db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Delete: { TableName: this.#tables.resources, Key: { resourceId: id } } },
+          ...(context.name === undefined
+            ? []
+            : [
+                {
+                  Delete: {
+                    TableName: this.#tables.resources,
+                    Key: { resourceId: contextNameKey(context.projectId, context.name) },
+                  },
+                },
+              ]),
+        ],
+      }),
+    );
+    return true;
+  }
+
+  async createExtension(extension: ExtensionRecord): Promise<void> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#tables.resources,
+          Item: extensionToItem(extension),
+          ConditionExpression: 'attribute_not_exists(resourceId)',
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new RecordExistsError('extension', extension.id);
+      throw error;
+    }
+  }
+
+  async getExtension(id: string): Promise<ExtensionRecord | undefined> {
+    const item = await this.#resource(id, 'extension');
+    return item ? itemToExtension(item) : undefined;
+  }
+
+  async deleteExtension(id: string): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new DeleteCommand({
+          TableName: this.#tables.resources,
+          Key: { resourceId: id },
+          ConditionExpression: 'kind = :kind',
+          ExpressionAttributeValues: { ':kind': 'extension' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
   async close(): Promise<void> {
     this.#db.destroy();
+  }
+
+  /** A context or extension item; undefined when missing or of the other kind. */
+  async #resource(id: string, kind: 'context' | 'extension'): Promise<Item | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({ TableName: this.#tables.resources, Key: { resourceId: id }, ConsistentRead: true }),
+    );
+    return Item?.kind === kind ? Item : undefined;
   }
 
   /** Retries transactions that lost races; past the limit, a retryable `WriteConflictError`. */

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { CorruptRecordError } from '../../domain/errors.js';
 import {
   type ApiKeyRecord,
+  type ContextRecord,
+  type ExtensionRecord,
   type ProjectRecord,
   REGIONS,
   SESSION_STATUSES,
@@ -58,6 +60,8 @@ const sessionItem = z.object({
   viewport: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).optional(),
   userMetadata: userMetadata.optional(),
   contextId: text.optional(),
+  contextPersist: z.boolean().optional(),
+  extensionId: text.optional(),
   proxyBytes: count,
   createdAt: millis,
   updatedAt: millis,
@@ -153,6 +157,8 @@ export function sessionToItem(s: SessionRecord): Item {
     // was sent (empty keys, number precision).
     ...optional('userMetadata', s.userMetadata === undefined ? undefined : JSON.stringify(s.userMetadata)),
     ...optional('contextId', s.contextId),
+    ...optional('contextPersist', s.contextPersist || undefined),
+    ...optional('extensionId', s.extensionId),
     ...optional('endedAt', s.endedAt?.getTime()),
     ...optional('endReason', s.endReason),
     ...optional('connectEndpoint', s.connectEndpoint),
@@ -177,9 +183,78 @@ export function itemToSession(item: Item): SessionRecord {
     ...optional('viewport', s.viewport),
     ...optional('userMetadata', s.userMetadata),
     ...optional('contextId', s.contextId),
+    ...optional('contextPersist', s.contextPersist),
+    ...optional('extensionId', s.extensionId),
     ...optional('endedAt', s.endedAt === undefined ? undefined : new Date(s.endedAt)),
     ...optional('endReason', s.endReason),
     ...optional('connectEndpoint', s.connectEndpoint),
     ...optional('taskArn', s.taskArn),
   };
+}
+
+const contextItem = z.object({
+  resourceId: text,
+  kind: z.literal('context'),
+  projectId: text,
+  name: z.string().optional(),
+  createdAt: millis,
+  updatedAt: millis,
+});
+
+const extensionItem = z.object({
+  resourceId: text,
+  kind: z.literal('extension'),
+  projectId: text,
+  fileName: z.string(),
+  createdAt: millis,
+  updatedAt: millis,
+});
+
+export function contextToItem(c: ContextRecord): Item {
+  return {
+    resourceId: c.id,
+    kind: 'context',
+    projectId: c.projectId,
+    createdAt: c.createdAt.getTime(),
+    updatedAt: c.updatedAt.getTime(),
+    ...optional('name', c.name),
+  };
+}
+
+export function itemToContext(item: Item): ContextRecord {
+  const c = parse(contextItem, 'context', 'resourceId', item);
+  return {
+    id: c.resourceId,
+    projectId: c.projectId,
+    createdAt: new Date(c.createdAt),
+    updatedAt: new Date(c.updatedAt),
+    ...optional('name', c.name),
+  };
+}
+
+export function extensionToItem(e: ExtensionRecord): Item {
+  return {
+    resourceId: e.id,
+    kind: 'extension',
+    projectId: e.projectId,
+    fileName: e.fileName,
+    createdAt: e.createdAt.getTime(),
+    updatedAt: e.updatedAt.getTime(),
+  };
+}
+
+export function itemToExtension(item: Item): ExtensionRecord {
+  const e = parse(extensionItem, 'extension', 'resourceId', item);
+  return {
+    id: e.resourceId,
+    projectId: e.projectId,
+    fileName: e.fileName,
+    createdAt: new Date(e.createdAt),
+    updatedAt: new Date(e.updatedAt),
+  };
+}
+
+/** The item that reserves a context name in its project (names are unique whatever their case). */
+export function contextNameKey(projectId: string, name: string): string {
+  return `context-name#${projectId}#${name.toLowerCase()}`;
 }

@@ -6,6 +6,7 @@ import {
   type Logger,
   listSessionDirs,
   removeDirs,
+  type SessionDirs,
   silentLogger,
 } from '@wallcrawler/controller';
 import type { SessionRecord } from '../../domain/model.js';
@@ -13,8 +14,14 @@ import type {
   BrowserProvider,
   BrowserStartRequest,
   DevToolsTarget,
+  ProfileHooks,
   SessionEnding,
 } from '../../ports/browser-provider.js';
+
+/** The close-path hook that saves the session's profile. */
+function persistProfile(persist: NonNullable<ProfileHooks['persist']>) {
+  return (dirs: SessionDirs) => persist(dirs.profile);
+}
 
 export interface LocalBrowserProviderOptions {
   /** Serves the sessions' CDP connections on the API server's port. */
@@ -39,7 +46,9 @@ export class LocalBrowserProvider implements BrowserProvider {
     this.#logger = options.logger ?? silentLogger;
   }
 
-  async start({ session, onEnd }: BrowserStartRequest): Promise<undefined> {
+  readonly capabilities = { contexts: true };
+
+  async start({ session, onEnd, profile }: BrowserStartRequest): Promise<undefined> {
     const { gateway, dataDir, chromePath, disconnectGraceMs } = this.#options;
     const browser = await BrowserSession.start({
       id: session.id,
@@ -49,6 +58,8 @@ export class LocalBrowserProvider implements BrowserProvider {
       keepAlive: session.keepAlive,
       logger: this.#logger,
       onEnd,
+      ...(profile ? { prepareProfile: (dir: string) => profile.hydrate(dir) } : {}),
+      ...(profile?.persist ? { collect: persistProfile(profile.persist) } : {}),
       ...(session.viewport ? { viewport: session.viewport } : {}),
       ...(disconnectGraceMs !== undefined ? { disconnectGraceMs } : {}),
     });

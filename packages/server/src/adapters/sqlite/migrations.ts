@@ -53,4 +53,31 @@ export const MIGRATIONS: readonly { version: number; name: string; statements: r
       'CREATE INDEX sessions_by_status ON sessions (status)',
     ],
   },
+  {
+    version: 2,
+    name: 'contexts, extensions',
+    statements: [
+      `CREATE TABLE contexts (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        name TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      )`,
+      // Browserbase: a name is unique in its project, whatever its case.
+      'CREATE UNIQUE INDEX contexts_by_name ON contexts (project_id, lower(name)) WHERE name IS NOT NULL',
+      `CREATE TABLE extensions (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        file_name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      )`,
+      'ALTER TABLE sessions ADD COLUMN context_persist INTEGER NOT NULL DEFAULT 0',
+      'ALTER TABLE sessions ADD COLUMN extension_id TEXT',
+      // The rule for two sessions on one context: at most one active session saves into it.
+      `CREATE UNIQUE INDEX sessions_persisting_context ON sessions (context_id)
+        WHERE context_persist = 1 AND status IN ('PENDING', 'RUNNING')`,
+    ],
+  },
 ];

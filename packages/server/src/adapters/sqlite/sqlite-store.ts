@@ -1,9 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Client, createClient, type InStatement, type Row } from '@libsql/client';
+import { ContextInUseError, ContextNameTakenError } from '../../domain/errors.js';
 import {
   ACTIVE_STATUSES,
   type ApiKeyRecord,
+  type ContextRecord,
+  type ExtensionRecord,
   type ProjectRecord,
   type Region,
   type SessionRecord,
@@ -126,33 +129,39 @@ export class SqliteStore implements Store {
   async insertSessionWithinLimit(s: SessionRecord, limit: number): Promise<boolean> {
     // One statement, so the count and the insert are atomic (SQLite holds the write lock for the statement)
     // across connections and processes, with no transaction to hold a connection open.
-    const result = await this.db.execute({
-      sql: `INSERT INTO sessions (id, project_id, status, region, keep_alive, timeout_seconds, viewport_width, viewport_height,
-              user_metadata, context_id, proxy_bytes, created_at, updated_at, started_at, expires_at, ended_at, end_reason)
-            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+    const result = await this.#unique(
+      () => new ContextInUseError(s.contextId ?? ''),
+      this.db.execute({
+        sql: `INSERT INTO sessions (id, project_id, status, region, keep_alive, timeout_seconds, viewport_width, viewport_height,
+              user_metadata, context_id, context_persist, extension_id, proxy_bytes, created_at, updated_at, started_at,
+              expires_at, ended_at, end_reason)
+            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
             WHERE (SELECT COUNT(*) FROM sessions WHERE project_id = ? AND status IN (${activeList})) < ?`,
-      args: [
-        s.id,
-        s.projectId,
-        s.status,
-        s.region,
-        s.keepAlive ? 1 : 0,
-        s.timeoutSeconds,
-        s.viewport?.width ?? null,
-        s.viewport?.height ?? null,
-        s.userMetadata === undefined ? null : JSON.stringify(s.userMetadata),
-        s.contextId ?? null,
-        s.proxyBytes,
-        iso(s.createdAt),
-        iso(s.updatedAt),
-        iso(s.startedAt),
-        iso(s.expiresAt),
-        s.endedAt ? iso(s.endedAt) : null,
-        s.endReason ?? null,
-        s.projectId,
-        limit,
-      ],
-    });
+        args: [
+          s.id,
+          s.projectId,
+          s.status,
+          s.region,
+          s.keepAlive ? 1 : 0,
+          s.timeoutSeconds,
+          s.viewport?.width ?? null,
+          s.viewport?.height ?? null,
+          s.userMetadata === undefined ? null : JSON.stringify(s.userMetadata),
+          s.contextId ?? null,
+          s.contextPersist ? 1 : 0,
+          s.extensionId ?? null,
+          s.proxyBytes,
+          iso(s.createdAt),
+          iso(s.updatedAt),
+          iso(s.startedAt),
+          iso(s.expiresAt),
+          s.endedAt ? iso(s.endedAt) : null,
+          s.endReason ?? null,
+          s.projectId,
+          limit,
+        ],
+      }),
+    );
     return result.rowsAffected === 1;
   }
 
@@ -199,8 +208,79 @@ export class SqliteStore implements Store {
     return this.getSession(id);
   }
 
+  async createContext(c: ContextRecord): Promise<void> {
+    await this.#unique(
+      () => new ContextNameTakenError(c.name ?? ''),
+      this.db.execute({
+        sql: 'INSERT INTO contexts (id, project_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+        args: [c.id, c.projectId, c.name ?? null, iso(c.createdAt), iso(c.updatedAt)],
+      }),
+    );
+  }
+
+  async getContext(id: string): Promise<ContextRecord | undefined> {
+    const { rows } = await this.db.execute({ sql: 'SELECT * FROM contexts WHERE id = ?', args: [id] });
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      id: String(r.id),
+      projectId: String(r.project_id),
+      ...(r.name !== null ? { name: String(r.name) } : {}),
+      createdAt: date(r.created_at),
+      updatedAt: date(r.updated_at),
+    };
+  }
+
+  async touchContext(id: string, at: Date): Promise<boolean> {
+    const result = await this.db.execute({
+      sql: 'UPDATE contexts SET updated_at = ? WHERE id = ?',
+      args: [iso(at), id],
+    });
+    return result.rowsAffected > 0;
+  }
+
+  async deleteContext(id: string): Promise<boolean> {
+    const result = await this.db.execute({ sql: 'DELETE FROM contexts WHERE id = ?', args: [id] });
+    return result.rowsAffected > 0;
+  }
+
+  async createExtension(e: ExtensionRecord): Promise<void> {
+    await this.db.execute({
+      sql: 'INSERT INTO extensions (id, project_id, file_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+      args: [e.id, e.projectId, e.fileName, iso(e.createdAt), iso(e.updatedAt)],
+    });
+  }
+
+  async getExtension(id: string): Promise<ExtensionRecord | undefined> {
+    const { rows } = await this.db.execute({ sql: 'SELECT * FROM extensions WHERE id = ?', args: [id] });
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      id: String(r.id),
+      projectId: String(r.project_id),
+      fileName: String(r.file_name),
+      createdAt: date(r.created_at),
+      updatedAt: date(r.updated_at),
+    };
+  }
+
+  async deleteExtension(id: string): Promise<boolean> {
+    const result = await this.db.execute({ sql: 'DELETE FROM extensions WHERE id = ?', args: [id] });
+    return result.rowsAffected > 0;
+  }
+
   async close(): Promise<void> {
     this.db.close();
+  }
+
+  /** Runs a write; a UNIQUE constraint failure becomes the domain error `conflict` makes. */
+  async #unique<T>(conflict: () => Error, write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } catch (error) {
+      if (/UNIQUE constraint failed/.test(String((error as Error).message))) throw conflict();
+      throw error;
+    }
   }
 }
 
@@ -249,6 +329,8 @@ function toSession(r: Row): SessionRecord {
   }
   if (r.user_metadata !== null) session.userMetadata = JSON.parse(String(r.user_metadata)) as Record<string, unknown>;
   if (r.context_id !== null) session.contextId = String(r.context_id);
+  if (Number(r.context_persist) === 1) session.contextPersist = true;
+  if (r.extension_id !== null) session.extensionId = String(r.extension_id);
   const endedAt = optionalDate(r.ended_at);
   if (endedAt) session.endedAt = endedAt;
   if (r.end_reason !== null) session.endReason = String(r.end_reason);
