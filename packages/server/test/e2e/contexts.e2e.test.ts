@@ -38,6 +38,7 @@ async function writeState(browser: Browser, value: string): Promise<void> {
   if (!page) throw new Error('the session has no page');
   await page.goto(pages.url);
   await page.evaluate((v) => {
+    // biome-ignore lint/suspicious/noDocumentCookie: the page's own cookie is what a context must keep
     document.cookie = `wc_cookie=${v}; max-age=86400; path=/`;
     localStorage.setItem('wc_storage', v);
   }, value);

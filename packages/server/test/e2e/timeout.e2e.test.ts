@@ -47,6 +47,7 @@ it.concurrent('saves a persisted context when its session times out', { timeout:
     const [page] = await browser.pages();
     await page?.goto(pages.url);
     await page?.evaluate(() => {
+      // biome-ignore lint/suspicious/noDocumentCookie: the page's own cookie is what a context must keep
       document.cookie = 'wc_cookie=timed-out; max-age=86400; path=/';
       localStorage.setItem('wc_storage', 'timed-out');
     });
