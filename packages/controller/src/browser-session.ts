@@ -65,10 +65,11 @@ export interface BrowserSessionOptions {
   launchTimeoutMs?: number;
   logger?: Logger;
   /**
-   * Fills the new profile directory before Chromium starts (a context's saved profile). If it throws, the
-   * start fails and the session's directories are deleted.
+   * Prepares the session's new directories before Chromium starts: fills the profile (a context's saved one),
+   * unpacks extensions (whose directories it returns, to be loaded). If it throws, the start fails and the
+   * directories are deleted.
    */
-  prepareProfile?: (profileDir: string) => Promise<void>;
+  prepare?: (dirs: SessionDirs) => Promise<SessionPreparation | undefined>;
   /**
    * Runs inside the close path once the browser is gone and before its directories are deleted: the place to
    * keep what outlives the session (the context's profile, downloads). When set, the browser is first asked to
@@ -81,6 +82,12 @@ export interface BrowserSessionOptions {
    * resolves: the place to persist the final status. Errors are logged, never thrown.
    */
   onEnd?: (ending: SessionEnding) => void | Promise<void>;
+}
+
+/** What `prepare` made for the browser to use. */
+export interface SessionPreparation {
+  /** Unpacked extensions to load. */
+  extensionDirs?: readonly string[];
 }
 
 export const DEFAULT_VIEWPORT = { width: 1024, height: 768 } as const;
@@ -164,8 +171,9 @@ export class BrowserSession {
     const dirs = sessionDirs(options.dataDir, options.id);
     let chromium: ChromiumProcess;
     try {
-      await options.prepareProfile?.(dirs.profile);
+      const prepared = await options.prepare?.(dirs);
       chromium = await launchChromium({
+        ...(prepared?.extensionDirs?.length ? { extensionDirs: prepared.extensionDirs } : {}),
         executablePath: options.executablePath,
         userDataDir: dirs.profile,
         tmpDir: dirs.tmp,

@@ -43,6 +43,7 @@ export {
   removeDirs,
   type SessionEnding,
   type SessionEndStatus,
+  type SessionPreparation,
 } from './browser-session.js';
 export { findChromium } from './chromium/find-chromium.js';
 export { type ChromiumFlagOptions, chromiumFlags } from './chromium/flags.js';

@@ -21,6 +21,7 @@ import { checkMaxRetries, checkTimeout } from './option-checks.js';
 import { createRawClient } from './raw-client.js';
 import type { APIContext } from './resources/api-context.js';
 import { Contexts } from './resources/contexts.js';
+import { Extensions } from './resources/extensions.js';
 import { Projects } from './resources/projects.js';
 import { Sessions } from './resources/sessions.js';
 import { DEFAULT_MAX_RETRIES, sleep } from './retry.js';
@@ -97,6 +98,8 @@ export class Wallcrawler {
   readonly sessions: Sessions;
   /** Browser profiles kept between sessions. */
   readonly contexts: Contexts;
+  /** Chrome extensions sessions can load. */
+  readonly extensions: Extensions;
   /** Projects the API key covers. */
   readonly projects: Projects;
 
@@ -156,6 +159,7 @@ export class Wallcrawler {
     this.sessions = new Sessions(api);
     this.projects = new Projects(api);
     this.contexts = new Contexts(api);
+    this.extensions = new Extensions(api);
   }
 
   /**

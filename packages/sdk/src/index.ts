@@ -34,8 +34,10 @@ export {
 } from './errors.js';
 export type { components, operations, paths } from './generated/openapi.js';
 export { Contexts } from './resources/contexts.js';
+export { Extensions } from './resources/extensions.js';
 export { Projects } from './resources/projects.js';
 export { Sessions } from './resources/sessions.js';
+export type { Uploadable } from './resources/uploadable.js';
 export { DEFAULT_MAX_RETRIES, RETRY_COUNT_HEADER } from './retry.js';
 export type { Fetch, RequestOptions } from './transport.js';
 export type {
@@ -45,6 +47,7 @@ export type {
   ContextCreateResponse,
   ErrorBody,
   ErrorDetail,
+  Extension,
   Project,
   ProjectListResponse,
   ProjectUsage,

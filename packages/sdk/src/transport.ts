@@ -50,8 +50,9 @@ export async function send(
   const signal = overrides.signal ?? request.signal;
   const timeout = overrides.timeout ?? config.timeout;
   const maxRetries = overrides.maxRetries ?? config.maxRetries;
-  // A Request body can be read once; keeping the text lets every attempt send it again.
-  const body = request.body === null ? undefined : await request.text();
+  // A Request body can be read once; keeping the bytes lets every attempt send it again. (Bytes, not text:
+  // a multipart upload carries binary files.)
+  const body = request.body === null ? undefined : await request.arrayBuffer();
 
   for (let retryCount = 0; ; retryCount++) {
     if (signal.aborted) throw new APIUserAbortError({ cause: signal.reason });

@@ -58,6 +58,9 @@ export type ContextCreateParams = Schemas['ContextCreateParams'];
 /** What `contexts.create` and `contexts.update` answer (Browserbase's shape). */
 export type ContextCreateResponse = Schemas['ContextCreateResponse'];
 
+/** An uploaded Chrome extension. */
+export type Extension = Schemas['Extension'];
+
 /** A project: the scope of sessions, with its default session timeout and concurrency. */
 export type Project = Schemas['Project'];
 /** The projects the API key covers. */

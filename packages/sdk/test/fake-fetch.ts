@@ -23,7 +23,12 @@ export function fakeFetch(...replies: Reply[]): { fetch: Fetch; requests: Record
       url,
       method: init.method ?? 'GET',
       headers: new Headers(init.headers),
-      body: typeof init.body === 'string' ? init.body : undefined,
+      body:
+        typeof init.body === 'string'
+          ? init.body
+          : init.body instanceof ArrayBuffer
+            ? new TextDecoder().decode(init.body)
+            : undefined,
       signal: init.signal ?? undefined,
     };
     requests.push(request);

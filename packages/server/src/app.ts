@@ -8,16 +8,19 @@ import type { AppEnv } from './http/app-env.js';
 import { errorResponse, handleError } from './http/error-handler.js';
 import { apiKeyAuth } from './middleware/api-key-auth.js';
 import { jsonBody } from './middleware/json-body.js';
+import { isUpload, multipartUploads } from './middleware/multipart-uploads.js';
 import { requestContext } from './middleware/request-context.js';
 import type { BlobStore } from './ports/blob-store.js';
 import type { BrowserProvider } from './ports/browser-provider.js';
 import type { ConnectTokenSigner } from './ports/connect-token-signer.js';
 import type { Store } from './ports/store.js';
 import { registerContextRoutes } from './routes/contexts.js';
+import { registerExtensionRoutes } from './routes/extensions.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerProjectRoutes } from './routes/projects.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { ContextService } from './services/context-service.js';
+import { ExtensionService } from './services/extension-service.js';
 import { SessionService } from './services/session-service.js';
 import { VERSION } from './version.js';
 
@@ -32,6 +35,8 @@ export interface AppDeps {
   contextKey?: Buffer;
   /** The most a context's files may add up to, uncompressed. @default 256 MiB */
   contextMaxBytes?: number;
+  /** The most an uploaded file (an extension zip, a session upload) may hold. @default 50 MiB */
+  uploadMaxBytes?: number;
   logger?: Logger;
   /**
    * The base URL clients reach the connect gateway at, for `connectUrl`s (`http://host:port`).
@@ -42,6 +47,8 @@ export interface AppDeps {
 
 /** Request bodies are small JSON documents; 1 MiB leaves room for generous `userMetadata`. */
 const MAX_BODY_BYTES = 1024 * 1024;
+
+const mib = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB`;
 
 /** Validation failures become one 400 listing every problem, each with its location (`body.timeout`). */
 const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
@@ -69,35 +76,50 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
         ...(deps.contextMaxBytes !== undefined ? { maxBytes: deps.contextMaxBytes } : {}),
       })
     : undefined;
-  const contexts = () => {
-    if (!contextService) throw new NotSupportedError('This deployment has no blob store, so it cannot keep contexts.');
-    return contextService;
-  };
-  const sessions = new SessionService({ store, contexts: contextService, provider, signer, logger });
+  const extensionService = blobs ? new ExtensionService({ store, blobs, logger }) : undefined;
+  const needBlobs =
+    <T>(service: T | undefined, what: string) =>
+    () => {
+      if (!service) throw new NotSupportedError(`This deployment has no blob store, so it cannot keep ${what}.`);
+      return service;
+    };
+  const sessions = new SessionService({
+    store,
+    contexts: contextService,
+    extensions: extensionService,
+    provider,
+    signer,
+    logger,
+  });
+  const uploadMaxBytes = deps.uploadMaxBytes ?? 50 * 1024 * 1024;
   const gatewayUrl = (requestUrl: string) => publicUrl ?? new URL(requestUrl).origin;
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use('*', requestContext({ logger }));
-  app.use(
-    '/v1/*',
+  const limit = (maxSize: number, what: string) =>
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize,
       onError: () => {
         // The rest of the body is left unread: close the connection, or a keep-alive client would send its next
         // request on a socket the server is about to drop.
-        throw new ApiError(413, 'payload_too_large', 'The request body is too large (the limit is 1 MiB).', undefined, {
+        throw new ApiError(413, 'payload_too_large', `${what} (the limit is ${mib(maxSize)}).`, undefined, {
           connection: 'close',
         });
       },
-    }),
-  );
+    });
+  const jsonLimit = limit(MAX_BODY_BYTES, 'The request body is too large');
+  // A multipart body carries its part headers besides the file.
+  const fileLimit = limit(uploadMaxBytes + 64 * 1024, 'The uploaded file is too large');
+  app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? fileLimit(c, next) : jsonLimit(c, next)));
+  app.use('/v1/*', multipartUploads());
   app.use('/v1/*', jsonBody());
   app.use('/v1/*', apiKeyAuth({ store }));
 
   registerHealthRoute(app, { version: VERSION });
   registerSessionRoutes(app, { sessions, gatewayUrl });
   registerProjectRoutes(app, { store });
-  registerContextRoutes(app, { contexts });
+  registerContextRoutes(app, { contexts: needBlobs(contextService, 'contexts') });
+  registerExtensionRoutes(app, { extensions: needBlobs(extensionService, 'extensions') });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'WallcrawlerApiKey', {
     type: 'apiKey',

@@ -17,6 +17,7 @@ const schema = z.object({
     .refine((key) => key.length === 32, 'must be 32 bytes: 64 hex digits, or base64 (openssl rand -hex 32)')
     .optional(),
   [E.contextMaxMb]: z.coerce.number().int().min(1).max(16_384).default(256),
+  [E.uploadMaxMb]: z.coerce.number().int().min(1).max(4096).default(50),
 });
 
 /** The local server's configuration, validated. */
@@ -39,6 +40,8 @@ export interface ServerConfig {
   contextKey?: Buffer;
   /** @default 256 MiB */
   contextMaxBytes: number;
+  /** @default 50 MiB */
+  uploadMaxBytes: number;
 }
 
 /**
@@ -61,6 +64,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     logLevel: c[E.logLevel],
     disconnectGraceMs: c[E.disconnectGraceMs],
     contextMaxBytes: c[E.contextMaxMb] * 1024 * 1024,
+    uploadMaxBytes: c[E.uploadMaxMb] * 1024 * 1024,
     ...(c[E.contextKey] ? { contextKey: c[E.contextKey] } : {}),
     ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
     ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),

@@ -14,6 +14,8 @@ export const SERVER_ENV = {
   contextKey: 'WALLCRAWLER_CONTEXT_KEY',
   /** The most a context's files may add up to, in MiB. */
   contextMaxMb: 'WALLCRAWLER_CONTEXT_MAX_MB',
+  /** The most an uploaded file (an extension zip, a session upload) may hold, in MiB. */
+  uploadMaxMb: 'WALLCRAWLER_UPLOAD_MAX_MB',
 } as const;
 
 /**

@@ -14,12 +14,20 @@ export interface ChromiumFlagOptions {
    * @default true when running as root
    */
   noSandbox: boolean;
+  /** Unpacked extensions to load, by directory. */
+  extensionDirs?: readonly string[];
   /** Extra flags from the operator, appended last so they can override ours. */
   extraArgs?: readonly string[];
 }
 
 /** The flags for one session's browser. */
-export function chromiumFlags({ userDataDir, viewport, noSandbox, extraArgs = [] }: ChromiumFlagOptions): string[] {
+export function chromiumFlags({
+  userDataDir,
+  viewport,
+  noSandbox,
+  extensionDirs = [],
+  extraArgs = [],
+}: ChromiumFlagOptions): string[] {
   return [
     // The new headless mode is the real browser without a window: same rendering and CDP surface as headed Chrome.
     '--headless=new',
@@ -80,6 +88,11 @@ export function chromiumFlags({ userDataDir, viewport, noSandbox, extraArgs = []
     '--disable-component-extensions-with-background-pages',
     // No audio device on servers.
     '--mute-audio',
+    // The session's uploaded extensions, and no others. (A comma in a path would split it: the directories are
+    // the session's own, named by ids.)
+    ...(extensionDirs.length > 0
+      ? [`--load-extension=${extensionDirs.join(',')}`, `--disable-extensions-except=${extensionDirs.join(',')}`]
+      : []),
     ...extraArgs,
     // The first tab, so clients that attach to an existing page find one.
     'about:blank',

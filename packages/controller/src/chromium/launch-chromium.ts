@@ -16,6 +16,8 @@ export interface LaunchChromiumOptions {
   /** @default true when running as root */
   noSandbox?: boolean;
   extraArgs?: readonly string[];
+  /** Unpacked extensions to load. */
+  extensionDirs?: readonly string[];
   /** @default 30_000 */
   launchTimeoutMs?: number;
   logger?: Logger;
@@ -76,13 +78,20 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
     tmpDir,
     viewport,
     extraArgs,
+    extensionDirs,
     launchTimeoutMs = 30_000,
     logger = silentLogger,
   } = options;
   const noSandbox = options.noSandbox ?? process.getuid?.() === 0;
   await Promise.all([mkdir(userDataDir, { recursive: true }), mkdir(tmpDir, { recursive: true })]);
 
-  const args = chromiumFlags({ userDataDir, viewport, noSandbox, ...(extraArgs ? { extraArgs } : {}) });
+  const args = chromiumFlags({
+    userDataDir,
+    viewport,
+    noSandbox,
+    ...(extraArgs ? { extraArgs } : {}),
+    ...(extensionDirs ? { extensionDirs } : {}),
+  });
   const reaped = subreaperCommand(executablePath, args);
   // Chromium's temporary files (shared memory files with --disable-dev-shm-usage, sockets, downloads in progress)
   // land in the session's own temp dir, which is deleted with the session.

@@ -133,6 +133,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/extensions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a Chrome extension
+         * @description A zip with `manifest.json` at its root, as the multipart part `file`. Sessions load it with `extensionId`
+         *     (top level or in `browserSettings`). The zip is checked before it is stored: a file that is not a zip, has
+         *     no `manifest.json` at its root, holds links or paths that leave it, or unpacks to more than 256 MiB is
+         *     refused. Each upload is a new extension, even of the same zip.
+         */
+        post: operations["createExtension"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/extensions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve an extension */
+        get: operations["retrieveExtension"];
+        put?: never;
+        post?: never;
+        /** Delete an extension */
+        delete: operations["deleteExtension"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects": {
         parameters: {
             query?: never;
@@ -265,9 +306,10 @@ export interface components {
             [key: string]: unknown;
         };
         /**
-         * @description `viewport` is applied as the browser window size; `context` starts the session from a saved profile.
-         *     The other Browserbase settings (`extensionId`, `blockAds`, `solveCaptchas`, `recordSession`,
-         *     `logSession`, `advancedStealth`, `fingerprint`, ...) are accepted and not yet acted on.
+         * @description `viewport` is applied as the browser window size; `context` starts the session from a saved profile;
+         *     `extensionId` loads an uploaded extension (as the top-level `extensionId` does, which wins if both are
+         *     given). The other Browserbase settings (`blockAds`, `solveCaptchas`, `recordSession`, `logSession`,
+         *     `advancedStealth`, `fingerprint`, ...) are accepted and not yet acted on.
          */
         BrowserSettings: {
             viewport?: components["schemas"]["Viewport"];
@@ -297,6 +339,7 @@ export interface components {
             /** @description Keep the session running after its last client disconnects. */
             keepAlive?: boolean;
             region?: components["schemas"]["Region"];
+            /** @description An uploaded extension to load (see `POST /v1/extensions`). */
             extensionId?: string;
             /** @description Arbitrary JSON stored with the session, queryable with `q`. */
             userMetadata?: {
@@ -373,6 +416,20 @@ export interface components {
             publicKey: string;
             /** @description A non-functional placeholder, as Browserbase's is since its SDK 2.17.0. */
             uploadUrl: string;
+        };
+        Extension: {
+            id: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            fileName: string;
+            projectId: string;
+        };
+        /** @description A multipart form with one file part, `file`. */
+        FileUpload: {
+            /** Format: binary */
+            file: string;
         };
         ProjectUsage: {
             browserMinutes: number;
@@ -488,6 +545,8 @@ export interface components {
         SessionId: string;
         /** @description The context's id. */
         ContextId: string;
+        /** @description The extension's id. */
+        ExtensionId: string;
         ProjectId: string;
     };
     requestBodies: never;
@@ -787,6 +846,97 @@ export interface operations {
             path: {
                 /** @description The context's id. */
                 id: components["parameters"]["ContextId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    createExtension: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["FileUpload"];
+            };
+        };
+        responses: {
+            /** @description The extension. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Extension"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    retrieveExtension: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                /** @description The extension's id. */
+                id: components["parameters"]["ExtensionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The extension. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Extension"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    deleteExtension: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                /** @description The extension's id. */
+                id: components["parameters"]["ExtensionId"];
             };
             cookie?: never;
         };

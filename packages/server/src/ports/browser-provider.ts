@@ -14,16 +14,27 @@ export interface ProfileHooks {
   persist?(profileDir: string): Promise<string | undefined>;
 }
 
+/** An uploaded extension a session loads. */
+export interface ExtensionSource {
+  id: string;
+  /** Unpacks the extension into `dir` (created). */
+  unpack(dir: string): Promise<void>;
+}
+
 /** What a provider can do beyond running a plain browser. */
 export interface ProviderCapabilities {
   /** Start sessions from contexts, and save them back. */
   contexts: boolean;
+  /** Load uploaded extensions. */
+  extensions: boolean;
 }
 
 export interface BrowserStartRequest {
   session: SessionRecord;
   /** The session's context, if it has one. */
   profile?: ProfileHooks;
+  /** The extensions to load. */
+  extensions?: readonly ExtensionSource[];
   /** Called exactly once, whichever way the browser ends; it must record the ending. */
   onEnd: (ending: SessionEnding) => Promise<void>;
 }

@@ -114,6 +114,7 @@ export function registerSessionRoutes(
         userMetadata: body.userMetadata,
         viewport: body.browserSettings?.viewport,
         context: body.browserSettings?.context,
+        extensionId: body.extensionId ?? body.browserSettings?.extensionId,
       },
       gatewayUrl(c.req.url),
     );

@@ -67,6 +67,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       blobs,
       contextKey,
       contextMaxBytes: config.contextMaxBytes,
+      uploadMaxBytes: config.uploadMaxBytes,
       logger,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     });

@@ -16,6 +16,7 @@ import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
 import type { Store } from '../ports/store.js';
 import type { SessionLiveURLsSchema } from '../schemas/session.js';
 import type { ContextService } from './context-service.js';
+import type { ExtensionService } from './extension-service.js';
 import { parseMetadataQuery } from './metadata-query.js';
 
 /** What `POST /v1/sessions` may set (already validated). */
@@ -27,6 +28,8 @@ export interface CreateSessionInput {
   viewport?: Partial<Viewport> | undefined;
   /** Start from this context; with `persist`, save the profile back into it when the session ends. */
   context?: { id: string; persist?: boolean | undefined } | undefined;
+  /** Load this uploaded extension. */
+  extensionId?: string | undefined;
 }
 
 /** A session with the URLs a client connects with (present while it runs). */
@@ -42,6 +45,8 @@ export interface SessionServiceOptions {
   store: Store;
   /** Sessions with a context need it; without it they are refused. */
   contexts?: ContextService | undefined;
+  /** Sessions with an extension need it; without it they are refused. */
+  extensions?: ExtensionService | undefined;
   provider: BrowserProvider;
   signer: ConnectTokenSigner;
   logger?: Logger;
@@ -56,6 +61,7 @@ export interface SessionServiceOptions {
 export class SessionService {
   readonly #store: Store;
   readonly #contexts: ContextService | undefined;
+  readonly #extensions: ExtensionService | undefined;
   readonly #provider: BrowserProvider;
   readonly #signer: ConnectTokenSigner;
   readonly #logger: Logger;
@@ -64,6 +70,7 @@ export class SessionService {
   constructor({
     store,
     contexts,
+    extensions,
     provider,
     signer,
     logger = silentLogger,
@@ -71,6 +78,7 @@ export class SessionService {
   }: SessionServiceOptions) {
     this.#store = store;
     this.#contexts = contexts;
+    this.#extensions = extensions;
     this.#provider = provider;
     this.#signer = signer;
     this.#logger = logger;
@@ -86,6 +94,7 @@ export class SessionService {
     const now = new Date();
     const timeoutSeconds = input.timeout ?? project.defaultTimeout;
     const profile = input.context ? await this.#profileHooks(projectId, input.context) : undefined;
+    const extension = input.extensionId ? await this.#extension(projectId, input.extensionId) : undefined;
     const session: SessionRecord = {
       id: randomUUID(),
       projectId,
@@ -101,6 +110,7 @@ export class SessionService {
       expiresAt: new Date(now.getTime() + timeoutSeconds * 1000),
       ...(input.userMetadata !== undefined ? { userMetadata: input.userMetadata } : {}),
       ...(input.context ? { contextId: input.context.id, contextPersist: input.context.persist === true } : {}),
+      ...(input.extensionId ? { extensionId: input.extensionId } : {}),
     };
     if (!(await this.#store.insertSessionWithinLimit(session, project.concurrency))) {
       throw new CapacityExceededError(project.concurrency, this.#retryAfterSeconds);
@@ -112,6 +122,7 @@ export class SessionService {
         session,
         onEnd: (ending) => this.#recordEnding(session.id, ending),
         ...(profile ? { profile } : {}),
+        ...(extension ? { extensions: [extension] } : {}),
       });
     } catch (error) {
       // Domain errors (the provider's, a context that cannot be used) already say what happened; anything else
@@ -221,6 +232,17 @@ export class SessionService {
     }
     if (!this.#contexts) throw new NotSupportedError('This deployment has no blob store, so it cannot keep contexts.');
     return this.#contexts.profileHooks(projectId, context.id, context.persist === true);
+  }
+
+  async #extension(projectId: string, extensionId: string) {
+    if (!this.#provider.capabilities.extensions) {
+      throw new NotSupportedError(
+        'This deployment cannot load extensions into sessions yet (its browsers run elsewhere). Create the session without extensionId.',
+      );
+    }
+    if (!this.#extensions)
+      throw new NotSupportedError('This deployment has no blob store, so it cannot keep extensions.');
+    return this.#extensions.source(projectId, extensionId);
   }
 
   async #recordEnding(sessionId: string, ending: SessionEnding): Promise<void> {

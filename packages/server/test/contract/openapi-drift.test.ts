@@ -43,8 +43,10 @@ describe('the OpenAPI document the server serves', () => {
     const contract: NormalisedContract = normaliseOpenApi(served);
     expect(Object.keys(contract.operations).sort()).toEqual([
       'DELETE /v1/contexts/{id}',
+      'DELETE /v1/extensions/{id}',
       'GET /health',
       'GET /v1/contexts/{id}',
+      'GET /v1/extensions/{id}',
       'GET /v1/projects',
       'GET /v1/projects/{id}',
       'GET /v1/projects/{id}/usage',
@@ -52,6 +54,7 @@ describe('the OpenAPI document the server serves', () => {
       'GET /v1/sessions/{id}',
       'GET /v1/sessions/{id}/debug',
       'POST /v1/contexts',
+      'POST /v1/extensions',
       'POST /v1/sessions',
       'POST /v1/sessions/{id}',
       'PUT /v1/contexts/{id}',

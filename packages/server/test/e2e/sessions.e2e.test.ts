@@ -137,7 +137,6 @@ describe('a session through the SDK and a CDP client', () => {
       body: JSON.stringify({
         projectId: t.projectId,
         region: 'eu-central-1',
-        extensionId: 'ext_not_loaded_yet',
         proxies: [{ type: 'browserbase', geolocation: { country: 'US' } }],
         proxySettings: { caCertificates: [] },
         fingerprint: { browsers: ['chrome'] },

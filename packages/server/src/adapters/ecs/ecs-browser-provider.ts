@@ -61,8 +61,8 @@ function isCapacityFailure(reason: string | undefined): boolean {
  * polls the store for it, with a deadline below API Gateway's integration limit.
  */
 export class EcsBrowserProvider implements BrowserProvider {
-  /** A task starts from a clean profile: contexts are not hydrated or saved in AWS yet. */
-  readonly capabilities = { contexts: false };
+  /** A task starts from a clean profile: contexts and extensions are not fetched into tasks in AWS yet. */
+  readonly capabilities = { contexts: false, extensions: false };
   readonly #o: Required<Omit<EcsBrowserProviderOptions, 'logger' | 'pool'>> & { logger: Logger; pool?: TaskTable };
 
   constructor(options: EcsBrowserProviderOptions) {

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   BrowserSession,
   type CdpGateway,
@@ -7,6 +7,7 @@ import {
   listSessionDirs,
   removeDirs,
   type SessionDirs,
+  type SessionPreparation,
   silentLogger,
 } from '@wallcrawler/controller';
 import type { SessionRecord } from '../../domain/model.js';
@@ -14,9 +15,24 @@ import type {
   BrowserProvider,
   BrowserStartRequest,
   DevToolsTarget,
+  ExtensionSource,
   ProfileHooks,
   SessionEnding,
 } from '../../ports/browser-provider.js';
+
+/** The start hook that fills the profile from the context and unpacks the extensions into the session's dir. */
+function prepareDirs(profile: ProfileHooks | undefined, extensions: readonly ExtensionSource[]) {
+  return async (dirs: SessionDirs): Promise<SessionPreparation> => {
+    await profile?.hydrate(dirs.profile);
+    const extensionDirs: string[] = [];
+    for (const extension of extensions) {
+      const dir = join(dirs.root, 'extensions', extension.id);
+      await extension.unpack(dir);
+      extensionDirs.push(dir);
+    }
+    return { extensionDirs };
+  };
+}
 
 /** The close-path hook that saves the session's profile. */
 function persistProfile(persist: NonNullable<ProfileHooks['persist']>) {
@@ -46,9 +62,9 @@ export class LocalBrowserProvider implements BrowserProvider {
     this.#logger = options.logger ?? silentLogger;
   }
 
-  readonly capabilities = { contexts: true };
+  readonly capabilities = { contexts: true, extensions: true };
 
-  async start({ session, onEnd, profile }: BrowserStartRequest): Promise<undefined> {
+  async start({ session, onEnd, profile, extensions = [] }: BrowserStartRequest): Promise<undefined> {
     const { gateway, dataDir, chromePath, disconnectGraceMs } = this.#options;
     const browser = await BrowserSession.start({
       id: session.id,
@@ -58,7 +74,7 @@ export class LocalBrowserProvider implements BrowserProvider {
       keepAlive: session.keepAlive,
       logger: this.#logger,
       onEnd,
-      ...(profile ? { prepareProfile: (dir: string) => profile.hydrate(dir) } : {}),
+      ...(profile || extensions.length > 0 ? { prepare: prepareDirs(profile, extensions) } : {}),
       ...(profile?.persist ? { collect: persistProfile(profile.persist) } : {}),
       ...(session.viewport ? { viewport: session.viewport } : {}),
       ...(disconnectGraceMs !== undefined ? { disconnectGraceMs } : {}),
