@@ -2,7 +2,9 @@ import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
+import { CdpClient } from './cdp/cdp-client.js';
 import { type ChromiumProcess, launchChromium } from './chromium/launch-chromium.js';
+import { type DownloadFailure, DownloadWatcher, pointProfileDownloadsAt } from './downloads/download-watcher.js';
 import { type Logger, silentLogger } from './logger.js';
 import { CdpConnection } from './proxy/cdp-connection.js';
 import { CLOSE_INTERNAL_ERROR, CLOSE_NORMAL } from './proxy/websocket-frames.js';
@@ -72,16 +74,35 @@ export interface BrowserSessionOptions {
   prepare?: (dirs: SessionDirs) => Promise<SessionPreparation | undefined>;
   /**
    * Runs inside the close path once the browser is gone and before its directories are deleted: the place to
-   * keep what outlives the session (the context's profile, downloads). When set, the browser is first asked to
-   * shut down cleanly, so that it writes its cookies and storage to disk. What it returns is added to the
-   * ending's reason (for example why a context was not saved); errors are logged, never thrown.
+   * keep what outlives the session (the context's profile, downloads). What it returns is added to the ending's
+   * reason (for example why a context was not saved); errors are logged, never thrown.
    */
-  collect?: (dirs: SessionDirs, ending: Omit<SessionEnding, 'endedAt'>) => Promise<string | undefined>;
+  collect?: (
+    dirs: SessionDirs,
+    ending: Omit<SessionEnding, 'endedAt'>,
+    artifacts: SessionArtifacts,
+  ) => Promise<string | undefined>;
+  /**
+   * Ask the browser to shut down cleanly before the close path kills it, so that it writes its cookies and
+   * storage to disk (a context that is saved). Costs up to a few seconds per ending.
+   */
+  cleanShutdown?: boolean;
+  /**
+   * Send the browser's downloads to the session's `downloads` directory, and cancel any that would take them
+   * past `maxBytes`. Off when undefined: downloads then go wherever Chromium puts them.
+   */
+  downloads?: { maxBytes: number };
   /**
    * Runs inside the close path, after the browser is gone and its directory deleted, and before `ended`
    * resolves: the place to persist the final status. Errors are logged, never thrown.
    */
   onEnd?: (ending: SessionEnding) => void | Promise<void>;
+}
+
+/** What the session produced besides its files. */
+export interface SessionArtifacts {
+  /** Downloads that were cancelled, and why. */
+  downloadFailures: readonly DownloadFailure[];
 }
 
 /** What `prepare` made for the browser to use. */
@@ -127,8 +148,17 @@ export class BrowserSession {
 
   readonly #dirs: SessionDirs;
 
-  private constructor(chromium: ChromiumProcess, options: BrowserSessionOptions, dirs: SessionDirs, logger: Logger) {
+  readonly #monitor: { cdp: CdpClient; downloads: DownloadWatcher } | undefined;
+
+  private constructor(
+    chromium: ChromiumProcess,
+    options: BrowserSessionOptions,
+    dirs: SessionDirs,
+    logger: Logger,
+    monitor?: { cdp: CdpClient; downloads: DownloadWatcher },
+  ) {
     this.#dirs = dirs;
+    this.#monitor = monitor;
     this.id = options.id;
     this.keepAlive = options.keepAlive;
     this.expiresAt = options.expiresAt;
@@ -166,13 +196,18 @@ export class BrowserSession {
    */
   static async start(options: BrowserSessionOptions): Promise<BrowserSession> {
     const logger = (options.logger ?? silentLogger).child({ sessionId: options.id });
-    if (options.prelaunched)
-      return new BrowserSession(options.prelaunched.chromium, options, options.prelaunched.dirs, logger);
+    if (options.prelaunched) {
+      const { chromium, dirs } = options.prelaunched;
+      const monitor = await BrowserSession.#startMonitor(chromium, dirs, options, logger);
+      return new BrowserSession(chromium, options, dirs, logger, monitor);
+    }
     const dirs = sessionDirs(options.dataDir, options.id);
-    let chromium: ChromiumProcess;
+    let chromium: ChromiumProcess | undefined;
     try {
       const prepared = await options.prepare?.(dirs);
+      if (options.downloads) await pointProfileDownloadsAt(dirs.profile, dirs.downloads);
       chromium = await launchChromium({
+        cwd: dirs.root,
         ...(prepared?.extensionDirs?.length ? { extensionDirs: prepared.extensionDirs } : {}),
         executablePath: options.executablePath,
         userDataDir: dirs.profile,
@@ -183,11 +218,45 @@ export class BrowserSession {
         ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
         ...(options.launchTimeoutMs !== undefined ? { launchTimeoutMs: options.launchTimeoutMs } : {}),
       });
+      const monitor = await BrowserSession.#startMonitor(chromium, dirs, options, logger);
+      return new BrowserSession(chromium, options, dirs, logger, monitor);
     } catch (error) {
+      await chromium?.kill();
       await removeSessionDirs(dirs);
       throw error;
     }
-    return new BrowserSession(chromium, options, dirs, logger);
+  }
+
+  /** The session's own CDP connection and what watches through it (downloads), when the options ask for them. */
+  static async #startMonitor(
+    chromium: ChromiumProcess,
+    dirs: SessionDirs,
+    options: BrowserSessionOptions,
+    logger: Logger,
+  ): Promise<{ cdp: CdpClient; downloads: DownloadWatcher } | undefined> {
+    if (!options.downloads) return undefined;
+    const cdp = await CdpClient.connect(`ws://127.0.0.1:${chromium.port}${chromium.browserPath}`);
+    try {
+      const downloads = await DownloadWatcher.start(cdp, {
+        dir: dirs.downloads,
+        maxBytes: options.downloads.maxBytes,
+        logger,
+      });
+      return { cdp, downloads };
+    } catch (error) {
+      cdp.close();
+      throw error;
+    }
+  }
+
+  /** The session's directories. */
+  get dirs(): SessionDirs {
+    return this.#dirs;
+  }
+
+  /** Downloads cancelled so far, and why. */
+  get downloadFailures(): readonly DownloadFailure[] {
+    return this.#monitor?.downloads.failures ?? [];
   }
 
   /** Chromium's pid, which is also its process group id. */
@@ -271,17 +340,20 @@ export class BrowserSession {
     // Resources first, then the record, then the clients: by the time a client hears that the session ended,
     // its status is final and nothing of it is left running or on disk.
     let finalReason = reason;
+    this.#monitor?.cdp.close();
+    if (this.#options.cleanShutdown) await this.#shutDownCleanly();
+    await this.#chromium.kill();
     if (this.#options.collect) {
-      await this.#shutDownCleanly();
-      await this.#chromium.kill();
       try {
-        const note = await this.#options.collect(this.#dirs, { status, reason });
+        const note = await this.#options.collect(
+          this.#dirs,
+          { status, reason },
+          { downloadFailures: this.downloadFailures },
+        );
         if (note) finalReason = `${reason}; ${note}`;
       } catch (error) {
         this.#logger.error({ err: error }, 'keeping the session files failed');
       }
-    } else {
-      await this.#chromium.kill();
     }
     await removeSessionDirs(this.#dirs);
     const ending: SessionEnding = { status, reason: finalReason, endedAt: new Date() };

@@ -41,10 +41,12 @@ export {
   DEFAULT_VIEWPORT,
   type DevToolsTarget,
   removeDirs,
+  type SessionArtifacts,
   type SessionEnding,
   type SessionEndStatus,
   type SessionPreparation,
 } from './browser-session.js';
+export { CdpClient, type CdpEvent } from './cdp/cdp-client.js';
 export { findChromium } from './chromium/find-chromium.js';
 export { type ChromiumFlagOptions, chromiumFlags } from './chromium/flags.js';
 export {
@@ -76,6 +78,7 @@ export {
   type UnpackProfileOptions,
   unpackProfile,
 } from './context/profile-archive.js';
+export { type DownloadFailure, DownloadWatcher } from './downloads/download-watcher.js';
 export { CONTROLLER_ENV } from './env-names.js';
 export { CdpGateway, type CdpGatewayOptions, type ConnectAuthenticator, type ConnectCredentials } from './gateway.js';
 export { type Logger, silentLogger } from './logger.js';

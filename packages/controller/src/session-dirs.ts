@@ -9,6 +9,10 @@ export interface SessionDirs {
   root: string;
   /** The Chromium profile (`--user-data-dir`), inside `root`. */
   profile: string;
+  /** What the browser downloads, inside `root`. */
+  downloads: string;
+  /** Files uploaded for the page's file inputs, inside `root`. */
+  uploads: string;
   /** The session's TMPDIR. */
   tmp: string;
 }
@@ -30,7 +34,13 @@ function ownerTag(dataDir: string): string {
 
 export function sessionDirs(dataDir: string, sessionId: string): SessionDirs {
   const root = join(resolve(dataDir), 'sessions', sessionId);
-  return { root, profile: join(root, 'profile'), tmp: join(tmpRoot(), `wc-${ownerTag(dataDir)}-${sessionId}`) };
+  return {
+    root,
+    profile: join(root, 'profile'),
+    downloads: join(root, 'downloads'),
+    uploads: join(root, 'uploads'),
+    tmp: join(tmpRoot(), `wc-${ownerTag(dataDir)}-${sessionId}`),
+  };
 }
 
 /**

@@ -58,6 +58,8 @@ export type ContextCreateParams = Schemas['ContextCreateParams'];
 /** What `contexts.create` and `contexts.update` answer (Browserbase's shape). */
 export type ContextCreateResponse = Schemas['ContextCreateResponse'];
 
+/** What `sessions.uploads.create` answers: where the file is for the browser. */
+export type SessionUploadResponse = Schemas['SessionUploadResponse'];
 /** An uploaded Chrome extension. */
 export type Extension = Schemas['Extension'];
 

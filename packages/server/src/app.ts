@@ -18,8 +18,10 @@ import { registerContextRoutes } from './routes/contexts.js';
 import { registerExtensionRoutes } from './routes/extensions.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerProjectRoutes } from './routes/projects.js';
+import { registerSessionFileRoutes } from './routes/session-files.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { ContextService } from './services/context-service.js';
+import type { DownloadService } from './services/download-service.js';
 import { ExtensionService } from './services/extension-service.js';
 import { SessionService } from './services/session-service.js';
 import { VERSION } from './version.js';
@@ -37,6 +39,10 @@ export interface AppDeps {
   contextMaxBytes?: number;
   /** The most an uploaded file (an extension zip, a session upload) may hold. @default 50 MiB */
   uploadMaxBytes?: number;
+  /** Keeps and serves sessions' downloads (needs `blobs`). */
+  downloads?: DownloadService;
+  /** The most one session's downloads may add up to. @default 512 MiB */
+  sessionDownloadsMaxBytes?: number;
   logger?: Logger;
   /**
    * The base URL clients reach the connect gateway at, for `connectUrl`s (`http://host:port`).
@@ -87,6 +93,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     store,
     contexts: contextService,
     extensions: extensionService,
+    downloads: deps.downloads,
+    ...(deps.sessionDownloadsMaxBytes !== undefined ? { sessionDownloadsMaxBytes: deps.sessionDownloadsMaxBytes } : {}),
     provider,
     signer,
     logger,
@@ -118,6 +126,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerHealthRoute(app, { version: VERSION });
   registerSessionRoutes(app, { sessions, gatewayUrl });
   registerProjectRoutes(app, { store });
+  registerSessionFileRoutes(app, { sessions });
   registerContextRoutes(app, { contexts: needBlobs(contextService, 'contexts') });
   registerExtensionRoutes(app, { extensions: needBlobs(extensionService, 'extensions') });
 

@@ -18,6 +18,13 @@ const schema = z.object({
     .optional(),
   [E.contextMaxMb]: z.coerce.number().int().min(1).max(16_384).default(256),
   [E.uploadMaxMb]: z.coerce.number().int().min(1).max(4096).default(50),
+  [E.downloadsRetentionHours]: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 365)
+    .default(168),
+  [E.downloadsMaxMb]: z.coerce.number().int().min(0).default(2048),
+  [E.sessionDownloadsMaxMb]: z.coerce.number().int().min(1).default(512),
 });
 
 /** The local server's configuration, validated. */
@@ -42,6 +49,10 @@ export interface ServerConfig {
   contextMaxBytes: number;
   /** @default 50 MiB */
   uploadMaxBytes: number;
+  /** Downloads are kept this long after their session, and all of them under `maxBytes`. @default 7 days, 2 GiB */
+  downloadsRetention: { maxAgeMs: number; maxBytes: number };
+  /** @default 512 MiB */
+  sessionDownloadsMaxBytes: number;
 }
 
 /**
@@ -65,6 +76,11 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     disconnectGraceMs: c[E.disconnectGraceMs],
     contextMaxBytes: c[E.contextMaxMb] * 1024 * 1024,
     uploadMaxBytes: c[E.uploadMaxMb] * 1024 * 1024,
+    downloadsRetention: {
+      maxAgeMs: c[E.downloadsRetentionHours] * 3_600_000,
+      maxBytes: c[E.downloadsMaxMb] * 1024 * 1024,
+    },
+    sessionDownloadsMaxBytes: c[E.sessionDownloadsMaxMb] * 1024 * 1024,
     ...(c[E.contextKey] ? { contextKey: c[E.contextKey] } : {}),
     ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
     ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),

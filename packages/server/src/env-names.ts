@@ -16,6 +16,12 @@ export const SERVER_ENV = {
   contextMaxMb: 'WALLCRAWLER_CONTEXT_MAX_MB',
   /** The most an uploaded file (an extension zip, a session upload) may hold, in MiB. */
   uploadMaxMb: 'WALLCRAWLER_UPLOAD_MAX_MB',
+  /** How long downloads are kept after their session, in hours. */
+  downloadsRetentionHours: 'WALLCRAWLER_DOWNLOADS_RETENTION_HOURS',
+  /** The most all kept downloads may add up to, in MiB; the oldest go first. */
+  downloadsMaxMb: 'WALLCRAWLER_DOWNLOADS_MAX_MB',
+  /** The most one session's downloads may add up to, in MiB. */
+  sessionDownloadsMaxMb: 'WALLCRAWLER_SESSION_DOWNLOADS_MAX_MB',
 } as const;
 
 /**

@@ -12,6 +12,11 @@ export interface LaunchChromiumOptions {
   userDataDir: string;
   /** The browser's TMPDIR; created if missing. */
   tmpDir: string;
+  /**
+   * The browser's working directory, where relative paths land (Stagehand's `downloads` download path).
+   * @default tmpDir
+   */
+  cwd?: string;
   viewport: { width: number; height: number };
   /** @default true when running as root */
   noSandbox?: boolean;
@@ -76,6 +81,7 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
     executablePath,
     userDataDir,
     tmpDir,
+    cwd = tmpDir,
     viewport,
     extraArgs,
     extensionDirs,
@@ -83,7 +89,11 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
     logger = silentLogger,
   } = options;
   const noSandbox = options.noSandbox ?? process.getuid?.() === 0;
-  await Promise.all([mkdir(userDataDir, { recursive: true }), mkdir(tmpDir, { recursive: true })]);
+  await Promise.all([
+    mkdir(userDataDir, { recursive: true }),
+    mkdir(tmpDir, { recursive: true }),
+    mkdir(cwd, { recursive: true }),
+  ]);
 
   const args = chromiumFlags({
     userDataDir,
@@ -97,8 +107,8 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
   // land in the session's own temp dir, which is deleted with the session.
   const env = { ...process.env, TMPDIR: tmpDir };
   const child: ChildProcess = reaped
-    ? spawn(reaped.file, reaped.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env })
-    : spawn(executablePath, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env });
+    ? spawn(reaped.file, reaped.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env, cwd })
+    : spawn(executablePath, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env, cwd });
 
   let stderrTail = '';
   const tail = () => stderrTail.split('\n').slice(-12).join('\n').trim();

@@ -90,6 +90,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/downloads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The session's downloads, as a zip
+         * @description What the browser downloaded into the session's own directory: while the session runs, the finished files;
+         *     after it ended, the files kept until the retention limits (`WALLCRAWLER_DOWNLOADS_RETENTION_HOURS`,
+         *     `WALLCRAWLER_DOWNLOADS_MAX_MB`). A session without downloads gives a valid empty zip. Downloads cancelled
+         *     for passing the session's limit (`WALLCRAWLER_SESSION_DOWNLOADS_MAX_MB`) are listed, with the reason, in
+         *     `wallcrawler-download-errors.json` inside the zip.
+         */
+        get: operations["sessionDownloads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file for the session's page to use
+         * @description Stores the multipart part `file` where the running session's browser can read it, for file inputs, and
+         *     answers with its path (give it to CDP `DOM.setFileInputFiles`). The file is deleted with the session. An
+         *     empty file is a 400, one over `WALLCRAWLER_UPLOAD_MAX_MB` a 413, and an ended session a 409.
+         */
+        post: operations["sessionUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/contexts": {
         parameters: {
             query?: never;
@@ -431,6 +477,12 @@ export interface components {
             /** Format: binary */
             file: string;
         };
+        SessionUploadResponse: {
+            /** @description Says where the file is on the browser's machine. */
+            message: string;
+            /** @description The file's path for the browser; give it to CDP `DOM.setFileInputFiles` (or Playwright's `setInputFiles`). */
+            path: string;
+        };
         ProjectUsage: {
             browserMinutes: number;
             proxyBytes: number;
@@ -740,6 +792,72 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+        };
+    };
+    sessionDownloads: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A zip archive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    sessionUpload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["FileUpload"];
+            };
+        };
+        responses: {
+            /** @description Uploaded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionUploadResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            501: components["responses"]["NotSupported"];
         };
     };
     createContext: {

@@ -10,15 +10,74 @@ import type {
   SessionLiveURLs,
   SessionRetrieveResponse,
   SessionUpdateParams,
+  SessionUploadResponse,
 } from '../types.js';
 import { type APIContext, expectData } from './api-context.js';
+import { type Uploadable, uploadForm } from './uploadable.js';
 
-/** Browser sessions: `client.sessions`. */
-export class Sessions {
+/** A session's downloads: `client.sessions.downloads`. */
+export class SessionDownloads {
   readonly #api: APIContext;
 
   constructor(api: APIContext) {
     this.#api = api;
+  }
+
+  /**
+   * The session's downloads as a zip, in the raw `Response` (as `@browserbasehq/sdk` returns it): read it with
+   * `await response.arrayBuffer()`. A session without downloads gives a valid empty zip.
+   */
+  async list(id: string, options?: RequestOptions): Promise<Response> {
+    const { response } = await this.#api.raw.GET('/v1/sessions/{id}/downloads', {
+      params: { path: { id: pathParam('id', id) } },
+      parseAs: 'stream',
+      ...this.#api.callOptions({ ...options, headers: { accept: 'application/zip', ...options?.headers } }),
+    });
+    return response;
+  }
+}
+
+/** Files for a session's page: `client.sessions.uploads`. */
+export class SessionUploads {
+  readonly #api: APIContext;
+
+  constructor(api: APIContext) {
+    this.#api = api;
+  }
+
+  /**
+   * Uploads a file where the running session's browser can read it; `path` is what to give a file input (CDP
+   * `DOM.setFileInputFiles`).
+   */
+  async create(
+    id: string,
+    params: { file: Uploadable; fileName?: string },
+    options?: RequestOptions,
+  ): Promise<SessionUploadResponse> {
+    const form = await uploadForm(params.file, params.fileName);
+    return expectData(
+      this.#api.raw.POST('/v1/sessions/{id}/uploads', {
+        params: { path: { id: pathParam('id', id) } },
+        // openapi-fetch sends a FormData body as it is, with its multipart boundary.
+        body: form as unknown as { file: string },
+        ...this.#api.callOptions(options),
+      }),
+    );
+  }
+}
+
+/** Browser sessions: `client.sessions`. */
+export class Sessions {
+  readonly #api: APIContext;
+  /** The session's downloads, as a zip. */
+  readonly downloads: SessionDownloads;
+  /** Files for the session's page. */
+  readonly uploads: SessionUploads;
+
+  constructor(api: APIContext) {
+    this.#api = api;
+    this.downloads = new SessionDownloads(api);
+    this.uploads = new SessionUploads(api);
   }
 
   /**

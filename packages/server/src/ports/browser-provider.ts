@@ -1,4 +1,4 @@
-import type { DevToolsTarget, SessionEnding } from '@wallcrawler/controller';
+import type { DevToolsTarget, DownloadFailure, SessionEnding } from '@wallcrawler/controller';
 import type { SessionRecord } from '../domain/model.js';
 
 export type { DevToolsTarget, SessionEnding };
@@ -27,6 +27,24 @@ export interface ProviderCapabilities {
   contexts: boolean;
   /** Load uploaded extensions. */
   extensions: boolean;
+  /** Collect downloads and take uploads. */
+  files: boolean;
+}
+
+/** What a session does with its downloads. */
+export interface DownloadHooks {
+  /** The most the session's downloads may add up to; a download past it is cancelled. */
+  maxBytes: number;
+  /** Keeps the finished downloads once the browser has exited, on every ending path. */
+  keep(dir: string, failures: readonly DownloadFailure[]): Promise<void>;
+}
+
+/** A running session's files on the machine its browser runs on. */
+export interface LiveSessionFiles {
+  downloadsDir: string;
+  downloadFailures: readonly DownloadFailure[];
+  /** Where uploads go: a path the browser can read. */
+  uploadsDir: string;
 }
 
 export interface BrowserStartRequest {
@@ -35,6 +53,8 @@ export interface BrowserStartRequest {
   profile?: ProfileHooks;
   /** The extensions to load. */
   extensions?: readonly ExtensionSource[];
+  /** Collect the session's downloads. */
+  downloads?: DownloadHooks;
   /** Called exactly once, whichever way the browser ends; it must record the ending. */
   onEnd: (ending: SessionEnding) => Promise<void>;
 }
@@ -59,6 +79,8 @@ export interface BrowserProvider {
   release(session: SessionRecord, reason: string): Promise<SessionEnding | undefined>;
   /** Whether the session's browser is running. */
   isRunning(session: SessionRecord): boolean;
+  /** The running session's files, when its browser runs on this machine; undefined otherwise. */
+  files(session: SessionRecord): LiveSessionFiles | undefined;
   /** The browser's targets (pages and others). */
   targets(session: SessionRecord): Promise<DevToolsTarget[]>;
   /**

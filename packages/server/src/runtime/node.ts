@@ -12,7 +12,11 @@ import { SqliteStore } from '../adapters/sqlite/sqlite-store.js';
 import { createApp } from '../app.js';
 import { type BootstrapResult, bootstrap } from '../bootstrap.js';
 import type { ServerConfig } from '../config.js';
+import { DownloadService } from '../services/download-service.js';
 import { SessionService } from '../services/session-service.js';
+
+const SWEEP_INTERVAL_MS = 15 * 60_000;
+
 import { localConnectAuthenticator } from './connect-authenticator.js';
 import { lockDataDir } from './data-dir-lock.js';
 
@@ -47,6 +51,11 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
     const created = await bootstrap(store, config.apiKey);
     const blobs = await DiskBlobStore.open(join(config.dataDir, 'blobs'));
     const contextKey = config.contextKey ?? loadContextKeyFile(join(config.dataDir, 'context-key'));
+    const downloads = new DownloadService({ blobs, retention: config.downloadsRetention, logger });
+    await downloads.sweep();
+    // Retention is enforced after each session too; the timer catches downloads that merely grew old.
+    const sweeper = setInterval(() => void downloads.sweep().catch(() => {}), SWEEP_INTERVAL_MS);
+    sweeper.unref();
     const gateway = new CdpGateway({
       authenticate: localConnectAuthenticator(signer, store),
       externalUrl: () => config.publicUrl,
@@ -68,6 +77,8 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       contextKey,
       contextMaxBytes: config.contextMaxBytes,
       uploadMaxBytes: config.uploadMaxBytes,
+      downloads,
+      sessionDownloadsMaxBytes: config.sessionDownloadsMaxBytes,
       logger,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     });
@@ -96,6 +107,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       reconciled,
       close() {
         closing ??= (async () => {
+          clearInterval(sweeper);
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
           await provider.shutdown('The server shut down');
           server.closeAllConnections();

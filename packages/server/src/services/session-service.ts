@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { z } from '@hono/zod-openapi';
-import { DEFAULT_VIEWPORT, type Logger, type SessionEnding, silentLogger } from '@wallcrawler/controller';
+import {
+  DEFAULT_VIEWPORT,
+  type DownloadFailure,
+  type Logger,
+  type SessionEnding,
+  silentLogger,
+} from '@wallcrawler/controller';
 import {
   BrowserLaunchError,
   CapacityExceededError,
   DomainError,
+  InvalidUploadError,
   NotSupportedError,
   ProjectNotFoundError,
   SessionNotFoundError,
@@ -16,6 +26,7 @@ import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
 import type { Store } from '../ports/store.js';
 import type { SessionLiveURLsSchema } from '../schemas/session.js';
 import type { ContextService } from './context-service.js';
+import type { DownloadService } from './download-service.js';
 import type { ExtensionService } from './extension-service.js';
 import { parseMetadataQuery } from './metadata-query.js';
 
@@ -47,6 +58,10 @@ export interface SessionServiceOptions {
   contexts?: ContextService | undefined;
   /** Sessions with an extension need it; without it they are refused. */
   extensions?: ExtensionService | undefined;
+  /** Keeps and serves sessions' downloads; without it, downloads are not collected. */
+  downloads?: DownloadService | undefined;
+  /** The most one session's downloads may add up to. @default 512 MiB */
+  sessionDownloadsMaxBytes?: number;
   provider: BrowserProvider;
   signer: ConnectTokenSigner;
   logger?: Logger;
@@ -62,6 +77,8 @@ export class SessionService {
   readonly #store: Store;
   readonly #contexts: ContextService | undefined;
   readonly #extensions: ExtensionService | undefined;
+  readonly #downloads: DownloadService | undefined;
+  readonly #sessionDownloadsMaxBytes: number;
   readonly #provider: BrowserProvider;
   readonly #signer: ConnectTokenSigner;
   readonly #logger: Logger;
@@ -71,6 +88,8 @@ export class SessionService {
     store,
     contexts,
     extensions,
+    downloads,
+    sessionDownloadsMaxBytes = 512 * 1024 * 1024,
     provider,
     signer,
     logger = silentLogger,
@@ -79,6 +98,8 @@ export class SessionService {
     this.#store = store;
     this.#contexts = contexts;
     this.#extensions = extensions;
+    this.#downloads = downloads;
+    this.#sessionDownloadsMaxBytes = sessionDownloadsMaxBytes;
     this.#provider = provider;
     this.#signer = signer;
     this.#logger = logger;
@@ -116,6 +137,15 @@ export class SessionService {
       throw new CapacityExceededError(project.concurrency, this.#retryAfterSeconds);
     }
     const log = this.#logger.child({ sessionId: session.id, projectId });
+    const downloadService = this.#downloads;
+    const downloadHooks =
+      downloadService && this.#provider.capabilities.files
+        ? {
+            maxBytes: this.#sessionDownloadsMaxBytes,
+            keep: (dir: string, failures: readonly DownloadFailure[]) =>
+              downloadService.keep(session.id, dir, failures),
+          }
+        : undefined;
     let started: SessionRecord | undefined;
     try {
       started = await this.#provider.start({
@@ -123,6 +153,7 @@ export class SessionService {
         onEnd: (ending) => this.#recordEnding(session.id, ending),
         ...(profile ? { profile } : {}),
         ...(extension ? { extensions: [extension] } : {}),
+        ...(downloadHooks ? { downloads: downloadHooks } : {}),
       });
     } catch (error) {
       // Domain errors (the provider's, a context that cannot be used) already say what happened; anything else
@@ -210,6 +241,39 @@ export class SessionService {
     };
   }
 
+  /**
+   * The session's downloads as a zip: live while it runs, kept after it ended (until the retention limits).
+   * @throws SessionNotFoundError; NotSupportedError where downloads are not collected
+   */
+  async downloadsZip(projectId: string, sessionId: string): Promise<Readable> {
+    const session = await this.#session(projectId, sessionId);
+    if (!this.#downloads) throw new NotSupportedError('This deployment does not collect downloads yet.');
+    const files = this.#provider.files(session);
+    return this.#downloads.zip(
+      sessionId,
+      files ? { dir: files.downloadsDir, failures: files.downloadFailures } : undefined,
+    );
+  }
+
+  /**
+   * Stores an uploaded file where the session's browser can read it (for a file input: CDP
+   * `DOM.setFileInputFiles` with the returned path).
+   * @returns the file's path on the browser's machine
+   * @throws SessionNotRunningError; InvalidUploadError for an empty file
+   */
+  async upload(projectId: string, sessionId: string, fileName: string, bytes: Uint8Array): Promise<string> {
+    const session = await this.#session(projectId, sessionId);
+    if (!this.#provider.capabilities.files) throw new NotSupportedError('This deployment does not take uploads yet.');
+    const files = session.status === 'RUNNING' ? this.#provider.files(session) : undefined;
+    if (!files) throw new SessionNotRunningError(sessionId, session.status);
+    if (bytes.length === 0) throw new InvalidUploadError('The file is empty.');
+    const path = join(files.uploadsDir, safeFileName(fileName));
+    await mkdir(files.uploadsDir, { recursive: true });
+    await writeFile(path, bytes);
+    this.#logger.info({ sessionId, bytes: bytes.length }, 'file uploaded');
+    return path;
+  }
+
   /** Ends every session the store thinks is active but whose browser is gone (after a restart). */
   async reconcile(): Promise<number> {
     const active = await this.#store.listActiveSessions();
@@ -285,4 +349,15 @@ export class SessionService {
       },
     };
   }
+}
+
+/** An uploaded file's name, reduced to a safe base name (no directories, no leading dots, no control characters). */
+export function safeFileName(name: string): string {
+  const base = basename(name.replaceAll('\\', '/'))
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(/^\.+/, '')
+    .trim()
+    .slice(0, 200);
+  return base || 'upload';
 }

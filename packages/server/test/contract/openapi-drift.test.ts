@@ -53,10 +53,12 @@ describe('the OpenAPI document the server serves', () => {
       'GET /v1/sessions',
       'GET /v1/sessions/{id}',
       'GET /v1/sessions/{id}/debug',
+      'GET /v1/sessions/{id}/downloads',
       'POST /v1/contexts',
       'POST /v1/extensions',
       'POST /v1/sessions',
       'POST /v1/sessions/{id}',
+      'POST /v1/sessions/{id}/uploads',
       'PUT /v1/contexts/{id}',
     ]);
     expect(Object.keys(contract.schemas)).toEqual(

@@ -6,6 +6,7 @@ import {
   type Logger,
   listSessionDirs,
   removeDirs,
+  type SessionArtifacts,
   type SessionDirs,
   type SessionPreparation,
   silentLogger,
@@ -15,7 +16,9 @@ import type {
   BrowserProvider,
   BrowserStartRequest,
   DevToolsTarget,
+  DownloadHooks,
   ExtensionSource,
+  LiveSessionFiles,
   ProfileHooks,
   SessionEnding,
 } from '../../ports/browser-provider.js';
@@ -34,9 +37,12 @@ function prepareDirs(profile: ProfileHooks | undefined, extensions: readonly Ext
   };
 }
 
-/** The close-path hook that saves the session's profile. */
-function persistProfile(persist: NonNullable<ProfileHooks['persist']>) {
-  return (dirs: SessionDirs) => persist(dirs.profile);
+/** The close-path hook that saves the session's profile and keeps its downloads. */
+function collectFiles(persist: ProfileHooks['persist'], downloads: DownloadHooks | undefined) {
+  return async (dirs: SessionDirs, _ending: unknown, { downloadFailures }: SessionArtifacts) => {
+    await downloads?.keep(dirs.downloads, downloadFailures);
+    return persist?.(dirs.profile);
+  };
 }
 
 export interface LocalBrowserProviderOptions {
@@ -62,9 +68,9 @@ export class LocalBrowserProvider implements BrowserProvider {
     this.#logger = options.logger ?? silentLogger;
   }
 
-  readonly capabilities = { contexts: true, extensions: true };
+  readonly capabilities = { contexts: true, extensions: true, files: true };
 
-  async start({ session, onEnd, profile, extensions = [] }: BrowserStartRequest): Promise<undefined> {
+  async start({ session, onEnd, profile, extensions = [], downloads }: BrowserStartRequest): Promise<undefined> {
     const { gateway, dataDir, chromePath, disconnectGraceMs } = this.#options;
     const browser = await BrowserSession.start({
       id: session.id,
@@ -75,7 +81,9 @@ export class LocalBrowserProvider implements BrowserProvider {
       logger: this.#logger,
       onEnd,
       ...(profile || extensions.length > 0 ? { prepare: prepareDirs(profile, extensions) } : {}),
-      ...(profile?.persist ? { collect: persistProfile(profile.persist) } : {}),
+      ...(profile?.persist || downloads ? { collect: collectFiles(profile?.persist, downloads) } : {}),
+      ...(profile?.persist ? { cleanShutdown: true } : {}),
+      ...(downloads ? { downloads: { maxBytes: downloads.maxBytes } } : {}),
       ...(session.viewport ? { viewport: session.viewport } : {}),
       ...(disconnectGraceMs !== undefined ? { disconnectGraceMs } : {}),
     });
@@ -85,6 +93,16 @@ export class LocalBrowserProvider implements BrowserProvider {
 
   async release({ id }: SessionRecord, reason: string): Promise<SessionEnding | undefined> {
     return this.#options.gateway.get(id)?.close('COMPLETED', reason);
+  }
+
+  files({ id }: SessionRecord): LiveSessionFiles | undefined {
+    const browser = this.#options.gateway.get(id);
+    if (!browser?.isRunning) return undefined;
+    return {
+      downloadsDir: browser.dirs.downloads,
+      downloadFailures: browser.downloadFailures,
+      uploadsDir: browser.dirs.uploads,
+    };
   }
 
   isRunning({ id }: SessionRecord): boolean {

@@ -1,0 +1,139 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { type DownloadFailure, type Logger, silentLogger } from '@wallcrawler/controller';
+import yazl from 'yazl';
+import type { BlobStore } from '../ports/blob-store.js';
+
+export interface DownloadRetention {
+  /** Downloads older than this are deleted. */
+  maxAgeMs: number;
+  /** Past this total, the oldest downloads are deleted first. */
+  maxBytes: number;
+}
+
+export interface DownloadServiceOptions {
+  blobs: BlobStore;
+  retention: DownloadRetention;
+  logger?: Logger;
+}
+
+/** A session's downloads while it runs: its directory, and what was cancelled. */
+export interface LiveDownloads {
+  dir: string;
+  failures: readonly DownloadFailure[];
+}
+
+/** The zip entry that lists cancelled downloads and why; present only when there were some. */
+export const DOWNLOAD_ERRORS_ENTRY = 'wallcrawler-download-errors.json';
+
+const prefixOf = (sessionId: string) => `downloads/${sessionId}/`;
+/** File names are the browser's (any characters); blob keys carry them base64url-encoded. */
+const fileKey = (sessionId: string, name: string) =>
+  `${prefixOf(sessionId)}f${Buffer.from(name).toString('base64url')}`;
+const errorsKey = (sessionId: string) => `${prefixOf(sessionId)}errors.json`;
+/** Chromium's name for a download in progress. */
+const inProgress = (name: string) => name.endsWith('.crdownload');
+
+/**
+ * What sessions downloaded: served as a zip while the session runs (from its directory) and after it ended (from
+ * the blob store, where the close path keeps them), until the retention limits delete them.
+ */
+export class DownloadService {
+  readonly #blobs: BlobStore;
+  readonly #retention: DownloadRetention;
+  readonly #logger: Logger;
+
+  constructor({ blobs, retention, logger = silentLogger }: DownloadServiceOptions) {
+    this.#blobs = blobs;
+    this.#retention = retention;
+    this.#logger = logger;
+  }
+
+  /** Keeps a session's finished downloads (and the list of cancelled ones) once its browser is gone. */
+  async keep(sessionId: string, dir: string, failures: readonly DownloadFailure[]): Promise<void> {
+    let kept = 0;
+    for (const name of await finishedFiles(dir)) {
+      await this.#blobs.put(fileKey(sessionId, name), createReadStream(join(dir, name)));
+      kept++;
+    }
+    if (failures.length > 0) await this.#blobs.put(errorsKey(sessionId), JSON.stringify(failures, null, 2));
+    if (kept > 0 || failures.length > 0) {
+      this.#logger.info({ sessionId, files: kept, failed: failures.length }, 'downloads kept');
+      await this.sweep();
+    }
+  }
+
+  /**
+   * The session's downloads as a zip stream: from `live` while it runs, else what was kept. A session with none
+   * gets a valid empty zip.
+   */
+  async zip(sessionId: string, live?: LiveDownloads): Promise<Readable> {
+    const zip = new yazl.ZipFile();
+    if (live) {
+      for (const name of await finishedFiles(live.dir)) {
+        zip.addReadStreamLazy(name, (cb) => cb(null, createReadStream(join(live.dir, name))));
+      }
+      if (live.failures.length > 0)
+        zip.addBuffer(Buffer.from(JSON.stringify(live.failures, null, 2)), DOWNLOAD_ERRORS_ENTRY);
+    } else {
+      for (const blob of await this.#blobs.list(prefixOf(sessionId))) {
+        const segment = blob.key.slice(prefixOf(sessionId).length);
+        if (segment === 'errors.json') {
+          const stored = await this.#blobs.get(blob.key);
+          if (stored) zip.addBuffer(await buffer(stored.body), DOWNLOAD_ERRORS_ENTRY);
+          continue;
+        }
+        const name = Buffer.from(segment.slice(1), 'base64url').toString();
+        zip.addReadStreamLazy(name, { mtime: blob.lastModified }, (cb) => {
+          this.#blobs.get(blob.key).then(
+            (stored) =>
+              stored ? cb(null, stored.body) : cb(new Error(`download ${name} vanished`), undefined as never),
+            (error: unknown) => cb(error, undefined as never),
+          );
+        });
+      }
+    }
+    zip.end();
+    return zip.outputStream as Readable;
+  }
+
+  /** Deletes the downloads of every session past the age limit, then the oldest until under the size limit. */
+  async sweep(now = Date.now()): Promise<{ deleted: number }> {
+    const all = await this.#blobs.list('downloads/');
+    const expired = all.filter((b) => now - b.lastModified.getTime() > this.#retention.maxAgeMs);
+    const kept = all
+      .filter((b) => !expired.includes(b))
+      .sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime());
+    let total = kept.reduce((n, b) => n + b.size, 0);
+    const over: typeof all = [];
+    while (total > this.#retention.maxBytes && kept.length > 0) {
+      const oldest = kept.shift();
+      if (!oldest) break;
+      over.push(oldest);
+      total -= oldest.size;
+    }
+    for (const blob of [...expired, ...over]) await this.#blobs.delete(blob.key);
+    const deleted = expired.length + over.length;
+    if (deleted > 0) this.#logger.info({ expired: expired.length, overSize: over.length }, 'old downloads deleted');
+    return { deleted };
+  }
+}
+
+/** The regular files directly in `dir` that Chromium has finished writing. */
+async function finishedFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const files: string[] = [];
+  for (const name of names.sort()) {
+    if (inProgress(name)) continue;
+    if ((await stat(join(dir, name)).catch(() => undefined))?.isFile()) files.push(name);
+  }
+  return files;
+}
