@@ -10,10 +10,16 @@ export interface CreatedSession {
   connectUrl: string;
 }
 
+/** What the bench creates sessions with. */
+export interface CreateParams {
+  keepAlive?: boolean;
+  browserSettings?: { logSession?: boolean };
+}
+
 export interface SessionsApi {
   /** Which client made the calls. */
   readonly kind: 'sdk' | 'fetch';
-  create(params?: { keepAlive?: boolean }): Promise<CreatedSession>;
+  create(params?: CreateParams): Promise<CreatedSession>;
   release(id: string): Promise<void>;
   /** The session's status (RUNNING, COMPLETED, ...). */
   status(id: string): Promise<string>;
@@ -21,7 +27,7 @@ export interface SessionsApi {
 
 interface SdkLike {
   sessions: {
-    create(params?: { keepAlive?: boolean }): Promise<{ id: string; connectUrl?: string | null }>;
+    create(params?: CreateParams): Promise<{ id: string; connectUrl?: string | null }>;
     update(id: string, body: { status: 'REQUEST_RELEASE' }): Promise<unknown>;
     retrieve(id: string): Promise<{ status: string }>;
   };

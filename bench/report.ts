@@ -88,6 +88,17 @@ export function targets(r: Pick<BenchResult, 'lifecycle' | 'rtt' | 'memory'>, se
       detail: `${f(r.rtt.gateway.median)} µs vs ${f(r.rtt.direct.median)} µs (+${f(r.rtt.addedMedianUs)} µs)`,
       peers: 'browserless ×1.8–2.2, steel ×1.9–2.1 (+42–76 µs)',
     });
+    if (r.rtt.gatewayUnlogged) {
+      out.push({
+        name: 'CDP RTT with the CDP log on ÷ off (gateway, medians)',
+        value: r.rtt.ratioLoggingMedian,
+        unit: '×',
+        target: '≤ 1.10',
+        withinTarget: r.rtt.ratioLoggingMedian <= 1.1,
+        detail: `${f(r.rtt.gateway.median)} µs vs ${f(r.rtt.gatewayUnlogged.median)} µs; p95s ×${f(r.rtt.ratioLoggingP95, 2)}`,
+        peers: '—',
+      });
+    }
   }
   if (r.memory) {
     out.push({
@@ -208,7 +219,8 @@ export function markdown(r: BenchResult): string {
       '|---|---:|---:|---:|---:|---:|---:|',
       ...(
         [
-          ['through the gateway (`connectUrl`)', t.gateway],
+          ['through the gateway (`connectUrl`), CDP log on (the default)', t.gateway],
+          ['through the gateway to a session with `logSession: false`', t.gatewayUnlogged],
           ['direct to the same Chromium', t.direct],
           ['reference: minimal TCP relay in another node process', t.relay],
         ] as const
@@ -216,10 +228,11 @@ export function markdown(r: BenchResult): string {
         ([n, s]) => `| ${n} | ${f(s.median)} | ${f(s.p95)} | ${f(s.p99)} | ${f(s.min)} | ${f(s.max)} | ${f(s.mean)} |`,
       ),
       `| **gateway ÷ direct** | **×${f(t.ratioMedian, 2)}** | ×${f(t.ratioP95, 2)} | ×${f(t.ratioP99, 2)} | | | |`,
+      `| **log on ÷ log off** | **×${f(t.ratioLoggingMedian, 2)}** | ×${f(t.ratioLoggingP95, 2)} | | | | |`,
       '',
       `Reference relay ÷ direct: ×${f(t.ratioRelayMedian, 2)}; gateway ÷ relay: ×${f(t.ratioGatewayOverRelayMedian, 2)} (medians). The relay is a bare \`net\` pipe with no HTTP server, auth or frame tracking: the cost of a hop through a second process's event loop.`,
       '',
-      `Round medians (µs), gateway: ${t.roundMedians.gateway.map((x) => f(x)).join(', ')}; direct: ${t.roundMedians.direct.map((x) => f(x)).join(', ')}; relay: ${t.roundMedians.relay.map((x) => f(x)).join(', ')}.`,
+      `Round medians (µs), gateway: ${t.roundMedians.gateway.map((x) => f(x)).join(', ')}; log off: ${t.roundMedians.gatewayUnlogged.map((x) => f(x)).join(', ')}; direct: ${t.roundMedians.direct.map((x) => f(x)).join(', ')}; relay: ${t.roundMedians.relay.map((x) => f(x)).join(', ')}.`,
       '',
     );
   }

@@ -1,7 +1,8 @@
 /**
  * Phase 3: CDP round trip (`Browser.getVersion`) through the connect gateway versus straight to the same
- * session's Chromium, with raw `ws` clients. 100 warm-up calls per path, then rounds of sequential calls,
- * alternating the path (and which goes first) every round.
+ * session's Chromium, with raw `ws` clients; and through the gateway to a second session whose CDP log is off,
+ * for what the log costs. 100 warm-up calls per path, then rounds of sequential calls, rotating the path (and
+ * which goes first) every round.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -16,8 +17,13 @@ export interface RttResult {
   callsPerPath: number;
   rounds: number;
   warmups: number;
-  /** µs */
+  /** µs, through the gateway, with the CDP log on (the default). */
   gateway: Summary;
+  /** µs, through the gateway to a session created with `logSession: false`. */
+  gatewayUnlogged: Summary;
+  /** gateway median ÷ gatewayUnlogged median: what the CDP log adds (target ≤ 1.10). */
+  ratioLoggingMedian: number;
+  ratioLoggingP95: number;
   /** µs */
   direct: Summary;
   /** µs: through a minimal TCP relay in another Node process (a reference for the cost of any extra hop). */
@@ -32,7 +38,7 @@ export interface RttResult {
   /** Gateway median − direct median, µs. */
   addedMedianUs: number;
   /** Median of each round's median, per path (µs): shows drift between rounds. */
-  roundMedians: { gateway: number[]; direct: number[]; relay: number[] };
+  roundMedians: { gateway: number[]; gatewayUnlogged: number[]; direct: number[]; relay: number[] };
 }
 
 class RawCdp {
@@ -157,12 +163,14 @@ export interface RttOptions {
   marker: string;
 }
 
-const PATHS = ['gateway', 'direct', 'relay'] as const;
+const PATHS = ['gateway', 'gatewayUnlogged', 'direct', 'relay'] as const;
 type PathName = (typeof PATHS)[number];
 
 export async function runRtt({ api, dataDir, calls, rounds, warmups, marker }: RttOptions): Promise<RttResult> {
   const session = await api.create({ keepAlive: true });
   const unregister = releaseOnCleanup(api, session.id);
+  const unlogged = await api.create({ keepAlive: true, browserSettings: { logSession: false } });
+  const unregisterUnlogged = releaseOnCleanup(api, unlogged.id);
   const clients: RawCdp[] = [];
   let relay: Awaited<ReturnType<typeof startRelay>> | undefined;
   try {
@@ -172,6 +180,7 @@ export async function runRtt({ api, dataDir, calls, rounds, warmups, marker }: R
     const paths = {} as Record<PathName, RawCdp>;
     for (const [name, wsUrl] of [
       ['gateway', session.connectUrl],
+      ['gatewayUnlogged', unlogged.connectUrl],
       ['direct', directWs],
       ['relay', `ws://127.0.0.1:${relay.port}${url.pathname}`],
     ] as const) {
@@ -181,8 +190,8 @@ export async function runRtt({ api, dataDir, calls, rounds, warmups, marker }: R
     progress('rtt', `session ${session.id}: ${warmups} warm-up calls per path`);
     for (const name of PATHS) for (let i = 0; i < warmups; i++) await paths[name].time();
 
-    const samples: Record<PathName, number[]> = { gateway: [], direct: [], relay: [] };
-    const roundMedians: Record<PathName, number[]> = { gateway: [], direct: [], relay: [] };
+    const samples: Record<PathName, number[]> = { gateway: [], gatewayUnlogged: [], direct: [], relay: [] };
+    const roundMedians: Record<PathName, number[]> = { gateway: [], gatewayUnlogged: [], direct: [], relay: [] };
     const perRound = Math.ceil(calls / rounds);
     for (let r = 0; r < rounds; r++) {
       // Rotate which path goes first.
@@ -195,10 +204,11 @@ export async function runRtt({ api, dataDir, calls, rounds, warmups, marker }: R
       }
       progress(
         'rtt',
-        `round ${r + 1}/${rounds}: median gateway ${roundMedians.gateway.at(-1)} µs, direct ${roundMedians.direct.at(-1)} µs, relay ${roundMedians.relay.at(-1)} µs`,
+        `round ${r + 1}/${rounds}: median gateway ${roundMedians.gateway.at(-1)} µs (log off ${roundMedians.gatewayUnlogged.at(-1)} µs), direct ${roundMedians.direct.at(-1)} µs, relay ${roundMedians.relay.at(-1)} µs`,
       );
     }
     const g = summarize(samples.gateway, 1);
+    const gu = summarize(samples.gatewayUnlogged, 1);
     const d = summarize(samples.direct, 1);
     const rl = summarize(samples.relay, 1);
     return {
@@ -206,6 +216,9 @@ export async function runRtt({ api, dataDir, calls, rounds, warmups, marker }: R
       rounds,
       warmups,
       gateway: g,
+      gatewayUnlogged: gu,
+      ratioLoggingMedian: ratio(g.median, gu.median),
+      ratioLoggingP95: ratio(g.p95, gu.p95),
       direct: d,
       relay: rl,
       ratioMedian: ratio(g.median, d.median),
@@ -221,5 +234,7 @@ export async function runRtt({ api, dataDir, calls, rounds, warmups, marker }: R
     await relay?.stop();
     await api.release(session.id);
     unregister();
+    await api.release(unlogged.id);
+    unregisterUnlogged();
   }
 }

@@ -6,8 +6,10 @@ import { CdpClient } from './cdp/cdp-client.js';
 import { type ChromiumProcess, launchChromium } from './chromium/launch-chromium.js';
 import { type DownloadFailure, DownloadWatcher, pointProfileDownloadsAt } from './downloads/download-watcher.js';
 import { type Logger, silentLogger } from './logger.js';
+import { CdpTrafficLog, type SessionLogEntry } from './logs/cdp-traffic-log.js';
 import { CdpConnection } from './proxy/cdp-connection.js';
 import { CLOSE_INTERNAL_ERROR, CLOSE_NORMAL } from './proxy/websocket-frames.js';
+import { WebSocketTap } from './proxy/websocket-tap.js';
 import { type SessionDirs, sessionDirs } from './session-dirs.js';
 
 /** The final status a session can end with (Browserbase's terminal statuses). */
@@ -93,6 +95,11 @@ export interface BrowserSessionOptions {
    */
   downloads?: { maxBytes: number };
   /**
+   * Log the clients' CDP commands and answers (`SessionLog`s), secrets redacted, keeping at most `maxBytes`
+   * (the oldest go first). Off when undefined.
+   */
+  trafficLog?: { maxBytes: number };
+  /**
    * Runs inside the close path, after the browser is gone and its directory deleted, and before `ended`
    * resolves: the place to persist the final status. Errors are logged, never thrown.
    */
@@ -103,6 +110,8 @@ export interface BrowserSessionOptions {
 export interface SessionArtifacts {
   /** Downloads that were cancelled, and why. */
   downloadFailures: readonly DownloadFailure[];
+  /** The CDP log, when it was on. */
+  logs: readonly SessionLogEntry[] | undefined;
 }
 
 /** What `prepare` made for the browser to use. */
@@ -149,6 +158,7 @@ export class BrowserSession {
   readonly #dirs: SessionDirs;
 
   readonly #monitor: { cdp: CdpClient; downloads: DownloadWatcher } | undefined;
+  readonly #traffic: CdpTrafficLog | undefined;
 
   private constructor(
     chromium: ChromiumProcess,
@@ -159,6 +169,9 @@ export class BrowserSession {
   ) {
     this.#dirs = dirs;
     this.#monitor = monitor;
+    this.#traffic = options.trafficLog
+      ? new CdpTrafficLog({ sessionId: options.id, maxBytes: options.trafficLog.maxBytes })
+      : undefined;
     this.id = options.id;
     this.keepAlive = options.keepAlive;
     this.expiresAt = options.expiresAt;
@@ -254,6 +267,11 @@ export class BrowserSession {
     return this.#dirs;
   }
 
+  /** The CDP log so far (undefined when it is off). */
+  get logs(): SessionLogEntry[] | undefined {
+    return this.#traffic?.entries();
+  }
+
   /** Downloads cancelled so far, and why. */
   get downloadFailures(): readonly DownloadFailure[] {
     return this.#monitor?.downloads.failures ?? [];
@@ -297,6 +315,7 @@ export class BrowserSession {
       port: this.#chromium.port,
       path,
       onUpstreamEnd: (c) => void this.#upstreamEnded(c),
+      ...(this.#traffic ? { tap: new WebSocketTap(this.#traffic.sink(pageTargetOf(path))) } : {}),
     });
     this.#clients.add(connection);
     this.#logger.debug({ clients: this.#clients.size, path }, 'client connected');
@@ -348,7 +367,7 @@ export class BrowserSession {
         const note = await this.#options.collect(
           this.#dirs,
           { status, reason },
-          { downloadFailures: this.downloadFailures },
+          { downloadFailures: this.downloadFailures, logs: this.logs },
         );
         if (note) finalReason = `${reason}; ${note}`;
       } catch (error) {
@@ -406,6 +425,11 @@ export class BrowserSession {
     if (!response.ok) throw new Error(`Chromium answered ${path} with ${response.status}`);
     return response.json();
   }
+}
+
+/** The page target of a page-level DevTools path (`/devtools/page/<id>`); undefined for the browser target. */
+function pageTargetOf(path: string): string | undefined {
+  return /^\/devtools\/page\/([^/?#]+)/.exec(path)?.[1];
 }
 
 /** Deletes directory trees, retrying while Chromium's last writes settle. */

@@ -82,6 +82,9 @@ export { type DownloadFailure, DownloadWatcher } from './downloads/download-watc
 export { CONTROLLER_ENV } from './env-names.js';
 export { CdpGateway, type CdpGatewayOptions, type ConnectAuthenticator, type ConnectCredentials } from './gateway.js';
 export { type Logger, silentLogger } from './logger.js';
+export { CdpTrafficLog, type CdpTrafficLogOptions, type SessionLogEntry } from './logs/cdp-traffic-log.js';
+export { REDACTED, redactParams, redactResult } from './logs/redaction.js';
+export { type MessageSink, WebSocketTap } from './proxy/websocket-tap.js';
 export { listSessionDirs, type SessionDirs, sessionDirs } from './session-dirs.js';
 export type { SessionPlacementReport, SessionReporter } from './session-reporter.js';
 export {

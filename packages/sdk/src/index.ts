@@ -36,7 +36,7 @@ export type { components, operations, paths } from './generated/openapi.js';
 export { Contexts } from './resources/contexts.js';
 export { Extensions } from './resources/extensions.js';
 export { Projects } from './resources/projects.js';
-export { SessionDownloads, Sessions, SessionUploads } from './resources/sessions.js';
+export { SessionDownloads, SessionLogs, Sessions, SessionUploads } from './resources/sessions.js';
 export type { Uploadable } from './resources/uploadable.js';
 export { DEFAULT_MAX_RETRIES, RETRY_COUNT_HEADER } from './retry.js';
 export type { Fetch, RequestOptions } from './transport.js';
@@ -60,6 +60,7 @@ export type {
   SessionListResponse,
   SessionLivePage,
   SessionLiveURLs,
+  SessionLog,
   SessionRetrieveResponse,
   SessionStatus,
   SessionUpdateParams,

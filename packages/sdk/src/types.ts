@@ -58,6 +58,8 @@ export type ContextCreateParams = Schemas['ContextCreateParams'];
 /** What `contexts.create` and `contexts.update` answer (Browserbase's shape). */
 export type ContextCreateResponse = Schemas['ContextCreateResponse'];
 
+/** One CDP command of a session and its answer. */
+export type SessionLog = Schemas['SessionLog'];
 /** What `sessions.uploads.create` answers: where the file is for the browser. */
 export type SessionUploadResponse = Schemas['SessionUploadResponse'];
 /** An uploaded Chrome extension. */

@@ -23,6 +23,7 @@ import { registerSessionRoutes } from './routes/sessions.js';
 import { ContextService } from './services/context-service.js';
 import type { DownloadService } from './services/download-service.js';
 import { ExtensionService } from './services/extension-service.js';
+import type { SessionArtifactService } from './services/session-artifact-service.js';
 import { SessionService } from './services/session-service.js';
 import { VERSION } from './version.js';
 
@@ -43,6 +44,10 @@ export interface AppDeps {
   downloads?: DownloadService;
   /** The most one session's downloads may add up to. @default 512 MiB */
   sessionDownloadsMaxBytes?: number;
+  /** Keeps and serves sessions' CDP logs (needs `blobs`). */
+  artifacts?: SessionArtifactService;
+  /** The most one session's CDP log keeps. @default 16 MiB */
+  sessionLogMaxBytes?: number;
   logger?: Logger;
   /**
    * The base URL clients reach the connect gateway at, for `connectUrl`s (`http://host:port`).
@@ -94,6 +99,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     contexts: contextService,
     extensions: extensionService,
     downloads: deps.downloads,
+    artifacts: deps.artifacts,
+    ...(deps.sessionLogMaxBytes !== undefined ? { sessionLogMaxBytes: deps.sessionLogMaxBytes } : {}),
     ...(deps.sessionDownloadsMaxBytes !== undefined ? { sessionDownloadsMaxBytes: deps.sessionDownloadsMaxBytes } : {}),
     provider,
     signer,

@@ -18,13 +18,14 @@ const schema = z.object({
     .optional(),
   [E.contextMaxMb]: z.coerce.number().int().min(1).max(16_384).default(256),
   [E.uploadMaxMb]: z.coerce.number().int().min(1).max(4096).default(50),
-  [E.downloadsRetentionHours]: z.coerce
+  [E.artifactsRetentionHours]: z.coerce
     .number()
     .min(0)
     .max(24 * 365)
     .default(168),
-  [E.downloadsMaxMb]: z.coerce.number().int().min(0).default(2048),
+  [E.artifactsMaxMb]: z.coerce.number().int().min(0).default(2048),
   [E.sessionDownloadsMaxMb]: z.coerce.number().int().min(1).default(512),
+  [E.sessionLogMaxMb]: z.coerce.number().int().min(1).max(1024).default(16),
 });
 
 /** The local server's configuration, validated. */
@@ -49,10 +50,12 @@ export interface ServerConfig {
   contextMaxBytes: number;
   /** @default 50 MiB */
   uploadMaxBytes: number;
-  /** Downloads are kept this long after their session, and all of them under `maxBytes`. @default 7 days, 2 GiB */
-  downloadsRetention: { maxAgeMs: number; maxBytes: number };
+  /** Artifacts (downloads, logs, recordings) are kept this long, and all of them under `maxBytes`. @default 7 days, 2 GiB */
+  artifactsRetention: { maxAgeMs: number; maxBytes: number };
   /** @default 512 MiB */
   sessionDownloadsMaxBytes: number;
+  /** @default 16 MiB */
+  sessionLogMaxBytes: number;
 }
 
 /**
@@ -76,11 +79,12 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     disconnectGraceMs: c[E.disconnectGraceMs],
     contextMaxBytes: c[E.contextMaxMb] * 1024 * 1024,
     uploadMaxBytes: c[E.uploadMaxMb] * 1024 * 1024,
-    downloadsRetention: {
-      maxAgeMs: c[E.downloadsRetentionHours] * 3_600_000,
-      maxBytes: c[E.downloadsMaxMb] * 1024 * 1024,
+    artifactsRetention: {
+      maxAgeMs: c[E.artifactsRetentionHours] * 3_600_000,
+      maxBytes: c[E.artifactsMaxMb] * 1024 * 1024,
     },
     sessionDownloadsMaxBytes: c[E.sessionDownloadsMaxMb] * 1024 * 1024,
+    sessionLogMaxBytes: c[E.sessionLogMaxMb] * 1024 * 1024,
     ...(c[E.contextKey] ? { contextKey: c[E.contextKey] } : {}),
     ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
     ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),

@@ -16,12 +16,14 @@ export const SERVER_ENV = {
   contextMaxMb: 'WALLCRAWLER_CONTEXT_MAX_MB',
   /** The most an uploaded file (an extension zip, a session upload) may hold, in MiB. */
   uploadMaxMb: 'WALLCRAWLER_UPLOAD_MAX_MB',
-  /** How long downloads are kept after their session, in hours. */
-  downloadsRetentionHours: 'WALLCRAWLER_DOWNLOADS_RETENTION_HOURS',
-  /** The most all kept downloads may add up to, in MiB; the oldest go first. */
-  downloadsMaxMb: 'WALLCRAWLER_DOWNLOADS_MAX_MB',
+  /** How long session artifacts (downloads, logs, recordings) are kept after their session, in hours. */
+  artifactsRetentionHours: 'WALLCRAWLER_ARTIFACTS_RETENTION_HOURS',
+  /** The most all kept artifacts may add up to, in MiB; the oldest go first. */
+  artifactsMaxMb: 'WALLCRAWLER_ARTIFACTS_MAX_MB',
   /** The most one session's downloads may add up to, in MiB. */
   sessionDownloadsMaxMb: 'WALLCRAWLER_SESSION_DOWNLOADS_MAX_MB',
+  /** The most one session's CDP log keeps, in MiB (the oldest entries go first). */
+  sessionLogMaxMb: 'WALLCRAWLER_SESSION_LOG_MAX_MB',
 } as const;
 
 /**

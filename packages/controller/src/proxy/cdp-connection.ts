@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { encodeCloseFrame, FrameBoundaryTracker } from './websocket-frames.js';
+import type { WebSocketTap } from './websocket-tap.js';
 
 /** Headers of the client's upgrade request that Chromium needs; everything else (Origin, cookies, auth) stays here. */
 const FORWARDED_HEADERS = [
@@ -28,6 +29,8 @@ export interface CdpConnectionOptions {
    * The owner decides the close code and reason and calls {@link CdpConnection.close}.
    */
   onUpstreamEnd: (connection: CdpConnection) => void;
+  /** Gets a copy of the traffic (the CDP log); it only reads, after the bytes were forwarded. */
+  tap?: WebSocketTap;
 }
 
 /**
@@ -49,8 +52,11 @@ export class CdpConnection {
   /** Resolves once the client's socket is closed. */
   readonly closed: Promise<void>;
 
-  constructor({ request, client, head, port, path, onUpstreamEnd }: CdpConnectionOptions) {
+  readonly #tap: WebSocketTap | undefined;
+
+  constructor({ request, client, head, port, path, onUpstreamEnd, tap }: CdpConnectionOptions) {
     this.#client = client;
+    this.#tap = tap;
     this.#onUpstreamEnd = onUpstreamEnd;
     this.closed = new Promise((resolve) => client.once('close', () => resolve()));
     client.on('error', () => client.destroy());
@@ -64,6 +70,12 @@ export class CdpConnection {
     upstream.write(upgradeRequest(request, port, path));
     if (head.length > 0) upstream.write(head);
     client.pipe(upstream);
+    if (tap) {
+      if (head.length > 0) tap.clientBytes(head);
+      // A second reader of the same chunks: the pipe forwards them first (it was attached first).
+      client.on('data', (chunk: Buffer) => tap.clientBytes(chunk));
+      client.once('close', () => tap.stop());
+    }
 
     upstream.on('data', (chunk: Buffer) => this.#fromUpstream(chunk));
     upstream.once('close', () => this.#upstreamClosed());
@@ -108,6 +120,8 @@ export class CdpConnection {
       this.#responseHead = undefined;
       this.#upgraded = pending.subarray(9, 12).toString() === '101';
       this.#client.write(pending.subarray(0, end + 4));
+      if (this.#upgraded) this.#tap?.upgraded(pending.subarray(0, end).toString('latin1'));
+      else this.#tap?.stop();
       chunk = pending.subarray(end + 4);
       if (chunk.length === 0) return;
     }
@@ -118,7 +132,9 @@ export class CdpConnection {
       return;
     }
     this.#tracker.advance(chunk);
-    if (!this.#client.write(chunk)) {
+    const flowing = this.#client.write(chunk);
+    this.#tap?.browserBytes(chunk);
+    if (!flowing) {
       this.#upstream.pause();
       this.#client.once('drain', () => this.#upstream.resume());
     }

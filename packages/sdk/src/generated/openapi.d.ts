@@ -100,12 +100,35 @@ export interface paths {
         /**
          * The session's downloads, as a zip
          * @description What the browser downloaded into the session's own directory: while the session runs, the finished files;
-         *     after it ended, the files kept until the retention limits (`WALLCRAWLER_DOWNLOADS_RETENTION_HOURS`,
-         *     `WALLCRAWLER_DOWNLOADS_MAX_MB`). A session without downloads gives a valid empty zip. Downloads cancelled
+         *     after it ended, the files kept until the retention limits (`WALLCRAWLER_ARTIFACTS_RETENTION_HOURS`,
+         *     `WALLCRAWLER_ARTIFACTS_MAX_MB`). A session without downloads gives a valid empty zip. Downloads cancelled
          *     for passing the session's limit (`WALLCRAWLER_SESSION_DOWNLOADS_MAX_MB`) are listed, with the reason, in
          *     `wallcrawler-download-errors.json` inside the zip.
          */
         get: operations["sessionDownloads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The session's CDP log
+         * @description The CDP commands the session's clients sent, with Chromium's answers, oldest first: live while it runs,
+         *     kept after it ended. Secrets (credentials, cookie values, typed text) are redacted; each body keeps at
+         *     most 64 KiB, and the log at most `WALLCRAWLER_SESSION_LOG_MAX_MB` (the oldest entries go first). Empty
+         *     for a session created with `browserSettings.logSession: false`.
+         */
+        get: operations["sessionLogs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -354,13 +377,15 @@ export interface components {
         /**
          * @description `viewport` is applied as the browser window size; `context` starts the session from a saved profile;
          *     `extensionId` loads an uploaded extension (as the top-level `extensionId` does, which wins if both are
-         *     given). The other Browserbase settings (`blockAds`, `solveCaptchas`, `recordSession`, `logSession`,
-         *     `advancedStealth`, `fingerprint`, ...) are accepted and not yet acted on.
+         *     given). `logSession: false` turns the CDP log off. The other Browserbase settings (`blockAds`,
+         *     `solveCaptchas`, `recordSession`, `advancedStealth`, `fingerprint`, ...) are accepted and not yet acted on.
          */
         BrowserSettings: {
             viewport?: components["schemas"]["Viewport"];
             context?: components["schemas"]["SessionContext"];
             extensionId?: string;
+            /** @description Log the clients' CDP commands (`GET /v1/sessions/{id}/logs`). @default true */
+            logSession?: boolean;
         } & {
             [key: string]: unknown;
         };
@@ -476,6 +501,31 @@ export interface components {
         FileUpload: {
             /** Format: binary */
             file: string;
+        };
+        /** @description One CDP command and its answer (Browserbase's shape). */
+        SessionLog: {
+            method: string;
+            /** @description The page, 0, 1, ... in the order pages appeared. */
+            pageId: number;
+            sessionId: string;
+            frameId?: string;
+            loaderId?: string;
+            request?: {
+                params: {
+                    [key: string]: unknown;
+                };
+                rawBody: string;
+                timestamp?: number;
+            };
+            response?: {
+                rawBody: string;
+                result: {
+                    [key: string]: unknown;
+                };
+                timestamp?: number;
+            };
+            /** @description When the command was sent, in ms since the epoch. */
+            timestamp?: number;
         };
         SessionUploadResponse: {
             /** @description Says where the file is on the browser's machine. */
@@ -815,6 +865,35 @@ export interface operations {
                 };
                 content: {
                     "application/zip": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    sessionLogs: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionLog"][];
                 };
             };
             401: components["responses"]["Unauthorized"];

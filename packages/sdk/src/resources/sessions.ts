@@ -8,6 +8,7 @@ import type {
   SessionListParams,
   SessionListResponse,
   SessionLiveURLs,
+  SessionLog,
   SessionRetrieveResponse,
   SessionUpdateParams,
   SessionUploadResponse,
@@ -34,6 +35,25 @@ export class SessionDownloads {
       ...this.#api.callOptions({ ...options, headers: { accept: 'application/zip', ...options?.headers } }),
     });
     return response;
+  }
+}
+
+/** A session's CDP log: `client.sessions.logs`. */
+export class SessionLogs {
+  readonly #api: APIContext;
+
+  constructor(api: APIContext) {
+    this.#api = api;
+  }
+
+  /** The CDP commands the session's clients sent, with the answers, oldest first (secrets redacted). */
+  async list(id: string, options?: RequestOptions): Promise<SessionLog[]> {
+    return expectData(
+      this.#api.raw.GET('/v1/sessions/{id}/logs', {
+        params: { path: { id: pathParam('id', id) } },
+        ...this.#api.callOptions(options),
+      }),
+    );
   }
 }
 
@@ -73,11 +93,14 @@ export class Sessions {
   readonly downloads: SessionDownloads;
   /** Files for the session's page. */
   readonly uploads: SessionUploads;
+  /** The session's CDP log. */
+  readonly logs: SessionLogs;
 
   constructor(api: APIContext) {
     this.#api = api;
     this.downloads = new SessionDownloads(api);
     this.uploads = new SessionUploads(api);
+    this.logs = new SessionLogs(api);
   }
 
   /**

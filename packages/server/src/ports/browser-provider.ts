@@ -1,4 +1,4 @@
-import type { DevToolsTarget, DownloadFailure, SessionEnding } from '@wallcrawler/controller';
+import type { DevToolsTarget, DownloadFailure, SessionEnding, SessionLogEntry } from '@wallcrawler/controller';
 import type { SessionRecord } from '../domain/model.js';
 
 export type { DevToolsTarget, SessionEnding };
@@ -45,6 +45,16 @@ export interface LiveSessionFiles {
   downloadFailures: readonly DownloadFailure[];
   /** Where uploads go: a path the browser can read. */
   uploadsDir: string;
+  /** The CDP log so far; undefined when the session does not log. */
+  logs(): SessionLogEntry[] | undefined;
+}
+
+/** What a session does with its CDP log. */
+export interface LogHooks {
+  /** The most the log keeps (the oldest entries go first). */
+  maxBytes: number;
+  /** Keeps the log once the browser has exited, on every ending path. */
+  keep(entries: readonly SessionLogEntry[]): Promise<void>;
 }
 
 export interface BrowserStartRequest {
@@ -55,6 +65,8 @@ export interface BrowserStartRequest {
   extensions?: readonly ExtensionSource[];
   /** Collect the session's downloads. */
   downloads?: DownloadHooks;
+  /** Log the session's CDP traffic. */
+  logs?: LogHooks;
   /** Called exactly once, whichever way the browser ends; it must record the ending. */
   onEnd: (ending: SessionEnding) => Promise<void>;
 }

@@ -115,6 +115,7 @@ export function registerSessionRoutes(
         viewport: body.browserSettings?.viewport,
         context: body.browserSettings?.context,
         extensionId: body.extensionId ?? body.browserSettings?.extensionId,
+        logSession: body.browserSettings?.logSession,
       },
       gatewayUrl(c.req.url),
     );

@@ -12,7 +12,9 @@ import { SqliteStore } from '../adapters/sqlite/sqlite-store.js';
 import { createApp } from '../app.js';
 import { type BootstrapResult, bootstrap } from '../bootstrap.js';
 import type { ServerConfig } from '../config.js';
+import { ArtifactRetention } from '../services/artifact-retention.js';
 import { DownloadService } from '../services/download-service.js';
+import { SessionArtifactService } from '../services/session-artifact-service.js';
 import { SessionService } from '../services/session-service.js';
 
 const SWEEP_INTERVAL_MS = 15 * 60_000;
@@ -51,10 +53,12 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
     const created = await bootstrap(store, config.apiKey);
     const blobs = await DiskBlobStore.open(join(config.dataDir, 'blobs'));
     const contextKey = config.contextKey ?? loadContextKeyFile(join(config.dataDir, 'context-key'));
-    const downloads = new DownloadService({ blobs, retention: config.downloadsRetention, logger });
-    await downloads.sweep();
-    // Retention is enforced after each session too; the timer catches downloads that merely grew old.
-    const sweeper = setInterval(() => void downloads.sweep().catch(() => {}), SWEEP_INTERVAL_MS);
+    const retention = new ArtifactRetention(blobs, config.artifactsRetention, logger);
+    const downloads = new DownloadService({ blobs, retention, logger });
+    const artifacts = new SessionArtifactService({ blobs, retention, logger });
+    await retention.sweep();
+    // Retention is applied after each session too; the timer catches artifacts that merely grew old.
+    const sweeper = setInterval(() => void retention.sweep().catch(() => {}), SWEEP_INTERVAL_MS);
     sweeper.unref();
     const gateway = new CdpGateway({
       authenticate: localConnectAuthenticator(signer, store),
@@ -78,6 +82,8 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       contextMaxBytes: config.contextMaxBytes,
       uploadMaxBytes: config.uploadMaxBytes,
       downloads,
+      artifacts,
+      sessionLogMaxBytes: config.sessionLogMaxBytes,
       sessionDownloadsMaxBytes: config.sessionDownloadsMaxBytes,
       logger,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),

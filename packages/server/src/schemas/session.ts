@@ -72,6 +72,10 @@ export const BrowserSettingsSchema = z
     viewport: ViewportSchema.optional(),
     context: SessionContextSchema.optional(),
     extensionId: z.string().min(1).optional(),
+    logSession: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Log the clients' CDP commands (`GET /v1/sessions/{id}/logs`). @default true" }),
   })
   .openapi('BrowserSettings');
 
@@ -116,3 +120,32 @@ export const SessionLiveURLsSchema = z
 
 export type SessionBody = z.infer<typeof SessionSchema>;
 export type SessionCreateParams = z.infer<typeof SessionCreateParamsSchema>;
+
+export const SessionLogSchema = z
+  .object({
+    method: z.string(),
+    pageId: z.number().int().openapi({ description: 'The page: 0, 1, ... in the order pages appeared.' }),
+    sessionId: z.string(),
+    frameId: z.string().optional(),
+    loaderId: z.string().optional(),
+    request: z
+      .object({
+        params: z.record(z.string(), z.unknown()),
+        rawBody: z.string(),
+        timestamp: z.number().int().optional(),
+      })
+      .optional(),
+    response: z
+      .object({
+        rawBody: z.string(),
+        result: z.record(z.string(), z.unknown()),
+        timestamp: z.number().int().optional(),
+      })
+      .optional(),
+    timestamp: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'When the command was sent, in ms since the epoch.' }),
+  })
+  .openapi('SessionLog');

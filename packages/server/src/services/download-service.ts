@@ -6,17 +6,12 @@ import { buffer } from 'node:stream/consumers';
 import { type DownloadFailure, type Logger, silentLogger } from '@wallcrawler/controller';
 import yazl from 'yazl';
 import type { BlobStore } from '../ports/blob-store.js';
-
-export interface DownloadRetention {
-  /** Downloads older than this are deleted. */
-  maxAgeMs: number;
-  /** Past this total, the oldest downloads are deleted first. */
-  maxBytes: number;
-}
+import type { ArtifactRetention } from './artifact-retention.js';
 
 export interface DownloadServiceOptions {
   blobs: BlobStore;
-  retention: DownloadRetention;
+  /** Applied after each session that kept downloads. */
+  retention: ArtifactRetention;
   logger?: Logger;
 }
 
@@ -43,7 +38,7 @@ const inProgress = (name: string) => name.endsWith('.crdownload');
  */
 export class DownloadService {
   readonly #blobs: BlobStore;
-  readonly #retention: DownloadRetention;
+  readonly #retention: ArtifactRetention;
   readonly #logger: Logger;
 
   constructor({ blobs, retention, logger = silentLogger }: DownloadServiceOptions) {
@@ -62,7 +57,7 @@ export class DownloadService {
     if (failures.length > 0) await this.#blobs.put(errorsKey(sessionId), JSON.stringify(failures, null, 2));
     if (kept > 0 || failures.length > 0) {
       this.#logger.info({ sessionId, files: kept, failed: failures.length }, 'downloads kept');
-      await this.sweep();
+      await this.#retention.sweep();
     }
   }
 
@@ -98,27 +93,6 @@ export class DownloadService {
     }
     zip.end();
     return zip.outputStream as Readable;
-  }
-
-  /** Deletes the downloads of every session past the age limit, then the oldest until under the size limit. */
-  async sweep(now = Date.now()): Promise<{ deleted: number }> {
-    const all = await this.#blobs.list('downloads/');
-    const expired = all.filter((b) => now - b.lastModified.getTime() > this.#retention.maxAgeMs);
-    const kept = all
-      .filter((b) => !expired.includes(b))
-      .sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime());
-    let total = kept.reduce((n, b) => n + b.size, 0);
-    const over: typeof all = [];
-    while (total > this.#retention.maxBytes && kept.length > 0) {
-      const oldest = kept.shift();
-      if (!oldest) break;
-      over.push(oldest);
-      total -= oldest.size;
-    }
-    for (const blob of [...expired, ...over]) await this.#blobs.delete(blob.key);
-    const deleted = expired.length + over.length;
-    if (deleted > 0) this.#logger.info({ expired: expired.length, overSize: over.length }, 'old downloads deleted');
-    return { deleted };
   }
 }
 

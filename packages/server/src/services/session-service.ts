@@ -8,6 +8,7 @@ import {
   type DownloadFailure,
   type Logger,
   type SessionEnding,
+  type SessionLogEntry,
   silentLogger,
 } from '@wallcrawler/controller';
 import {
@@ -29,6 +30,7 @@ import type { ContextService } from './context-service.js';
 import type { DownloadService } from './download-service.js';
 import type { ExtensionService } from './extension-service.js';
 import { parseMetadataQuery } from './metadata-query.js';
+import type { SessionArtifactService } from './session-artifact-service.js';
 
 /** What `POST /v1/sessions` may set (already validated). */
 export interface CreateSessionInput {
@@ -41,6 +43,8 @@ export interface CreateSessionInput {
   context?: { id: string; persist?: boolean | undefined } | undefined;
   /** Load this uploaded extension. */
   extensionId?: string | undefined;
+  /** Log the session's CDP traffic. @default true */
+  logSession?: boolean | undefined;
 }
 
 /** A session with the URLs a client connects with (present while it runs). */
@@ -62,6 +66,10 @@ export interface SessionServiceOptions {
   downloads?: DownloadService | undefined;
   /** The most one session's downloads may add up to. @default 512 MiB */
   sessionDownloadsMaxBytes?: number;
+  /** Keeps and serves CDP logs; without it, sessions are not logged. */
+  artifacts?: SessionArtifactService | undefined;
+  /** The most one session's CDP log keeps. @default 16 MiB */
+  sessionLogMaxBytes?: number;
   provider: BrowserProvider;
   signer: ConnectTokenSigner;
   logger?: Logger;
@@ -79,6 +87,8 @@ export class SessionService {
   readonly #extensions: ExtensionService | undefined;
   readonly #downloads: DownloadService | undefined;
   readonly #sessionDownloadsMaxBytes: number;
+  readonly #artifacts: SessionArtifactService | undefined;
+  readonly #sessionLogMaxBytes: number;
   readonly #provider: BrowserProvider;
   readonly #signer: ConnectTokenSigner;
   readonly #logger: Logger;
@@ -90,6 +100,8 @@ export class SessionService {
     extensions,
     downloads,
     sessionDownloadsMaxBytes = 512 * 1024 * 1024,
+    artifacts,
+    sessionLogMaxBytes = 16 * 1024 * 1024,
     provider,
     signer,
     logger = silentLogger,
@@ -100,6 +112,8 @@ export class SessionService {
     this.#extensions = extensions;
     this.#downloads = downloads;
     this.#sessionDownloadsMaxBytes = sessionDownloadsMaxBytes;
+    this.#artifacts = artifacts;
+    this.#sessionLogMaxBytes = sessionLogMaxBytes;
     this.#provider = provider;
     this.#signer = signer;
     this.#logger = logger;
@@ -146,6 +160,14 @@ export class SessionService {
               downloadService.keep(session.id, dir, failures),
           }
         : undefined;
+    const artifacts = this.#artifacts;
+    const logHooks =
+      artifacts && this.#provider.capabilities.files && input.logSession !== false
+        ? {
+            maxBytes: this.#sessionLogMaxBytes,
+            keep: (entries: readonly SessionLogEntry[]) => artifacts.keepLogs(session.id, entries),
+          }
+        : undefined;
     let started: SessionRecord | undefined;
     try {
       started = await this.#provider.start({
@@ -154,6 +176,7 @@ export class SessionService {
         ...(profile ? { profile } : {}),
         ...(extension ? { extensions: [extension] } : {}),
         ...(downloadHooks ? { downloads: downloadHooks } : {}),
+        ...(logHooks ? { logs: logHooks } : {}),
       });
     } catch (error) {
       // Domain errors (the provider's, a context that cannot be used) already say what happened; anything else
@@ -253,6 +276,18 @@ export class SessionService {
       sessionId,
       files ? { dir: files.downloadsDir, failures: files.downloadFailures } : undefined,
     );
+  }
+
+  /**
+   * The session's CDP log (Browserbase's `SessionLog`s): live while it runs, kept after it ended.
+   * @throws SessionNotFoundError; NotSupportedError where sessions are not logged
+   */
+  async logs(projectId: string, sessionId: string): Promise<readonly SessionLogEntry[]> {
+    const session = await this.#session(projectId, sessionId);
+    if (!this.#artifacts || !this.#provider.capabilities.files) {
+      throw new NotSupportedError('This deployment does not log sessions yet.');
+    }
+    return this.#artifacts.logs(sessionId, this.#provider.files(session)?.logs());
   }
 
   /**

@@ -54,6 +54,7 @@ describe('the OpenAPI document the server serves', () => {
       'GET /v1/sessions/{id}',
       'GET /v1/sessions/{id}/debug',
       'GET /v1/sessions/{id}/downloads',
+      'GET /v1/sessions/{id}/logs',
       'POST /v1/contexts',
       'POST /v1/extensions',
       'POST /v1/sessions',

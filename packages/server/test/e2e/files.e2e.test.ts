@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { expectNothingLeft, tempDir, waitFor } from '../../../../test-support/index.js';
 import { DiskBlobStore } from '../../src/adapters/disk/disk-blob-store.js';
-import { DownloadService } from '../../src/services/download-service.js';
+import { ArtifactRetention } from '../../src/services/artifact-retention.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /** A site with downloads (a small file, a 3 MiB one sent slowly) and a file input. */
@@ -163,12 +163,12 @@ describe('downloads', () => {
   });
 });
 
-describe('download retention', () => {
-  it('deletes downloads past the age limit, then the oldest past the size limit', async () => {
+describe('artifact retention', () => {
+  it('deletes artifacts past the age limit, then the oldest past the size limit', async () => {
     const dir = tempDir('wallcrawler-retention-');
     try {
       const blobs = await DiskBlobStore.open(dir.path);
-      const service = new DownloadService({ blobs, retention: { maxAgeMs: 3_600_000, maxBytes: 2_500 } });
+      const retention = new ArtifactRetention(blobs, { maxAgeMs: 3_600_000, maxBytes: 2_500 });
       const now = Date.now();
       const put = async (session: string, name: string, ageMs: number) => {
         const key = `downloads/${session}/f${Buffer.from(name).toString('base64url')}`;
@@ -180,8 +180,11 @@ describe('download retention', () => {
       await put('s2', 'old.bin', 30 * 60_000);
       await put('s3', 'newer.bin', 20 * 60_000);
       await put('s4', 'newest.bin', 10 * 60_000);
-      expect(await service.sweep(now)).toEqual({ deleted: 2 });
+      await blobs.put('contexts/c1/profile.tar.gz.enc', Buffer.alloc(5_000));
+      expect(await retention.sweep(now)).toEqual({ deleted: 2 });
       expect((await blobs.list('downloads/')).map((b) => b.key.split('/')[1])).toEqual(['s3', 's4']);
+      // Contexts are the user's: never swept, and not counted.
+      expect(await blobs.head('contexts/c1/profile.tar.gz.enc')).toBeDefined();
     } finally {
       dir.remove();
     }

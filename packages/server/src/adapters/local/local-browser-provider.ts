@@ -19,6 +19,7 @@ import type {
   DownloadHooks,
   ExtensionSource,
   LiveSessionFiles,
+  LogHooks,
   ProfileHooks,
   SessionEnding,
 } from '../../ports/browser-provider.js';
@@ -38,9 +39,14 @@ function prepareDirs(profile: ProfileHooks | undefined, extensions: readonly Ext
 }
 
 /** The close-path hook that saves the session's profile and keeps its downloads. */
-function collectFiles(persist: ProfileHooks['persist'], downloads: DownloadHooks | undefined) {
-  return async (dirs: SessionDirs, _ending: unknown, { downloadFailures }: SessionArtifacts) => {
+function collectFiles(
+  persist: ProfileHooks['persist'],
+  downloads: DownloadHooks | undefined,
+  logHooks: LogHooks | undefined,
+) {
+  return async (dirs: SessionDirs, _ending: unknown, { downloadFailures, logs }: SessionArtifacts) => {
     await downloads?.keep(dirs.downloads, downloadFailures);
+    if (logs) await logHooks?.keep(logs);
     return persist?.(dirs.profile);
   };
 }
@@ -70,7 +76,7 @@ export class LocalBrowserProvider implements BrowserProvider {
 
   readonly capabilities = { contexts: true, extensions: true, files: true };
 
-  async start({ session, onEnd, profile, extensions = [], downloads }: BrowserStartRequest): Promise<undefined> {
+  async start({ session, onEnd, profile, extensions = [], downloads, logs }: BrowserStartRequest): Promise<undefined> {
     const { gateway, dataDir, chromePath, disconnectGraceMs } = this.#options;
     const browser = await BrowserSession.start({
       id: session.id,
@@ -81,7 +87,8 @@ export class LocalBrowserProvider implements BrowserProvider {
       logger: this.#logger,
       onEnd,
       ...(profile || extensions.length > 0 ? { prepare: prepareDirs(profile, extensions) } : {}),
-      ...(profile?.persist || downloads ? { collect: collectFiles(profile?.persist, downloads) } : {}),
+      ...(profile?.persist || downloads || logs ? { collect: collectFiles(profile?.persist, downloads, logs) } : {}),
+      ...(logs ? { trafficLog: { maxBytes: logs.maxBytes } } : {}),
       ...(profile?.persist ? { cleanShutdown: true } : {}),
       ...(downloads ? { downloads: { maxBytes: downloads.maxBytes } } : {}),
       ...(session.viewport ? { viewport: session.viewport } : {}),
@@ -102,6 +109,7 @@ export class LocalBrowserProvider implements BrowserProvider {
       downloadsDir: browser.dirs.downloads,
       downloadFailures: browser.downloadFailures,
       uploadsDir: browser.dirs.uploads,
+      logs: () => browser.logs,
     };
   }
 

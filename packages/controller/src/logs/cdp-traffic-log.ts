@@ -1,0 +1,196 @@
+import type { MessageSink } from '../proxy/websocket-tap.js';
+import { redactParams, redactResult } from './redaction.js';
+
+/** One CDP command and its answer, in Browserbase's `SessionLog` shape. */
+export interface SessionLogEntry {
+  method: string;
+  /** The page the command went to: 0, 1, ... in the order pages appeared (0 also for browser-level commands). */
+  pageId: number;
+  sessionId: string;
+  frameId?: string;
+  loaderId?: string;
+  request?: { params: Record<string, unknown>; rawBody: string; timestamp: number };
+  response?: { rawBody: string; result: Record<string, unknown>; timestamp: number };
+  timestamp: number;
+}
+
+export interface CdpTrafficLogOptions {
+  /** The Wallcrawler session. */
+  sessionId: string;
+  /** The most the kept entries may add up to (their raw bodies); the oldest are dropped first. */
+  maxBytes: number;
+  /** The most one raw body keeps; longer ones are cut, with a note. @default 64 KiB */
+  maxBodyBytes?: number;
+}
+
+interface Pending {
+  method: string;
+  params: Record<string, unknown>;
+  rawBody: string;
+  timestamp: number;
+  targetId: string | undefined;
+}
+
+interface Message {
+  id?: number;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  error?: Record<string, unknown>;
+  sessionId?: string;
+}
+
+/**
+ * The CDP commands of a session's clients, with their answers, as they pass the proxy: secrets redacted, each
+ * body bounded, and the whole log bounded (the oldest entries go first). Fed by one `WebSocketTap` per client
+ * connection.
+ */
+export class CdpTrafficLog {
+  readonly #options: Required<CdpTrafficLogOptions>;
+  readonly #entries: { entry: SessionLogEntry; bytes: number }[] = [];
+  #head = 0;
+  #bytes = 0;
+  #dropped = 0;
+  /** Page targets in the order they appeared: their index is the entry's `pageId`. */
+  readonly #pages = new Map<string, number>();
+  /** Flattened CDP sessions → the target they are attached to. */
+  readonly #targets = new Map<string, string>();
+
+  constructor(options: CdpTrafficLogOptions) {
+    this.#options = { maxBodyBytes: 64 * 1024, ...options };
+  }
+
+  /** Entries dropped to keep within `maxBytes`. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** The kept entries, oldest first. */
+  entries(): SessionLogEntry[] {
+    return this.#entries.slice(this.#head).map((e) => e.entry);
+  }
+
+  /**
+   * A sink for one client connection. `targetId` is the page target of a page-level connection
+   * (`/devtools/page/<id>`); undefined for the browser target.
+   */
+  sink(targetId?: string): MessageSink {
+    const pending = new Map<number, Pending>();
+    if (targetId) this.#page(targetId);
+    return {
+      fromClient: (text) => {
+        const message = parse(text);
+        if (message?.id === undefined || typeof message.method !== 'string') return;
+        const params = redactParams(message.method, message.params ?? {});
+        pending.set(message.id, {
+          method: message.method,
+          params,
+          rawBody: this.#bounded(params === message.params ? text : JSON.stringify({ ...message, params })),
+          timestamp: Date.now(),
+          targetId: message.sessionId ? this.#targets.get(message.sessionId) : targetId,
+        });
+      },
+      fromBrowser: (text) => {
+        // Most of this direction is events (network, screencast frames) the log does not keep: Chromium writes
+        // `{"method":...` first for those and `{"id":N,` first for answers, so both are told apart unparsed.
+        if (text.startsWith('{"method"')) {
+          if (text.startsWith('{"method":"Target.attachedToTarget"')) this.#watchTargets(parse(text) ?? {});
+          return;
+        }
+        const id = /^\{"id":(\d+)/.exec(text)?.[1];
+        if (id !== undefined && !pending.has(Number(id))) return;
+        const message = parse(text);
+        if (message?.id === undefined) {
+          if (message) this.#watchTargets(message);
+          return;
+        }
+        const request = pending.get(message.id);
+        if (!request) return;
+        pending.delete(message.id);
+        const raw = message.result ?? message.error ?? {};
+        const result = message.error ? raw : redactResult(request.method, raw);
+        if (request.method === 'Target.attachToTarget' && typeof result.sessionId === 'string') {
+          const target = request.params.targetId;
+          if (typeof target === 'string') this.#targets.set(result.sessionId, target);
+        }
+        const now = Date.now();
+        const entry: SessionLogEntry = {
+          method: request.method,
+          pageId: request.targetId ? this.#page(request.targetId) : 0,
+          sessionId: this.#options.sessionId,
+          request: {
+            params: this.#boundedObject(request.params, request.rawBody),
+            rawBody: request.rawBody,
+            timestamp: request.timestamp,
+          },
+          response: {
+            rawBody: this.#bounded(result === raw ? text : JSON.stringify({ ...message, result })),
+            result: this.#boundedObject(result),
+            timestamp: now,
+          },
+          timestamp: request.timestamp,
+          ...(typeof result.frameId === 'string' ? { frameId: result.frameId } : {}),
+          ...(typeof result.loaderId === 'string' ? { loaderId: result.loaderId } : {}),
+        };
+        this.#add(entry);
+      },
+    };
+  }
+
+  /** Learns which flattened session is which target from `Target.attachedToTarget`. */
+  #watchTargets(message: Message): void {
+    if (message.method !== 'Target.attachedToTarget') return;
+    const info = message.params?.targetInfo as { targetId?: string; type?: string } | undefined;
+    const sessionId = message.params?.sessionId;
+    if (typeof sessionId === 'string' && info?.targetId) {
+      this.#targets.set(sessionId, info.targetId);
+      if (info.type === 'page') this.#page(info.targetId);
+    }
+  }
+
+  #page(targetId: string): number {
+    let index = this.#pages.get(targetId);
+    if (index === undefined) {
+      index = this.#pages.size;
+      this.#pages.set(targetId, index);
+    }
+    return index;
+  }
+
+  #bounded(text: string): string {
+    const max = this.#options.maxBodyBytes;
+    if (text.length <= max) return text;
+    return `${text.slice(0, max)}… [${text.length - max} more characters not kept]`;
+  }
+
+  /** A parsed body, unless its text was cut: then only a note (the whole object would defeat the bound). */
+  #boundedObject(value: Record<string, unknown>, raw?: string): Record<string, unknown> {
+    const size = raw?.length ?? JSON.stringify(value).length;
+    return size > this.#options.maxBodyBytes ? { truncated: true, bytes: size } : value;
+  }
+
+  #add(entry: SessionLogEntry): void {
+    const bytes = (entry.request?.rawBody.length ?? 0) + (entry.response?.rawBody.length ?? 0) + 200;
+    this.#entries.push({ entry, bytes });
+    this.#bytes += bytes;
+    while (this.#bytes > this.#options.maxBytes && this.#head < this.#entries.length) {
+      const oldest = this.#entries[this.#head++];
+      this.#bytes -= oldest?.bytes ?? 0;
+      this.#dropped++;
+    }
+    // Compact now and then, so dropped entries do not pile up at the front.
+    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
+      this.#entries.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+function parse(text: string): Message | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' ? (value as Message) : undefined;
+  } catch {
+    return undefined;
+  }
+}

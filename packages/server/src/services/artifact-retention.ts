@@ -1,0 +1,57 @@
+import { type Logger, silentLogger } from '@wallcrawler/controller';
+import type { BlobStore } from '../ports/blob-store.js';
+
+export interface RetentionLimits {
+  /** Artifacts older than this are deleted. */
+  maxAgeMs: number;
+  /** Past this total, the oldest artifacts are deleted first. */
+  maxBytes: number;
+}
+
+/** Where sessions' artifacts live in the blob store; each is kept until the retention limits. */
+export const ARTIFACT_PREFIXES = ['downloads/', 'logs/', 'recordings/'] as const;
+
+/**
+ * Keeps sessions' artifacts (downloads, CDP logs, recordings) within an age and a total size, so that the disk
+ * never fills with them. Contexts and extensions are the user's own and never expire.
+ */
+export class ArtifactRetention {
+  readonly #blobs: BlobStore;
+  readonly #limits: RetentionLimits;
+  readonly #logger: Logger;
+  #running: Promise<{ deleted: number }> | undefined;
+
+  constructor(blobs: BlobStore, limits: RetentionLimits, logger: Logger = silentLogger) {
+    this.#blobs = blobs;
+    this.#limits = limits;
+    this.#logger = logger;
+  }
+
+  /** Deletes what is past the age limit, then the oldest until under the size limit. One sweep at a time. */
+  sweep(now = Date.now()): Promise<{ deleted: number }> {
+    this.#running ??= this.#sweep(now).finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #sweep(now: number): Promise<{ deleted: number }> {
+    const all = (await Promise.all(ARTIFACT_PREFIXES.map((p) => this.#blobs.list(p)))).flat();
+    const expired = all.filter((b) => now - b.lastModified.getTime() > this.#limits.maxAgeMs);
+    const kept = all
+      .filter((b) => !expired.includes(b))
+      .sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime());
+    let total = kept.reduce((n, b) => n + b.size, 0);
+    const over: typeof all = [];
+    for (const blob of kept) {
+      if (total <= this.#limits.maxBytes) break;
+      over.push(blob);
+      total -= blob.size;
+    }
+    for (const blob of [...expired, ...over]) await this.#blobs.delete(blob.key);
+    const deleted = expired.length + over.length;
+    if (deleted > 0)
+      this.#logger.info({ expired: expired.length, overSize: over.length }, 'old session artifacts deleted');
+    return { deleted };
+  }
+}

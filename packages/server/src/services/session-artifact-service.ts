@@ -1,0 +1,44 @@
+import { buffer } from 'node:stream/consumers';
+import { type Logger, type SessionLogEntry, silentLogger } from '@wallcrawler/controller';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { ArtifactRetention } from './artifact-retention.js';
+
+export interface SessionArtifactServiceOptions {
+  blobs: BlobStore;
+  /** Applied after each session that kept artifacts. */
+  retention: ArtifactRetention;
+  logger?: Logger;
+}
+
+const logsKey = (sessionId: string) => `logs/${sessionId}.json`;
+
+/**
+ * A session's CDP log: read from the running session, and kept in the blob store by its close path (on every
+ * ending) until the retention limits.
+ */
+export class SessionArtifactService {
+  readonly #blobs: BlobStore;
+  readonly #retention: ArtifactRetention;
+  readonly #logger: Logger;
+
+  constructor({ blobs, retention, logger = silentLogger }: SessionArtifactServiceOptions) {
+    this.#blobs = blobs;
+    this.#retention = retention;
+    this.#logger = logger;
+  }
+
+  async keepLogs(sessionId: string, entries: readonly SessionLogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.#blobs.put(logsKey(sessionId), JSON.stringify(entries));
+    this.#logger.debug({ sessionId, entries: entries.length }, 'session log kept');
+    await this.#retention.sweep();
+  }
+
+  /** The running session's log if given, else the kept one; none is an empty list. */
+  async logs(sessionId: string, live?: readonly SessionLogEntry[]): Promise<readonly SessionLogEntry[]> {
+    if (live) return live;
+    const blob = await this.#blobs.get(logsKey(sessionId));
+    if (!blob) return [];
+    return JSON.parse((await buffer(blob.body)).toString()) as SessionLogEntry[];
+  }
+}
