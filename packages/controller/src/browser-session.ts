@@ -10,6 +10,7 @@ import { CdpTrafficLog, type SessionLogEntry } from './logs/cdp-traffic-log.js';
 import { CdpConnection } from './proxy/cdp-connection.js';
 import { CLOSE_INTERNAL_ERROR, CLOSE_NORMAL } from './proxy/websocket-frames.js';
 import { WebSocketTap } from './proxy/websocket-tap.js';
+import { type RecordedEvent, SessionRecorder } from './recording/session-recorder.js';
 import { type SessionDirs, sessionDirs } from './session-dirs.js';
 
 /** The final status a session can end with (Browserbase's terminal statuses). */
@@ -99,6 +100,8 @@ export interface BrowserSessionOptions {
    * (the oldest go first). Off when undefined.
    */
   trafficLog?: { maxBytes: number };
+  /** Record every page with rrweb, keeping at most `maxBytes` of events. Off when undefined. */
+  recording?: { maxBytes: number };
   /**
    * Runs inside the close path, after the browser is gone and its directory deleted, and before `ended`
    * resolves: the place to persist the final status. Errors are logged, never thrown.
@@ -112,6 +115,15 @@ export interface SessionArtifacts {
   downloadFailures: readonly DownloadFailure[];
   /** The CDP log, when it was on. */
   logs: readonly SessionLogEntry[] | undefined;
+  /** The rrweb recording, when it was on. */
+  recording: readonly RecordedEvent[] | undefined;
+}
+
+/** The session's own CDP connection, and what watches the browser through it. */
+interface Monitor {
+  cdp: CdpClient;
+  downloads: DownloadWatcher | undefined;
+  recorder: SessionRecorder | undefined;
 }
 
 /** What `prepare` made for the browser to use. */
@@ -157,7 +169,7 @@ export class BrowserSession {
 
   readonly #dirs: SessionDirs;
 
-  readonly #monitor: { cdp: CdpClient; downloads: DownloadWatcher } | undefined;
+  readonly #monitor: Monitor | undefined;
   readonly #traffic: CdpTrafficLog | undefined;
 
   private constructor(
@@ -165,7 +177,7 @@ export class BrowserSession {
     options: BrowserSessionOptions,
     dirs: SessionDirs,
     logger: Logger,
-    monitor?: { cdp: CdpClient; downloads: DownloadWatcher },
+    monitor?: Monitor,
   ) {
     this.#dirs = dirs;
     this.#monitor = monitor;
@@ -246,16 +258,17 @@ export class BrowserSession {
     dirs: SessionDirs,
     options: BrowserSessionOptions,
     logger: Logger,
-  ): Promise<{ cdp: CdpClient; downloads: DownloadWatcher } | undefined> {
-    if (!options.downloads) return undefined;
+  ): Promise<Monitor | undefined> {
+    if (!options.downloads && !options.recording) return undefined;
     const cdp = await CdpClient.connect(`ws://127.0.0.1:${chromium.port}${chromium.browserPath}`);
     try {
-      const downloads = await DownloadWatcher.start(cdp, {
-        dir: dirs.downloads,
-        maxBytes: options.downloads.maxBytes,
-        logger,
-      });
-      return { cdp, downloads };
+      const downloads = options.downloads
+        ? await DownloadWatcher.start(cdp, { dir: dirs.downloads, maxBytes: options.downloads.maxBytes, logger })
+        : undefined;
+      const recorder = options.recording
+        ? await SessionRecorder.start(cdp, { maxBytes: options.recording.maxBytes, logger })
+        : undefined;
+      return { cdp, downloads, recorder };
     } catch (error) {
       cdp.close();
       throw error;
@@ -272,9 +285,14 @@ export class BrowserSession {
     return this.#traffic?.entries();
   }
 
+  /** The rrweb recording so far (undefined when it is off). */
+  get recording(): RecordedEvent[] | undefined {
+    return this.#monitor?.recorder?.events();
+  }
+
   /** Downloads cancelled so far, and why. */
   get downloadFailures(): readonly DownloadFailure[] {
-    return this.#monitor?.downloads.failures ?? [];
+    return this.#monitor?.downloads?.failures ?? [];
   }
 
   /** Chromium's pid, which is also its process group id. */
@@ -367,7 +385,7 @@ export class BrowserSession {
         const note = await this.#options.collect(
           this.#dirs,
           { status, reason },
-          { downloadFailures: this.downloadFailures, logs: this.logs },
+          { downloadFailures: this.downloadFailures, logs: this.logs, recording: this.recording },
         );
         if (note) finalReason = `${reason}; ${note}`;
       } catch (error) {

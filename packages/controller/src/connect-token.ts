@@ -1,7 +1,12 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 
 const ISSUER = 'wallcrawler';
-const AUDIENCE = 'wallcrawler:connect';
+/**
+ * What a token is for: `connect` lets its holder drive the session over CDP; `view` only lets them watch what
+ * was recorded (a replay page). Each is its own JWT audience, so one can never stand in for the other.
+ */
+export type TokenPurpose = 'connect' | 'view';
+const AUDIENCES: Record<TokenPurpose, string> = { connect: 'wallcrawler:connect', view: 'wallcrawler:view' };
 const ALGORITHM = 'HS256';
 
 /** What a connect token says. */
@@ -19,6 +24,8 @@ export interface SignOptions {
    * @default now
    */
   issuedAt?: Date;
+  /** @default 'connect' */
+  purpose?: TokenPurpose;
 }
 
 /** Why a connect credential was refused, as an HTTP status and a stable code. */
@@ -40,12 +47,12 @@ export class ConnectAuthError extends Error {
 export async function signConnectToken(
   secret: Uint8Array,
   claims: ConnectTokenClaims,
-  { issuedAt }: SignOptions = {},
+  { issuedAt, purpose = 'connect' }: SignOptions = {},
 ): Promise<string> {
   return new SignJWT({ prj: claims.projectId })
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
     .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
+    .setAudience(AUDIENCES[purpose])
     .setSubject(claims.sessionId)
     .setIssuedAt(issuedAt ? Math.floor(issuedAt.getTime() / 1000) : undefined)
     .setExpirationTime(Math.floor(claims.expiresAt.getTime() / 1000))
@@ -56,7 +63,11 @@ export async function signConnectToken(
  * Checks a connect token's signature, issuer, audience and expiry.
  * @throws ConnectAuthError 401 for a missing, malformed, tampered or expired token.
  */
-export async function verifyConnectToken(secret: Uint8Array, token: string | undefined): Promise<ConnectTokenClaims> {
+export async function verifyConnectToken(
+  secret: Uint8Array,
+  token: string | undefined,
+  purpose: TokenPurpose = 'connect',
+): Promise<ConnectTokenClaims> {
   if (!token)
     throw new ConnectAuthError(
       401,
@@ -64,7 +75,11 @@ export async function verifyConnectToken(secret: Uint8Array, token: string | und
       "A connect token is required: connect to the session's connectUrl, which carries it as ?signingKey=.",
     );
   try {
-    const { payload } = await jwtVerify(token, secret, { issuer: ISSUER, audience: AUDIENCE, algorithms: [ALGORITHM] });
+    const { payload } = await jwtVerify(token, secret, {
+      issuer: ISSUER,
+      audience: AUDIENCES[purpose],
+      algorithms: [ALGORITHM],
+    });
     if (typeof payload.sub !== 'string' || typeof payload.prj !== 'string' || typeof payload.exp !== 'number') {
       throw new ConnectAuthError(401, 'invalid_token', 'The connect token is missing its session claims.');
     }

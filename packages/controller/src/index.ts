@@ -68,6 +68,7 @@ export {
   type ConnectTokenClaims,
   type SignOptions,
   signConnectToken,
+  type TokenPurpose,
   verifyConnectToken,
 } from './connect-token.js';
 export {
@@ -85,6 +86,7 @@ export { type Logger, silentLogger } from './logger.js';
 export { CdpTrafficLog, type CdpTrafficLogOptions, type SessionLogEntry } from './logs/cdp-traffic-log.js';
 export { REDACTED, redactParams, redactResult } from './logs/redaction.js';
 export { type MessageSink, WebSocketTap } from './proxy/websocket-tap.js';
+export { type RecordedEvent, SessionRecorder, type SessionRecorderOptions } from './recording/session-recorder.js';
 export { listSessionDirs, type SessionDirs, sessionDirs } from './session-dirs.js';
 export type { SessionPlacementReport, SessionReporter } from './session-reporter.js';
 export {

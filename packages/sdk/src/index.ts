@@ -36,7 +36,15 @@ export type { components, operations, paths } from './generated/openapi.js';
 export { Contexts } from './resources/contexts.js';
 export { Extensions } from './resources/extensions.js';
 export { Projects } from './resources/projects.js';
-export { SessionDownloads, SessionLogs, Sessions, SessionUploads } from './resources/sessions.js';
+export {
+  RecordingDownloadsResource,
+  SessionDownloads,
+  SessionLogs,
+  SessionRecordingResource,
+  SessionReplays,
+  Sessions,
+  SessionUploads,
+} from './resources/sessions.js';
 export type { Uploadable } from './resources/uploadable.js';
 export { DEFAULT_MAX_RETRIES, RETRY_COUNT_HEADER } from './retry.js';
 export type { Fetch, RequestOptions } from './transport.js';
@@ -51,7 +59,9 @@ export type {
   Project,
   ProjectListResponse,
   ProjectUsage,
+  RecordingDownloads,
   Region,
+  ReplayListing,
   Session,
   SessionCreateParams,
   SessionCreateResponse,
@@ -61,6 +71,7 @@ export type {
   SessionLivePage,
   SessionLiveURLs,
   SessionLog,
+  SessionRecording,
   SessionRetrieveResponse,
   SessionStatus,
   SessionUpdateParams,

@@ -58,6 +58,12 @@ export type ContextCreateParams = Schemas['ContextCreateParams'];
 /** What `contexts.create` and `contexts.update` answer (Browserbase's shape). */
 export type ContextCreateResponse = Schemas['ContextCreateResponse'];
 
+/** One rrweb event of a session's page. */
+export type SessionRecording = Schemas['SessionRecording'];
+/** Video downloads of a recording (Wallcrawler renders none: each page is FAILED). */
+export type RecordingDownloads = Schemas['RecordingDownloads'];
+/** The recorded pages, each with a replay page URL. */
+export type ReplayListing = Schemas['ReplayListing'];
 /** One CDP command of a session and its answer. */
 export type SessionLog = Schemas['SessionLog'];
 /** What `sessions.uploads.create` answers: where the file is for the browser. */

@@ -18,6 +18,7 @@ import { registerContextRoutes } from './routes/contexts.js';
 import { registerExtensionRoutes } from './routes/extensions.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerProjectRoutes } from './routes/projects.js';
+import { registerReplayPages } from './routes/replay-pages.js';
 import { registerSessionFileRoutes } from './routes/session-files.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { ContextService } from './services/context-service.js';
@@ -48,6 +49,8 @@ export interface AppDeps {
   artifacts?: SessionArtifactService;
   /** The most one session's CDP log keeps. @default 16 MiB */
   sessionLogMaxBytes?: number;
+  /** The most one session's recording keeps. @default 64 MiB */
+  sessionRecordingMaxBytes?: number;
   logger?: Logger;
   /**
    * The base URL clients reach the connect gateway at, for `connectUrl`s (`http://host:port`).
@@ -101,6 +104,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     downloads: deps.downloads,
     artifacts: deps.artifacts,
     ...(deps.sessionLogMaxBytes !== undefined ? { sessionLogMaxBytes: deps.sessionLogMaxBytes } : {}),
+    ...(deps.sessionRecordingMaxBytes !== undefined ? { sessionRecordingMaxBytes: deps.sessionRecordingMaxBytes } : {}),
     ...(deps.sessionDownloadsMaxBytes !== undefined ? { sessionDownloadsMaxBytes: deps.sessionDownloadsMaxBytes } : {}),
     provider,
     signer,
@@ -133,7 +137,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerHealthRoute(app, { version: VERSION });
   registerSessionRoutes(app, { sessions, gatewayUrl });
   registerProjectRoutes(app, { store });
-  registerSessionFileRoutes(app, { sessions });
+  registerSessionFileRoutes(app, { sessions, gatewayUrl });
+  registerReplayPages(app, { sessions, signer });
   registerContextRoutes(app, { contexts: needBlobs(contextService, 'contexts') });
   registerExtensionRoutes(app, { extensions: needBlobs(extensionService, 'extensions') });
 

@@ -26,6 +26,7 @@ const schema = z.object({
   [E.artifactsMaxMb]: z.coerce.number().int().min(0).default(2048),
   [E.sessionDownloadsMaxMb]: z.coerce.number().int().min(1).default(512),
   [E.sessionLogMaxMb]: z.coerce.number().int().min(1).max(1024).default(16),
+  [E.sessionRecordingMaxMb]: z.coerce.number().int().min(1).max(4096).default(64),
 });
 
 /** The local server's configuration, validated. */
@@ -56,6 +57,8 @@ export interface ServerConfig {
   sessionDownloadsMaxBytes: number;
   /** @default 16 MiB */
   sessionLogMaxBytes: number;
+  /** @default 64 MiB */
+  sessionRecordingMaxBytes: number;
 }
 
 /**
@@ -85,6 +88,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     },
     sessionDownloadsMaxBytes: c[E.sessionDownloadsMaxMb] * 1024 * 1024,
     sessionLogMaxBytes: c[E.sessionLogMaxMb] * 1024 * 1024,
+    sessionRecordingMaxBytes: c[E.sessionRecordingMaxMb] * 1024 * 1024,
     ...(c[E.contextKey] ? { contextKey: c[E.contextKey] } : {}),
     ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
     ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),

@@ -24,6 +24,8 @@ export const SERVER_ENV = {
   sessionDownloadsMaxMb: 'WALLCRAWLER_SESSION_DOWNLOADS_MAX_MB',
   /** The most one session's CDP log keeps, in MiB (the oldest entries go first). */
   sessionLogMaxMb: 'WALLCRAWLER_SESSION_LOG_MAX_MB',
+  /** The most one session's rrweb recording keeps, in MiB (past it the recording stops). */
+  sessionRecordingMaxMb: 'WALLCRAWLER_SESSION_RECORDING_MAX_MB',
 } as const;
 
 /**

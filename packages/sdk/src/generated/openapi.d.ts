@@ -137,6 +137,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/recording": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The session's rrweb recording
+         * @description Every rrweb event of every page, in order: live while the session runs, kept after it ended. Empty for a
+         *     session created with `browserSettings.recordSession: false`. Password fields are masked.
+         */
+        get: operations["sessionRecording"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/recording/downloads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Video downloads of the recording (not supported: FAILED per page)
+         * @description Wallcrawler does not render recordings to video: every page answers `FAILED`, with no `downloadUrl`.
+         *     Replay the rrweb recording instead (`GET /v1/sessions/{id}/replays` gives a page per recorded page).
+         */
+        get: operations["listRecordingDownloads"];
+        put?: never;
+        /**
+         * Ask for video downloads of the recording (not supported: answers FAILED per page)
+         * @description Wallcrawler does not render recordings to video: every page answers `FAILED`, with no `downloadUrl`.
+         *     Replay the rrweb recording instead (`GET /v1/sessions/{id}/replays` gives a page per recorded page).
+         */
+        post: operations["createRecordingDownloads"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/replays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The recorded pages, each with a replay page URL
+         * @description Browserbase's shape. Each `url` opens a page that plays that page's rrweb recording in a browser (no
+         *     login: the URL carries a view-only token, valid `expiresIn` seconds, default a day). It is not an HLS
+         *     playlist.
+         */
+        get: operations["sessionReplays"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/replays/{pageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page's HLS video (not supported)
+         * @description Wallcrawler renders no video: this answers 501. Open the page's `url` from `GET /v1/sessions/{id}/replays`
+         *     instead.
+         */
+        get: operations["sessionReplayPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/{id}/uploads": {
         parameters: {
             query?: never;
@@ -377,8 +467,9 @@ export interface components {
         /**
          * @description `viewport` is applied as the browser window size; `context` starts the session from a saved profile;
          *     `extensionId` loads an uploaded extension (as the top-level `extensionId` does, which wins if both are
-         *     given). `logSession: false` turns the CDP log off. The other Browserbase settings (`blockAds`,
-         *     `solveCaptchas`, `recordSession`, `advancedStealth`, `fingerprint`, ...) are accepted and not yet acted on.
+         *     given). `logSession: false` turns the CDP log off, `recordSession: false` the rrweb recording. The other
+         *     Browserbase settings (`blockAds`, `solveCaptchas`, `advancedStealth`, `fingerprint`, ...) are accepted
+         *     and not yet acted on.
          */
         BrowserSettings: {
             viewport?: components["schemas"]["Viewport"];
@@ -386,6 +477,8 @@ export interface components {
             extensionId?: string;
             /** @description Log the clients' CDP commands (`GET /v1/sessions/{id}/logs`). @default true */
             logSession?: boolean;
+            /** @description Record every page with rrweb (`GET /v1/sessions/{id}/recording`, `/replays`). @default true */
+            recordSession?: boolean;
         } & {
             [key: string]: unknown;
         };
@@ -526,6 +619,38 @@ export interface components {
             };
             /** @description When the command was sent, in ms since the epoch. */
             timestamp?: number;
+        };
+        SessionRecording: {
+            /** @description rrweb's event payload. */
+            data: {
+                [key: string]: unknown;
+            };
+            sessionId: string;
+            /** @description ms since the epoch. */
+            timestamp: number;
+            /** @description rrweb's event type (2 full snapshot, 3 incremental, 4 meta). */
+            type: number;
+            /** @description The page, "0", "1", ... in the order pages appeared (a Wallcrawler addition). */
+            pageId: string;
+        };
+        RecordingDownloads: {
+            downloads: {
+                pageId: string;
+                /** @enum {string} */
+                status: "NOT_REQUESTED" | "PENDING" | "COMPLETED" | "FAILED";
+                completedAt?: string;
+                downloadUrl?: string;
+            }[];
+        };
+        ReplayListing: {
+            pageCount: number;
+            pages: {
+                pageId: string;
+                startTimeMs: number;
+                endTimeMs: number;
+                /** @description A page that replays this page's recording in a browser (rrweb-player), not an HLS playlist. */
+                url: string;
+            }[];
         };
         SessionUploadResponse: {
             /** @description Says where the file is on the browser's machine. */
@@ -896,6 +1021,147 @@ export interface operations {
                     "application/json": components["schemas"]["SessionLog"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    sessionRecording: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionRecording"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    listRecordingDownloads: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pages, each FAILED. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingDownloads"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    createRecordingDownloads: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pages, each FAILED. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingDownloads"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    sessionReplays: {
+        parameters: {
+            query?: {
+                /** @description Seconds the replay URLs stay valid. */
+                expiresIn?: number;
+            };
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pages. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayListing"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    sessionReplayPage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                id: components["parameters"]["SessionId"];
+                pageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];

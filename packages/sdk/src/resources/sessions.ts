@@ -1,6 +1,8 @@
 import { pathParam } from '../path-param.js';
 import type { RequestOptions } from '../transport.js';
 import type {
+  RecordingDownloads,
+  ReplayListing,
   Session,
   SessionCreateParams,
   SessionCreateResponse,
@@ -9,6 +11,7 @@ import type {
   SessionListResponse,
   SessionLiveURLs,
   SessionLog,
+  SessionRecording,
   SessionRetrieveResponse,
   SessionUpdateParams,
   SessionUploadResponse,
@@ -57,6 +60,74 @@ export class SessionLogs {
   }
 }
 
+/** Video downloads of a recording: `client.sessions.recording.downloads`. Wallcrawler renders no video. */
+export class RecordingDownloadsResource {
+  readonly #api: APIContext;
+
+  constructor(api: APIContext) {
+    this.#api = api;
+  }
+
+  /** Browserbase's request for MP4s: Wallcrawler answers `FAILED` for every page (it renders no video). */
+  async create(id: string, options?: RequestOptions): Promise<RecordingDownloads> {
+    return expectData(
+      this.#api.raw.POST('/v1/sessions/{id}/recording/downloads', {
+        params: { path: { id: pathParam('id', id) } },
+        ...this.#api.callOptions(options),
+      }),
+    );
+  }
+
+  async list(id: string, options?: RequestOptions): Promise<RecordingDownloads> {
+    return expectData(
+      this.#api.raw.GET('/v1/sessions/{id}/recording/downloads', {
+        params: { path: { id: pathParam('id', id) } },
+        ...this.#api.callOptions(options),
+      }),
+    );
+  }
+}
+
+/** A session's rrweb recording: `client.sessions.recording`. */
+export class SessionRecordingResource {
+  readonly #api: APIContext;
+  readonly downloads: RecordingDownloadsResource;
+
+  constructor(api: APIContext) {
+    this.#api = api;
+    this.downloads = new RecordingDownloadsResource(api);
+  }
+
+  /** Every rrweb event of every page, in order. */
+  async retrieve(id: string, options?: RequestOptions): Promise<SessionRecording[]> {
+    return expectData(
+      this.#api.raw.GET('/v1/sessions/{id}/recording', {
+        params: { path: { id: pathParam('id', id) } },
+        ...this.#api.callOptions(options),
+      }),
+    );
+  }
+}
+
+/** Replays of a session's pages: `client.sessions.replays`. */
+export class SessionReplays {
+  readonly #api: APIContext;
+
+  constructor(api: APIContext) {
+    this.#api = api;
+  }
+
+  /** The recorded pages, each with the URL of a page that replays it (valid `expiresIn` seconds). */
+  async retrieve(id: string, query: { expiresIn?: number } = {}, options?: RequestOptions): Promise<ReplayListing> {
+    return expectData(
+      this.#api.raw.GET('/v1/sessions/{id}/replays', {
+        params: { path: { id: pathParam('id', id) }, query },
+        ...this.#api.callOptions(options),
+      }),
+    );
+  }
+}
+
 /** Files for a session's page: `client.sessions.uploads`. */
 export class SessionUploads {
   readonly #api: APIContext;
@@ -95,12 +166,18 @@ export class Sessions {
   readonly uploads: SessionUploads;
   /** The session's CDP log. */
   readonly logs: SessionLogs;
+  /** The session's rrweb recording. */
+  readonly recording: SessionRecordingResource;
+  /** Replay pages of the session's recorded pages. */
+  readonly replays: SessionReplays;
 
   constructor(api: APIContext) {
     this.#api = api;
     this.downloads = new SessionDownloads(api);
     this.uploads = new SessionUploads(api);
     this.logs = new SessionLogs(api);
+    this.recording = new SessionRecordingResource(api);
+    this.replays = new SessionReplays(api);
   }
 
   /**

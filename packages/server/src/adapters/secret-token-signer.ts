@@ -1,4 +1,9 @@
-import { type ConnectTokenClaims, signConnectToken, verifyConnectToken } from '@wallcrawler/controller';
+import {
+  type ConnectTokenClaims,
+  signConnectToken,
+  type TokenPurpose,
+  verifyConnectToken,
+} from '@wallcrawler/controller';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
 
 /** Signs connect tokens with an HS256 secret held in memory (from Secrets Manager in AWS, a file locally). */
@@ -7,11 +12,11 @@ export class SecretTokenSigner implements ConnectTokenSigner {
     if (secret.length < 32) throw new Error('The connect-token secret must be at least 32 bytes.');
   }
 
-  sign(claims: ConnectTokenClaims, issuedAt?: Date): Promise<string> {
-    return signConnectToken(this.secret, claims, issuedAt ? { issuedAt } : {});
+  sign(claims: ConnectTokenClaims, issuedAt?: Date, purpose: TokenPurpose = 'connect'): Promise<string> {
+    return signConnectToken(this.secret, claims, { ...(issuedAt ? { issuedAt } : {}), purpose });
   }
 
-  verify(token: string | undefined): Promise<ConnectTokenClaims> {
-    return verifyConnectToken(this.secret, token);
+  verify(token: string | undefined, purpose: TokenPurpose = 'connect'): Promise<ConnectTokenClaims> {
+    return verifyConnectToken(this.secret, token, purpose);
   }
 }

@@ -1,4 +1,10 @@
-import type { DevToolsTarget, DownloadFailure, SessionEnding, SessionLogEntry } from '@wallcrawler/controller';
+import type {
+  DevToolsTarget,
+  DownloadFailure,
+  RecordedEvent,
+  SessionEnding,
+  SessionLogEntry,
+} from '@wallcrawler/controller';
 import type { SessionRecord } from '../domain/model.js';
 
 export type { DevToolsTarget, SessionEnding };
@@ -47,6 +53,16 @@ export interface LiveSessionFiles {
   uploadsDir: string;
   /** The CDP log so far; undefined when the session does not log. */
   logs(): SessionLogEntry[] | undefined;
+  /** The rrweb recording so far; undefined when the session does not record. */
+  recording(): RecordedEvent[] | undefined;
+}
+
+/** What a session does with its rrweb recording. */
+export interface RecordingHooks {
+  /** The most the recording keeps; past it, it stops. */
+  maxBytes: number;
+  /** Keeps the recording once the browser has exited, on every ending path. */
+  keep(events: readonly RecordedEvent[]): Promise<void>;
 }
 
 /** What a session does with its CDP log. */
@@ -67,6 +83,8 @@ export interface BrowserStartRequest {
   downloads?: DownloadHooks;
   /** Log the session's CDP traffic. */
   logs?: LogHooks;
+  /** Record the session's pages with rrweb. */
+  recording?: RecordingHooks;
   /** Called exactly once, whichever way the browser ends; it must record the ending. */
   onEnd: (ending: SessionEnding) => Promise<void>;
 }

@@ -1,14 +1,14 @@
-import type { ConnectTokenClaims } from '@wallcrawler/controller';
+import type { ConnectTokenClaims, TokenPurpose } from '@wallcrawler/controller';
 
-export type { ConnectTokenClaims };
+export type { ConnectTokenClaims, TokenPurpose };
 
 /**
  * Signs and checks the tokens in `connectUrl`s. Locally the secret lives in the data dir; in AWS it comes
  * from Secrets Manager.
  */
 export interface ConnectTokenSigner {
-  /** Same claims and `issuedAt` give the same token. */
-  sign(claims: ConnectTokenClaims, issuedAt?: Date): Promise<string>;
-  /** @throws ConnectAuthError */
-  verify(token: string | undefined): Promise<ConnectTokenClaims>;
+  /** Same claims, `issuedAt` and purpose give the same token. @param purpose @default 'connect' */
+  sign(claims: ConnectTokenClaims, issuedAt?: Date, purpose?: TokenPurpose): Promise<string>;
+  /** @throws ConnectAuthError, also for a token of another purpose */
+  verify(token: string | undefined, purpose?: TokenPurpose): Promise<ConnectTokenClaims>;
 }

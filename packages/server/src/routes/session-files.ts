@@ -1,11 +1,17 @@
 import { Readable } from 'node:stream';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { NotSupportedError } from '../domain/errors.js';
 import type { AppEnv } from '../http/app-env.js';
 import { pickErrors } from '../schemas/error.js';
 import { FileUploadSchema } from '../schemas/extension.js';
 import { jsonContent } from '../schemas/json-content.js';
 import { IdParamSchema, ProjectIdHeaderSchema } from '../schemas/parameters.js';
-import { SessionLogSchema } from '../schemas/session.js';
+import {
+  RecordingDownloadsSchema,
+  ReplayListingSchema,
+  SessionLogSchema,
+  SessionRecordingSchema,
+} from '../schemas/session.js';
 import type { SessionService } from '../services/session-service.js';
 
 const listDownloads = createRoute({
@@ -41,6 +47,88 @@ const sessionLogs = createRoute({
   },
 });
 
+const sessionRecording = createRoute({
+  method: 'get',
+  path: '/v1/sessions/{id}/recording',
+  operationId: 'sessionRecording',
+  tags: ['Sessions'],
+  summary: "The session's rrweb recording",
+  description:
+    'Every rrweb event of every page, in order: live while the session runs, kept after it ended. Empty for a session created with `browserSettings.recordSession: false`. Password fields are masked.',
+  request: { headers: ProjectIdHeaderSchema, params: IdParamSchema },
+  responses: {
+    200: { description: 'The events.', content: jsonContent(z.array(SessionRecordingSchema)) },
+    ...pickErrors(401, 403, 404, 501),
+  },
+});
+
+const recordingDownloadsNote =
+  'Wallcrawler does not render recordings to video: every page answers `FAILED`, with no `downloadUrl`. Replay the rrweb recording instead (`GET /v1/sessions/{id}/replays` gives a page per recorded page).';
+
+const createRecordingDownloads = createRoute({
+  method: 'post',
+  path: '/v1/sessions/{id}/recording/downloads',
+  operationId: 'createRecordingDownloads',
+  tags: ['Sessions'],
+  summary: 'Ask for video downloads of the recording (not supported: answers FAILED per page)',
+  description: recordingDownloadsNote,
+  request: { headers: ProjectIdHeaderSchema, params: IdParamSchema },
+  responses: {
+    200: { description: 'The pages, each FAILED.', content: jsonContent(RecordingDownloadsSchema) },
+    ...pickErrors(401, 403, 404, 501),
+  },
+});
+
+const listRecordingDownloads = createRoute({
+  method: 'get',
+  path: '/v1/sessions/{id}/recording/downloads',
+  operationId: 'listRecordingDownloads',
+  tags: ['Sessions'],
+  summary: 'Video downloads of the recording (not supported: FAILED per page)',
+  description: recordingDownloadsNote,
+  request: { headers: ProjectIdHeaderSchema, params: IdParamSchema },
+  responses: {
+    200: { description: 'The pages, each FAILED.', content: jsonContent(RecordingDownloadsSchema) },
+    ...pickErrors(401, 403, 404, 501),
+  },
+});
+
+const listReplays = createRoute({
+  method: 'get',
+  path: '/v1/sessions/{id}/replays',
+  operationId: 'sessionReplays',
+  tags: ['Sessions'],
+  summary: 'The recorded pages, each with a replay page URL',
+  description:
+    "Browserbase's shape. Each `url` opens a page that plays that page's rrweb recording in a browser (no login: the URL carries a view-only token, valid `expiresIn` seconds, default a day). It is not an HLS playlist.",
+  request: {
+    headers: ProjectIdHeaderSchema,
+    params: IdParamSchema,
+    query: z.object({ expiresIn: z.coerce.number().int().min(60).max(2_592_000).optional() }),
+  },
+  responses: {
+    200: { description: 'The pages.', content: jsonContent(ReplayListingSchema) },
+    ...pickErrors(400, 401, 403, 404, 501),
+  },
+});
+
+const replayPage = createRoute({
+  method: 'get',
+  path: '/v1/sessions/{id}/replays/{pageId}',
+  operationId: 'sessionReplayPage',
+  tags: ['Sessions'],
+  summary: "A page's HLS video (not supported)",
+  description:
+    "Wallcrawler renders no video: this answers 501. Open the page's `url` from `GET /v1/sessions/{id}/replays` instead.",
+  request: {
+    headers: ProjectIdHeaderSchema,
+    params: IdParamSchema.extend({ pageId: z.string().openapi({ param: { name: 'pageId', in: 'path' } }) }),
+  },
+  responses: {
+    ...pickErrors(401, 403, 404, 501),
+  },
+});
+
 export const UploadResponseSchema = z
   .object({
     message: z.string().openapi({ description: "Says where the file is on the browser's machine." }),
@@ -70,7 +158,10 @@ const uploadFile = createRoute({
   },
 });
 
-export function registerSessionFileRoutes(app: OpenAPIHono<AppEnv>, { sessions }: { sessions: SessionService }) {
+export function registerSessionFileRoutes(
+  app: OpenAPIHono<AppEnv>,
+  { sessions, gatewayUrl }: { sessions: SessionService; gatewayUrl: (requestUrl: string) => string },
+) {
   app.openapi(listDownloads, async (c) => {
     const zip = await sessions.downloadsZip(c.var.auth.projectId, c.req.valid('param').id);
     return new Response(Readable.toWeb(zip) as ReadableStream, {
@@ -84,6 +175,39 @@ export function registerSessionFileRoutes(app: OpenAPIHono<AppEnv>, { sessions }
 
   app.openapi(sessionLogs, async (c) => {
     return c.json([...(await sessions.logs(c.var.auth.projectId, c.req.valid('param').id))], 200);
+  });
+
+  app.openapi(sessionRecording, async (c) => {
+    const events = await sessions.recording(c.var.auth.projectId, c.req.valid('param').id);
+    return c.json(events as z.infer<typeof SessionRecordingSchema>[], 200);
+  });
+
+  const pagesFailed = async (projectId: string, id: string) => {
+    const { pages } = await sessions.replays(projectId, id, 'http://unused');
+    return { downloads: pages.map((p) => ({ pageId: p.pageId, status: 'FAILED' as const })) };
+  };
+  app.openapi(createRecordingDownloads, async (c) =>
+    c.json(await pagesFailed(c.var.auth.projectId, c.req.valid('param').id), 200),
+  );
+  app.openapi(listRecordingDownloads, async (c) =>
+    c.json(await pagesFailed(c.var.auth.projectId, c.req.valid('param').id), 200),
+  );
+
+  app.openapi(listReplays, async (c) => {
+    const listing = await sessions.replays(
+      c.var.auth.projectId,
+      c.req.valid('param').id,
+      gatewayUrl(c.req.url),
+      c.req.valid('query').expiresIn,
+    );
+    return c.json(listing, 200);
+  });
+
+  app.openapi(replayPage, async (c) => {
+    await sessions.recording(c.var.auth.projectId, c.req.valid('param').id);
+    throw new NotSupportedError(
+      "Wallcrawler renders no HLS video of recordings. Open the page's url from GET /v1/sessions/{id}/replays, which replays the rrweb recording in a browser.",
+    );
   });
 
   app.openapi(uploadFile, async (c) => {

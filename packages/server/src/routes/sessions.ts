@@ -116,6 +116,7 @@ export function registerSessionRoutes(
         context: body.browserSettings?.context,
         extensionId: body.extensionId ?? body.browserSettings?.extensionId,
         logSession: body.browserSettings?.logSession,
+        recordSession: body.browserSettings?.recordSession,
       },
       gatewayUrl(c.req.url),
     );

@@ -84,6 +84,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       downloads,
       artifacts,
       sessionLogMaxBytes: config.sessionLogMaxBytes,
+      sessionRecordingMaxBytes: config.sessionRecordingMaxBytes,
       sessionDownloadsMaxBytes: config.sessionDownloadsMaxBytes,
       logger,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),

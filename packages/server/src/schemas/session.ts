@@ -76,6 +76,9 @@ export const BrowserSettingsSchema = z
       .boolean()
       .optional()
       .openapi({ description: "Log the clients' CDP commands (`GET /v1/sessions/{id}/logs`). @default true" }),
+    recordSession: z.boolean().optional().openapi({
+      description: 'Record every page with rrweb (`GET /v1/sessions/{id}/recording`, `/replays`). @default true',
+    }),
   })
   .openapi('BrowserSettings');
 
@@ -149,3 +152,44 @@ export const SessionLogSchema = z
       .openapi({ description: 'When the command was sent, in ms since the epoch.' }),
   })
   .openapi('SessionLog');
+
+export const SessionRecordingSchema = z
+  .object({
+    data: z.record(z.string(), z.unknown()).openapi({ description: "rrweb's event payload." }),
+    sessionId: z.string(),
+    timestamp: z.number().int().openapi({ description: 'ms since the epoch.' }),
+    type: z.number().int().openapi({ description: "rrweb's event type (2 full snapshot, 3 incremental, 4 meta)." }),
+    pageId: z
+      .string()
+      .openapi({ description: 'The page, "0", "1", ... in the order pages appeared (a Wallcrawler addition).' }),
+  })
+  .openapi('SessionRecording');
+
+export const RecordingDownloadsSchema = z
+  .object({
+    downloads: z.array(
+      z.object({
+        pageId: z.string(),
+        status: z.enum(['NOT_REQUESTED', 'PENDING', 'COMPLETED', 'FAILED']),
+        completedAt: z.string().optional(),
+        downloadUrl: z.string().optional(),
+      }),
+    ),
+  })
+  .openapi('RecordingDownloads');
+
+export const ReplayListingSchema = z
+  .object({
+    pageCount: z.number().int(),
+    pages: z.array(
+      z.object({
+        pageId: z.string(),
+        startTimeMs: z.number().int(),
+        endTimeMs: z.number().int(),
+        url: z.string().openapi({
+          description: "A page that replays this page's recording in a browser (rrweb-player), not an HLS playlist.",
+        }),
+      }),
+    ),
+  })
+  .openapi('ReplayListing');

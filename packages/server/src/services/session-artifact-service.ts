@@ -1,5 +1,5 @@
 import { buffer } from 'node:stream/consumers';
-import { type Logger, type SessionLogEntry, silentLogger } from '@wallcrawler/controller';
+import { type Logger, type RecordedEvent, type SessionLogEntry, silentLogger } from '@wallcrawler/controller';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ArtifactRetention } from './artifact-retention.js';
 
@@ -11,10 +11,11 @@ export interface SessionArtifactServiceOptions {
 }
 
 const logsKey = (sessionId: string) => `logs/${sessionId}.json`;
+const recordingKey = (sessionId: string) => `recordings/${sessionId}.json`;
 
 /**
- * A session's CDP log: read from the running session, and kept in the blob store by its close path (on every
- * ending) until the retention limits.
+ * A session's CDP log and rrweb recording: read from the running session, and kept in the blob store by its
+ * close path (on every ending) until the retention limits.
  */
 export class SessionArtifactService {
   readonly #blobs: BlobStore;
@@ -36,9 +37,24 @@ export class SessionArtifactService {
 
   /** The running session's log if given, else the kept one; none is an empty list. */
   async logs(sessionId: string, live?: readonly SessionLogEntry[]): Promise<readonly SessionLogEntry[]> {
-    if (live) return live;
-    const blob = await this.#blobs.get(logsKey(sessionId));
+    return live ?? (await this.#json<SessionLogEntry>(logsKey(sessionId)));
+  }
+
+  async keepRecording(sessionId: string, events: readonly RecordedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.#blobs.put(recordingKey(sessionId), JSON.stringify(events));
+    this.#logger.debug({ sessionId, events: events.length }, 'session recording kept');
+    await this.#retention.sweep();
+  }
+
+  /** The running session's recording if given, else the kept one; none is an empty list. */
+  async recording(sessionId: string, live?: readonly RecordedEvent[]): Promise<readonly RecordedEvent[]> {
+    return live ?? (await this.#json<RecordedEvent>(recordingKey(sessionId)));
+  }
+
+  async #json<T>(key: string): Promise<T[]> {
+    const blob = await this.#blobs.get(key);
     if (!blob) return [];
-    return JSON.parse((await buffer(blob.body)).toString()) as SessionLogEntry[];
+    return JSON.parse((await buffer(blob.body)).toString()) as T[];
   }
 }

@@ -7,6 +7,7 @@ import {
   DEFAULT_VIEWPORT,
   type DownloadFailure,
   type Logger,
+  type RecordedEvent,
   type SessionEnding,
   type SessionLogEntry,
   silentLogger,
@@ -45,6 +46,23 @@ export interface CreateSessionInput {
   extensionId?: string | undefined;
   /** Log the session's CDP traffic. @default true */
   logSession?: boolean | undefined;
+  /** Record the session's pages with rrweb. @default true */
+  recordSession?: boolean | undefined;
+}
+
+/** Browserbase's `SessionRecording`, plus the page the event is from. */
+export interface SessionRecordingEvent {
+  data: unknown;
+  sessionId: string;
+  timestamp: number;
+  type: number;
+  pageId: string;
+}
+
+/** Browserbase's replay listing: one entry per recorded page, with a URL that plays it. */
+export interface ReplayListing {
+  pageCount: number;
+  pages: { pageId: string; startTimeMs: number; endTimeMs: number; url: string }[];
 }
 
 /** A session with the URLs a client connects with (present while it runs). */
@@ -70,6 +88,8 @@ export interface SessionServiceOptions {
   artifacts?: SessionArtifactService | undefined;
   /** The most one session's CDP log keeps. @default 16 MiB */
   sessionLogMaxBytes?: number;
+  /** The most one session's recording keeps. @default 64 MiB */
+  sessionRecordingMaxBytes?: number;
   provider: BrowserProvider;
   signer: ConnectTokenSigner;
   logger?: Logger;
@@ -89,6 +109,7 @@ export class SessionService {
   readonly #sessionDownloadsMaxBytes: number;
   readonly #artifacts: SessionArtifactService | undefined;
   readonly #sessionLogMaxBytes: number;
+  readonly #sessionRecordingMaxBytes: number;
   readonly #provider: BrowserProvider;
   readonly #signer: ConnectTokenSigner;
   readonly #logger: Logger;
@@ -102,6 +123,7 @@ export class SessionService {
     sessionDownloadsMaxBytes = 512 * 1024 * 1024,
     artifacts,
     sessionLogMaxBytes = 16 * 1024 * 1024,
+    sessionRecordingMaxBytes = 64 * 1024 * 1024,
     provider,
     signer,
     logger = silentLogger,
@@ -114,6 +136,7 @@ export class SessionService {
     this.#sessionDownloadsMaxBytes = sessionDownloadsMaxBytes;
     this.#artifacts = artifacts;
     this.#sessionLogMaxBytes = sessionLogMaxBytes;
+    this.#sessionRecordingMaxBytes = sessionRecordingMaxBytes;
     this.#provider = provider;
     this.#signer = signer;
     this.#logger = logger;
@@ -168,6 +191,13 @@ export class SessionService {
             keep: (entries: readonly SessionLogEntry[]) => artifacts.keepLogs(session.id, entries),
           }
         : undefined;
+    const recordingHooks =
+      artifacts && this.#provider.capabilities.files && input.recordSession !== false
+        ? {
+            maxBytes: this.#sessionRecordingMaxBytes,
+            keep: (events: readonly RecordedEvent[]) => artifacts.keepRecording(session.id, events),
+          }
+        : undefined;
     let started: SessionRecord | undefined;
     try {
       started = await this.#provider.start({
@@ -177,6 +207,7 @@ export class SessionService {
         ...(extension ? { extensions: [extension] } : {}),
         ...(downloadHooks ? { downloads: downloadHooks } : {}),
         ...(logHooks ? { logs: logHooks } : {}),
+        ...(recordingHooks ? { recording: recordingHooks } : {}),
       });
     } catch (error) {
       // Domain errors (the provider's, a context that cannot be used) already say what happened; anything else
@@ -288,6 +319,55 @@ export class SessionService {
       throw new NotSupportedError('This deployment does not log sessions yet.');
     }
     return this.#artifacts.logs(sessionId, this.#provider.files(session)?.logs());
+  }
+
+  /**
+   * The session's rrweb events, every page's, in order (Browserbase's `SessionRecording`s).
+   * @throws SessionNotFoundError; NotSupportedError where sessions are not recorded
+   */
+  async recording(projectId: string, sessionId: string): Promise<SessionRecordingEvent[]> {
+    const session = await this.#session(projectId, sessionId);
+    if (!this.#artifacts || !this.#provider.capabilities.files) {
+      throw new NotSupportedError('This deployment does not record sessions yet.');
+    }
+    const events = await this.#artifacts.recording(sessionId, this.#provider.files(session)?.recording());
+    return events.map((e) => ({ data: e.data, sessionId, timestamp: e.timestamp, type: e.type, pageId: e.pageId }));
+  }
+
+  /**
+   * The recorded pages, each with the URL of a page that replays it in a browser (valid for `expiresIn`
+   * seconds, default a day). Wallcrawler serves no HLS video: the URLs are rrweb replay pages.
+   */
+  async replays(projectId: string, sessionId: string, gatewayUrl: string, expiresIn = 86_400): Promise<ReplayListing> {
+    const events = await this.recording(projectId, sessionId);
+    const byPage = new Map<string, { start: number; end: number }>();
+    for (const e of events) {
+      const span = byPage.get(e.pageId);
+      if (span) {
+        span.start = Math.min(span.start, e.timestamp);
+        span.end = Math.max(span.end, e.timestamp);
+      } else byPage.set(e.pageId, { start: e.timestamp, end: e.timestamp });
+    }
+    const token = await this.viewToken(projectId, sessionId, expiresIn);
+    const base = gatewayUrl.replace(/\/$/, '');
+    const pages = [...byPage.entries()]
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([pageId, span]) => ({
+        pageId,
+        startTimeMs: span.start,
+        endTimeMs: span.end,
+        url: `${base}/replay/${encodeURIComponent(sessionId)}?page=${encodeURIComponent(pageId)}&token=${token}`,
+      }));
+    return { pageCount: pages.length, pages };
+  }
+
+  /** A token that lets its holder watch the session's replay (never drive it), for `expiresIn` seconds. */
+  async viewToken(projectId: string, sessionId: string, expiresIn = 86_400): Promise<string> {
+    return this.#signer.sign(
+      { sessionId, projectId, expiresAt: new Date(Date.now() + expiresIn * 1000) },
+      undefined,
+      'view',
+    );
   }
 
   /**

@@ -21,6 +21,7 @@ import type {
   LiveSessionFiles,
   LogHooks,
   ProfileHooks,
+  RecordingHooks,
   SessionEnding,
 } from '../../ports/browser-provider.js';
 
@@ -43,10 +44,12 @@ function collectFiles(
   persist: ProfileHooks['persist'],
   downloads: DownloadHooks | undefined,
   logHooks: LogHooks | undefined,
+  recordingHooks: RecordingHooks | undefined,
 ) {
-  return async (dirs: SessionDirs, _ending: unknown, { downloadFailures, logs }: SessionArtifacts) => {
+  return async (dirs: SessionDirs, _ending: unknown, { downloadFailures, logs, recording }: SessionArtifacts) => {
     await downloads?.keep(dirs.downloads, downloadFailures);
     if (logs) await logHooks?.keep(logs);
+    if (recording) await recordingHooks?.keep(recording);
     return persist?.(dirs.profile);
   };
 }
@@ -76,7 +79,15 @@ export class LocalBrowserProvider implements BrowserProvider {
 
   readonly capabilities = { contexts: true, extensions: true, files: true };
 
-  async start({ session, onEnd, profile, extensions = [], downloads, logs }: BrowserStartRequest): Promise<undefined> {
+  async start({
+    session,
+    onEnd,
+    profile,
+    extensions = [],
+    downloads,
+    logs,
+    recording,
+  }: BrowserStartRequest): Promise<undefined> {
     const { gateway, dataDir, chromePath, disconnectGraceMs } = this.#options;
     const browser = await BrowserSession.start({
       id: session.id,
@@ -87,8 +98,11 @@ export class LocalBrowserProvider implements BrowserProvider {
       logger: this.#logger,
       onEnd,
       ...(profile || extensions.length > 0 ? { prepare: prepareDirs(profile, extensions) } : {}),
-      ...(profile?.persist || downloads || logs ? { collect: collectFiles(profile?.persist, downloads, logs) } : {}),
+      ...(profile?.persist || downloads || logs || recording
+        ? { collect: collectFiles(profile?.persist, downloads, logs, recording) }
+        : {}),
       ...(logs ? { trafficLog: { maxBytes: logs.maxBytes } } : {}),
+      ...(recording ? { recording: { maxBytes: recording.maxBytes } } : {}),
       ...(profile?.persist ? { cleanShutdown: true } : {}),
       ...(downloads ? { downloads: { maxBytes: downloads.maxBytes } } : {}),
       ...(session.viewport ? { viewport: session.viewport } : {}),
@@ -110,6 +124,7 @@ export class LocalBrowserProvider implements BrowserProvider {
       downloadFailures: browser.downloadFailures,
       uploadsDir: browser.dirs.uploads,
       logs: () => browser.logs,
+      recording: () => browser.recording,
     };
   }
 

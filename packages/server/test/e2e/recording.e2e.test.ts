@@ -1,0 +1,160 @@
+import { findChromium } from '@wallcrawler/controller';
+import { NotFoundError, Wallcrawler } from '@wallcrawler/sdk';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  expectNothingLeft,
+  type PageServer,
+  startPageServer,
+  tempDir,
+  waitFor,
+} from '../../../../test-support/index.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+let pages: PageServer;
+let t: TestServer;
+let client: Wallcrawler;
+/** A second, plain headless Chromium: the person who opens the replay page. */
+let viewer: Browser;
+const viewerProfile = tempDir('wallcrawler-viewer-');
+
+beforeAll(async () => {
+  pages = await startPageServer();
+  t = await startTestServer();
+  client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
+  viewer = await puppeteer.launch({
+    executablePath: findChromium(),
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', `--user-data-dir=${viewerProfile.path}`],
+  });
+});
+afterAll(async () => {
+  await viewer.close();
+  viewerProfile.remove();
+  await t.close();
+  await pages.close();
+});
+
+describe('recording', () => {
+  it('records every page with rrweb, lists replays, and the replay page plays it in a browser', async () => {
+    const session = await client.sessions.create();
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+    const [first] = await browser.pages();
+    await first?.goto(`${pages.url}/title/First%20page`);
+    const second = await browser.newPage();
+    await second.goto(`${pages.url}/title/Second%20page`);
+    await second.evaluate(() => {
+      document.body.insertAdjacentHTML('beforeend', '<input id="secret" type="password" value="hunter2-recorded">');
+    });
+
+    // Live: both pages have a full snapshot (type 2) and a meta event (type 4).
+    const live = await waitFor(async () => {
+      const events = await client.sessions.recording.retrieve(session.id);
+      const full = (page: string) => events.some((e) => e.pageId === page && e.type === 2);
+      return full('0') && full('1') && events;
+    });
+    expect(live[0]).toMatchObject({ sessionId: session.id, timestamp: expect.any(Number), type: expect.any(Number) });
+    expect(JSON.stringify(live)).toContain('Hello from First page');
+    expect(JSON.stringify(live)).not.toContain('hunter2-recorded');
+    // The recorder is invisible to the page.
+    expect(await second.evaluate(() => typeof (window as unknown as { rrweb?: unknown }).rrweb)).toBe('undefined');
+
+    await browser.disconnect();
+    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    const kept = await client.sessions.recording.retrieve(session.id);
+    expect(kept.length).toBeGreaterThanOrEqual(live.length);
+
+    const replays = await client.sessions.replays.retrieve(session.id);
+    expect(replays.pageCount).toBe(2);
+    expect(replays.pages.map((p) => p.pageId)).toEqual(['0', '1']);
+    const [page0] = replays.pages;
+    expect(page0?.endTimeMs).toBeGreaterThanOrEqual(page0?.startTimeMs ?? Number.POSITIVE_INFINITY);
+
+    // A person opens the replay URL: the player rebuilds the recorded page.
+    const tab = await viewer.newPage();
+    const problems: string[] = [];
+    tab.on('console', (m) => problems.push(`console ${m.type()}: ${m.text()}`));
+    tab.on('pageerror', (e) => problems.push(`pageerror: ${(e as Error).message}`));
+    await tab.goto(page0?.url ?? '');
+    await tab.waitForSelector('body[data-replay]', { timeout: 15_000 });
+    expect({
+      state: await tab.$eval('body', (b) => b.dataset.replay),
+      status: await tab.$eval('#status', (e) => e.textContent),
+      problems,
+    }).toMatchObject({ state: 'ready', problems: [] });
+    await tab.waitForSelector('body[data-replay="ready"]', { timeout: 15_000 });
+    const replayed = await waitFor(async () => {
+      for (const frame of tab.frames()) {
+        const text = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
+        if (text.includes('Hello from First page')) return text;
+      }
+      return undefined;
+    });
+    expect(replayed).toContain('Hello from First page');
+    await tab.close();
+
+    // Browserbase's video downloads: honestly not produced.
+    const downloads = await client.sessions.recording.downloads.create(session.id);
+    expect(downloads.downloads).toEqual([
+      { pageId: '0', status: 'FAILED' },
+      { pageId: '1', status: 'FAILED' },
+    ]);
+    expect(await client.sessions.recording.downloads.list(session.id)).toEqual(downloads);
+    await expectNothingLeft(t.dataDir);
+  });
+
+  it('refuses replay links that are tampered with, expired, for another session, or CDP tokens', async () => {
+    const session = await client.sessions.create();
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+    await (await browser.pages())[0]?.goto(pages.url);
+    await browser.disconnect();
+    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    const other = await client.sessions.create();
+    await client.sessions.update(other.id, { status: 'REQUEST_RELEASE' });
+
+    const url = new URL((await client.sessions.replays.retrieve(session.id)).pages[0]?.url ?? '');
+    const token = url.searchParams.get('token') ?? '';
+    const attempt = async (path: string, query: string) => {
+      const response = await fetch(`${t.url}${path}?${query}`);
+      return { status: response.status, body: (await response.json()) as { code: string; message: string } };
+    };
+    expect((await fetch(url)).status).toBe(200);
+    expect(await attempt(`/replay/${session.id}`, `token=${token.slice(0, -4)}AAAA`)).toMatchObject({
+      status: 401,
+      body: { code: 'invalid_token' },
+    });
+    expect(await attempt(`/replay/${session.id}`, '')).toMatchObject({ status: 401, body: { code: 'missing_token' } });
+    expect(await attempt(`/replay/${other.id}/events`, `token=${token}`)).toMatchObject({
+      status: 403,
+      body: { code: 'token_session_mismatch' },
+    });
+    // A session's connect token (it drives the browser) is not a view token, and the reverse.
+    expect(await attempt(`/replay/${session.id}`, `token=${session.signingKey}`)).toMatchObject({ status: 401 });
+    // expiresIn is at least 60 s, so an expired link is made by the signer itself, one second in the past.
+    const { FileTokenSigner } = await import('../../src/adapters/local/file-token-signer.js');
+    const signer = FileTokenSigner.load(`${t.dataDir}/connect-secret`);
+    const expired = await signer.sign(
+      { sessionId: session.id, projectId: t.projectId, expiresAt: new Date(Date.now() - 1000) },
+      new Date(Date.now() - 60_000),
+      'view',
+    );
+    expect(await attempt(`/replay/${session.id}`, `token=${expired}`)).toMatchObject({
+      status: 401,
+      body: { code: 'token_expired', message: expect.stringMatching(/expired/) },
+    });
+  });
+
+  it('records nothing with recordSession: false; HLS pages are a clear 501; another project gets 404', async () => {
+    const session = await client.sessions.create({ browserSettings: { recordSession: false } });
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+    await (await browser.pages())[0]?.goto(pages.url);
+    expect(await client.sessions.recording.retrieve(session.id)).toEqual([]);
+    await browser.disconnect();
+    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    expect(await client.sessions.replays.retrieve(session.id)).toEqual({ pageCount: 0, pages: [] });
+    const hls = await fetch(`${t.url}/v1/sessions/${session.id}/replays/0`, { headers: { 'x-wc-api-key': t.apiKey } });
+    expect(hls.status).toBe(501);
+    expect(await hls.json()).toMatchObject({ code: 'not_supported', message: expect.stringMatching(/replays/) });
+    await expect(client.sessions.recording.retrieve('no-such-session')).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
