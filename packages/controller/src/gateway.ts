@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { BrowserSession, DevToolsTarget } from './browser-session.js';
 import { ConnectAuthError } from './connect-token.js';
+import { LIVE_VIEW_HTML } from './live/live-view-page.js';
 import { type Logger, silentLogger } from './logger.js';
 import { rejectUpgrade, sendError } from './proxy/raw-http.js';
 
@@ -37,6 +38,8 @@ const PAGE_PATH = /^\/devtools\/page\/([A-Za-z0-9._-]+)$/;
 /** `/debug/<sessionId>/devtools/<asset>`: Chromium's bundled DevTools frontend, served per session. */
 const FRONTEND_PATH = /^\/debug\/([A-Za-z0-9._-]+)\/devtools\/([A-Za-z0-9._/-]+)$/;
 const BROWSER_PATH = /^\/devtools\/browser(\/[A-Za-z0-9._-]*)?$/;
+/** `/debug/<sessionId>/live`: the screencast live view of one page (its `ws` parameter names the page). */
+const LIVE_PATH = /^\/debug\/([A-Za-z0-9._-]+)\/live\/?$/;
 
 /**
  * The connect gateway: routes CDP WebSocket upgrades and DevTools discovery requests (`/json/version`,
@@ -118,6 +121,16 @@ export class CdpGateway {
     const frontend = FRONTEND_PATH.exec(url.pathname);
     if (frontend) {
       void this.#frontendAsset(response, frontend[1] as string, frontend[2] as string);
+      return true;
+    }
+    const live = LIVE_PATH.exec(url.pathname);
+    if (live) {
+      const session = this.#sessions.get(live[1] as string);
+      if (session?.isRunning) {
+        // No X-Frame-Options: the live view is meant to be embedded. It holds no secret; its WebSocket does.
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        response.end(LIVE_VIEW_HTML);
+      } else sendError(response, 404, 'session_not_running', 'No such running session.');
       return true;
     }
     const path = url.pathname.replace(/\/$/, '');

@@ -81,6 +81,8 @@ export class CdpTrafficLog {
       fromClient: (text) => {
         const message = parse(text);
         if (message?.id === undefined || typeof message.method !== 'string') return;
+        // A live view acknowledges every frame: thousands of entries that say nothing.
+        if (message.method === 'Page.screencastFrameAck') return;
         const params = redactParams(message.method, message.params ?? {});
         pending.set(message.id, {
           method: message.method,

@@ -79,7 +79,9 @@ export interface paths {
         };
         /**
          * Live URLs of a running session
-         * @description The browser's open pages, with DevTools URLs for each.
+         * @description The browser's open pages, each with a live view (`debuggerFullscreenUrl`: a screencast that forwards mouse
+         *     and keys, so a person can watch or take over) and Chromium's DevTools frontend (`debuggerUrl`), both
+         *     through the gateway, authenticated by a token valid `expiresIn` seconds, and embeddable in an iframe.
          */
         get: operations["debugSession"];
         put?: never;
@@ -520,8 +522,14 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * @description Live URLs of the first page (and of each page in `pages`). They carry a token valid `expiresIn` seconds
+         *     (at most the session's life) and can be embedded in an iframe.
+         */
         SessionLiveURLs: {
+            /** @description The live view, a screencast of the page that forwards mouse, wheel and keys, to watch or take over. */
             debuggerFullscreenUrl: string;
+            /** @description Chromium's DevTools frontend on the page, served through the gateway. */
             debuggerUrl: string;
             wsUrl: string;
             pages: components["schemas"]["SessionLivePage"][];
@@ -531,7 +539,9 @@ export interface components {
             url: string;
             title: string;
             faviconUrl: string;
+            /** @description Chromium's DevTools frontend on this page. */
             debuggerUrl: string;
+            /** @description The live view of this page (screencast with mouse and keys). */
             debuggerFullscreenUrl: string;
         };
         Project: {

@@ -274,8 +274,10 @@ export class SessionService {
     const base = session.connectEndpoint?.replace(/^ws/, 'http') ?? gatewayUrl.replace(/\/$/, '');
     const host = new URL(base).host;
     const wsBase = base.replace(/^http/, 'ws');
-    const inspector = (pageId: string) =>
-      `${base}/debug/${sessionId}/devtools/inspector.html?ws=${encodeURIComponent(`${host}/devtools/page/${pageId}?signingKey=${token}`)}`;
+    const pageSocket = (pageId: string) => encodeURIComponent(`${host}/devtools/page/${pageId}?signingKey=${token}`);
+    // Chromium's DevTools frontend, for developers; and the screencast live view, to watch or take over.
+    const inspector = (pageId: string) => `${base}/debug/${sessionId}/devtools/inspector.html?ws=${pageSocket(pageId)}`;
+    const liveView = (pageId: string) => `${base}/debug/${sessionId}/live?ws=${pageSocket(pageId)}`;
     const pages = (await this.#provider.targets(session))
       .filter((t) => t.type === 'page')
       .map((t) => ({
@@ -284,7 +286,7 @@ export class SessionService {
         title: t.title,
         faviconUrl: t.faviconUrl ?? '',
         debuggerUrl: inspector(t.id),
-        debuggerFullscreenUrl: `${inspector(t.id)}&dockSide=undocked`,
+        debuggerFullscreenUrl: liveView(t.id),
       }));
     const first = pages[0];
     return {

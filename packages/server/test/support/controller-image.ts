@@ -4,8 +4,7 @@
  * package's `package.json`, `dist/` freshly built from the sources, its dependencies). The distributed tests
  * run that command there, with the environment the stack's task definition gives the container.
  */
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,9 +60,8 @@ export function controllerImage(): Promise<ControllerImage> {
     const manifest = JSON.parse(readFileSync(join(controllerDir, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     };
-    const resolveFromController = createRequire(join(controllerDir, 'package.json'));
     for (const dependency of Object.keys(manifest.dependencies)) {
-      const target = dirname(resolveFromController.resolve(`${dependency}/package.json`));
+      const target = packageDir(controllerDir, dependency);
       const link = join(appDir, 'node_modules', dependency);
       mkdirSync(dirname(link), { recursive: true });
       symlinkSync(target, link);
@@ -123,4 +121,16 @@ export function stackControllerContainer(): Promise<StackContainer> {
     }
   })();
   return stackContainer;
+}
+
+/**
+ * Where Node would find `name` from `fromDir`: the nearest `node_modules/<name>` up the tree. (Not through
+ * `require.resolve('<name>/package.json')`: some packages, rrweb among them, do not export it.)
+ */
+function packageDir(fromDir: string, name: string): string {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) throw new Error(`${name} is not installed where ${fromDir} can find it`);
+  }
 }
