@@ -3,10 +3,15 @@ import { errors, jwtVerify, SignJWT } from 'jose';
 const ISSUER = 'wallcrawler';
 /**
  * What a token is for: `connect` lets its holder drive the session over CDP; `view` only lets them watch what
- * was recorded (a replay page). Each is its own JWT audience, so one can never stand in for the other.
+ * was recorded (a replay page); `dashboard` is a person's sign-in to the dashboard (its subject is an API key's
+ * hash, not a session). Each is its own JWT audience, so one can never stand in for another.
  */
-export type TokenPurpose = 'connect' | 'view';
-const AUDIENCES: Record<TokenPurpose, string> = { connect: 'wallcrawler:connect', view: 'wallcrawler:view' };
+export type TokenPurpose = 'connect' | 'view' | 'dashboard';
+const AUDIENCES: Record<TokenPurpose, string> = {
+  connect: 'wallcrawler:connect',
+  view: 'wallcrawler:view',
+  dashboard: 'wallcrawler:dashboard',
+};
 const ALGORITHM = 'HS256';
 
 /** What a connect token says. */

@@ -15,6 +15,7 @@ import type { BrowserProvider } from './ports/browser-provider.js';
 import type { ConnectTokenSigner } from './ports/connect-token-signer.js';
 import type { Store } from './ports/store.js';
 import { registerContextRoutes } from './routes/contexts.js';
+import { registerDashboard } from './routes/dashboard.js';
 import { registerExtensionRoutes } from './routes/extensions.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerProjectRoutes } from './routes/projects.js';
@@ -131,6 +132,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const fileLimit = limit(uploadMaxBytes + 64 * 1024, 'The uploaded file is too large');
   app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? fileLimit(c, next) : jsonLimit(c, next)));
   app.use('/v1/*', multipartUploads());
+  // The dashboard's forms are one field each.
+  app.use('/dashboard/*', limit(16 * 1024, 'The form is too large'));
   app.use('/v1/*', jsonBody());
   app.use('/v1/*', apiKeyAuth({ store }));
 
@@ -139,6 +142,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerProjectRoutes(app, { store });
   registerSessionFileRoutes(app, { sessions, gatewayUrl });
   registerReplayPages(app, { sessions, signer });
+  registerDashboard(app, { store, sessions, signer, gatewayUrl });
   registerContextRoutes(app, { contexts: needBlobs(contextService, 'contexts') });
   registerExtensionRoutes(app, { extensions: needBlobs(extensionService, 'extensions') });
 
