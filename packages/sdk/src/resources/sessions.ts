@@ -117,6 +117,19 @@ export class SessionReplays {
     this.#api = api;
   }
 
+  /**
+   * Browserbase's HLS playlist of one page. Wallcrawler renders no video, so this rejects with a 501
+   * `APIError` (`not_supported`); open the page's `url` from {@link retrieve} instead.
+   */
+  async retrievePage(id: string, pageId: string, options?: RequestOptions): Promise<Response> {
+    const { response } = await this.#api.raw.GET('/v1/sessions/{id}/replays/{pageId}', {
+      params: { path: { id: pathParam('id', id), pageId: pathParam('pageId', pageId) } },
+      parseAs: 'stream',
+      ...this.#api.callOptions(options),
+    });
+    return response;
+  }
+
   /** The recorded pages, each with the URL of a page that replays it (valid `expiresIn` seconds). */
   async retrieve(id: string, query: { expiresIn?: number } = {}, options?: RequestOptions): Promise<ReplayListing> {
     return expectData(

@@ -155,6 +155,7 @@ describe('recording', () => {
     const hls = await fetch(`${t.url}/v1/sessions/${session.id}/replays/0`, { headers: { 'x-wc-api-key': t.apiKey } });
     expect(hls.status).toBe(501);
     expect(await hls.json()).toMatchObject({ code: 'not_supported', message: expect.stringMatching(/replays/) });
+    await expect(client.sessions.replays.retrievePage(session.id, '0')).rejects.toMatchObject({ status: 501 });
     await expect(client.sessions.recording.retrieve('no-such-session')).rejects.toBeInstanceOf(NotFoundError);
   });
 });
