@@ -23,6 +23,9 @@ export interface CdpTrafficLogOptions {
   maxBodyBytes?: number;
 }
 
+/** How many unclaimed answers a connection keeps while their commands are still being decoded. */
+const EARLY_ANSWERS = 256;
+
 interface Pending {
   method: string;
   params: Record<string, unknown>;
@@ -76,6 +79,11 @@ export class CdpTrafficLog {
    */
   sink(targetId?: string): MessageSink {
     const pending = new Map<number, Pending>();
+    /**
+     * Answers decoded before their command: each direction is decoded on its own, and with permessage-deflate
+     * a small answer can finish inflating before the large command it answers. Kept raw, briefly.
+     */
+    const early = new Map<number, { text: string; at: number }>();
     if (targetId) this.#page(targetId);
     return {
       fromClient: (text) => {
@@ -84,13 +92,18 @@ export class CdpTrafficLog {
         // A live view acknowledges every frame: thousands of entries that say nothing.
         if (message.method === 'Page.screencastFrameAck') return;
         const params = redactParams(message.method, message.params ?? {});
-        pending.set(message.id, {
+        const request: Pending = {
           method: message.method,
           params,
           rawBody: this.#bounded(params === message.params ? text : JSON.stringify({ ...message, params })),
           timestamp: Date.now(),
           targetId: message.sessionId ? this.#targets.get(message.sessionId) : targetId,
-        });
+        };
+        const answered = early.get(message.id);
+        if (answered) {
+          early.delete(message.id);
+          this.#answer(request, answered.text, answered.at);
+        } else pending.set(message.id, request);
       },
       fromBrowser: (text) => {
         // Most of this direction is events (network, screencast frames) the log does not keep: Chromium writes
@@ -99,44 +112,54 @@ export class CdpTrafficLog {
           if (text.startsWith('{"method":"Target.attachedToTarget"')) this.#watchTargets(parse(text) ?? {});
           return;
         }
-        const id = /^\{"id":(\d+)/.exec(text)?.[1];
-        if (id !== undefined && !pending.has(Number(id))) return;
-        const message = parse(text);
-        if (message?.id === undefined) {
+        const id = Number(/^\{"id":(\d+)/.exec(text)?.[1] ?? Number.NaN);
+        if (Number.isNaN(id)) {
+          const message = parse(text);
           if (message) this.#watchTargets(message);
           return;
         }
-        const request = pending.get(message.id);
-        if (!request) return;
-        pending.delete(message.id);
-        const raw = message.result ?? message.error ?? {};
-        const result = message.error ? raw : redactResult(request.method, raw);
-        if (request.method === 'Target.attachToTarget' && typeof result.sessionId === 'string') {
-          const target = request.params.targetId;
-          if (typeof target === 'string') this.#targets.set(result.sessionId, target);
+        const request = pending.get(id);
+        if (!request) {
+          early.set(id, { text, at: Date.now() });
+          // Bounded: answers to commands the log skips (frame acks) are never claimed.
+          if (early.size > EARLY_ANSWERS) early.delete(early.keys().next().value as number);
+          return;
         }
-        const now = Date.now();
-        const entry: SessionLogEntry = {
-          method: request.method,
-          pageId: request.targetId ? this.#page(request.targetId) : 0,
-          sessionId: this.#options.sessionId,
-          request: {
-            params: this.#boundedObject(request.params, request.rawBody),
-            rawBody: request.rawBody,
-            timestamp: request.timestamp,
-          },
-          response: {
-            rawBody: this.#bounded(result === raw ? text : JSON.stringify({ ...message, result })),
-            result: this.#boundedObject(result),
-            timestamp: now,
-          },
-          timestamp: request.timestamp,
-          ...(typeof result.frameId === 'string' ? { frameId: result.frameId } : {}),
-          ...(typeof result.loaderId === 'string' ? { loaderId: result.loaderId } : {}),
-        };
-        this.#add(entry);
+        pending.delete(id);
+        this.#answer(request, text, Date.now());
       },
     };
+  }
+
+  /** Records a command with its answer (`text`, Chromium's raw message). */
+  #answer(request: Pending, text: string, answeredAt: number): void {
+    const message = parse(text);
+    if (!message) return;
+    const raw = message.result ?? message.error ?? {};
+    const result = message.error ? raw : redactResult(request.method, raw);
+    if (request.method === 'Target.attachToTarget' && typeof result.sessionId === 'string') {
+      const target = request.params.targetId;
+      if (typeof target === 'string') this.#targets.set(result.sessionId, target);
+    }
+    const entry: SessionLogEntry = {
+      method: request.method,
+      pageId: request.targetId ? this.#page(request.targetId) : 0,
+      sessionId: this.#options.sessionId,
+      request: {
+        params: this.#boundedObject(request.params, request.rawBody),
+        rawBody: request.rawBody,
+        timestamp: request.timestamp,
+      },
+      response: {
+        rawBody: this.#bounded(result === raw ? text : JSON.stringify({ ...message, result })),
+        result: this.#boundedObject(result),
+        timestamp: Math.max(answeredAt, request.timestamp),
+      },
+      timestamp: request.timestamp,
+      ...(typeof result.frameId === 'string' ? { frameId: result.frameId } : {}),
+      ...(typeof result.loaderId === 'string' ? { loaderId: result.loaderId } : {}),
+    };
+    this.#add(entry);
   }
 
   /** Learns which flattened session is which target from `Target.attachedToTarget`. */

@@ -85,23 +85,28 @@ export class WebSocketTap {
     if (!this.#stopped) this.#browser?.write(chunk);
   }
 
+  /**
+   * Stops decoding. The receivers are ended, not destroyed: a message may be inflating in zlib right now, and
+   * freeing its inflater under it would crash the process. Each inflater is freed once its receiver is done.
+   */
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#early = undefined;
-    for (const inflater of this.#inflaters) inflater.cleanup();
-    this.#client?.destroy();
-    this.#browser?.destroy();
+    this.#client?.end();
+    this.#browser?.end();
+    if (!this.#client && !this.#browser) for (const inflater of this.#inflaters) inflater.cleanup();
   }
 
   /** A receiver for one direction: `isServer` decodes the client's (masked) frames. */
   #receiver(isServer: boolean, extensionsHeader: string | undefined, onText: (text: string) => void): Receiver {
     const extensions: Record<string, unknown> = {};
+    let inflater: PerMessageDeflateLike | undefined;
     if (extensionsHeader && /permessage-deflate/i.test(extensionsHeader)) {
       const { PerMessageDeflate, parseExtensions } = wsInternals();
       const offers = parseExtensions(extensionsHeader)['permessage-deflate'];
       if (offers) {
-        const inflater = new PerMessageDeflate({ isServer, maxPayload: MAX_MESSAGE_BYTES });
+        inflater = new PerMessageDeflate({ isServer, maxPayload: MAX_MESSAGE_BYTES });
         inflater.accept(offers);
         this.#inflaters.push(inflater);
         extensions['permessage-deflate'] = inflater;
@@ -111,7 +116,18 @@ export class WebSocketTap {
     receiver.on('message', (data: Buffer | Buffer[], isBinary: boolean) => {
       if (!isBinary) onText(Array.isArray(data) ? Buffer.concat(data).toString() : data.toString());
     });
-    receiver.on('error', () => this.stop());
+    // Once the receiver is done (ended, or failed: ws has then already dropped its inflate stream), nothing is
+    // inflating any more and the inflater can go.
+    const release = () => {
+      try {
+        inflater?.cleanup();
+      } catch {}
+    };
+    receiver.once('finish', release);
+    receiver.once('error', () => {
+      release();
+      this.stop();
+    });
     // Pings and pongs need no answer from a tap.
     receiver.on('ping', () => {});
     receiver.on('pong', () => {});

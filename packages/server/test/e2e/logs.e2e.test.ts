@@ -142,6 +142,24 @@ describe('the CDP log', () => {
     await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
+  it('survives a compressed client that drops its connection while a message is still being inflated', async () => {
+    const session = await client.sessions.create({ keepAlive: true });
+    for (let i = 0; i < 5; i++) {
+      const cdp = await rawClient(session.connectUrl, true);
+      // A large, very compressible message, then the socket is cut at once: the tap stops mid-inflate.
+      cdp.ws.send(
+        JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: `"${'z'.repeat(4_000_000)}"` } }),
+      );
+      cdp.ws.terminate();
+    }
+    // The server is still there, and the session with it (an uncaught error would also fail the run).
+    expect((await client.sessions.retrieve(session.id)).status).toBe('RUNNING');
+    const again = await rawClient(session.connectUrl, true);
+    expect(await again.send('Browser.getVersion', {})).toMatchObject({ result: { product: expect.any(String) } });
+    again.ws.close();
+    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+  });
+
   it('is bounded: each body to 64 KiB, the whole log to WALLCRAWLER_SESSION_LOG_MAX_MB, oldest first', async () => {
     const session = await client.sessions.create();
     const cdp = await rawClient(session.connectUrl, false);
