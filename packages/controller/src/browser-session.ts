@@ -169,18 +169,27 @@ export class BrowserSession {
 
   readonly #dirs: SessionDirs;
 
-  readonly #monitor: Monitor | undefined;
+  /** Set once the session's own CDP connection is up (it is started beside the session, not before it). */
+  #monitor: Monitor | undefined;
+  readonly #monitorStarted: Promise<Monitor | undefined>;
   readonly #traffic: CdpTrafficLog | undefined;
 
-  private constructor(
-    chromium: ChromiumProcess,
-    options: BrowserSessionOptions,
-    dirs: SessionDirs,
-    logger: Logger,
-    monitor?: Monitor,
-  ) {
+  private constructor(chromium: ChromiumProcess, options: BrowserSessionOptions, dirs: SessionDirs, logger: Logger) {
     this.#dirs = dirs;
-    this.#monitor = monitor;
+    // Not awaited by `start`: Chromium answers its first DevTools connection slowly (~100 ms while it settles),
+    // and a create need not wait for that. Until it is up, the profile's own download directory is already the
+    // session's, and pages that exist by then are attached when it comes.
+    this.#monitorStarted = BrowserSession.#startMonitor(chromium, dirs, options, logger).then(
+      (monitor) => {
+        if (this.#closing) monitor?.cdp.close();
+        else this.#monitor = monitor;
+        return monitor;
+      },
+      (error: unknown) => {
+        logger.warn({ err: error }, 'the session runs without its downloads watcher and recorder');
+        return undefined;
+      },
+    );
     this.#traffic = options.trafficLog
       ? new CdpTrafficLog({ sessionId: options.id, maxBytes: options.trafficLog.maxBytes })
       : undefined;
@@ -223,8 +232,7 @@ export class BrowserSession {
     const logger = (options.logger ?? silentLogger).child({ sessionId: options.id });
     if (options.prelaunched) {
       const { chromium, dirs } = options.prelaunched;
-      const monitor = await BrowserSession.#startMonitor(chromium, dirs, options, logger);
-      return new BrowserSession(chromium, options, dirs, logger, monitor);
+      return new BrowserSession(chromium, options, dirs, logger);
     }
     const dirs = sessionDirs(options.dataDir, options.id);
     let chromium: ChromiumProcess | undefined;
@@ -243,8 +251,7 @@ export class BrowserSession {
         ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
         ...(options.launchTimeoutMs !== undefined ? { launchTimeoutMs: options.launchTimeoutMs } : {}),
       });
-      const monitor = await BrowserSession.#startMonitor(chromium, dirs, options, logger);
-      return new BrowserSession(chromium, options, dirs, logger, monitor);
+      return new BrowserSession(chromium, options, dirs, logger);
     } catch (error) {
       await chromium?.kill();
       await removeSessionDirs(dirs);
@@ -377,7 +384,7 @@ export class BrowserSession {
     // Resources first, then the record, then the clients: by the time a client hears that the session ended,
     // its status is final and nothing of it is left running or on disk.
     let finalReason = reason;
-    this.#monitor?.cdp.close();
+    (await this.#monitorStarted)?.cdp.close();
     if (this.#options.cleanShutdown) await this.#shutDownCleanly();
     await this.#chromium.kill();
     if (this.#options.collect) {

@@ -32,14 +32,16 @@ let recorderScript: string | undefined;
 function script(): string {
   if (recorderScript) return recorderScript;
   const require = createRequire(import.meta.url);
-  const bundle = readFileSync(join(dirname(require.resolve('rrweb')), 'rrweb.umd.min.cjs'), 'utf8');
+  // rrweb's recorder alone (`@rrweb/record`, 77 KB): the full rrweb bundle (266 KB) also carries the replayer,
+  // and a page pays for every byte of it on its main thread.
+  const bundle = readFileSync(join(dirname(require.resolve('@rrweb/record')), 'record.umd.min.cjs'), 'utf8');
   recorderScript = `${bundle}
 ;(() => {
-  if (globalThis.__wallcrawlerRecording || typeof rrweb === 'undefined' || typeof ${BINDING} !== 'function') return;
+  if (globalThis.__wallcrawlerRecording || typeof rrwebRecord === 'undefined' || typeof ${BINDING} !== 'function') return;
   // Only real documents: about:blank and friends have nothing to replay (and rrweb loops on an empty one).
   if (!/^(https?|file):$/.test(location.protocol)) return;
   globalThis.__wallcrawlerRecording = true;
-  rrweb.record({
+  rrwebRecord.record({
     emit: (event) => ${BINDING}(JSON.stringify(event)),
     sampling: { mousemove: 50, scroll: 150, input: 'last' },
     maskAllInputs: false,
@@ -113,6 +115,8 @@ export class SessionRecorder {
       send('Runtime.enable'),
       // Scripts for new documents are only injected into pages whose Page domain is on.
       send('Page.enable'),
+      // At document start, so that a page released right after its load is still recorded. (Started at load
+      // instead, rrweb's setup only moved its ~100 ms from before `load` to the page's next command.)
       send('Page.addScriptToEvaluateOnNewDocument', { source: script(), worldName: WORLD, runImmediately: true }),
       send('Runtime.runIfWaitingForDebugger'),
     ]);

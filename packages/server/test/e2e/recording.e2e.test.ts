@@ -112,7 +112,11 @@ describe('recording', () => {
     const other = await client.sessions.create();
     await client.sessions.update(other.id, { status: 'REQUEST_RELEASE' });
 
-    const url = new URL((await client.sessions.replays.retrieve(session.id)).pages[0]?.url ?? '');
+    const replays = await waitFor(async () => {
+      const r = await client.sessions.replays.retrieve(session.id);
+      return r.pageCount > 0 && r;
+    });
+    const url = new URL(replays.pages[0]?.url ?? '');
     const token = url.searchParams.get('token') ?? '';
     const attempt = async (path: string, query: string) => {
       const response = await fetch(`${t.url}${path}?${query}`);
