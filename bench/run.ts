@@ -305,7 +305,8 @@ async function main(): Promise<number> {
   // so the numbers there are always such a run's; trial runs (fewer iterations, --out elsewhere) leave it alone.
   const readme = join(repoRoot, 'README.md');
   const standard = v.out === undefined && config.iterations >= 20;
-  if (standard && full.targets.length === 4 && !errors.length && !leftoversAtEnd.length && existsSync(readme)) {
+  // Every phase ran: lifecycle (1 target), RTT (2: gateway ÷ direct, log on ÷ off), memory (2).
+  if (standard && full.targets.length === 5 && !errors.length && !leftoversAtEnd.length && existsSync(readme)) {
     const text = readFileSync(readme, 'utf8');
     const block = /(<!-- bench:start -->\n)[\s\S]*?(\n<!-- bench:end -->)/;
     if (block.test(text)) {
