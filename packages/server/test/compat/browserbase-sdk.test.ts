@@ -1,9 +1,25 @@
 /// <reference lib="dom" />
 
-import Browserbase, { AuthenticationError, BadRequestError, NotFoundError, RateLimitError } from '@browserbasehq/sdk';
+import { createReadStream, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Browserbase, {
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  NotFoundError,
+  RateLimitError,
+  toFile,
+} from '@browserbasehq/sdk';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNothingLeft, type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
+import yazl from 'yazl';
+import {
+  expectNothingLeft,
+  type PageServer,
+  startPageServer,
+  tempDir,
+  waitFor,
+} from '../../../../test-support/index.js';
 import { generateApiKey } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
 import type { ProjectRecord } from '../../src/domain/model.js';
@@ -292,5 +308,146 @@ describe('@browserbasehq/sdk against Wallcrawler', () => {
     expect(await bb.sessions.list({ status: 'RUNNING' })).toEqual([]);
     expect((await t.store.listSessions(project.id)).length).toBe(1);
     await expectNothingLeft(t.dataDir);
+  });
+});
+
+describe('@browserbasehq/sdk: contexts, extensions and session artifacts', () => {
+  let client: Browserbase;
+  let projectId: string;
+  const scratch = tempDir('wallcrawler-compat-');
+  afterAll(() => scratch.remove());
+
+  beforeAll(async () => {
+    const artifacts = newProject('compat-artifacts', { concurrency: 5 });
+    await t.store.createProject(artifacts);
+    const { key, record } = generateApiKey('compat-artifacts', [artifacts.id]);
+    await t.store.createApiKey(record);
+    projectId = artifacts.id;
+    client = new Browserbase({ apiKey: key, baseURL: t.url });
+  });
+
+  it('creates, retrieves, updates and deletes contexts, and a persisted one carries a cookie to the next session', async () => {
+    const created = await client.contexts.create({ projectId });
+    expectShape(
+      created,
+      {
+        id: 'string',
+        cipherAlgorithm: 'string',
+        initializationVectorSize: 'integer',
+        publicKey: 'string',
+        uploadUrl: 'string',
+      },
+      {},
+      'ContextCreateResponse',
+    );
+    expectShape(
+      await client.contexts.retrieve(created.id),
+      { id: 'string', createdAt: 'date', updatedAt: 'date', projectId: 'string' },
+      { name: 'string' },
+      'Context',
+    );
+    expect((await client.contexts.update(created.id)).id).toBe(created.id);
+
+    const first = await client.sessions.create({ browserSettings: { context: { id: created.id, persist: true } } });
+    expect(first.contextId).toBe(created.id);
+    const again = await client.sessions
+      .create({ browserSettings: { context: { id: created.id, persist: true } } }, { maxRetries: 0 })
+      .catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ConflictError);
+    const b1 = await puppeteer.connect({ browserWSEndpoint: first.connectUrl, defaultViewport: null });
+    const [p1] = await b1.pages();
+    await p1?.goto(pages.url);
+    await p1?.evaluate(() => {
+      // biome-ignore lint/suspicious/noDocumentCookie: the page's own cookie is what a context must keep
+      document.cookie = 'compat=kept; max-age=3600; path=/';
+    });
+    await b1.disconnect();
+    await client.sessions.update(first.id, { status: 'REQUEST_RELEASE' });
+
+    const second = await client.sessions.create({ browserSettings: { context: { id: created.id } } });
+    const b2 = await puppeteer.connect({ browserWSEndpoint: second.connectUrl, defaultViewport: null });
+    const [p2] = await b2.pages();
+    await p2?.goto(pages.url);
+    expect(await p2?.evaluate(() => document.cookie)).toBe('compat=kept');
+    await b2.disconnect();
+    await client.sessions.update(second.id, { status: 'REQUEST_RELEASE' });
+
+    await client.contexts.delete(created.id);
+    await expect(client.contexts.retrieve(created.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('uploads, retrieves and deletes an extension, and a session loads it', async () => {
+    const zip = new yazl.ZipFile();
+    zip.addBuffer(
+      Buffer.from(JSON.stringify({ manifest_version: 3, name: 'compat', version: '1.0' })),
+      'manifest.json',
+    );
+    zip.end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+    const path = join(scratch.path, 'compat-extension.zip');
+    writeFileSync(path, Buffer.concat(chunks));
+
+    const extension = await client.extensions.create({ file: createReadStream(path) });
+    expectShape(
+      extension,
+      { id: 'string', createdAt: 'date', updatedAt: 'date', fileName: 'string', projectId: 'string' },
+      {},
+      'Extension',
+    );
+    expect(extension.fileName).toBe('compat-extension.zip');
+    expect(await client.extensions.retrieve(extension.id)).toEqual(extension);
+    const session = await client.sessions.create({ extensionId: extension.id });
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+    const cdp = await browser.target().createCDPSession();
+    const listed = (await cdp.send('Extensions.getExtensions' as never)) as { extensions: { name: string }[] };
+    expect(listed.extensions.map((e) => e.name)).toEqual(['compat']);
+    await browser.disconnect();
+    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await client.extensions.delete(extension.id);
+    await expect(client.extensions.retrieve(extension.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('serves uploads, logs, the recording, replays, recording downloads and downloads in their shapes', async () => {
+    const session = await client.sessions.create();
+    const upload = await client.sessions.uploads.create(session.id, {
+      file: await toFile(Buffer.from('compat upload'), 'compat.txt'),
+    });
+    expect(typeof upload.message).toBe('string');
+
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+    await (await browser.pages())[0]?.goto(`${pages.url}/title/Compat`);
+    await waitFor(async () => (await client.sessions.recording.retrieve(session.id)).some((e) => e.type === 2));
+    await browser.disconnect();
+    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+
+    const logs = await client.sessions.logs.list(session.id);
+    const navigate = logs.find((l) => l.method === 'Page.navigate');
+    expect(navigate).toMatchObject({ pageId: expect.any(Number), sessionId: session.id });
+    expect(typeof navigate?.request?.rawBody).toBe('string');
+    expect(typeof navigate?.response?.rawBody).toBe('string');
+
+    const recording = await client.sessions.recording.retrieve(session.id);
+    for (const event of recording.slice(0, 5)) {
+      expect(event).toMatchObject({ sessionId: session.id, timestamp: expect.any(Number), type: expect.any(Number) });
+      expect(hasKind(event.data, 'object')).toBe(true);
+    }
+
+    const replays = await client.sessions.replays.retrieve(session.id);
+    expect(replays.pageCount).toBe(replays.pages.length);
+    expect(replays.pages[0]).toMatchObject({
+      pageId: '0',
+      startTimeMs: expect.any(Number),
+      endTimeMs: expect.any(Number),
+      url: expect.any(String),
+    });
+    const downloads = await client.sessions.recording.downloads.create(session.id);
+    expect(downloads.downloads.every((d) => d.status === 'FAILED')).toBe(true);
+    expect(await client.sessions.recording.downloads.list(session.id)).toEqual(downloads);
+
+    const zip = await client.sessions.downloads.list(session.id);
+    const bytes = Buffer.from(await zip.arrayBuffer());
+    // A valid empty zip: just the end-of-central-directory record.
+    expect(bytes.subarray(0, 4).toString('hex')).toBe('504b0506');
   });
 });
