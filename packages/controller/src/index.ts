@@ -85,6 +85,7 @@ export { CdpGateway, type CdpGatewayOptions, type ConnectAuthenticator, type Con
 export { type Logger, silentLogger } from './logger.js';
 export { CdpTrafficLog, type CdpTrafficLogOptions, type SessionLogEntry } from './logs/cdp-traffic-log.js';
 export { REDACTED, redactParams, redactResult } from './logs/redaction.js';
+export { formatMiB, packageDirectory } from './package-files.js';
 export { type MessageSink, WebSocketTap } from './proxy/websocket-tap.js';
 export { type RecordedEvent, SessionRecorder, type SessionRecorderOptions } from './recording/session-recorder.js';
 export { listSessionDirs, type SessionDirs, sessionDirs } from './session-dirs.js';

@@ -1,6 +1,6 @@
 import type { Hook } from '@hono/zod-openapi';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { type Logger, silentLogger } from '@wallcrawler/controller';
+import { formatMiB, type Logger, silentLogger } from '@wallcrawler/controller';
 import { bodyLimit } from 'hono/body-limit';
 import { NotSupportedError } from './domain/errors.js';
 import { ApiError } from './http/api-error.js';
@@ -63,8 +63,6 @@ export interface AppDeps {
 /** Request bodies are small JSON documents; 1 MiB leaves room for generous `userMetadata`. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-const mib = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB`;
-
 /** Validation failures become one 400 listing every problem, each with its location (`body.timeout`). */
 const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
   if (result.success) return;
@@ -122,7 +120,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       onError: () => {
         // The rest of the body is left unread: close the connection, or a keep-alive client would send its next
         // request on a socket the server is about to drop.
-        throw new ApiError(413, 'payload_too_large', `${what} (the limit is ${mib(maxSize)}).`, undefined, {
+        throw new ApiError(413, 'payload_too_large', `${what} (the limit is ${formatMiB(maxSize)}).`, undefined, {
           connection: 'close',
         });
       },

@@ -4,6 +4,7 @@ import { lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
+import { formatMiB } from '../package-files.js';
 
 /**
  * A context is a Chromium profile (user-data-dir) kept between sessions. At rest it is a tar.gz, encrypted with
@@ -63,8 +64,6 @@ function checkKey(key: Buffer): void {
   if (key.length !== 32) throw new Error(`A context key must be 32 bytes (it is ${key.length}).`);
 }
 
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-
 /**
  * The profile's files worth keeping, as paths relative to `dir`, and their total size. Symlinks, sockets and
  * the caches above are left out.
@@ -113,17 +112,18 @@ export async function packProfile(
   if (bytes > maxBytes) {
     throw new ProfileArchiveError(
       'too_large',
-      `The profile holds ${mib(bytes)} of files, over the context size limit of ${mib(maxBytes)}.`,
+      `The profile holds ${formatMiB(bytes)} of files, over the context size limit of ${formatMiB(maxBytes)}.`,
     );
   }
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv(PROFILE_CIPHER, key, iv);
   cipher.setAAD(aadFor(contextId));
   let archiveBytes = 0;
-  const source =
-    files.length > 0
-      ? tar.create({ cwd: profileDir, gzip: true, portable: true, noDirRecurse: true }, files)
-      : tar.create({ cwd: profileDir, gzip: true, portable: true, noDirRecurse: true }, ['.']);
+  // An empty profile still makes a valid archive, of its root alone.
+  const source = tar.create(
+    { cwd: profileDir, gzip: true, portable: true, noDirRecurse: true },
+    files.length > 0 ? files : ['.'],
+  );
   await pipeline(
     source,
     async function* (chunks: AsyncIterable<Buffer>) {
@@ -186,7 +186,7 @@ async function vetArchive(file: string, maxBytes: number): Promise<void> {
         if (!problem && total > maxBytes) {
           problem = new ProfileArchiveError(
             'too_large',
-            `The context archive expands to more than the context size limit of ${mib(maxBytes)}.`,
+            `The context archive expands to more than the context size limit of ${formatMiB(maxBytes)}.`,
           );
         }
       }

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CdpClient, CdpEvent } from '../cdp/cdp-client.js';
 import type { Logger } from '../logger.js';
+import { formatMiB } from '../package-files.js';
 
 /** A download that did not complete, and why. */
 export interface DownloadFailure {
@@ -23,8 +24,6 @@ interface Download {
   receivedBytes: number;
   done: boolean;
 }
-
-const mib = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB`;
 
 /**
  * Points the browser's downloads at the session's own directory and holds them to the session's quota. It
@@ -83,7 +82,7 @@ export class DownloadWatcher {
         this.#completedBytes + total > this.#options.maxBytes
       ) {
         download.done = true;
-        const reason = `it would take the session's downloads past their limit of ${mib(this.#options.maxBytes)} (WALLCRAWLER_SESSION_DOWNLOADS_MAX_MB)`;
+        const reason = `it would take the session's downloads past their limit of ${formatMiB(this.#options.maxBytes)} (WALLCRAWLER_SESSION_DOWNLOADS_MAX_MB)`;
         this.failures.push({ fileName: download.fileName, reason, at: new Date().toISOString() });
         this.#options.logger.warn({ fileName: download.fileName, reason }, 'download cancelled');
         void this.#cdp.send('Browser.cancelDownload', { guid }).catch(() => {});

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import * as ws from 'ws';
+import { packageDirectory } from '../package-files.js';
 
 /** ws's frame parser: a Writable of raw bytes that emits whole messages. Its typings leave it out. */
 type Receiver = Writable;
@@ -29,7 +30,7 @@ function wsInternals(): {
   parseExtensions: (header: string) => Record<string, unknown[]>;
 } {
   const require = createRequire(import.meta.url);
-  const lib = join(dirname(require.resolve('ws/package.json')), 'lib');
+  const lib = join(packageDirectory(import.meta.url, 'ws'), 'lib');
   return {
     PerMessageDeflate: require(join(lib, 'permessage-deflate.js')),
     parseExtensions: require(join(lib, 'extension.js')).parse,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { CdpClient, CdpEvent } from '../cdp/cdp-client.js';
 import type { Logger } from '../logger.js';
+import { packageDirectory } from '../package-files.js';
 
 /** One rrweb event of one page: Browserbase's `SessionRecording`, plus the page. */
 export interface RecordedEvent {
@@ -31,10 +31,12 @@ let recorderScript: string | undefined;
 /** rrweb's browser bundle, and the lines that start recording into the binding. Read once. */
 function script(): string {
   if (recorderScript) return recorderScript;
-  const require = createRequire(import.meta.url);
   // rrweb's recorder alone (`@rrweb/record`, 77 KB): the full rrweb bundle (266 KB) also carries the replayer,
   // and a page pays for every byte of it on its main thread.
-  const bundle = readFileSync(join(dirname(require.resolve('@rrweb/record')), 'record.umd.min.cjs'), 'utf8');
+  const bundle = readFileSync(
+    join(packageDirectory(import.meta.url, '@rrweb/record'), 'dist', 'record.umd.min.cjs'),
+    'utf8',
+  );
   recorderScript = `${bundle}
 ;(() => {
   if (globalThis.__wallcrawlerRecording || typeof rrwebRecord === 'undefined' || typeof ${BINDING} !== 'function') return;

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { ConnectAuthError } from '@wallcrawler/controller';
+import { ConnectAuthError, packageDirectory } from '@wallcrawler/controller';
 import { ApiError } from '../http/api-error.js';
 import type { AppEnv } from '../http/app-env.js';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
@@ -12,8 +11,7 @@ import type { SessionService } from '../services/session-service.js';
 let player: { js: string; css: string } | undefined;
 function playerAssets(): { js: string; css: string } {
   if (!player) {
-    const require = createRequire(import.meta.url);
-    const dist = dirname(require.resolve('rrweb-player'));
+    const dist = join(packageDirectory(import.meta.url, 'rrweb-player'), 'dist');
     player = {
       js: readFileSync(join(dist, 'rrweb-player.umd.min.cjs'), 'utf8'),
       css: readFileSync(join(dist, 'style.min.css'), 'utf8'),

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { formatMiB } from '@wallcrawler/controller';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { InvalidUploadError, TooLargeError } from '../domain/errors.js';
 
@@ -29,8 +30,6 @@ export interface ExtensionManifest {
 const MANIFEST_BYTES = 1024 * 1024;
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
-
-const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
 
 function openZip(bytes: Buffer): Promise<ZipFile> {
   return new Promise((resolve, reject) => {
@@ -116,7 +115,7 @@ export async function inspectExtensionZip(bytes: Buffer, limits: ExtensionZipLim
       total += entry.uncompressedSize;
       if (total > limits.maxUnpackedBytes) {
         throw new TooLargeError(
-          `The zip unpacks to more than ${mib(limits.maxUnpackedBytes)}, the limit for an extension (a zip bomb, or an extension too large).`,
+          `The zip unpacks to more than ${formatMiB(limits.maxUnpackedBytes)}, the limit for an extension (a zip bomb, or an extension too large).`,
         );
       }
       if (entry.fileName === 'manifest.json') manifest = await readEntry(zip, entry, MANIFEST_BYTES);

@@ -4,10 +4,11 @@
  * package's `package.json`, `dist/` freshly built from the sources, its dependencies). The distributed tests
  * run that command there, with the environment the stack's task definition gives the container.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { packageDirectory } from '@wallcrawler/controller';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'tsup';
@@ -61,7 +62,7 @@ export function controllerImage(): Promise<ControllerImage> {
       dependencies: Record<string, string>;
     };
     for (const dependency of Object.keys(manifest.dependencies)) {
-      const target = packageDir(controllerDir, dependency);
+      const target = packageDirectory(pathToFileURL(join(controllerDir, 'package.json')).href, dependency);
       const link = join(appDir, 'node_modules', dependency);
       mkdirSync(dirname(link), { recursive: true });
       symlinkSync(target, link);
@@ -121,16 +122,4 @@ export function stackControllerContainer(): Promise<StackContainer> {
     }
   })();
   return stackContainer;
-}
-
-/**
- * Where Node would find `name` from `fromDir`: the nearest `node_modules/<name>` up the tree. (Not through
- * `require.resolve('<name>/package.json')`: some packages, rrweb among them, do not export it.)
- */
-function packageDir(fromDir: string, name: string): string {
-  for (let dir = fromDir; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'node_modules', name);
-    if (existsSync(join(candidate, 'package.json'))) return candidate;
-    if (dirname(dir) === dir) throw new Error(`${name} is not installed where ${fromDir} can find it`);
-  }
 }
