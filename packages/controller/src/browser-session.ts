@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import WebSocket from 'ws';
 import { CdpClient } from './cdp/cdp-client.js';
 import { type ChromiumProcess, launchChromium } from './chromium/launch-chromium.js';
 import { type DownloadFailure, DownloadWatcher, pointProfileDownloadsAt } from './downloads/download-watcher.js';
@@ -384,8 +383,9 @@ export class BrowserSession {
     // Resources first, then the record, then the clients: by the time a client hears that the session ended,
     // its status is final and nothing of it is left running or on disk.
     let finalReason = reason;
-    (await this.#monitorStarted)?.cdp.close();
-    if (this.#options.cleanShutdown) await this.#shutDownCleanly();
+    const monitor = await this.#monitorStarted;
+    if (this.#options.cleanShutdown) await this.#shutDownCleanly(monitor?.cdp);
+    monitor?.cdp.close();
     await this.#chromium.kill();
     if (this.#options.collect) {
       try {
@@ -417,21 +417,21 @@ export class BrowserSession {
    * Asks Chromium to exit (CDP `Browser.close`), as a user closing the window would: it then writes its cookie
    * store and flushes storage. Gives up after a few seconds; the caller kills the group either way.
    */
-  async #shutDownCleanly(): Promise<void> {
+  async #shutDownCleanly(open: CdpClient | undefined): Promise<void> {
     const exited = this.#chromium.exited.then(() => true);
     if (await Promise.race([exited, sleep(0).then(() => false)])) return;
     try {
-      const socket = new WebSocket(`ws://127.0.0.1:${this.#chromium.port}${this.#chromium.browserPath}`);
-      socket.on('error', () => {});
+      // The session's own connection when it has one; otherwise one just for this.
+      const cdp =
+        open && !open.closed
+          ? open
+          : await CdpClient.connect(`ws://127.0.0.1:${this.#chromium.port}${this.#chromium.browserPath}`);
       try {
-        await new Promise<void>((resolve, reject) => {
-          socket.once('open', resolve);
-          socket.once('error', reject);
-        });
-        socket.send(JSON.stringify({ id: 1, method: 'Browser.close' }));
+        // Chromium may exit before it answers: the exit is the answer.
+        void cdp.send('Browser.close').catch(() => {});
         await Promise.race([exited, sleep(CLEAN_EXIT_WAIT_MS)]);
       } finally {
-        socket.terminate();
+        cdp.close();
       }
     } catch (error) {
       this.#logger.debug({ err: error }, 'the browser could not be asked to shut down cleanly');

@@ -30,6 +30,8 @@ interface Pending {
   method: string;
   params: Record<string, unknown>;
   rawBody: string;
+  /** The length of the command's whole text (its raw body may be cut). */
+  size: number;
   timestamp: number;
   targetId: string | undefined;
 }
@@ -96,6 +98,7 @@ export class CdpTrafficLog {
           method: message.method,
           params,
           rawBody: this.#bounded(params === message.params ? text : JSON.stringify({ ...message, params })),
+          size: text.length,
           timestamp: Date.now(),
           targetId: message.sessionId ? this.#targets.get(message.sessionId) : targetId,
         };
@@ -146,13 +149,13 @@ export class CdpTrafficLog {
       pageId: request.targetId ? this.#page(request.targetId) : 0,
       sessionId: this.#options.sessionId,
       request: {
-        params: this.#boundedObject(request.params, request.rawBody),
+        params: this.#boundedObject(request.params, request.size),
         rawBody: request.rawBody,
         timestamp: request.timestamp,
       },
       response: {
         rawBody: this.#bounded(result === raw ? text : JSON.stringify({ ...message, result })),
-        result: this.#boundedObject(result),
+        result: this.#boundedObject(result, text.length),
         timestamp: Math.max(answeredAt, request.timestamp),
       },
       timestamp: request.timestamp,
@@ -188,9 +191,11 @@ export class CdpTrafficLog {
     return `${text.slice(0, max)}… [${text.length - max} more characters not kept]`;
   }
 
-  /** A parsed body, unless its text was cut: then only a note (the whole object would defeat the bound). */
-  #boundedObject(value: Record<string, unknown>, raw?: string): Record<string, unknown> {
-    const size = raw?.length ?? JSON.stringify(value).length;
+  /**
+   * A parsed body, unless its message (`size` characters) was too long to keep whole: then only a note (the
+   * whole object would defeat the bound). Judged by the message's length, at hand, not by serialising again.
+   */
+  #boundedObject(value: Record<string, unknown>, size: number): Record<string, unknown> {
     return size > this.#options.maxBodyBytes ? { truncated: true, bytes: size } : value;
   }
 

@@ -50,7 +50,6 @@ export class WebSocketTap {
   readonly #sink: MessageSink;
   #client: Receiver | undefined;
   #browser: Receiver | undefined;
-  #inflaters: PerMessageDeflateLike[] = [];
   /** Client bytes seen before Chromium's answer said which extensions are on. */
   #early: Buffer[] | undefined = [];
   #stopped = false;
@@ -96,7 +95,6 @@ export class WebSocketTap {
     this.#early = undefined;
     this.#client?.end();
     this.#browser?.end();
-    if (!this.#client && !this.#browser) for (const inflater of this.#inflaters) inflater.cleanup();
   }
 
   /** A receiver for one direction: `isServer` decodes the client's (masked) frames. */
@@ -109,7 +107,6 @@ export class WebSocketTap {
       if (offers) {
         inflater = new PerMessageDeflate({ isServer, maxPayload: MAX_MESSAGE_BYTES });
         inflater.accept(offers);
-        this.#inflaters.push(inflater);
         extensions['permessage-deflate'] = inflater;
       }
     }

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { ConnectAuthError } from '@wallcrawler/controller';
 import type { Context } from 'hono';
@@ -9,6 +8,7 @@ import { hashApiKey } from '../api-keys.js';
 import type { ProjectRecord, SessionRecord } from '../domain/model.js';
 import { ApiError } from '../http/api-error.js';
 import type { AppEnv } from '../http/app-env.js';
+import { zipResponse } from '../http/zip-response.js';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
 import type { Store } from '../ports/store.js';
 import type { SessionService } from '../services/session-service.js';
@@ -194,12 +194,6 @@ export function registerDashboard(app: OpenAPIHono<AppEnv>, { store, sessions, s
   app.get('/dashboard/sessions/:id/downloads', async (c) => {
     const { projectId } = await requireSignIn(c);
     const id = c.req.param('id');
-    const zip = await sessions.downloadsZip(projectId, id);
-    return new Response(Readable.toWeb(zip) as ReadableStream, {
-      headers: {
-        'content-type': 'application/zip',
-        'content-disposition': `attachment; filename="${id}-downloads.zip"`,
-      },
-    });
+    return zipResponse(await sessions.downloadsZip(projectId, id), id);
   });
 }

@@ -1,7 +1,7 @@
-import { Readable } from 'node:stream';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { NotSupportedError } from '../domain/errors.js';
 import type { AppEnv } from '../http/app-env.js';
+import { zipResponse } from '../http/zip-response.js';
 import { pickErrors } from '../schemas/error.js';
 import { FileUploadSchema } from '../schemas/extension.js';
 import { jsonContent } from '../schemas/json-content.js';
@@ -163,14 +163,8 @@ export function registerSessionFileRoutes(
   { sessions, gatewayUrl }: { sessions: SessionService; gatewayUrl: (requestUrl: string) => string },
 ) {
   app.openapi(listDownloads, async (c) => {
-    const zip = await sessions.downloadsZip(c.var.auth.projectId, c.req.valid('param').id);
-    return new Response(Readable.toWeb(zip) as ReadableStream, {
-      status: 200,
-      headers: {
-        'content-type': 'application/zip',
-        'content-disposition': `attachment; filename="${c.req.valid('param').id}-downloads.zip"`,
-      },
-    }) as never;
+    const { id } = c.req.valid('param');
+    return zipResponse(await sessions.downloadsZip(c.var.auth.projectId, id), id) as never;
   });
 
   app.openapi(sessionLogs, async (c) => {
@@ -183,7 +177,7 @@ export function registerSessionFileRoutes(
   });
 
   const pagesFailed = async (projectId: string, id: string) => {
-    const { pages } = await sessions.replays(projectId, id, 'http://unused');
+    const pages = await sessions.recordedPages(projectId, id);
     return { downloads: pages.map((p) => ({ pageId: p.pageId, status: 'FAILED' as const })) };
   };
   app.openapi(createRecordingDownloads, async (c) =>

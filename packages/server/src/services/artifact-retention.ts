@@ -20,11 +20,28 @@ export class ArtifactRetention {
   readonly #limits: RetentionLimits;
   readonly #logger: Logger;
   #running: Promise<{ deleted: number }> | undefined;
+  #requested = false;
 
   constructor(blobs: BlobStore, limits: RetentionLimits, logger: Logger = silentLogger) {
     this.#blobs = blobs;
     this.#limits = limits;
     this.#logger = logger;
+  }
+
+  /**
+   * Asks for a sweep soon, off the caller's path: a session's close path keeps its downloads, log and recording
+   * one after another, and they share one sweep instead of listing every artifact three times before the
+   * ending is recorded.
+   */
+  requestSweep(): void {
+    if (this.#requested) return;
+    this.#requested = true;
+    setImmediate(() => {
+      this.#requested = false;
+      this.sweep().catch((error: unknown) =>
+        this.#logger.warn({ err: error }, 'sweeping old session artifacts failed'),
+      );
+    });
   }
 
   /** Deletes what is past the age limit, then the oldest until under the size limit. One sweep at a time. */

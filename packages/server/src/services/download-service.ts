@@ -57,7 +57,7 @@ export class DownloadService {
     if (failures.length > 0) await this.#blobs.put(errorsKey(sessionId), JSON.stringify(failures, null, 2));
     if (kept > 0 || failures.length > 0) {
       this.#logger.info({ sessionId, files: kept, failed: failures.length }, 'downloads kept');
-      await this.#retention.sweep();
+      this.#retention.requestSweep();
     }
   }
 

@@ -32,7 +32,7 @@ export class SessionArtifactService {
     if (entries.length === 0) return;
     await this.#blobs.put(logsKey(sessionId), JSON.stringify(entries));
     this.#logger.debug({ sessionId, entries: entries.length }, 'session log kept');
-    await this.#retention.sweep();
+    this.#retention.requestSweep();
   }
 
   /** The running session's log if given, else the kept one; none is an empty list. */
@@ -44,7 +44,7 @@ export class SessionArtifactService {
     if (events.length === 0) return;
     await this.#blobs.put(recordingKey(sessionId), JSON.stringify(events));
     this.#logger.debug({ sessionId, events: events.length }, 'session recording kept');
-    await this.#retention.sweep();
+    this.#retention.requestSweep();
   }
 
   /** The running session's recording if given, else the kept one; none is an empty list. */

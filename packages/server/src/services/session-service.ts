@@ -23,7 +23,7 @@ import {
   SessionNotRunningError,
 } from '../domain/errors.js';
 import type { ProjectRecord, Region, SessionRecord, SessionStatus, Viewport } from '../domain/model.js';
-import type { BrowserProvider } from '../ports/browser-provider.js';
+import type { BrowserProvider, BrowserStartRequest } from '../ports/browser-provider.js';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
 import type { Store } from '../ports/store.js';
 import type { SessionLiveURLsSchema } from '../schemas/session.js';
@@ -174,30 +174,6 @@ export class SessionService {
       throw new CapacityExceededError(project.concurrency, this.#retryAfterSeconds);
     }
     const log = this.#logger.child({ sessionId: session.id, projectId });
-    const downloadService = this.#downloads;
-    const downloadHooks =
-      downloadService && this.#provider.capabilities.files
-        ? {
-            maxBytes: this.#sessionDownloadsMaxBytes,
-            keep: (dir: string, failures: readonly DownloadFailure[]) =>
-              downloadService.keep(session.id, dir, failures),
-          }
-        : undefined;
-    const artifacts = this.#artifacts;
-    const logHooks =
-      artifacts && this.#provider.capabilities.files && input.logSession !== false
-        ? {
-            maxBytes: this.#sessionLogMaxBytes,
-            keep: (entries: readonly SessionLogEntry[]) => artifacts.keepLogs(session.id, entries),
-          }
-        : undefined;
-    const recordingHooks =
-      artifacts && this.#provider.capabilities.files && input.recordSession !== false
-        ? {
-            maxBytes: this.#sessionRecordingMaxBytes,
-            keep: (events: readonly RecordedEvent[]) => artifacts.keepRecording(session.id, events),
-          }
-        : undefined;
     let started: SessionRecord | undefined;
     try {
       started = await this.#provider.start({
@@ -205,9 +181,7 @@ export class SessionService {
         onEnd: (ending) => this.#recordEnding(session.id, ending),
         ...(profile ? { profile } : {}),
         ...(extension ? { extensions: [extension] } : {}),
-        ...(downloadHooks ? { downloads: downloadHooks } : {}),
-        ...(logHooks ? { logs: logHooks } : {}),
-        ...(recordingHooks ? { recording: recordingHooks } : {}),
+        ...this.#artifactHooks(session.id, input),
       });
     } catch (error) {
       // Domain errors (the provider's, a context that cannot be used) already say what happened; anything else
@@ -341,26 +315,32 @@ export class SessionService {
    * seconds, default a day). Wallcrawler serves no HLS video: the URLs are rrweb replay pages.
    */
   async replays(projectId: string, sessionId: string, gatewayUrl: string, expiresIn = 86_400): Promise<ReplayListing> {
-    const events = await this.recording(projectId, sessionId);
+    const recorded = await this.recordedPages(projectId, sessionId);
+    const token = await this.viewToken(projectId, sessionId, expiresIn);
+    const base = gatewayUrl.replace(/\/$/, '');
+    const pages = recorded.map((page) => ({
+      ...page,
+      url: `${base}/replay/${encodeURIComponent(sessionId)}?page=${encodeURIComponent(page.pageId)}&token=${token}`,
+    }));
+    return { pageCount: pages.length, pages };
+  }
+
+  /** The recorded pages, in page order, each with the time span of its events. */
+  async recordedPages(
+    projectId: string,
+    sessionId: string,
+  ): Promise<{ pageId: string; startTimeMs: number; endTimeMs: number }[]> {
     const byPage = new Map<string, { start: number; end: number }>();
-    for (const e of events) {
+    for (const e of await this.recording(projectId, sessionId)) {
       const span = byPage.get(e.pageId);
       if (span) {
         span.start = Math.min(span.start, e.timestamp);
         span.end = Math.max(span.end, e.timestamp);
       } else byPage.set(e.pageId, { start: e.timestamp, end: e.timestamp });
     }
-    const token = await this.viewToken(projectId, sessionId, expiresIn);
-    const base = gatewayUrl.replace(/\/$/, '');
-    const pages = [...byPage.entries()]
+    return [...byPage.entries()]
       .sort(([a], [b]) => Number(a) - Number(b))
-      .map(([pageId, span]) => ({
-        pageId,
-        startTimeMs: span.start,
-        endTimeMs: span.end,
-        url: `${base}/replay/${encodeURIComponent(sessionId)}?page=${encodeURIComponent(pageId)}&token=${token}`,
-      }));
-    return { pageCount: pages.length, pages };
+      .map(([pageId, span]) => ({ pageId, startTimeMs: span.start, endTimeMs: span.end }));
   }
 
   /** A token that lets its holder watch the session's replay (never drive it), for `expiresIn` seconds. */
@@ -413,6 +393,42 @@ export class SessionService {
     }
     if (!this.#contexts) throw new NotSupportedError('This deployment has no blob store, so it cannot keep contexts.');
     return this.#contexts.profileHooks(projectId, context.id, context.persist === true);
+  }
+
+  /** What the session keeps of itself: its downloads, CDP log and recording, where this deployment can. */
+  #artifactHooks(
+    sessionId: string,
+    input: CreateSessionInput,
+  ): Pick<BrowserStartRequest, 'downloads' | 'logs' | 'recording'> {
+    const downloads = this.#downloads;
+    const artifacts = this.#artifacts;
+    if (!this.#provider.capabilities.files) return {};
+    return {
+      ...(downloads
+        ? {
+            downloads: {
+              maxBytes: this.#sessionDownloadsMaxBytes,
+              keep: (dir: string, failures: readonly DownloadFailure[]) => downloads.keep(sessionId, dir, failures),
+            },
+          }
+        : {}),
+      ...(artifacts && input.logSession !== false
+        ? {
+            logs: {
+              maxBytes: this.#sessionLogMaxBytes,
+              keep: (entries: readonly SessionLogEntry[]) => artifacts.keepLogs(sessionId, entries),
+            },
+          }
+        : {}),
+      ...(artifacts && input.recordSession !== false
+        ? {
+            recording: {
+              maxBytes: this.#sessionRecordingMaxBytes,
+              keep: (events: readonly RecordedEvent[]) => artifacts.keepRecording(sessionId, events),
+            },
+          }
+        : {}),
+    };
   }
 
   async #extension(projectId: string, extensionId: string) {
