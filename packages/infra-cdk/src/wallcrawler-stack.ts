@@ -32,6 +32,13 @@ export interface WallcrawlerStackProps extends StackProps {
   browserMemoryMiB?: number;
   /** How long a create waits for its browser before answering 503 (1–28 s; API Gateway stops at 29). @default 25 */
   readyTimeoutSeconds?: number;
+  /**
+   * What a session create asking for a feature Wallcrawler does not have (a Browserbase-managed proxy, an
+   * allow-list of domains) gets: `refuse` answers 400 naming the field; `ignore` accepts it and names it in the
+   * `x-wallcrawler-ignored-fields` response header (docs/compatibility.md).
+   * @default 'refuse'
+   */
+  unsupportedFields?: 'refuse' | 'ignore';
   /** A session no client connects to ends after this many seconds. @default 300 */
   idleTimeoutSeconds?: number;
   /**
@@ -220,6 +227,7 @@ export class WallcrawlerStack extends Stack {
       removalPolicy,
       ...(mode === 'prod' ? { vpc: this.network.vpc } : {}),
       ...(props.readyTimeoutSeconds !== undefined ? { readyTimeoutSeconds: props.readyTimeoutSeconds } : {}),
+      ...(props.unsupportedFields ? { unsupportedFields: props.unsupportedFields } : {}),
     });
     const waf = props.waf ?? (mode === 'prod' ? 'create' : 'none');
     this.edge = new WallcrawlerEdge(this, 'Edge', {

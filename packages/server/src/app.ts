@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { NotSupportedError } from './domain/errors.js';
 import { ApiError } from './http/api-error.js';
 import type { AppEnv } from './http/app-env.js';
+import type { UnsupportedFieldsMode } from './http/create-fields.js';
 import { errorResponse, handleError } from './http/error-handler.js';
 import { apiKeyAuth } from './middleware/api-key-auth.js';
 import { jsonBody } from './middleware/json-body.js';
@@ -52,6 +53,8 @@ export interface AppDeps {
   sessionLogMaxBytes?: number;
   /** The most one session's recording keeps. @default 64 MiB */
   sessionRecordingMaxBytes?: number;
+  /** What a create asking for an unsupported feature gets (see `http/create-fields.ts`). @default 'refuse' */
+  unsupportedFields?: UnsupportedFieldsMode;
   logger?: Logger;
   /**
    * The base URL clients reach the connect gateway at, for `connectUrl`s (`http://host:port`).
@@ -136,7 +139,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('/v1/*', apiKeyAuth({ store }));
 
   registerHealthRoute(app, { version: VERSION });
-  registerSessionRoutes(app, { sessions, gatewayUrl });
+  registerSessionRoutes(app, { sessions, gatewayUrl, unsupportedFields: deps.unsupportedFields ?? 'refuse' });
   registerProjectRoutes(app, { store });
   registerSessionFileRoutes(app, { sessions, gatewayUrl });
   registerReplayPages(app, { sessions, signer });

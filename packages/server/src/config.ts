@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SERVER_ENV as E } from './env-names.js';
+import type { UnsupportedFieldsMode } from './http/create-fields.js';
 
 const schema = z.object({
   [E.host]: z.string().min(1).default('127.0.0.1'),
@@ -27,6 +28,7 @@ const schema = z.object({
   [E.sessionDownloadsMaxMb]: z.coerce.number().int().min(1).default(512),
   [E.sessionLogMaxMb]: z.coerce.number().int().min(1).max(1024).default(16),
   [E.sessionRecordingMaxMb]: z.coerce.number().int().min(1).max(4096).default(64),
+  [E.unsupportedFields]: z.enum(['refuse', 'ignore']).default('refuse'),
 });
 
 /** The local server's configuration, validated. */
@@ -59,6 +61,8 @@ export interface ServerConfig {
   sessionLogMaxBytes: number;
   /** @default 64 MiB */
   sessionRecordingMaxBytes: number;
+  /** What a create asking for an unsupported feature gets: a 400, or the field ignored. @default 'refuse' */
+  unsupportedFields: UnsupportedFieldsMode;
 }
 
 /**
@@ -89,6 +93,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     sessionDownloadsMaxBytes: c[E.sessionDownloadsMaxMb] * 1024 * 1024,
     sessionLogMaxBytes: c[E.sessionLogMaxMb] * 1024 * 1024,
     sessionRecordingMaxBytes: c[E.sessionRecordingMaxMb] * 1024 * 1024,
+    unsupportedFields: c[E.unsupportedFields],
     ...(c[E.contextKey] ? { contextKey: c[E.contextKey] } : {}),
     ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
     ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),

@@ -1,5 +1,7 @@
 import { CONTROLLER_ENV } from '@wallcrawler/controller';
 
+const SERVER_ENV_UNSUPPORTED_FIELDS = 'WALLCRAWLER_UNSUPPORTED_FIELDS';
+
 /** The environment variables the server reads; shared with the infrastructure code that sets them. */
 export const SERVER_ENV = {
   host: 'WALLCRAWLER_HOST',
@@ -26,6 +28,8 @@ export const SERVER_ENV = {
   sessionLogMaxMb: 'WALLCRAWLER_SESSION_LOG_MAX_MB',
   /** The most one session's rrweb recording keeps, in MiB (past it the recording stops). */
   sessionRecordingMaxMb: 'WALLCRAWLER_SESSION_RECORDING_MAX_MB',
+  /** `refuse` (default): a create asking for what the server cannot do (a managed proxy) gets a 400; `ignore`: it is accepted and the field ignored. */
+  unsupportedFields: SERVER_ENV_UNSUPPORTED_FIELDS,
 } as const;
 
 /**
@@ -51,6 +55,7 @@ export const AWS_API_ENV = {
   securityGroups: 'WALLCRAWLER_TASK_SECURITY_GROUPS',
   assignPublicIp: 'WALLCRAWLER_TASK_PUBLIC_IP',
   readyTimeoutMs: 'WALLCRAWLER_READY_TIMEOUT_MS',
+  unsupportedFields: SERVER_ENV_UNSUPPORTED_FIELDS,
   /** The warm pool's ECS service, and its size (the scaler function's settings). */
   poolService: 'WALLCRAWLER_POOL_SERVICE',
   poolMin: 'WALLCRAWLER_POOL_MIN',

@@ -25,6 +25,8 @@ export interface WallcrawlerApiProps {
   vpc?: IVpc;
   /** How long a create waits for its browser. Below API Gateway's 29 s integration limit. @default 25 */
   readyTimeoutSeconds?: number;
+  /** What a create asking for an unsupported feature gets: a 400, or the field ignored. @default 'refuse' */
+  unsupportedFields?: 'refuse' | 'ignore';
   /** @default 1024 */
   memoryMiB?: number;
   logRetention: RetentionDays;
@@ -60,6 +62,7 @@ export class WallcrawlerApi extends Construct {
         [A.tasksTable]: props.data.tasks.tableName,
         [A.connectSecretArn]: props.connectSecret.secretArn,
         [A.readyTimeoutMs]: String(ready * 1000),
+        [A.unsupportedFields]: props.unsupportedFields ?? 'refuse',
         [A.logLevel]: 'info',
         ...props.browsers.apiEnvironment(),
       },

@@ -470,8 +470,8 @@ export interface components {
          * @description `viewport` is applied as the browser window size; `context` starts the session from a saved profile;
          *     `extensionId` loads an uploaded extension (as the top-level `extensionId` does, which wins if both are
          *     given). `logSession: false` turns the CDP log off, `recordSession: false` the rrweb recording. The other
-         *     Browserbase settings (`blockAds`, `solveCaptchas`, `advancedStealth`, `fingerprint`, ...) are accepted
-         *     and not yet acted on.
+         *     Browserbase settings are accepted and ignored (named in the `x-wallcrawler-ignored-fields` response
+         *     header) or refused with a 400 `unsupported_field`; docs/compatibility.md lists each one.
          */
         BrowserSettings: {
             viewport?: components["schemas"]["Viewport"];
@@ -481,6 +481,41 @@ export interface components {
             logSession?: boolean;
             /** @description Record every page with rrweb (`GET /v1/sessions/{id}/recording`, `/replays`). @default true */
             recordSession?: boolean;
+            /** @description Refused unless empty; Wallcrawler does not restrict navigation. */
+            allowedDomains?: string[];
+            /** @description Refused when true; send CDP `Security.setIgnoreCertificateErrors` instead. */
+            ignoreCertificateErrors?: boolean;
+            /** @description Ignored. */
+            advancedStealth?: boolean;
+            /** @description Ignored. */
+            verified?: boolean;
+            /** @description Ignored: ads are not blocked. */
+            blockAds?: boolean;
+            /** @description Ignored: captchas are not solved. */
+            solveCaptchas?: boolean;
+            /** @description Ignored. */
+            captchaImageSelector?: string;
+            /** @description Ignored. */
+            captchaInputSelector?: string;
+            /** @description Ignored (a legacy field). */
+            fingerprint?: {
+                [key: string]: unknown;
+            };
+            /** @description Ignored. */
+            os?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        SessionProxy: {
+            /** @enum {string} */
+            type: "browserbase" | "external" | "none";
+            server?: string;
+            domainPattern?: string;
+            username?: string;
+            password?: string;
+            geolocation?: {
+                [key: string]: unknown;
+            };
         } & {
             [key: string]: unknown;
         };
@@ -512,6 +547,16 @@ export interface components {
                 [key: string]: unknown;
             };
             browserSettings?: components["schemas"]["BrowserSettings"];
+            /**
+             * @description `false`, or entries of type `none`: no proxy, which is what every session gets. `true` and entries of
+             *     type `browserbase` or `external` are refused (400 `unsupported_field`) unless the operator set
+             *     `WALLCRAWLER_UNSUPPORTED_FIELDS=ignore`.
+             */
+            proxies?: boolean | components["schemas"]["SessionProxy"][];
+            /** @description Ignored. */
+            proxySettings?: {
+                [key: string]: unknown;
+            };
         } & {
             [key: string]: unknown;
         };
@@ -864,6 +909,11 @@ export interface operations {
             /** @description The session is running. */
             201: {
                 headers: {
+                    /**
+                     * @description The create fields that were accepted but not acted on (unsupported features and unknown fields),
+                     *     comma-separated. Absent when there are none.
+                     */
+                    "x-wallcrawler-ignored-fields"?: string;
                     [name: string]: unknown;
                 };
                 content: {

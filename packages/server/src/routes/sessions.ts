@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { SessionNotFoundError } from '../domain/errors.js';
 import type { AppEnv } from '../http/app-env.js';
+import { IGNORED_FIELDS_HEADER, reviewCreateFields, type UnsupportedFieldsMode } from '../http/create-fields.js';
 import { projectFor } from '../http/project-for.js';
 import { sessionBody, sessionViewBody } from '../http/session-body.js';
 import { pickErrors } from '../schemas/error.js';
@@ -27,7 +28,16 @@ const createSession = createRoute({
     body: { required: false, content: jsonContent(SessionCreateParamsSchema) },
   },
   responses: {
-    201: { description: 'The session is running.', content: jsonContent(SessionViewSchemas.create) },
+    201: {
+      description: 'The session is running.',
+      headers: z.object({
+        [IGNORED_FIELDS_HEADER]: z.string().optional().openapi({
+          description:
+            'The create fields that were accepted but not acted on (unsupported features and unknown fields), comma-separated. Absent when there are none.',
+        }),
+      }),
+      content: jsonContent(SessionViewSchemas.create),
+    },
     ...pickErrors(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 501),
   },
 });
@@ -100,10 +110,19 @@ const debugSession = createRoute({
 
 export function registerSessionRoutes(
   app: OpenAPIHono<AppEnv>,
-  { sessions, gatewayUrl }: { sessions: SessionService; gatewayUrl: (requestUrl: string) => string },
+  {
+    sessions,
+    gatewayUrl,
+    unsupportedFields,
+  }: {
+    sessions: SessionService;
+    gatewayUrl: (requestUrl: string) => string;
+    unsupportedFields: UnsupportedFieldsMode;
+  },
 ) {
   app.openapi(createSession, async (c) => {
     const body = c.req.valid('json');
+    const { ignored } = reviewCreateFields(body, unsupportedFields);
     const projectId = projectFor(c.var.auth, body.projectId);
     const view = await sessions.create(
       projectId,
@@ -122,6 +141,10 @@ export function registerSessionRoutes(
     );
     const { connect } = view;
     if (!connect) throw new SessionNotFoundError(view.session.id);
+    if (ignored.length > 0) {
+      c.header(IGNORED_FIELDS_HEADER, ignored.join(', '));
+      c.var.logger.info({ sessionId: view.session.id, ignoredFields: ignored }, 'session created; fields ignored');
+    }
     return c.json({ ...sessionBody(view.session), ...connect }, 201);
   });
 

@@ -41,6 +41,7 @@ const apiSchema = storeSchema.extend({
   [E.assignPublicIp]: z.enum(['true', 'false']).transform((v) => v === 'true'),
   [E.readyTimeoutMs]: z.coerce.number().int().min(1_000).max(28_000).default(25_000),
   [E.ecsEndpoint]: z.url().optional(),
+  [E.unsupportedFields]: z.enum(['refuse', 'ignore']).default('refuse'),
 });
 
 const count = z.coerce.number().int().min(0).max(1000);
@@ -85,6 +86,8 @@ export interface AwsApiConfig extends AwsStoreConfig {
     assignPublicIp: boolean;
     readyTimeoutMs: number;
   };
+  /** What a create asking for an unsupported feature gets. @default 'refuse' */
+  unsupportedFields: 'refuse' | 'ignore';
 }
 
 type Env = Record<string, string | undefined>;
@@ -168,6 +171,7 @@ export function loadAwsApiConfig(env: Env = process.env): AwsApiConfig {
       assignPublicIp: c[E.assignPublicIp],
       readyTimeoutMs: c[E.readyTimeoutMs],
     },
+    unsupportedFields: c[E.unsupportedFields],
     region: c[E.region],
     logLevel: c[E.logLevel],
     endpoints: {

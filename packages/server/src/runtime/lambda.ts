@@ -91,7 +91,7 @@ export async function createApiHandler(
     ...(pool ? { pool } : {}),
     ...providerOptions,
   });
-  return handle(createApp({ store, provider, signer, logger: log }));
+  return handle(createApp({ store, provider, signer, logger: log, unsupportedFields: config.unsupportedFields }));
 }
 
 /** The task-state function: DynamoDB only (no secret, no ECS). */

@@ -86,6 +86,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       sessionLogMaxBytes: config.sessionLogMaxBytes,
       sessionRecordingMaxBytes: config.sessionRecordingMaxBytes,
       sessionDownloadsMaxBytes: config.sessionDownloadsMaxBytes,
+      unsupportedFields: config.unsupportedFields,
       logger,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     });

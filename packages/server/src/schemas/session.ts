@@ -79,8 +79,33 @@ export const BrowserSettingsSchema = z
     recordSession: z.boolean().optional().openapi({
       description: 'Record every page with rrweb (`GET /v1/sessions/{id}/recording`, `/replays`). @default true',
     }),
+    allowedDomains: z.array(z.string()).optional().openapi({
+      description: 'Refused unless empty: Wallcrawler does not restrict navigation (see docs/compatibility.md).',
+    }),
+    ignoreCertificateErrors: z.boolean().optional().openapi({
+      description: 'Refused when true; send CDP `Security.setIgnoreCertificateErrors` instead.',
+    }),
+    advancedStealth: z.boolean().optional().openapi({ description: 'Ignored.' }),
+    verified: z.boolean().optional().openapi({ description: 'Ignored.' }),
+    blockAds: z.boolean().optional().openapi({ description: 'Ignored: ads are not blocked.' }),
+    solveCaptchas: z.boolean().optional().openapi({ description: 'Ignored: captchas are not solved.' }),
+    captchaImageSelector: z.string().optional().openapi({ description: 'Ignored.' }),
+    captchaInputSelector: z.string().optional().openapi({ description: 'Ignored.' }),
+    fingerprint: z.record(z.string(), z.unknown()).optional().openapi({ description: 'Ignored.' }),
+    os: z.string().optional().openapi({ description: 'Ignored.' }),
   })
   .openapi('BrowserSettings');
+
+const ProxySchema = z
+  .looseObject({
+    type: z.enum(['browserbase', 'external', 'none']),
+    server: z.string().optional(),
+    domainPattern: z.string().optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    geolocation: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi('SessionProxy');
 
 export const SessionCreateParamsSchema = z
   .looseObject({
@@ -91,6 +116,14 @@ export const SessionCreateParamsSchema = z
     extensionId: z.string().optional(),
     userMetadata: metadata.optional(),
     browserSettings: BrowserSettingsSchema.optional(),
+    proxies: z
+      .union([z.boolean(), z.array(ProxySchema)])
+      .optional()
+      .openapi({
+        description:
+          '`false`, or entries of type `none`: no proxy, which is what every session gets. `true` and entries of type `browserbase` or `external` are refused (400 `unsupported_field`) unless the operator set `WALLCRAWLER_UNSUPPORTED_FIELDS=ignore`.',
+      }),
+    proxySettings: z.record(z.string(), z.unknown()).optional().openapi({ description: 'Ignored.' }),
   })
   .openapi('SessionCreateParams');
 

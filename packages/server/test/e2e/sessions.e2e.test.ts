@@ -130,14 +130,14 @@ describe('a session through the SDK and a CDP client', () => {
     await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
-  it('accepts and ignores unknown and legacy Browserbase fields', async () => {
+  it('accepts unknown and legacy Browserbase fields, and names the ones it ignores', async () => {
     const response = await fetch(`${t.url}/v1/sessions`, {
       method: 'POST',
       headers: { 'x-bb-api-key': t.apiKey, 'content-type': 'application/json' },
       body: JSON.stringify({
         projectId: t.projectId,
         region: 'eu-central-1',
-        proxies: [{ type: 'browserbase', geolocation: { country: 'US' } }],
+        proxies: [{ type: 'none', domainPattern: '.*' }],
         proxySettings: { caCertificates: [] },
         fingerprint: { browsers: ['chrome'] },
         aFieldFromTheFuture: { nested: true },
@@ -156,6 +156,9 @@ describe('a session through the SDK and a CDP client', () => {
     const session = (await response.json()) as { id: string; region: string; status: string };
     expect(session).toMatchObject({ region: 'eu-central-1', status: 'RUNNING' });
     expect(Object.keys(session)).not.toContain('aFieldFromTheFuture');
+    expect(response.headers.get('x-wallcrawler-ignored-fields')).toBe(
+      'proxySettings, browserSettings.blockAds, browserSettings.fingerprint, fingerprint, aFieldFromTheFuture',
+    );
     await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 

@@ -8,6 +8,7 @@ it('defaults to loopback, port 3000 and ./.wallcrawler', () => {
   expect(isAbsolute(config.dataDir)).toBe(true);
   expect(config.dataDir.endsWith('.wallcrawler')).toBe(true);
   expect(config.apiKey).toBeUndefined();
+  expect(config.unsupportedFields).toBe('refuse');
 });
 
 it('treats empty variables as unset', () => {
@@ -21,11 +22,13 @@ it('lists every invalid variable at once', () => {
       WALLCRAWLER_API_KEY: 'short',
       WALLCRAWLER_PUBLIC_URL: 'ftp://x',
       WALLCRAWLER_LOG_LEVEL: 'loud',
+      WALLCRAWLER_UNSUPPORTED_FIELDS: 'maybe',
     });
   expect(attempt).toThrow(/WALLCRAWLER_PORT/);
   expect(attempt).toThrow(/WALLCRAWLER_API_KEY: must be at least 16 characters/);
   expect(attempt).toThrow(/WALLCRAWLER_PUBLIC_URL/);
   expect(attempt).toThrow(/WALLCRAWLER_LOG_LEVEL/);
+  expect(attempt).toThrow(/WALLCRAWLER_UNSUPPORTED_FIELDS/);
 });
 
 it('normalises the public URL', () => {
