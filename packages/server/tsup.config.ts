@@ -23,7 +23,10 @@ export default defineConfig([
     format: ['cjs'],
     platform: 'node',
     target: 'node22',
-    noExternal: [/.*/],
+    // Except Stagehand: the API function does not run it (Stagehand's routes answer 501 on AWS), and its
+    // optional model providers would not bundle.
+    noExternal: [/^(?!@browserbasehq\/stagehand)/],
+    external: ['@browserbasehq/stagehand'],
     splitting: false,
     minify: true,
     sourcemap: true,

@@ -23,11 +23,13 @@ import { registerProjectRoutes } from './routes/projects.js';
 import { registerReplayPages } from './routes/replay-pages.js';
 import { registerSessionFileRoutes } from './routes/session-files.js';
 import { registerSessionRoutes } from './routes/sessions.js';
+import { registerStagehandRoutes } from './routes/stagehand.js';
 import { ContextService } from './services/context-service.js';
 import type { DownloadService } from './services/download-service.js';
 import { ExtensionService } from './services/extension-service.js';
 import type { SessionArtifactService } from './services/session-artifact-service.js';
 import { SessionService } from './services/session-service.js';
+import { StagehandService } from './stagehand/stagehand-service.js';
 import { VERSION } from './version.js';
 
 /** Everything the API needs from the outside world. `createApp` reads no environment and starts nothing. */
@@ -55,6 +57,11 @@ export interface AppDeps {
   sessionRecordingMaxBytes?: number;
   /** What a create asking for an unsupported feature gets (see `http/create-fields.ts`). @default 'refuse' */
   unsupportedFields?: UnsupportedFieldsMode;
+  /**
+   * The base URL (`http://127.0.0.1:<port>`) at which this process reaches its own connect gateway, for the
+   * Stagehand it runs on sessions (`/v1/sessions/start`). Without it, Stagehand's routes answer 501.
+   */
+  internalGatewayUrl?: () => string | undefined;
   logger?: Logger;
   /**
    * The base URL clients reach the connect gateway at, for `connectUrl`s (`http://host:port`).
@@ -139,7 +146,14 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('/v1/*', apiKeyAuth({ store }));
 
   registerHealthRoute(app, { version: VERSION });
-  registerSessionRoutes(app, { sessions, gatewayUrl, unsupportedFields: deps.unsupportedFields ?? 'refuse' });
+  const unsupportedFields = deps.unsupportedFields ?? 'refuse';
+  const stagehand = new StagehandService({
+    sessions,
+    gatewayUrl: deps.internalGatewayUrl ?? (() => undefined),
+    logger,
+  });
+  registerStagehandRoutes(app, { stagehand, gatewayUrl, unsupportedFields });
+  registerSessionRoutes(app, { sessions, gatewayUrl, unsupportedFields });
   registerProjectRoutes(app, { store });
   registerSessionFileRoutes(app, { sessions, gatewayUrl });
   registerReplayPages(app, { sessions, signer });

@@ -48,6 +48,176 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a Stagehand session (Stagehand's hosted API) */
+        post: operations["stagehandStart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/act": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Perform an action on the page (Stagehand `act`) */
+        post: operations["stagehandAct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/extract": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Extract data from the page (Stagehand `extract`) */
+        post: operations["stagehandExtract"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/observe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Find actionable elements (Stagehand `observe`) */
+        post: operations["stagehandObserve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/navigate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Navigate the page (Stagehand `page.goto` in API mode) */
+        post: operations["stagehandNavigate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/agentExecute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run an agent (not supported yet: answers an error event) */
+        post: operations["stagehandAgentExecute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Detach Stagehand and release the session */
+        post: operations["stagehandEnd"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The session's Stagehand calls with their token usage (`stagehand.metrics`) */
+        get: operations["stagehandReplay"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cache/get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stagehand 4's server cache: always a miss (Wallcrawler keeps no action cache) */
+        post: operations["stagehandCacheGet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cache/set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stagehand 4's server cache: nothing is written */
+        post: operations["stagehandCacheSet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/{id}": {
         parameters: {
             query?: never;
@@ -395,6 +565,11 @@ export interface components {
     schemas: {
         /** @description The one error body of every non-2xx response. */
         Error: {
+            /**
+             * @description Only on Stagehand's routes, whose clients read it.
+             * @enum {boolean}
+             */
+            success?: false;
             /** @description The HTTP status, repeated. */
             statusCode: number;
             /** @description The HTTP reason phrase, e.g. `Not Found`. */
@@ -717,6 +892,84 @@ export interface components {
             browserMinutes: number;
             proxyBytes: number;
         };
+        StagehandSessionStartResponse: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                sessionId: string;
+                available: boolean;
+                cdpUrl: string | null;
+            };
+        };
+        StagehandSessionStartRequest: {
+            modelName: string;
+            verbose?: 0 | 1 | 2;
+            systemPrompt?: string;
+            selfHeal?: boolean;
+            domSettleTimeoutMs?: number;
+            browserbaseSessionID?: string;
+            browserbaseSessionCreateParams?: components["schemas"]["SessionCreateParams"];
+        } & {
+            [key: string]: unknown;
+        };
+        StagehandCallResponse: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                result?: unknown;
+                actionId?: string;
+            };
+        };
+        StagehandCallRequest: {
+            input?: string | {
+                [key: string]: unknown;
+            };
+            instruction?: string;
+            schema?: {
+                [key: string]: unknown;
+            };
+            url?: string;
+            options?: {
+                model?: components["schemas"]["StagehandModelConfig"];
+                timeout?: number;
+            } & {
+                [key: string]: unknown;
+            };
+            frameId?: string | null;
+            streamResponse?: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A model name, or `{modelName, apiKey?, baseURL?, ...}`: any OpenAI-compatible endpoint works. */
+        StagehandModelConfig: string | ({
+            modelName: string;
+            apiKey?: string;
+            baseURL?: string;
+            provider?: string;
+        } & {
+            [key: string]: unknown;
+        });
+        StagehandSuccess: {
+            /** @enum {boolean} */
+            success: true;
+        };
+        StagehandReplay: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                pages: {
+                    url: string;
+                    timestamp: number;
+                    duration: number;
+                    actions: {
+                        [key: string]: unknown;
+                    }[];
+                }[];
+            };
+        };
+        StagehandCacheRequest: {
+            [key: string]: unknown;
+        };
     };
     responses: {
         /** @description The request is malformed or fails validation. */
@@ -931,6 +1184,388 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotSupported"];
+        };
+    };
+    stagehandStart: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The model provider's API key. Used for this call's model requests only; never stored or logged. */
+                "x-model-api-key"?: string;
+                /** @description `true`: answer with server-sent events (what Stagehand sends). Otherwise one JSON body. */
+                "x-stream-response"?: string;
+                /** @description `python` (with `x-sdk-version` 3.18 or later) gets `event:` + `data:` frames; every other client gets `data:` frames only. */
+                "x-language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StagehandSessionStartRequest"];
+            };
+        };
+        responses: {
+            /** @description The session runs, with Stagehand attached. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StagehandSessionStartResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    stagehandAct: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The model provider's API key. Used for this call's model requests only; never stored or logged. */
+                "x-model-api-key"?: string;
+                /** @description `true`: answer with server-sent events (what Stagehand sends). Otherwise one JSON body. */
+                "x-stream-response"?: string;
+                /** @description `python` (with `x-sdk-version` 3.18 or later) gets `event:` + `data:` frames; every other client gets `data:` frames only. */
+                "x-language"?: string;
+            };
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StagehandCallRequest"];
+            };
+        };
+        responses: {
+            /** @description Server-sent events `{id, type, data}`: `starting`, `connected`, log lines (`running`), then `finished` with the result or `error`. Without `x-stream-response: true`, one JSON body. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                    "application/json": components["schemas"]["StagehandCallResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    stagehandExtract: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The model provider's API key. Used for this call's model requests only; never stored or logged. */
+                "x-model-api-key"?: string;
+                /** @description `true`: answer with server-sent events (what Stagehand sends). Otherwise one JSON body. */
+                "x-stream-response"?: string;
+                /** @description `python` (with `x-sdk-version` 3.18 or later) gets `event:` + `data:` frames; every other client gets `data:` frames only. */
+                "x-language"?: string;
+            };
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StagehandCallRequest"];
+            };
+        };
+        responses: {
+            /** @description Server-sent events `{id, type, data}`: `starting`, `connected`, log lines (`running`), then `finished` with the result or `error`. Without `x-stream-response: true`, one JSON body. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                    "application/json": components["schemas"]["StagehandCallResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    stagehandObserve: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The model provider's API key. Used for this call's model requests only; never stored or logged. */
+                "x-model-api-key"?: string;
+                /** @description `true`: answer with server-sent events (what Stagehand sends). Otherwise one JSON body. */
+                "x-stream-response"?: string;
+                /** @description `python` (with `x-sdk-version` 3.18 or later) gets `event:` + `data:` frames; every other client gets `data:` frames only. */
+                "x-language"?: string;
+            };
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StagehandCallRequest"];
+            };
+        };
+        responses: {
+            /** @description Server-sent events `{id, type, data}`: `starting`, `connected`, log lines (`running`), then `finished` with the result or `error`. Without `x-stream-response: true`, one JSON body. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                    "application/json": components["schemas"]["StagehandCallResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    stagehandNavigate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The model provider's API key. Used for this call's model requests only; never stored or logged. */
+                "x-model-api-key"?: string;
+                /** @description `true`: answer with server-sent events (what Stagehand sends). Otherwise one JSON body. */
+                "x-stream-response"?: string;
+                /** @description `python` (with `x-sdk-version` 3.18 or later) gets `event:` + `data:` frames; every other client gets `data:` frames only. */
+                "x-language"?: string;
+            };
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StagehandCallRequest"];
+            };
+        };
+        responses: {
+            /** @description Server-sent events `{id, type, data}`: `starting`, `connected`, log lines (`running`), then `finished` with the result or `error`. Without `x-stream-response: true`, one JSON body. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                    "application/json": components["schemas"]["StagehandCallResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    stagehandAgentExecute: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The model provider's API key. Used for this call's model requests only; never stored or logged. */
+                "x-model-api-key"?: string;
+                /** @description `true`: answer with server-sent events (what Stagehand sends). Otherwise one JSON body. */
+                "x-stream-response"?: string;
+                /** @description `python` (with `x-sdk-version` 3.18 or later) gets `event:` + `data:` frames; every other client gets `data:` frames only. */
+                "x-language"?: string;
+            };
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StagehandCallRequest"];
+            };
+        };
+        responses: {
+            /** @description Server-sent events `{id, type, data}`: `starting`, `connected`, log lines (`running`), then `finished` with the result or `error`. Without `x-stream-response: true`, one JSON body. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                    "application/json": components["schemas"]["StagehandCallResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    stagehandEnd: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session is released. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StagehandSuccess"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    stagehandReplay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The calls, by page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StagehandReplay"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotSupported"];
+        };
+    };
+    stagehandCacheGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StagehandCacheRequest"];
+            };
+        };
+        responses: {
+            /** @description A miss. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            cacheKey: null;
+                            /** @enum {boolean} */
+                            hit: false;
+                            missReason: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    stagehandCacheSet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StagehandCacheRequest"];
+            };
+        };
+        responses: {
+            /** @description Not written. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            cacheKey: null;
+                            /** @enum {boolean} */
+                            written: false;
+                            skippedReason: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     retrieveSession: {

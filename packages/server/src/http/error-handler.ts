@@ -34,9 +34,17 @@ const STATUS_BY_CODE: Record<string, number> = {
   not_supported: 501,
 };
 
-/** Builds the error response every non-2xx answer uses (ARCHITECTURE §3). */
+/** Stagehand's hosted-API routes, whose clients read `{success: false, message}` from an error. */
+const STAGEHAND_PATH =
+  /^\/v1\/(sessions\/start|sessions\/[^/]+\/(act|extract|observe|navigate|agentExecute|end|replay)|cache\/(get|set))$/;
+
+/**
+ * Builds the error response every non-2xx answer uses (ARCHITECTURE §3). On Stagehand's routes it also says
+ * `success: false`, the shape Stagehand's clients expect.
+ */
 export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
-  const body: ErrorBody = {
+  const body: ErrorBody & { success?: false } = {
+    ...(STAGEHAND_PATH.test(c.req.path) ? { success: false as const } : {}),
     statusCode: error.status,
     error: STATUS_CODES[error.status] ?? 'Error',
     code: error.code,

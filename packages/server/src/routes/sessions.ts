@@ -4,6 +4,7 @@ import type { AppEnv } from '../http/app-env.js';
 import { IGNORED_FIELDS_HEADER, reviewCreateFields, type UnsupportedFieldsMode } from '../http/create-fields.js';
 import { projectFor } from '../http/project-for.js';
 import { sessionBody, sessionViewBody } from '../http/session-body.js';
+import { createInputFrom } from '../http/session-create-input.js';
 import { pickErrors } from '../schemas/error.js';
 import { jsonContent } from '../schemas/json-content.js';
 import { IdParamSchema, ProjectIdHeaderSchema } from '../schemas/parameters.js';
@@ -124,21 +125,7 @@ export function registerSessionRoutes(
     const body = c.req.valid('json');
     const { ignored } = reviewCreateFields(body, unsupportedFields);
     const projectId = projectFor(c.var.auth, body.projectId);
-    const view = await sessions.create(
-      projectId,
-      {
-        timeout: body.timeout,
-        keepAlive: body.keepAlive,
-        region: body.region,
-        userMetadata: body.userMetadata,
-        viewport: body.browserSettings?.viewport,
-        context: body.browserSettings?.context,
-        extensionId: body.extensionId ?? body.browserSettings?.extensionId,
-        logSession: body.browserSettings?.logSession,
-        recordSession: body.browserSettings?.recordSession,
-      },
-      gatewayUrl(c.req.url),
-    );
+    const view = await sessions.create(projectId, createInputFrom(body), gatewayUrl(c.req.url));
     const { connect } = view;
     if (!connect) throw new SessionNotFoundError(view.session.id);
     if (ignored.length > 0) {

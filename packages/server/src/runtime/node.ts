@@ -73,6 +73,8 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       logger,
     });
     const reconciled = await new SessionService({ store, provider, signer, logger }).reconcile();
+    // Set once listening: the Stagehand this server runs reaches sessions through its own gateway, on loopback.
+    let internalUrl: string | undefined;
     const app = createApp({
       store,
       provider,
@@ -87,6 +89,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       sessionRecordingMaxBytes: config.sessionRecordingMaxBytes,
       sessionDownloadsMaxBytes: config.sessionDownloadsMaxBytes,
       unsupportedFields: config.unsupportedFields,
+      internalGatewayUrl: () => internalUrl,
       logger,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     });
@@ -103,6 +106,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
     const { port } = server.address() as AddressInfo;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    internalUrl = url;
     logger.info({ url, dataDir: config.dataDir, chromePath, reconciled }, 'wallcrawler listening');
 
     const openStore = store;

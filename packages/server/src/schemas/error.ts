@@ -11,6 +11,7 @@ export const ErrorDetailSchema = z
 /** The one error body of every non-2xx response (ARCHITECTURE §3). */
 export const ErrorSchema = z
   .object({
+    success: z.literal(false).optional().openapi({ description: "Only on Stagehand's routes, whose clients read it." }),
     statusCode: z.number().int().openapi({ description: 'The HTTP status, repeated.' }),
     error: z.string().openapi({ description: 'The HTTP reason phrase, e.g. `Not Found`.' }),
     code: z.string().openapi({ description: 'A stable, machine-readable code, e.g. `session_not_found`.' }),

@@ -114,6 +114,7 @@ export class SessionService {
   readonly #signer: ConnectTokenSigner;
   readonly #logger: Logger;
   readonly #retryAfterSeconds: number;
+  readonly #endListeners: ((sessionId: string) => void)[] = [];
 
   constructor({
     store,
@@ -442,6 +443,11 @@ export class SessionService {
     return this.#extensions.source(projectId, extensionId);
   }
 
+  /** Calls `listener` with the id of every session whose ending is recorded, whichever way it ended. */
+  onEnded(listener: (sessionId: string) => void): void {
+    this.#endListeners.push(listener);
+  }
+
   async #recordEnding(sessionId: string, ending: SessionEnding): Promise<void> {
     await this.#store.endSession(sessionId, {
       status: ending.status,
@@ -449,6 +455,7 @@ export class SessionService {
       endReason: ending.reason,
     });
     this.#logger.info({ sessionId, status: ending.status, reason: ending.reason }, 'session ended');
+    for (const listener of this.#endListeners) listener(sessionId);
   }
 
   async #project(projectId: string): Promise<ProjectRecord> {

@@ -144,6 +144,18 @@ const rows: Row[] = [
   { name: 'expiresIn 21601', method: 'GET', path: '/v1/sessions/no-such-session/debug?expiresIn=21601', status: 400, code: 'validation_failed', detail: 'query.expiresIn' },
   { name: 'expiresIn 1.5', method: 'GET', path: '/v1/sessions/no-such-session/debug?expiresIn=1.5', status: 400, code: 'validation_failed', detail: 'query.expiresIn' },
   { name: 'expiresIn not a number', method: 'GET', path: '/v1/sessions/no-such-session/debug?expiresIn=soon', status: 400, code: 'validation_failed', detail: 'query.expiresIn' },
+  { name: 'proxies as a string', method: 'POST', path: '/v1/sessions', headers: JSON_TYPE, body: '{"proxies":"yes"}', status: 400, code: 'validation_failed', detail: 'body.proxies' },
+  { name: 'a proxy of an unknown type', method: 'POST', path: '/v1/sessions', headers: JSON_TYPE, body: '{"proxies":[{"type":"socks"}]}', status: 400, code: 'validation_failed', detail: 'body.proxies' },
+  { name: 'a Browserbase-managed proxy', method: 'POST', path: '/v1/sessions', headers: JSON_TYPE, body: '{"proxies":true}', status: 400, code: 'unsupported_field', detail: 'body.proxies' },
+  { name: 'an allow-list of domains', method: 'POST', path: '/v1/sessions', headers: JSON_TYPE, body: '{"browserSettings":{"allowedDomains":["example.com"]}}', status: 400, code: 'unsupported_field', detail: 'body.browserSettings.allowedDomains' },
+  { name: 'Stagehand start without a body', method: 'POST', path: '/v1/sessions/start', headers: JSON_TYPE, status: 400, code: 'validation_failed', detail: 'body.modelName' },
+  { name: 'Stagehand start with malformed JSON', method: 'POST', path: '/v1/sessions/start', headers: JSON_TYPE, body: '{modelName:', status: 400, code: 'invalid_json' },
+  { name: 'Stagehand start with a managed proxy', method: 'POST', path: '/v1/sessions/start', headers: JSON_TYPE, body: '{"modelName":"openai/gpt-4.1-mini","browserbaseSessionCreateParams":{"proxies":true}}', status: 400, code: 'unsupported_field' },
+  { name: 'Stagehand start adopting an unknown session', method: 'POST', path: '/v1/sessions/start', headers: JSON_TYPE, body: '{"modelName":"openai/gpt-4.1-mini","browserbaseSessionID":"no-such-session"}', status: 404, code: 'session_not_found' },
+  { name: 'Stagehand act on another project\'s session', method: 'POST', path: '/v1/sessions/{otherSession}/act', headers: { ...JSON_TYPE, 'x-stream-response': 'true' }, body: '{"input":"click"}', status: 404, code: 'session_not_found' },
+  { name: 'Stagehand extract with a schema that is not an object', method: 'POST', path: '/v1/sessions/{otherSession}/extract', headers: JSON_TYPE, body: '{"schema":"price"}', status: 400, code: 'validation_failed', detail: 'body.schema' },
+  { name: 'Stagehand end of an unknown session', method: 'POST', path: '/v1/sessions/no-such-session/end', status: 404, code: 'session_not_found' },
+  { name: 'Stagehand replay of an unknown session', method: 'GET', path: '/v1/sessions/no-such-session/replay', status: 404, code: 'session_not_found' },
 ];
 
 let server: TestServer;
@@ -224,9 +236,20 @@ describe('bad requests', () => {
 
     const body = JSON.parse(text) as Record<string, unknown>;
     const requestId = response.headers.get('x-request-id');
+    // Stagehand's routes add `success: false`, which Stagehand's clients read.
+    const stagehand = /\/(start|act|extract|observe|navigate|agentExecute|end|replay)$/.test(row.path);
     expect(Object.keys(body).sort(), where).toEqual(
-      ['code', 'error', 'message', 'requestId', 'statusCode', ...('details' in body ? ['details'] : [])].sort(),
+      [
+        'code',
+        'error',
+        'message',
+        'requestId',
+        'statusCode',
+        ...('details' in body ? ['details'] : []),
+        ...(stagehand ? ['success'] : []),
+      ].sort(),
     );
+    if (stagehand) expect(body.success, where).toBe(false);
     expect(body.statusCode, where).toBe(row.status);
     expect(body.error, where).toBe(STATUS_CODES[row.status]);
     expect(body.code, where).toBe(row.code);

@@ -1,0 +1,17 @@
+import type { SessionCreateParams } from '../schemas/session.js';
+import type { CreateSessionInput } from '../services/session-service.js';
+
+/** What the session service takes from a Browserbase create body (`POST /v1/sessions`, or Stagehand's start). */
+export function createInputFrom(body: SessionCreateParams): CreateSessionInput {
+  return {
+    timeout: body.timeout,
+    keepAlive: body.keepAlive,
+    region: body.region,
+    userMetadata: body.userMetadata,
+    viewport: body.browserSettings?.viewport,
+    context: body.browserSettings?.context,
+    extensionId: body.extensionId ?? body.browserSettings?.extensionId,
+    logSession: body.browserSettings?.logSession,
+    recordSession: body.browserSettings?.recordSession,
+  };
+}

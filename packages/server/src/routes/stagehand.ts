@@ -1,0 +1,336 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { ApiError } from '../http/api-error.js';
+import type { AppEnv } from '../http/app-env.js';
+import { reviewCreateFields, type UnsupportedFieldsMode } from '../http/create-fields.js';
+import { toApiError } from '../http/error-handler.js';
+import { projectFor } from '../http/project-for.js';
+import { createInputFrom } from '../http/session-create-input.js';
+import { pickErrors } from '../schemas/error.js';
+import { jsonContent } from '../schemas/json-content.js';
+import { IdParamSchema } from '../schemas/parameters.js';
+import { SessionCreateParamsSchema } from '../schemas/session.js';
+import { EVENT_STREAM_HEADERS, EventStream, framingFor } from '../stagehand/event-stream.js';
+import type { StagehandMethod, StagehandService } from '../stagehand/stagehand-service.js';
+
+const StagehandHeadersSchema = z.object({
+  'x-model-api-key': z
+    .string()
+    .optional()
+    .openapi({
+      param: {
+        name: 'x-model-api-key',
+        in: 'header',
+        description: "The model provider's API key. Used for this call's model requests only; never stored or logged.",
+      },
+    }),
+  'x-stream-response': z
+    .string()
+    .optional()
+    .openapi({
+      param: {
+        name: 'x-stream-response',
+        in: 'header',
+        description: '`true`: answer with server-sent events (what Stagehand sends). Otherwise one JSON body.',
+      },
+    }),
+  'x-language': z
+    .string()
+    .optional()
+    .openapi({
+      param: {
+        name: 'x-language',
+        in: 'header',
+        description:
+          '`python` (with `x-sdk-version` 3.18 or later) gets `event:` + `data:` frames; every other client gets `data:` frames only.',
+      },
+    }),
+});
+
+const ModelConfigSchema = z
+  .union([
+    z.string(),
+    z.looseObject({
+      modelName: z.string(),
+      apiKey: z.string().optional(),
+      baseURL: z.string().optional(),
+      provider: z.string().optional(),
+    }),
+  ])
+  .openapi('StagehandModelConfig', {
+    description: 'A model name, or `{modelName, apiKey?, baseURL?, ...}`: any OpenAI-compatible endpoint works.',
+  });
+
+const StartRequestSchema = z
+  .looseObject({
+    modelName: z.string().min(1),
+    verbose: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
+    systemPrompt: z.string().optional(),
+    selfHeal: z.boolean().optional(),
+    domSettleTimeoutMs: z.number().int().min(0).optional(),
+    browserbaseSessionID: z.string().min(1).optional(),
+    browserbaseSessionCreateParams: SessionCreateParamsSchema.optional(),
+  })
+  .openapi('StagehandSessionStartRequest');
+
+const StartResponseSchema = z
+  .object({
+    success: z.literal(true),
+    data: z.object({ sessionId: z.string(), available: z.boolean(), cdpUrl: z.string().nullable() }),
+  })
+  .openapi('StagehandSessionStartResponse');
+
+const CallRequestSchema = z
+  .looseObject({
+    input: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+    instruction: z.string().optional(),
+    schema: z.record(z.string(), z.unknown()).optional(),
+    url: z.string().optional(),
+    options: z.looseObject({ model: ModelConfigSchema.optional(), timeout: z.number().optional() }).optional(),
+    frameId: z.string().nullable().optional(),
+    streamResponse: z.boolean().optional(),
+  })
+  .openapi('StagehandCallRequest');
+
+const CallResponseSchema = z
+  .object({ success: z.literal(true), data: z.object({ result: z.unknown(), actionId: z.string().optional() }) })
+  .openapi('StagehandCallResponse');
+
+const SuccessSchema = z.object({ success: z.literal(true) }).openapi('StagehandSuccess');
+
+const ReplaySchema = z
+  .object({
+    success: z.literal(true),
+    data: z.object({
+      pages: z.array(
+        z.object({
+          url: z.string(),
+          timestamp: z.number(),
+          duration: z.number(),
+          actions: z.array(z.record(z.string(), z.unknown())),
+        }),
+      ),
+    }),
+  })
+  .openapi('StagehandReplay');
+
+const startRoute = createRoute({
+  method: 'post',
+  path: '/v1/sessions/start',
+  operationId: 'stagehandStart',
+  tags: ['Stagehand'],
+  summary: "Start a Stagehand session (Stagehand's hosted API)",
+  request: { headers: StagehandHeadersSchema, body: { required: true, content: jsonContent(StartRequestSchema) } },
+  responses: {
+    200: { description: 'The session runs, with Stagehand attached.', content: jsonContent(StartResponseSchema) },
+    ...pickErrors(400, 401, 403, 404, 409, 413, 415, 429, 500, 501),
+  },
+});
+
+const STREAM_DESCRIPTION =
+  'Server-sent events `{id, type, data}`: `starting`, `connected`, log lines (`running`), then `finished` with the result or `error`. Without `x-stream-response: true`, one JSON body.';
+
+function callRoute(method: StagehandMethod, summary: string) {
+  return createRoute({
+    method: 'post',
+    path: `/v1/sessions/{id}/${method}`,
+    operationId: `stagehand${method[0]?.toUpperCase()}${method.slice(1)}`,
+    tags: ['Stagehand'],
+    summary,
+    request: {
+      headers: StagehandHeadersSchema,
+      params: IdParamSchema,
+      body: { required: true, content: jsonContent(CallRequestSchema) },
+    },
+    responses: {
+      200: {
+        description: STREAM_DESCRIPTION,
+        content: {
+          'text/event-stream': { schema: z.string() },
+          'application/json': { schema: CallResponseSchema },
+        },
+      },
+      ...pickErrors(400, 401, 403, 404, 409, 413, 415, 422, 501),
+    },
+  });
+}
+
+const endRoute = createRoute({
+  method: 'post',
+  path: '/v1/sessions/{id}/end',
+  operationId: 'stagehandEnd',
+  tags: ['Stagehand'],
+  summary: 'Detach Stagehand and release the session',
+  request: { params: IdParamSchema },
+  responses: {
+    200: { description: 'The session is released.', content: jsonContent(SuccessSchema) },
+    ...pickErrors(401, 403, 404, 501),
+  },
+});
+
+const replayRoute = createRoute({
+  method: 'get',
+  path: '/v1/sessions/{id}/replay',
+  operationId: 'stagehandReplay',
+  tags: ['Stagehand'],
+  summary: "The session's Stagehand calls with their token usage (`stagehand.metrics`)",
+  request: { params: IdParamSchema },
+  responses: {
+    200: { description: 'The calls, by page.', content: jsonContent(ReplaySchema) },
+    ...pickErrors(401, 403, 404, 501),
+  },
+});
+
+const CacheRequestSchema = z.record(z.string(), z.unknown()).openapi('StagehandCacheRequest');
+
+const cacheGetRoute = createRoute({
+  method: 'post',
+  path: '/v1/cache/get',
+  operationId: 'stagehandCacheGet',
+  tags: ['Stagehand'],
+  summary: "Stagehand 4's server cache: always a miss (Wallcrawler keeps no action cache)",
+  request: { body: { required: false, content: jsonContent(CacheRequestSchema) } },
+  responses: {
+    200: {
+      description: 'A miss.',
+      content: jsonContent(
+        z.object({
+          success: z.literal(true),
+          data: z.object({ cacheKey: z.null(), hit: z.literal(false), missReason: z.string() }),
+        }),
+      ),
+    },
+    ...pickErrors(400, 401, 413, 415),
+  },
+});
+
+const cacheSetRoute = createRoute({
+  method: 'post',
+  path: '/v1/cache/set',
+  operationId: 'stagehandCacheSet',
+  tags: ['Stagehand'],
+  summary: "Stagehand 4's server cache: nothing is written",
+  request: { body: { required: false, content: jsonContent(CacheRequestSchema) } },
+  responses: {
+    200: {
+      description: 'Not written.',
+      content: jsonContent(
+        z.object({
+          success: z.literal(true),
+          data: z.object({ cacheKey: z.null(), written: z.literal(false), skippedReason: z.string() }),
+        }),
+      ),
+    },
+    ...pickErrors(400, 401, 413, 415),
+  },
+});
+
+/** Whether the client asked for server-sent events (the header, or `streamResponse` in the body, which wins). */
+function wantsStream(c: Context<AppEnv>, body: { streamResponse?: boolean | undefined }): boolean {
+  return body.streamResponse ?? c.req.header('x-stream-response')?.toLowerCase() === 'true';
+}
+
+/**
+ * Stagehand's hosted API, for Stagehand 3 in its default (API) mode, and the cache routes Stagehand 4 calls.
+ * Registered before the session routes: `POST /v1/sessions/start` must not be taken for an update of a session
+ * named `start`.
+ */
+export function registerStagehandRoutes(
+  app: OpenAPIHono<AppEnv>,
+  {
+    stagehand,
+    gatewayUrl,
+    unsupportedFields,
+  }: {
+    stagehand: StagehandService;
+    gatewayUrl: (requestUrl: string) => string;
+    unsupportedFields: UnsupportedFieldsMode;
+  },
+) {
+  app.openapi(startRoute, async (c) => {
+    const body = c.req.valid('json');
+    const params = body.browserbaseSessionCreateParams ?? {};
+    reviewCreateFields(params, unsupportedFields);
+    const projectId = projectFor(c.var.auth, params.projectId);
+    const data = await stagehand.start(
+      projectId,
+      body,
+      createInputFrom(params),
+      c.req.header('x-model-api-key'),
+      gatewayUrl(c.req.url),
+    );
+    return c.json({ success: true as const, data }, 200);
+  });
+
+  const methods: [StagehandMethod, string][] = [
+    ['act', 'Perform an action on the page (Stagehand `act`)'],
+    ['extract', 'Extract data from the page (Stagehand `extract`)'],
+    ['observe', 'Find actionable elements (Stagehand `observe`)'],
+    ['navigate', 'Navigate the page (Stagehand `page.goto` in API mode)'],
+    ['agentExecute', 'Run an agent (not supported yet: answers an error event)'],
+  ];
+  for (const [method, summary] of methods) {
+    app.openapi(callRoute(method, summary), async (c) => {
+      const body = c.req.valid('json');
+      const { id } = c.req.valid('param');
+      const projectId = c.var.auth.projectId;
+      const modelApiKey = c.req.header('x-model-api-key') || undefined;
+      if (!wantsStream(c, body)) {
+        try {
+          const result = await stagehand.call(projectId, id, method, body, modelApiKey, () => {});
+          return c.json({ success: true as const, data: { result } }, 200);
+        } catch (error) {
+          throw failure(error);
+        }
+      }
+      // Unknown and ended sessions are HTTP errors, before the stream starts.
+      await stagehand.check(projectId, id);
+      const stream = new EventStream(framingFor(c.req.header('x-language'), c.req.header('x-sdk-version')));
+      stream.write({ type: 'system', data: { status: 'starting' } });
+      stream.write({ type: 'system', data: { status: 'connected' } });
+      stagehand
+        .call(projectId, id, method, body, modelApiKey, (message) =>
+          stream.write({ type: 'log', data: { status: 'running', message } }),
+        )
+        .then(
+          (result) => stream.write({ type: 'system', data: { status: 'finished', result } }),
+          (error: unknown) =>
+            stream.write({ type: 'system', data: { status: 'error', error: failure(error).message } }),
+        )
+        .finally(() => stream.close());
+      return new Response(stream.body, { status: 200, headers: EVENT_STREAM_HEADERS }) as never;
+    });
+  }
+
+  app.openapi(endRoute, async (c) => {
+    await stagehand.end(c.var.auth.projectId, c.req.valid('param').id);
+    return c.json({ success: true as const }, 200);
+  });
+
+  app.openapi(replayRoute, async (c) => {
+    const data = await stagehand.replay(c.var.auth.projectId, c.req.valid('param').id);
+    return c.json({ success: true as const, data }, 200);
+  });
+
+  app.openapi(cacheGetRoute, (c) =>
+    c.json({ success: true as const, data: { cacheKey: null, hit: false as const, missReason: 'disabled' } }, 200),
+  );
+  app.openapi(cacheSetRoute, (c) =>
+    c.json(
+      { success: true as const, data: { cacheKey: null, written: false as const, skippedReason: 'disabled' } },
+      200,
+    ),
+  );
+}
+
+/**
+ * A failed call as the client should read it: domain and HTTP errors keep their message; a model or page
+ * failure keeps Stagehand's, which says what went wrong (a 401 from the model endpoint, no element found, ...).
+ */
+function failure(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  const api = toApiError(error);
+  if (api.status !== 500) return api;
+  const message = error instanceof Error && error.message ? error.message : String(error);
+  return new ApiError(422, 'stagehand_failed', message);
+}
