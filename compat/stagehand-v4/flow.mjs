@@ -1,0 +1,22 @@
+// Stagehand 4 against Wallcrawler, run on Node 22 (Stagehand 4 needs it) by test/compat/stagehand-v4.test.ts.
+// Input (env): WALLCRAWLER_URL, WALLCRAWLER_API_KEY, PAGE_URL. Output: one JSON line on stdout with what it saw.
+import { browserbase, Stagehand } from '@browserbasehq/stagehand';
+
+const baseUrl = process.env.WALLCRAWLER_URL;
+const apiKey = process.env.WALLCRAWLER_API_KEY;
+const report = { node: process.version };
+
+const browser = await browserbase.launch({ apiKey, baseUrl, userMetadata: { run: 'stagehand-v4' } });
+report.sessionId = browser.sessionId;
+const stagehand = await Stagehand.create({ browser, apiUrl: baseUrl });
+try {
+  const page = await browser.context.newPage(process.env.PAGE_URL);
+  report.title = await page.title();
+  report.price = await page.evaluate(() => document.querySelector('#price')?.textContent);
+  await page.locator('#save').click();
+  report.clickedTitle = await page.evaluate(() => document.title);
+} finally {
+  await stagehand.close();
+  await browser.close();
+}
+process.stdout.write(`${JSON.stringify(report)}\n`);
