@@ -10,6 +10,7 @@ import Browserbase, {
   RateLimitError,
   toFile,
 } from '@browserbasehq/sdk';
+import { chromium } from 'playwright-core';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
@@ -449,5 +450,49 @@ describe('@browserbasehq/sdk: contexts, extensions and session artifacts', () =>
     const bytes = Buffer.from(await zip.arrayBuffer());
     // A valid empty zip: just the end-of-central-directory record.
     expect(bytes.subarray(0, 4).toString('hex')).toBe('504b0506');
+  });
+});
+
+describe('@browserbasehq/sdk configured by the environment, with Playwright on the connectUrl', () => {
+  const saved = { ...process.env };
+  let client: Browserbase;
+
+  beforeAll(async () => {
+    const envProject = newProject('compat-env', { concurrency: 2 });
+    await t.store.createProject(envProject);
+    const { key, record } = generateApiKey('compat-env', [envProject.id]);
+    await t.store.createApiKey(record);
+    process.env.BROWSERBASE_API_KEY = key;
+    process.env.BROWSERBASE_BASE_URL = t.url;
+    client = new Browserbase();
+  });
+
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  it('creates from BROWSERBASE_BASE_URL and BROWSERBASE_API_KEY alone; Playwright drives the session', async () => {
+    const session = await client.sessions.create();
+    expectCreateResponse(session);
+    const browser = await chromium.connectOverCDP(session.connectUrl);
+    const page = browser.contexts()[0]?.pages()[0] ?? (await browser.contexts()[0]?.newPage());
+    await page?.goto(`${pages.url}/title/Playwright`);
+    expect(await page?.title()).toBe('Playwright');
+    const debug = await client.sessions.debug(session.id);
+    expect(debug.pages.map((p) => p.title)).toContain('Playwright');
+    await browser.close();
+    // Not keepAlive: the last client leaving ends it.
+    await waitFor(async () => (await client.sessions.retrieve(session.id)).status === 'COMPLETED', {
+      message: 'the session to end when Playwright disconnects',
+    });
+  });
+
+  it('answers replays.retrievePage (HLS video) with 501: there is no video', async () => {
+    const [session] = await client.sessions.list({ status: 'COMPLETED' });
+    const error = await client.sessions.replays
+      .retrievePage(session?.id ?? '', '0', { maxRetries: 0 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Browserbase.APIError);
+    expect((error as InstanceType<typeof Browserbase.APIError>).status).toBe(501);
   });
 });
