@@ -1,14 +1,25 @@
 // Stagehand 4 against Wallcrawler, run on Node 22 (Stagehand 4 needs it) by test/compat/stagehand-v4.test.ts.
-// Input (env): WALLCRAWLER_URL, WALLCRAWLER_API_KEY, PAGE_URL. Output: one JSON line on stdout with what it saw.
+// Input (env): WALLCRAWLER_URL, WALLCRAWLER_API_KEY, PAGE_URL, and USE_ADAPTER=1 to go through
+// @wallcrawler/stagehand-adapter (its TypeScript source, which Node 22 runs by stripping the types). Output: one
+// JSON line on stdout with what it saw.
 import { browserbase, Stagehand } from '@browserbasehq/stagehand';
 
 const baseUrl = process.env.WALLCRAWLER_URL;
 const apiKey = process.env.WALLCRAWLER_API_KEY;
 const report = { node: process.version };
 
-const browser = await browserbase.launch({ apiKey, baseUrl, userMetadata: { run: 'stagehand-v4' } });
+const userMetadata = { run: 'stagehand-v4' };
+let browser;
+let stagehand;
+if (process.env.USE_ADAPTER === '1') {
+  const adapter = await import('../../packages/stagehand-adapter/src/index.ts');
+  browser = await adapter.launch(browserbase, { apiKey, baseUrl }, { userMetadata });
+  stagehand = await Stagehand.create(adapter.stagehandOptions({ browser }, { apiKey, baseUrl }));
+} else {
+  browser = await browserbase.launch({ apiKey, baseUrl, userMetadata });
+  stagehand = await Stagehand.create({ browser, apiUrl: baseUrl });
+}
 report.sessionId = browser.sessionId;
-const stagehand = await Stagehand.create({ browser, apiUrl: baseUrl });
 try {
   const page = await browser.context.newPage(process.env.PAGE_URL);
   report.title = await page.title();

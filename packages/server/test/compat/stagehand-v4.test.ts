@@ -46,10 +46,16 @@ interface Report {
   clickedTitle: string;
 }
 
-function runFlow(): Promise<Report> {
+function runFlow(useAdapter = false): Promise<Report> {
   const child = spawn(`${COMPAT}node_modules/.bin/node`, [`${COMPAT}flow.mjs`], {
     cwd: COMPAT,
-    env: { PATH: process.env.PATH, WALLCRAWLER_URL: t.url, WALLCRAWLER_API_KEY: t.apiKey, PAGE_URL: pageUrl },
+    env: {
+      PATH: process.env.PATH,
+      WALLCRAWLER_URL: t.url,
+      WALLCRAWLER_API_KEY: t.apiKey,
+      PAGE_URL: pageUrl,
+      ...(useAdapter ? { USE_ADAPTER: '1' } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -97,6 +103,14 @@ describe('Stagehand 4.4 on Node 22 against Wallcrawler', () => {
       headers: { 'x-bb-api-key': t.apiKey },
     });
     expect(extension.status).toBe(404);
+  });
+
+  it('does the same through @wallcrawler/stagehand-adapter (launch, stagehandOptions)', {
+    timeout: 120_000,
+  }, async () => {
+    const adapted = await runFlow(true);
+    expect(adapted).toMatchObject({ title: 'Order', price: 'Price: 42 EUR', clickedTitle: 'Saved' });
+    expect(await t.store.getSession(adapted.sessionId)).toMatchObject({ status: 'COMPLETED' });
   });
 
   it('leaves no process or directory behind', async () => {
