@@ -177,15 +177,6 @@ export class StagehandService {
     return { pages: this.#runs.get(sessionId)?.pages ?? [] };
   }
 
-  /** Detaches every run (the server is stopping). */
-  async shutdown(): Promise<void> {
-    await Promise.all([...this.#runs.keys()].map((id) => this.#dispose(id)));
-  }
-
-  get runningCount(): number {
-    return this.#runs.size;
-  }
-
   #internalUrl(): string {
     const url = this.#gatewayUrl();
     if (!url) {
