@@ -1209,6 +1209,11 @@ export interface operations {
             /** @description The session runs, with Stagehand attached. */
             200: {
                 headers: {
+                    /**
+                     * @description The create fields that were accepted but not acted on (unsupported features and unknown fields),
+                     *     comma-separated. Absent when there are none.
+                     */
+                    "x-wallcrawler-ignored-fields"?: string;
                     [name: string]: unknown;
                 };
                 content: {

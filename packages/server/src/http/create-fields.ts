@@ -1,4 +1,6 @@
+import type { Context } from 'hono';
 import { ApiError } from './api-error.js';
+import type { AppEnv } from './app-env.js';
 
 /** What Wallcrawler does with a field of Browserbase's session create body. */
 export type FieldTreatment = 'supported' | 'ignored' | 'refused';
@@ -153,4 +155,11 @@ export function reviewCreateFields(body: Record<string, unknown>, mode: Unsuppor
     );
   }
   return { ignored };
+}
+
+/** Names the ignored fields in the response header and logs them once for the session. */
+export function announceIgnored(c: Context<AppEnv>, sessionId: string, ignored: readonly string[]): void {
+  if (ignored.length === 0) return;
+  c.header(IGNORED_FIELDS_HEADER, ignored.join(', '));
+  c.var.logger.info({ sessionId, ignoredFields: ignored }, 'session created; fields ignored');
 }

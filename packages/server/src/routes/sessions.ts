@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { SessionNotFoundError } from '../domain/errors.js';
 import type { AppEnv } from '../http/app-env.js';
-import { IGNORED_FIELDS_HEADER, reviewCreateFields, type UnsupportedFieldsMode } from '../http/create-fields.js';
+import { announceIgnored, reviewCreateFields, type UnsupportedFieldsMode } from '../http/create-fields.js';
 import { projectFor } from '../http/project-for.js';
 import { sessionBody, sessionViewBody } from '../http/session-body.js';
 import { createInputFrom } from '../http/session-create-input.js';
@@ -9,6 +9,7 @@ import { pickErrors } from '../schemas/error.js';
 import { jsonContent } from '../schemas/json-content.js';
 import { IdParamSchema, ProjectIdHeaderSchema } from '../schemas/parameters.js';
 import {
+  IgnoredFieldsHeaderSchema,
   SessionCreateParamsSchema,
   SessionLiveURLsSchema,
   SessionSchema,
@@ -31,12 +32,7 @@ const createSession = createRoute({
   responses: {
     201: {
       description: 'The session is running.',
-      headers: z.object({
-        [IGNORED_FIELDS_HEADER]: z.string().optional().openapi({
-          description:
-            'The create fields that were accepted but not acted on (unsupported features and unknown fields), comma-separated. Absent when there are none.',
-        }),
-      }),
+      headers: IgnoredFieldsHeaderSchema,
       content: jsonContent(SessionViewSchemas.create),
     },
     ...pickErrors(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 501),
@@ -128,10 +124,7 @@ export function registerSessionRoutes(
     const view = await sessions.create(projectId, createInputFrom(body), gatewayUrl(c.req.url));
     const { connect } = view;
     if (!connect) throw new SessionNotFoundError(view.session.id);
-    if (ignored.length > 0) {
-      c.header(IGNORED_FIELDS_HEADER, ignored.join(', '));
-      c.var.logger.info({ sessionId: view.session.id, ignoredFields: ignored }, 'session created; fields ignored');
-    }
+    announceIgnored(c, view.session.id, ignored);
     return c.json({ ...sessionBody(view.session), ...connect }, 201);
   });
 

@@ -2,14 +2,14 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ApiError } from '../http/api-error.js';
 import type { AppEnv } from '../http/app-env.js';
-import { reviewCreateFields, type UnsupportedFieldsMode } from '../http/create-fields.js';
+import { announceIgnored, reviewCreateFields, type UnsupportedFieldsMode } from '../http/create-fields.js';
 import { toApiError } from '../http/error-handler.js';
 import { projectFor } from '../http/project-for.js';
 import { createInputFrom } from '../http/session-create-input.js';
 import { pickErrors } from '../schemas/error.js';
 import { jsonContent } from '../schemas/json-content.js';
 import { IdParamSchema } from '../schemas/parameters.js';
-import { SessionCreateParamsSchema } from '../schemas/session.js';
+import { IgnoredFieldsHeaderSchema, SessionCreateParamsSchema } from '../schemas/session.js';
 import { EVENT_STREAM_HEADERS, EventStream, framingFor } from '../stagehand/event-stream.js';
 import type { StagehandMethod, StagehandService } from '../stagehand/stagehand-service.js';
 
@@ -122,7 +122,11 @@ const startRoute = createRoute({
   summary: "Start a Stagehand session (Stagehand's hosted API)",
   request: { headers: StagehandHeadersSchema, body: { required: true, content: jsonContent(StartRequestSchema) } },
   responses: {
-    200: { description: 'The session runs, with Stagehand attached.', content: jsonContent(StartResponseSchema) },
+    200: {
+      description: 'The session runs, with Stagehand attached.',
+      headers: IgnoredFieldsHeaderSchema,
+      content: jsonContent(StartResponseSchema),
+    },
     ...pickErrors(400, 401, 403, 404, 409, 413, 415, 429, 500, 501),
   },
 });
@@ -250,7 +254,7 @@ export function registerStagehandRoutes(
   app.openapi(startRoute, async (c) => {
     const body = c.req.valid('json');
     const params = body.browserbaseSessionCreateParams ?? {};
-    reviewCreateFields(params, unsupportedFields);
+    const { ignored } = body.browserbaseSessionID ? { ignored: [] } : reviewCreateFields(params, unsupportedFields);
     const projectId = projectFor(c.var.auth, params.projectId);
     const data = await stagehand.start(
       projectId,
@@ -259,6 +263,7 @@ export function registerStagehandRoutes(
       c.req.header('x-model-api-key'),
       gatewayUrl(c.req.url),
     );
+    announceIgnored(c, data.sessionId, ignored);
     return c.json({ success: true as const, data }, 200);
   });
 

@@ -226,3 +226,11 @@ export const ReplayListingSchema = z
     ),
   })
   .openapi('ReplayListing');
+
+/** The `x-wallcrawler-ignored-fields` response header of a create (`http/create-fields.ts`). */
+export const IgnoredFieldsHeaderSchema = z.object({
+  'x-wallcrawler-ignored-fields': z.string().optional().openapi({
+    description:
+      'The create fields that were accepted but not acted on (unsupported features and unknown fields), comma-separated. Absent when there are none.',
+  }),
+});

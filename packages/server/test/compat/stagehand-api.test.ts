@@ -255,6 +255,18 @@ describe("the Stagehand routes' bad input", () => {
     }
   });
 
+  it('a start names the create fields it ignores, like a create does', async () => {
+    const response = await post('/v1/sessions/start', {
+      modelName: 'openai/gpt-4.1-mini',
+      browserbaseSessionCreateParams: { browserSettings: { blockAds: true } },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-wallcrawler-ignored-fields')).toBe('browserSettings.blockAds');
+    const { data } = (await response.json()) as { data: { sessionId: string } };
+    await post(`/v1/sessions/${data.sessionId}/end`, undefined);
+    expect((await t.store.getSession(data.sessionId))?.status).toBe('COMPLETED');
+  });
+
   it('a start without modelName is a 400 with success: false', async () => {
     const response = await post('/v1/sessions/start', {});
     expect(response.status).toBe(400);
@@ -268,6 +280,7 @@ describe("the Stagehand routes' bad input", () => {
       { 'x-model-api-key': MODEL_KEY, 'x-language': 'python', 'x-sdk-version': '3.19.5' },
     );
     expect(started.status).toBe(200);
+    expect(started.headers.get('x-wallcrawler-ignored-fields')).toBeNull();
     const { data } = (await started.json()) as { data: { sessionId: string; available: boolean; cdpUrl: string } };
     expect(data.available).toBe(true);
     expect(data.cdpUrl).toMatch(/^ws:\/\//);
