@@ -91,6 +91,24 @@ export { type RecordedEvent, SessionRecorder, type SessionRecorderOptions } from
 export { listSessionDirs, type SessionDirs, sessionDirs } from './session-dirs.js';
 export type { SessionPlacementReport, SessionReporter } from './session-reporter.js';
 export {
+  EVENT_STREAM_HEADERS,
+  type EventFraming,
+  EventStream,
+  framingFor,
+  type StreamEvent,
+} from './stagehand/event-stream.js';
+export {
+  asCallError,
+  type ReplayPage,
+  STAGEHAND_METHODS,
+  StagehandCallError,
+  type StagehandCallHeaders,
+  type StagehandMethod,
+  StagehandRunner,
+  type StagehandRunnerOptions,
+  type StagehandStartRequest,
+} from './stagehand/stagehand-runner.js';
+export {
   type RunningController,
   SessionNotPendingError,
   type StartControllerOptions,

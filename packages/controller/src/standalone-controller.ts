@@ -10,6 +10,8 @@ import { CdpGateway } from './gateway.js';
 import { type Logger, silentLogger } from './logger.js';
 import { sendError } from './proxy/raw-http.js';
 import type { SessionReporter } from './session-reporter.js';
+import { handleStagehandRequest } from './stagehand/stagehand-endpoint.js';
+import { StagehandRunner } from './stagehand/stagehand-runner.js';
 
 /** A controller serving its one session. */
 export interface RunningController {
@@ -117,7 +119,31 @@ async function serve(
   });
   gateway.add(session);
 
+  // Stagehand's hosted API for this session (the API function forwards it here), attached on first use through
+  // this controller's own gateway with the caller's connect token.
+  let url = '';
+  let runner: StagehandRunner | undefined;
+  const stagehand = {
+    logger: log,
+    runnerFor: async (token: string | undefined) => {
+      if (!token)
+        throw new ConnectAuthError(401, 'missing_token', "Send the session's connect token as a bearer token.");
+      const claims = await verifyConnectToken(config.connectSecret, token);
+      if (claims.sessionId !== config.sessionId) {
+        throw new ConnectAuthError(403, 'token_session_mismatch', 'This connect token belongs to another session.');
+      }
+      if (!session.isRunning) throw new ConnectAuthError(410, 'session_ended', 'The session has ended.');
+      runner ??= new StagehandRunner({
+        sessionId: config.sessionId,
+        cdpUrl: async () => `${url.replace(/^http/, 'ws')}/?signingKey=${token}`,
+        logger: log,
+      });
+      return runner;
+    },
+  };
+
   const server = createServer((request, response) => {
+    if (handleStagehandRequest(request, response, stagehand)) return;
     if (gateway.handleRequest(request, response)) return;
     if (request.url !== '/health') return sendError(response, 404, 'not_found', `There is nothing at ${request.url}.`);
     const healthy = session.isRunning;
@@ -139,7 +165,7 @@ async function serve(
   }
   const address = server.address() as AddressInfo;
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${hostPart}:${address.port}`;
+  url = `http://${hostPart}:${address.port}`;
   if (publicAddress && !external) {
     try {
       external = `http://${await publicAddress}:${address.port}`;
@@ -154,7 +180,9 @@ async function serve(
   const connectEndpoint = external.replace(/^http/, 'ws').replace(/\/$/, '');
 
   const ended = session.ended.then(async (ending) => {
+    // Closing every connection drops Stagehand's CDP socket too, so its close does not wait on a dead peer.
     server.closeAllConnections();
+    void runner?.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     return ending;
   });

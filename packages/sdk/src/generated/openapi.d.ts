@@ -1064,6 +1064,15 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The session's browser task could not be reached (`controller_unreachable`, AWS). */
+        BadGateway: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The server failed; for session creation, the browser could not be launched. */
         InternalError: {
             headers: {
@@ -1230,6 +1239,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotSupported"];
+            502: components["responses"]["BadGateway"];
         };
     };
     stagehandAct: {
@@ -1273,6 +1283,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
             501: components["responses"]["NotSupported"];
+            502: components["responses"]["BadGateway"];
         };
     };
     stagehandExtract: {
@@ -1316,6 +1327,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
             501: components["responses"]["NotSupported"];
+            502: components["responses"]["BadGateway"];
         };
     };
     stagehandObserve: {
@@ -1359,6 +1371,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
             501: components["responses"]["NotSupported"];
+            502: components["responses"]["BadGateway"];
         };
     };
     stagehandNavigate: {
@@ -1402,6 +1415,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
             501: components["responses"]["NotSupported"];
+            502: components["responses"]["BadGateway"];
         };
     };
     stagehandAgentExecute: {
@@ -1445,6 +1459,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
             501: components["responses"]["NotSupported"];
+            502: components["responses"]["BadGateway"];
         };
     };
     stagehandEnd: {
@@ -1471,6 +1486,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             501: components["responses"]["NotSupported"];
+            502: components["responses"]["BadGateway"];
         };
     };
     stagehandReplay: {
@@ -1497,6 +1513,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             501: components["responses"]["NotSupported"];
+            502: components["responses"]["BadGateway"];
         };
     };
     stagehandCacheGet: {

@@ -1,16 +1,12 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import { ApiError } from '../http/api-error.js';
 import type { AppEnv } from '../http/app-env.js';
 import { announceIgnored, reviewCreateFields, type UnsupportedFieldsMode } from '../http/create-fields.js';
-import { toApiError } from '../http/error-handler.js';
 import { projectFor } from '../http/project-for.js';
 import { createInputFrom } from '../http/session-create-input.js';
 import { pickErrors } from '../schemas/error.js';
 import { jsonContent } from '../schemas/json-content.js';
 import { IdParamSchema } from '../schemas/parameters.js';
 import { IgnoredFieldsHeaderSchema, SessionCreateParamsSchema } from '../schemas/session.js';
-import { EVENT_STREAM_HEADERS, EventStream, framingFor } from '../stagehand/event-stream.js';
 import type { StagehandMethod, StagehandService } from '../stagehand/stagehand-service.js';
 
 const StagehandHeadersSchema = z.object({
@@ -127,7 +123,7 @@ const startRoute = createRoute({
       headers: IgnoredFieldsHeaderSchema,
       content: jsonContent(StartResponseSchema),
     },
-    ...pickErrors(400, 401, 403, 404, 409, 413, 415, 429, 500, 501),
+    ...pickErrors(400, 401, 403, 404, 409, 413, 415, 429, 500, 501, 502),
   },
 });
 
@@ -154,7 +150,7 @@ function callRoute(method: StagehandMethod, summary: string) {
           'application/json': { schema: CallResponseSchema },
         },
       },
-      ...pickErrors(400, 401, 403, 404, 409, 413, 415, 422, 501),
+      ...pickErrors(400, 401, 403, 404, 409, 413, 415, 422, 501, 502),
     },
   });
 }
@@ -168,7 +164,7 @@ const endRoute = createRoute({
   request: { params: IdParamSchema },
   responses: {
     200: { description: 'The session is released.', content: jsonContent(SuccessSchema) },
-    ...pickErrors(401, 403, 404, 501),
+    ...pickErrors(401, 403, 404, 501, 502),
   },
 });
 
@@ -181,7 +177,7 @@ const replayRoute = createRoute({
   request: { params: IdParamSchema },
   responses: {
     200: { description: 'The calls, by page.', content: jsonContent(ReplaySchema) },
-    ...pickErrors(401, 403, 404, 501),
+    ...pickErrors(401, 403, 404, 501, 502),
   },
 });
 
@@ -229,11 +225,6 @@ const cacheSetRoute = createRoute({
   },
 });
 
-/** Whether the client asked for server-sent events (the header, or `streamResponse` in the body, which wins). */
-function wantsStream(c: Context<AppEnv>, body: { streamResponse?: boolean | undefined }): boolean {
-  return body.streamResponse ?? c.req.header('x-stream-response')?.toLowerCase() === 'true';
-}
-
 /**
  * Stagehand's hosted API, for Stagehand 3 in its default (API) mode, and the cache routes Stagehand 4 calls.
  * Registered before the session routes: `POST /v1/sessions/start` must not be taken for an update of a session
@@ -276,34 +267,19 @@ export function registerStagehandRoutes(
   ];
   for (const [method, summary] of methods) {
     app.openapi(callRoute(method, summary), async (c) => {
-      const body = c.req.valid('json');
-      const { id } = c.req.valid('param');
-      const projectId = c.var.auth.projectId;
-      const modelApiKey = c.req.header('x-model-api-key') || undefined;
-      if (!wantsStream(c, body)) {
-        try {
-          const result = await stagehand.call(projectId, id, method, body, modelApiKey, () => {});
-          return c.json({ success: true as const, data: { result } }, 200);
-        } catch (error) {
-          throw failure(error);
-        }
-      }
-      // Unknown and ended sessions are HTTP errors, before the stream starts.
-      await stagehand.check(projectId, id);
-      const stream = new EventStream(framingFor(c.req.header('x-language'), c.req.header('x-sdk-version')));
-      stream.write({ type: 'system', data: { status: 'starting' } });
-      stream.write({ type: 'system', data: { status: 'connected' } });
-      stagehand
-        .call(projectId, id, method, body, modelApiKey, (message) =>
-          stream.write({ type: 'log', data: { status: 'running', message } }),
-        )
-        .then(
-          (result) => stream.write({ type: 'system', data: { status: 'finished', result } }),
-          (error: unknown) =>
-            stream.write({ type: 'system', data: { status: 'error', error: failure(error).message } }),
-        )
-        .finally(() => stream.close());
-      return new Response(stream.body, { status: 200, headers: EVENT_STREAM_HEADERS }) as never;
+      const response = await stagehand.call(
+        c.var.auth.projectId,
+        c.req.valid('param').id,
+        method,
+        c.req.valid('json'),
+        {
+          modelApiKey: c.req.header('x-model-api-key') || undefined,
+          streamResponse: c.req.header('x-stream-response'),
+          language: c.req.header('x-language'),
+          sdkVersion: c.req.header('x-sdk-version'),
+        },
+      );
+      return response as never;
     });
   }
 
@@ -326,16 +302,4 @@ export function registerStagehandRoutes(
       200,
     ),
   );
-}
-
-/**
- * A failed call as the client should read it: domain and HTTP errors keep their message; a model or page
- * failure keeps Stagehand's, which says what went wrong (a 401 from the model endpoint, no element found, ...).
- */
-function failure(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  const api = toApiError(error);
-  if (api.status !== 500) return api;
-  const message = error instanceof Error && error.message ? error.message : String(error);
-  return new ApiError(422, 'stagehand_failed', message);
 }

@@ -47,6 +47,10 @@ export const errorResponses = {
   },
   500: { description: 'The server failed.', content: errorContent },
   501: { description: 'This deployment does not support the feature (the message says which).', content: errorContent },
+  502: {
+    description: "The session's browser task could not be reached (`controller_unreachable`, AWS).",
+    content: errorContent,
+  },
 } as const;
 
 /** Picks error responses for a route: `pickErrors(401, 404)`. */
