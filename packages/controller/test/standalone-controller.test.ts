@@ -212,3 +212,66 @@ describe('standalone controller', () => {
     expect(ending).toMatchObject({ status: 'COMPLETED', reason: 'The browser was closed by a client' });
   });
 });
+
+describe("the controller's Stagehand endpoint (what the API function forwards to on AWS)", () => {
+  const post = (url: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  it('refuses a missing or foreign token and a malformed body, in the one error body with success: false', async () => {
+    const { controller, token } = await start({ keepAlive: true });
+    const missing = await post(controller.url, '/stagehand/act', { input: 'x' });
+    expect(missing.status).toBe(401);
+    expect(await missing.json()).toMatchObject({ success: false, code: 'missing_token' });
+    const foreign = await signConnectToken(secret, {
+      sessionId: randomUUID(),
+      projectId: 'project-1',
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    const other = await post(controller.url, '/stagehand/act', { input: 'x' }, { authorization: `Bearer ${foreign}` });
+    expect(other.status).toBe(403);
+    expect(await other.json()).toMatchObject({ success: false, code: 'token_session_mismatch' });
+    const malformed = await post(controller.url, '/stagehand/act', '{input:', { authorization: `Bearer ${token}` });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({
+      success: false,
+      code: 'invalid_json',
+      requestId: expect.any(String),
+    });
+  });
+
+  it('attaches Stagehand on start, navigates over server-sent events, replays the call, and detaches on end', async () => {
+    const { controller, token } = await start({ keepAlive: true });
+    const auth = { authorization: `Bearer ${token}` };
+    expect(
+      await (await post(controller.url, '/stagehand/start', { modelName: 'openai/gpt-4.1-mini' }, auth)).json(),
+    ).toEqual({
+      success: true,
+    });
+    const navigate = await post(
+      controller.url,
+      '/stagehand/navigate',
+      { url: `${pages.url}/title/Stagehand` },
+      {
+        ...auth,
+        'x-stream-response': 'true',
+      },
+    );
+    expect(navigate.headers.get('content-type')).toBe('text/event-stream');
+    const events = (await navigate.text())
+      .split('\n\n')
+      .filter(Boolean)
+      .map((block) => JSON.parse(block.replace(/^data: /, '')) as { data: { status: string; result?: unknown } });
+    expect(events.at(-1)?.data).toMatchObject({ status: 'finished', result: { response: { status: 200 } } });
+    const replay = (await (await post(controller.url, '/stagehand/replay', {}, auth)).json()) as {
+      data: { pages: { url: string; actions: { method: string }[] }[] };
+    };
+    expect(replay.data.pages[0]?.actions.map((a) => a.method)).toEqual(['navigate']);
+    expect(await (await post(controller.url, '/stagehand/end', {}, auth)).json()).toEqual({ success: true });
+    // The session itself runs on (keepAlive) until it is stopped.
+    expect(controller.session.isRunning).toBe(true);
+  });
+});
