@@ -1,4 +1,5 @@
 /** The result file's shape, and the markdown table made from it. */
+import type { HttpResult } from './http.js';
 import type { LifecycleResult } from './lifecycle.js';
 import type { Machine } from './machine.js';
 import type { MemoryResult } from './memory.js';
@@ -52,6 +53,7 @@ export interface BenchResult {
   lifecycle?: LifecycleResult & { ratio: { median: number; p95: number } };
   rtt?: RttResult;
   memory?: MemoryResult;
+  http?: HttpResult;
   targets: Target[];
   /** Processes or directories of the bench still there at the end (killed/deleted then); should be empty. */
   leftoversAtEnd: string[];
@@ -64,8 +66,29 @@ const f = (x: number | undefined, digits = 0) =>
     ? '—'
     : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-export function targets(r: Pick<BenchResult, 'lifecycle' | 'rtt' | 'memory'>, serverFrom: string): Target[] {
+export function targets(r: Pick<BenchResult, 'lifecycle' | 'rtt' | 'memory' | 'http'>, serverFrom: string): Target[] {
   const out: Target[] = [];
+  if (r.http) {
+    const { health, session } = r.http;
+    out.push({
+      name: `Authenticated GET /v1/sessions/{id} ÷ /health (requests/s, ${r.http.connections} connections)`,
+      value: r.http.rpsRatio,
+      unit: '×',
+      target: '≥ 0.70',
+      withinTarget: r.http.rpsRatio >= 0.7,
+      detail: `${session.rps} vs ${health.rps} req/s; failures ${session.failures + health.failures}`,
+      peers: '—',
+    });
+    out.push({
+      name: 'Authenticated GET /v1/sessions/{id} p99 ÷ /health p99',
+      value: r.http.p99Ratio,
+      unit: '×',
+      target: '≤ 2',
+      withinTarget: r.http.p99Ratio <= 2,
+      detail: `${f(session.p99)} ms vs ${f(health.p99)} ms (p50s ${f(session.p50)} / ${f(health.p50)} ms)`,
+      peers: '—',
+    });
+  }
   if (r.lifecycle) {
     const w = r.lifecycle.wallcrawler.total;
     out.push({

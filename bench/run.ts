@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { listSessionDirs } from '@wallcrawler/controller';
 import { sessionsApi } from './api.js';
 import { cleanupAll, installSignalHandlers, isAborted, onCleanup } from './cleanup.js';
+import { runHttp } from './http.js';
 import { runLifecycle } from './lifecycle.js';
 import { describeMachine } from './machine.js';
 import { runMemory } from './memory.js';
@@ -26,7 +27,7 @@ import { runRtt } from './rtt.js';
 import { startServer } from './server-process.js';
 import { ratio } from './stats.js';
 
-const PHASES = ['memory', 'lifecycle', 'rtt'] as const;
+const PHASES = ['memory', 'lifecycle', 'rtt', 'http'] as const;
 type Phase = (typeof PHASES)[number];
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -36,7 +37,7 @@ function usage(message?: string): never {
   if (message) console.error(message);
   console.error(`Usage: npm run bench -- [options]
   --iterations N        measured lifecycle iterations per side (default 20), after --warmups (default 2)
-  --only LIST           comma-separated phases: lifecycle,rtt,memory (default: all; always run in the order memory, lifecycle, rtt)
+  --only LIST           comma-separated phases: lifecycle,rtt,memory,http (default: all; always run in the order memory, lifecycle, rtt, http)
   --settle-ms N         pause after every lifecycle run (default 1000)
   --idle-settle-ms N    pause before each memory reading (default 5000)
   --fresh-settle-ms N   how long the fresh server idles before its main reading (default 30000; also read at
@@ -96,7 +97,7 @@ async function main(): Promise<number> {
   const phases: Phase[] = v.only
     ? v.only.split(',').map((p) => {
         const name = p.trim() as Phase;
-        if (!PHASES.includes(name)) usage(`unknown phase "${p}" (lifecycle, rtt, memory)`);
+        if (!PHASES.includes(name)) usage(`unknown phase "${p}" (lifecycle, rtt, memory, http)`);
         return name;
       })
     : [...PHASES];
@@ -252,6 +253,8 @@ async function main(): Promise<number> {
                   p95: ratio(l.wallcrawler.total.p95, l.floor.total.p95),
                 },
               };
+            } else if (phase === 'http') {
+              result.http = await runHttp({ api, baseUrl: server.url, apiKey });
             } else {
               result.rtt = await runRtt({
                 api,
@@ -292,6 +295,7 @@ async function main(): Promise<number> {
     ...(result.lifecycle ? { lifecycle: result.lifecycle } : {}),
     ...(result.rtt ? { rtt: result.rtt } : {}),
     ...(result.memory ? { memory: result.memory } : {}),
+    ...(result.http ? { http: result.http } : {}),
     targets: targets(result, serverFrom),
     leftoversAtEnd,
     errors,
@@ -305,8 +309,8 @@ async function main(): Promise<number> {
   // so the numbers there are always such a run's; trial runs (fewer iterations, --out elsewhere) leave it alone.
   const readme = join(repoRoot, 'README.md');
   const standard = v.out === undefined && config.iterations >= 20;
-  // Every phase ran: lifecycle (1 target), RTT (2: gateway ÷ direct, log on ÷ off), memory (2).
-  if (standard && full.targets.length === 5 && !errors.length && !leftoversAtEnd.length && existsSync(readme)) {
+  // Every phase ran: lifecycle (1 target), RTT (2: gateway ÷ direct, log on ÷ off), memory (2), http (2).
+  if (standard && full.targets.length === 7 && !errors.length && !leftoversAtEnd.length && existsSync(readme)) {
     const text = readFileSync(readme, 'utf8');
     const block = /(<!-- bench:start -->\n)[\s\S]*?(\n<!-- bench:end -->)/;
     if (block.test(text)) {

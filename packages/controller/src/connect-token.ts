@@ -50,7 +50,7 @@ export class ConnectAuthError extends Error {
  * names its audience and issuer, and expires with the session.
  */
 export async function signConnectToken(
-  secret: Uint8Array,
+  secret: Uint8Array | CryptoKey,
   claims: ConnectTokenClaims,
   { issuedAt, purpose = 'connect' }: SignOptions = {},
 ): Promise<string> {
@@ -69,7 +69,7 @@ export async function signConnectToken(
  * @throws ConnectAuthError 401 for a missing, malformed, tampered or expired token.
  */
 export async function verifyConnectToken(
-  secret: Uint8Array,
+  secret: Uint8Array | CryptoKey,
   token: string | undefined,
   purpose: TokenPurpose = 'connect',
 ): Promise<ConnectTokenClaims> {

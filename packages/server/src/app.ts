@@ -2,6 +2,7 @@ import type { Hook } from '@hono/zod-openapi';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { formatMiB, type Logger, silentLogger } from '@wallcrawler/controller';
 import { bodyLimit } from 'hono/body-limit';
+import { withApiKeyCache } from './adapters/cached-api-keys.js';
 import { NotSupportedError } from './domain/errors.js';
 import { ApiError } from './http/api-error.js';
 import type { AppEnv } from './http/app-env.js';
@@ -89,7 +90,9 @@ const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
  * gateway on the same port (see `runtime/node.ts`).
  */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
-  const { store, provider, signer, blobs, logger = silentLogger, publicUrl } = deps;
+  const { provider, signer, blobs, logger = silentLogger, publicUrl } = deps;
+  // Every authenticated request looks its key up: a short cache spares the store (revocations here are immediate).
+  const store = withApiKeyCache(deps.store);
   const contextService = blobs
     ? new ContextService({
         store,
@@ -138,7 +141,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const jsonLimit = limit(MAX_BODY_BYTES, 'The request body is too large');
   // A multipart body carries its part headers besides the file.
   const fileLimit = limit(uploadMaxBytes + 64 * 1024, 'The uploaded file is too large');
-  app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? fileLimit(c, next) : jsonLimit(c, next)));
+  app.use('/v1/*', (c, next) => {
+    // A GET has no body to limit (and asking for one makes the Node adapter build a whole Request).
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    return isUpload(c.req.method, c.req.path) ? fileLimit(c, next) : jsonLimit(c, next);
+  });
   app.use('/v1/*', multipartUploads());
   // The dashboard's forms are one field each.
   app.use('/dashboard/*', limit(16 * 1024, 'The form is too large'));

@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
+import type { Context } from 'hono';
 
-/** A session's downloads zip, streamed as an attachment. */
-export function zipResponse(zip: Readable, sessionId: string): Response {
-  return new Response(Readable.toWeb(zip) as ReadableStream, {
-    status: 200,
-    headers: {
-      'content-type': 'application/zip',
-      'content-disposition': `attachment; filename="${sessionId}-downloads.zip"`,
-    },
+/**
+ * A session's downloads zip, streamed as an attachment. Built with `c.body` so it carries the headers the
+ * middleware prepared (`x-request-id`).
+ */
+export function zipResponse(c: Context, zip: Readable, sessionId: string): Response {
+  return c.body(Readable.toWeb(zip) as ReadableStream, 200, {
+    'content-type': 'application/zip',
+    'content-disposition': `attachment; filename="${sessionId}-downloads.zip"`,
   });
 }

@@ -18,8 +18,10 @@ export function requestContext({ logger }: { logger: Logger }): MiddlewareHandle
     c.set('requestId', requestId);
     c.set('logger', log);
     const started = performance.now();
-    await next();
+    // Set before the handler runs, so the response it builds carries it: setting a header on a finished response
+    // makes the Node adapter rebuild it as a streamed Response, which cost a third of a small request's time.
     c.header('x-request-id', requestId);
+    await next();
     const line = {
       method: c.req.method,
       path: c.req.path,

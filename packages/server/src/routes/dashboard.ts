@@ -194,6 +194,6 @@ export function registerDashboard(app: OpenAPIHono<AppEnv>, { store, sessions, s
   app.get('/dashboard/sessions/:id/downloads', async (c) => {
     const { projectId } = await requireSignIn(c);
     const id = c.req.param('id');
-    return zipResponse(await sessions.downloadsZip(projectId, id), id);
+    return zipResponse(c, await sessions.downloadsZip(projectId, id), id);
   });
 }

@@ -164,7 +164,7 @@ export function registerSessionFileRoutes(
 ) {
   app.openapi(listDownloads, async (c) => {
     const { id } = c.req.valid('param');
-    return zipResponse(await sessions.downloadsZip(c.var.auth.projectId, id), id) as never;
+    return zipResponse(c, await sessions.downloadsZip(c.var.auth.projectId, id), id) as never;
   });
 
   app.openapi(sessionLogs, async (c) => {

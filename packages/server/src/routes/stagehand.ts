@@ -279,7 +279,12 @@ export function registerStagehandRoutes(
           sdkVersion: c.req.header('x-sdk-version'),
         },
       );
-      return response as never;
+      // Through `c.body`, so the answer carries the headers the middleware prepared (`x-request-id`).
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, name) => {
+        headers[name] = value;
+      });
+      return c.body(response.body as ReadableStream, response.status as 200, headers) as never;
     });
   }
 

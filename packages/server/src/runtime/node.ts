@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { CdpGateway, findChromium, type Logger, silentLogger } from '@wallcrawler/controller';
+import { withSessionCache } from '../adapters/cached-sessions.js';
 import { DiskBlobStore } from '../adapters/disk/disk-blob-store.js';
 import { loadContextKeyFile } from '../adapters/local/context-key-file.js';
 import { FileTokenSigner } from '../adapters/local/file-token-signer.js';
@@ -48,7 +49,8 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
   const unlock = lockDataDir(config.dataDir);
   let store: SqliteStore | undefined;
   try {
-    store = await SqliteStore.open(join(config.dataDir, 'wallcrawler.db'));
+    // This server alone writes its sessions (the data-dir lock), so it may answer session reads from memory.
+    store = withSessionCache(await SqliteStore.open(join(config.dataDir, 'wallcrawler.db')));
     const signer = FileTokenSigner.load(join(config.dataDir, 'connect-secret'));
     const created = await bootstrap(store, config.apiKey);
     const blobs = await DiskBlobStore.open(join(config.dataDir, 'blobs'));

@@ -97,6 +97,9 @@ export interface SessionServiceOptions {
   retryAfterSeconds?: number;
 }
 
+/** Connect tokens kept signed, at most (running sessions, so a few per project). */
+const MAX_CACHED_TOKENS = 10_000;
+
 /**
  * The session lifecycle: admission, launch, views, release, and recording every ending. Talks only to the
  * ports, so it runs unchanged over SQLite + local Chromium or DynamoDB + Fargate.
@@ -115,6 +118,11 @@ export class SessionService {
   readonly #logger: Logger;
   readonly #retryAfterSeconds: number;
   readonly #endListeners: ((sessionId: string) => void)[] = [];
+  /**
+   * Each running session's connect token, signed once: its claims (session, project, expiry, issue time) never
+   * change, so neither does the token, and signing it on every read was a third of a retrieve's cost.
+   */
+  readonly #tokens = new Map<string, Promise<string>>();
 
   constructor({
     store,
@@ -443,6 +451,21 @@ export class SessionService {
     return this.#extensions.source(projectId, extensionId);
   }
 
+  #connectToken(session: SessionRecord): Promise<string> {
+    let token = this.#tokens.get(session.id);
+    if (!token) {
+      token = this.#signer.sign(
+        { sessionId: session.id, projectId: session.projectId, expiresAt: session.expiresAt },
+        session.createdAt,
+      );
+      token.catch(() => this.#tokens.delete(session.id));
+      // Endings remove their session's token; the bound only guards against endings this process never saw.
+      if (this.#tokens.size >= MAX_CACHED_TOKENS) this.#tokens.delete(this.#tokens.keys().next().value as string);
+      this.#tokens.set(session.id, token);
+    }
+    return token;
+  }
+
   /** Calls `listener` with the id of every session whose ending is recorded, whichever way it ended. */
   onEnded(listener: (sessionId: string) => void): void {
     this.#endListeners.push(listener);
@@ -455,6 +478,7 @@ export class SessionService {
       endReason: ending.reason,
     });
     this.#logger.info({ sessionId, status: ending.status, reason: ending.reason }, 'session ended');
+    this.#tokens.delete(sessionId);
     for (const listener of this.#endListeners) listener(sessionId);
   }
 
@@ -473,10 +497,7 @@ export class SessionService {
 
   async #view(session: SessionRecord, gatewayUrl: string): Promise<SessionView> {
     if (session.status !== 'RUNNING' && session.status !== 'PENDING') return { session };
-    const signingKey = await this.#signer.sign(
-      { sessionId: session.id, projectId: session.projectId, expiresAt: session.expiresAt },
-      session.createdAt,
-    );
+    const signingKey = await this.#connectToken(session);
     const base = gatewayUrl.replace(/\/$/, '');
     // A browser in a task of its own is reached at that task's controller; a local one through this gateway.
     const connectBase = session.connectEndpoint ?? base.replace(/^http/, 'ws');

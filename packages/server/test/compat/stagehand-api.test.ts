@@ -292,6 +292,7 @@ describe("the Stagehand routes' bad input", () => {
       'x-sdk-version': '3.19.5',
     });
     expect(typed.headers.get('content-type')).toBe('text/event-stream');
+    expect(typed.headers.get('x-request-id')).toMatch(/.+/);
     const typedText = await typed.text();
     expect(typedText).toMatch(/^event: starting\ndata: \{/);
     expect(typedText).toContain('event: finished\ndata: ');

@@ -165,6 +165,8 @@ async function send(g: Generated): Promise<void> {
     ...(g.body !== undefined ? { body: g.body as BodyInit } : {}),
   });
   const text = await response.text();
+  // Every answer, whatever made it (JSON, a zip stream, server-sent events), carries its request id.
+  expect(response.headers.get('x-request-id'), where).toMatch(/.+/);
   const name = `${g.operation.method} ${g.operation.path}`;
   seen.set(name, (seen.get(name) ?? new Set()).add(response.status));
   // The one 5xx by design: HLS video, which Wallcrawler does not render (501, documented on the operation).
