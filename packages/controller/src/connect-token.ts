@@ -1,3 +1,4 @@
+import type { webcrypto } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 
 const ISSUER = 'wallcrawler';
@@ -50,7 +51,7 @@ export class ConnectAuthError extends Error {
  * names its audience and issuer, and expires with the session.
  */
 export async function signConnectToken(
-  secret: Uint8Array | CryptoKey,
+  secret: Uint8Array | webcrypto.CryptoKey,
   claims: ConnectTokenClaims,
   { issuedAt, purpose = 'connect' }: SignOptions = {},
 ): Promise<string> {
@@ -69,7 +70,7 @@ export async function signConnectToken(
  * @throws ConnectAuthError 401 for a missing, malformed, tampered or expired token.
  */
 export async function verifyConnectToken(
-  secret: Uint8Array | CryptoKey,
+  secret: Uint8Array | webcrypto.CryptoKey,
   token: string | undefined,
   purpose: TokenPurpose = 'connect',
 ): Promise<ConnectTokenClaims> {

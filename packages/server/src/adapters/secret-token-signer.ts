@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import {
   type ConnectTokenClaims,
   signConnectToken,
@@ -9,11 +10,11 @@ import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
 /** Signs connect tokens with an HS256 secret held in memory (from Secrets Manager in AWS, a file locally). */
 export class SecretTokenSigner implements ConnectTokenSigner {
   /** The secret imported once as an HMAC key: importing it on every sign and verify cost as much as the HMAC. */
-  readonly #key: Promise<CryptoKey>;
+  readonly #key: Promise<webcrypto.CryptoKey>;
 
   constructor(protected readonly secret: Uint8Array) {
     if (secret.length < 32) throw new Error('The connect-token secret must be at least 32 bytes.');
-    this.#key = crypto.subtle.importKey('raw', new Uint8Array(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    this.#key = webcrypto.subtle.importKey('raw', new Uint8Array(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
       'sign',
       'verify',
     ]);
