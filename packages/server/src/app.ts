@@ -28,6 +28,7 @@ import { registerStagehandRoutes } from './routes/stagehand.js';
 import { ContextService } from './services/context-service.js';
 import type { DownloadService } from './services/download-service.js';
 import { ExtensionService } from './services/extension-service.js';
+import type { HostAdmission } from './services/host-admission.js';
 import type { SessionArtifactService } from './services/session-artifact-service.js';
 import { SessionService } from './services/session-service.js';
 import { StagehandService } from './stagehand/stagehand-service.js';
@@ -56,6 +57,8 @@ export interface AppDeps {
   sessionLogMaxBytes?: number;
   /** The most one session's recording keeps. @default 64 MiB */
   sessionRecordingMaxBytes?: number;
+  /** How many browsers this host runs at once, and the wait for a slot. Without it, only projects' limits apply. */
+  admission?: HostAdmission;
   /** What a create asking for an unsupported feature gets (see `http/create-fields.ts`). @default 'refuse' */
   unsupportedFields?: UnsupportedFieldsMode;
   /**
@@ -121,6 +124,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     provider,
     signer,
     logger,
+    admission: deps.admission,
   });
   const uploadMaxBytes = deps.uploadMaxBytes ?? 50 * 1024 * 1024;
   const gatewayUrl = (requestUrl: string) => publicUrl ?? new URL(requestUrl).origin;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SERVER_ENV as E } from './env-names.js';
 import type { UnsupportedFieldsMode } from './http/create-fields.js';
+import { defaultMaxSessions } from './services/host-admission.js';
 
 const schema = z.object({
   [E.host]: z.string().min(1).default('127.0.0.1'),
@@ -29,6 +30,9 @@ const schema = z.object({
   [E.sessionLogMaxMb]: z.coerce.number().int().min(1).max(1024).default(16),
   [E.sessionRecordingMaxMb]: z.coerce.number().int().min(1).max(4096).default(64),
   [E.unsupportedFields]: z.enum(['refuse', 'ignore']).default('refuse'),
+  [E.maxSessions]: z.coerce.number().int().min(1).max(10_000).optional(),
+  [E.queueSize]: z.coerce.number().int().min(0).max(100_000).default(20),
+  [E.queueTimeoutMs]: z.coerce.number().int().min(0).max(600_000).default(30_000),
 });
 
 /** The local server's configuration, validated. */
@@ -63,6 +67,8 @@ export interface ServerConfig {
   sessionRecordingMaxBytes: number;
   /** What a create asking for an unsupported feature gets: a 400, or the field ignored. @default 'refuse' */
   unsupportedFields: UnsupportedFieldsMode;
+  /** Browsers this host runs at once; creates past it wait `queue.timeoutMs` in a per-project queue of `queue.size`. */
+  admission: { maxSessions: number; queueSize: number; queueTimeoutMs: number };
 }
 
 /**
@@ -94,6 +100,11 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     sessionLogMaxBytes: c[E.sessionLogMaxMb] * 1024 * 1024,
     sessionRecordingMaxBytes: c[E.sessionRecordingMaxMb] * 1024 * 1024,
     unsupportedFields: c[E.unsupportedFields],
+    admission: {
+      maxSessions: c[E.maxSessions] ?? defaultMaxSessions(),
+      queueSize: c[E.queueSize],
+      queueTimeoutMs: c[E.queueTimeoutMs],
+    },
     ...(c[E.contextKey] ? { contextKey: c[E.contextKey] } : {}),
     ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
     ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),

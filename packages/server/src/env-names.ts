@@ -30,6 +30,12 @@ export const SERVER_ENV = {
   sessionRecordingMaxMb: 'WALLCRAWLER_SESSION_RECORDING_MAX_MB',
   /** `refuse` (default): a create asking for what the server cannot do (a managed proxy) gets a 400; `ignore`: it is accepted and the field ignored. */
   unsupportedFields: SERVER_ENV_UNSUPPORTED_FIELDS,
+  /** Browsers this host runs at once. @default from the memory and CPUs (cgroup limits included) */
+  maxSessions: 'WALLCRAWLER_MAX_SESSIONS',
+  /** Creates that may wait for a browser slot, per project. */
+  queueSize: 'WALLCRAWLER_QUEUE_SIZE',
+  /** How long a create waits for a slot before its 429, in ms. */
+  queueTimeoutMs: 'WALLCRAWLER_QUEUE_TIMEOUT_MS',
 } as const;
 
 /**

@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { BrowserNotReadyError, CapacityExceededError, DomainError } from '../domain/errors.js';
 import type { ErrorBody } from '../schemas/error.js';
+import { HostAtCapacityError } from '../services/host-admission.js';
 import { ApiError } from './api-error.js';
 import type { AppEnv } from './app-env.js';
 
@@ -17,6 +18,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   session_not_found: 404,
   session_not_running: 409,
   concurrency_limit_exceeded: 429,
+  host_at_capacity: 429,
   invalid_query: 400,
   invalid_blob_key: 400,
   browser_launch_failed: 500,
@@ -62,7 +64,11 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof DomainError) {
     const status = STATUS_BY_CODE[error.code] ?? 500;
     const headers: Record<string, string> = {};
-    if (error instanceof CapacityExceededError || error instanceof BrowserNotReadyError)
+    if (
+      error instanceof CapacityExceededError ||
+      error instanceof BrowserNotReadyError ||
+      error instanceof HostAtCapacityError
+    )
       headers['retry-after'] = String(error.retryAfterSeconds);
     // A session that is not running will not start running: retrying is pointless. (A failed launch, by
     // contrast, may well succeed on retry; its session has already ended, so a retry makes no duplicate.)

@@ -15,6 +15,7 @@ import { type BootstrapResult, bootstrap } from '../bootstrap.js';
 import type { ServerConfig } from '../config.js';
 import { ArtifactRetention } from '../services/artifact-retention.js';
 import { DownloadService } from '../services/download-service.js';
+import { HostAdmission } from '../services/host-admission.js';
 import { SessionArtifactService } from '../services/session-artifact-service.js';
 import { SessionService } from '../services/session-service.js';
 
@@ -91,6 +92,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       sessionRecordingMaxBytes: config.sessionRecordingMaxBytes,
       sessionDownloadsMaxBytes: config.sessionDownloadsMaxBytes,
       unsupportedFields: config.unsupportedFields,
+      admission: new HostAdmission(config.admission),
       internalGatewayUrl: () => internalUrl,
       logger,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
@@ -109,7 +111,10 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     internalUrl = url;
-    logger.info({ url, dataDir: config.dataDir, chromePath, reconciled }, 'wallcrawler listening');
+    logger.info(
+      { url, dataDir: config.dataDir, chromePath, reconciled, maxSessions: config.admission.maxSessions },
+      'wallcrawler listening',
+    );
 
     const openStore = store;
     let closing: Promise<void> | undefined;

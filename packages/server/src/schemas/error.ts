@@ -39,7 +39,8 @@ export const errorResponses = {
   422: { description: 'The request is well-formed but names something that cannot be used.', content: errorContent },
   415: { description: 'The body is not `application/json`.', content: errorContent },
   429: {
-    description: 'The project is at its `concurrency`. Retry after `Retry-After` seconds.',
+    description:
+      'The project is at its `concurrency` (`concurrency_limit_exceeded`), or this host runs all the browsers it can and the create could not wait for one (`host_at_capacity`). Retry after `Retry-After` seconds.',
     headers: {
       'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' as const } },
     },

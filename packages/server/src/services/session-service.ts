@@ -30,6 +30,7 @@ import type { SessionLiveURLsSchema } from '../schemas/session.js';
 import type { ContextService } from './context-service.js';
 import type { DownloadService } from './download-service.js';
 import type { ExtensionService } from './extension-service.js';
+import type { HostAdmission, HostSlot } from './host-admission.js';
 import { parseMetadataQuery } from './metadata-query.js';
 import type { SessionArtifactService } from './session-artifact-service.js';
 
@@ -95,6 +96,8 @@ export interface SessionServiceOptions {
   logger?: Logger;
   /** Retry-After, in seconds, when a project is at its concurrency. @default 5 */
   retryAfterSeconds?: number;
+  /** How many browsers this host runs at once, and the wait for a slot (local server). Without it, no host limit. */
+  admission?: HostAdmission | undefined;
 }
 
 /** Connect tokens kept signed, at most (running sessions, so a few per project). */
@@ -118,6 +121,9 @@ export class SessionService {
   readonly #logger: Logger;
   readonly #retryAfterSeconds: number;
   readonly #endListeners: ((sessionId: string) => void)[] = [];
+  readonly #admission: HostAdmission | undefined;
+  /** The host slot each admitted session holds until its ending is recorded. */
+  readonly #slots = new Map<string, HostSlot>();
   /**
    * Each running session's connect token, signed once: its claims (session, project, expiry, issue time) never
    * change, so neither does the token, and signing it on every read was a third of a retrieve's cost.
@@ -137,7 +143,9 @@ export class SessionService {
     signer,
     logger = silentLogger,
     retryAfterSeconds = 5,
+    admission,
   }: SessionServiceOptions) {
+    this.#admission = admission;
     this.#store = store;
     this.#contexts = contexts;
     this.#extensions = extensions;
@@ -179,9 +187,19 @@ export class SessionService {
       ...(input.context ? { contextId: input.context.id, contextPersist: input.context.persist === true } : {}),
       ...(input.extensionId ? { extensionId: input.extensionId } : {}),
     };
-    if (!(await this.#store.insertSessionWithinLimit(session, project.concurrency))) {
-      throw new CapacityExceededError(project.concurrency, this.#retryAfterSeconds);
+    // A slot on this host first (possibly after a wait in the project's queue), then the project's concurrency:
+    // a create refused by either stores nothing.
+    const slot = await this.#admission?.acquire(projectId);
+    try {
+      if (!(await this.#store.insertSessionWithinLimit(session, project.concurrency))) {
+        throw new CapacityExceededError(project.concurrency, this.#retryAfterSeconds);
+      }
+    } catch (error) {
+      slot?.release();
+      throw error;
     }
+    // Held until the ending is recorded, whichever way the session ends (even before start returns).
+    if (slot) this.#slots.set(session.id, slot);
     const log = this.#logger.child({ sessionId: session.id, projectId });
     let started: SessionRecord | undefined;
     try {
@@ -199,6 +217,7 @@ export class SessionService {
       const reason = known ? error.message : `The browser could not be launched: ${(error as Error).message}`;
       log.error({ err: error }, 'browser launch failed');
       await this.#store.endSession(session.id, { status: 'ERROR', endedAt: new Date(), endReason: reason });
+      this.#releaseSlot(session.id);
       throw known ? error : new BrowserLaunchError(reason);
     }
     // A remote browser marked it RUNNING itself (and the provider read it so). Otherwise mark it here; if the
@@ -466,6 +485,11 @@ export class SessionService {
     return token;
   }
 
+  #releaseSlot(sessionId: string): void {
+    this.#slots.get(sessionId)?.release();
+    this.#slots.delete(sessionId);
+  }
+
   /** Calls `listener` with the id of every session whose ending is recorded, whichever way it ended. */
   onEnded(listener: (sessionId: string) => void): void {
     this.#endListeners.push(listener);
@@ -479,6 +503,7 @@ export class SessionService {
     });
     this.#logger.info({ sessionId, status: ending.status, reason: ending.reason }, 'session ended');
     this.#tokens.delete(sessionId);
+    this.#releaseSlot(sessionId);
     for (const listener of this.#endListeners) listener(sessionId);
   }
 
