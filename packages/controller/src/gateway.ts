@@ -31,6 +31,8 @@ export interface CdpGatewayOptions {
    * answers. Defaults to the `Host` the request came in on.
    */
   externalUrl?: () => string | undefined;
+  /** Told each accepted CDP connection's byte counts when it closes (metrics). */
+  onConnectionClosed?: (bytes: { fromClient: number; toClient: number }) => void;
   logger?: Logger;
 }
 
@@ -52,11 +54,18 @@ export class CdpGateway {
   readonly #sessions = new Map<string, BrowserSession>();
   readonly #authenticate: ConnectAuthenticator;
   readonly #externalUrl: () => string | undefined;
+  readonly #onConnectionClosed: CdpGatewayOptions['onConnectionClosed'];
   readonly #logger: Logger;
 
-  constructor({ authenticate, externalUrl = () => undefined, logger = silentLogger }: CdpGatewayOptions) {
+  constructor({
+    authenticate,
+    externalUrl = () => undefined,
+    onConnectionClosed,
+    logger = silentLogger,
+  }: CdpGatewayOptions) {
     this.#authenticate = authenticate;
     this.#externalUrl = externalUrl;
+    this.#onConnectionClosed = onConnectionClosed;
     this.#logger = logger;
   }
 
@@ -101,6 +110,13 @@ export class CdpGateway {
       }
       const session = await this.#resolve(credentialsOf(url, request));
       session.connect(request, socket, head, target === 'browser' ? session.browserPath : target);
+      const counted = socket as Duplex & { bytesRead?: number; bytesWritten?: number };
+      const onClosed = this.#onConnectionClosed;
+      if (onClosed) {
+        socket.once('close', () =>
+          onClosed({ fromClient: counted.bytesRead ?? 0, toClient: counted.bytesWritten ?? 0 }),
+        );
+      }
     } catch (error) {
       if (error instanceof ConnectAuthError) {
         this.#logger.info({ requestId, status: error.status, code: error.code }, 'connect refused');

@@ -8,6 +8,7 @@ import { ApiError } from './http/api-error.js';
 import type { AppEnv } from './http/app-env.js';
 import type { UnsupportedFieldsMode } from './http/create-fields.js';
 import { errorResponse, handleError } from './http/error-handler.js';
+import { ServerMetrics } from './metrics.js';
 import { apiKeyAuth } from './middleware/api-key-auth.js';
 import { jsonBody } from './middleware/json-body.js';
 import { isUpload, multipartUploads } from './middleware/multipart-uploads.js';
@@ -20,6 +21,7 @@ import { registerContextRoutes } from './routes/contexts.js';
 import { registerDashboard } from './routes/dashboard.js';
 import { registerExtensionRoutes } from './routes/extensions.js';
 import { registerHealthRoute } from './routes/health.js';
+import { registerMetricsRoute } from './routes/metrics.js';
 import { registerProjectRoutes } from './routes/projects.js';
 import { registerReplayPages } from './routes/replay-pages.js';
 import { registerSessionFileRoutes } from './routes/session-files.js';
@@ -59,6 +61,8 @@ export interface AppDeps {
   sessionRecordingMaxBytes?: number;
   /** How many browsers this host runs at once, and the wait for a slot. Without it, only projects' limits apply. */
   admission?: HostAdmission;
+  /** The Prometheus metrics `GET /metrics` serves. @default a registry of the app's own */
+  metrics?: ServerMetrics;
   /** What a create asking for an unsupported feature gets (see `http/create-fields.ts`). @default 'refuse' */
   unsupportedFields?: UnsupportedFieldsMode;
   /**
@@ -96,6 +100,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const { provider, signer, blobs, logger = silentLogger, publicUrl } = deps;
   // Every authenticated request looks its key up: a short cache spares the store (revocations here are immediate).
   const store = withApiKeyCache(deps.store);
+  const metrics =
+    deps.metrics ?? new ServerMetrics({ activeSessions: () => store.listActiveSessions(), admission: deps.admission });
   const contextService = blobs
     ? new ContextService({
         store,
@@ -125,11 +131,16 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     signer,
     logger,
     admission: deps.admission,
+    metrics,
   });
   const uploadMaxBytes = deps.uploadMaxBytes ?? 50 * 1024 * 1024;
   const gatewayUrl = (requestUrl: string) => publicUrl ?? new URL(requestUrl).origin;
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use('*', (c, next) => {
+    c.set('metrics', metrics);
+    return next();
+  });
   app.use('*', requestContext({ logger }));
   const limit = (maxSize: number, what: string) =>
     bodyLimit({
@@ -157,6 +168,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('/v1/*', apiKeyAuth({ store }));
 
   registerHealthRoute(app, { version: VERSION });
+  registerMetricsRoute(app, { store, metrics });
   const unsupportedFields = deps.unsupportedFields ?? 'refuse';
   const stagehand = new StagehandService({
     sessions,

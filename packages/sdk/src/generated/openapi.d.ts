@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (any API key; Prometheus sends it as a bearer token) */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions": {
         parameters: {
             query?: never;
@@ -1035,7 +1052,11 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The project is at its `concurrency`. Retry after `Retry-After` seconds. */
+        /**
+         * @description The project is at its `concurrency` (`concurrency_limit_exceeded`), or this host runs all the browsers it
+         *     can (`WALLCRAWLER_MAX_SESSIONS`) and the create could not wait for one (`host_at_capacity`: the project's
+         *     queue was full, or the wait ran out). Retry after `Retry-After` seconds.
+         */
         TooManyRequests: {
             headers: {
                 /** @description Seconds to wait before retrying. */
@@ -1117,6 +1138,30 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description Sessions by status, create latency by stage, the host's browser slots and create queue, CDP bytes and
+             *     connections, rejections by code, and the process's own figures, in the Prometheus text format.
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
         };
     };
     listSessions: {

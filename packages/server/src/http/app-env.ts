@@ -1,4 +1,5 @@
 import type { Logger } from '@wallcrawler/controller';
+import type { ServerMetrics } from '../metrics.js';
 
 /** Who is calling: the API key and the project the request is scoped to. */
 export interface AuthContext {
@@ -15,5 +16,7 @@ export interface AppEnv {
     requestId: string;
     logger: Logger;
     auth: AuthContext;
+    /** Counts rejections by code (set for every request when the app has metrics). */
+    metrics: ServerMetrics | undefined;
   };
 }

@@ -55,6 +55,7 @@ export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
     ...(error.details ? { details: error.details } : {}),
   };
   for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
+  c.get('metrics')?.rejections.inc({ code: error.code });
   return c.json(body, error.status as ContentfulStatusCode);
 }
 

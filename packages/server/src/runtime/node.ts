@@ -13,6 +13,7 @@ import { SqliteStore } from '../adapters/sqlite/sqlite-store.js';
 import { createApp } from '../app.js';
 import { type BootstrapResult, bootstrap } from '../bootstrap.js';
 import type { ServerConfig } from '../config.js';
+import { ServerMetrics } from '../metrics.js';
 import { ArtifactRetention } from '../services/artifact-retention.js';
 import { DownloadService } from '../services/download-service.js';
 import { HostAdmission } from '../services/host-admission.js';
@@ -63,8 +64,12 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
     // Retention is applied after each session too; the timer catches artifacts that merely grew old.
     const sweeper = setInterval(() => void retention.sweep().catch(() => {}), SWEEP_INTERVAL_MS);
     sweeper.unref();
+    const admission = new HostAdmission(config.admission);
+    const openStoreForMetrics = store;
+    const metrics = new ServerMetrics({ activeSessions: () => openStoreForMetrics.listActiveSessions(), admission });
     const gateway = new CdpGateway({
       authenticate: localConnectAuthenticator(signer, store),
+      onConnectionClosed: ({ fromClient, toClient }) => metrics.connectionClosed(fromClient, toClient),
       externalUrl: () => config.publicUrl,
       logger,
     });
@@ -92,7 +97,8 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       sessionRecordingMaxBytes: config.sessionRecordingMaxBytes,
       sessionDownloadsMaxBytes: config.sessionDownloadsMaxBytes,
       unsupportedFields: config.unsupportedFields,
-      admission: new HostAdmission(config.admission),
+      admission,
+      metrics,
       internalGatewayUrl: () => internalUrl,
       logger,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),

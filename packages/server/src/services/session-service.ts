@@ -23,6 +23,7 @@ import {
   SessionNotRunningError,
 } from '../domain/errors.js';
 import type { ProjectRecord, Region, SessionRecord, SessionStatus, Viewport } from '../domain/model.js';
+import type { ServerMetrics } from '../metrics.js';
 import type { BrowserProvider, BrowserStartRequest } from '../ports/browser-provider.js';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
 import type { Store } from '../ports/store.js';
@@ -98,6 +99,8 @@ export interface SessionServiceOptions {
   retryAfterSeconds?: number;
   /** How many browsers this host runs at once, and the wait for a slot (local server). Without it, no host limit. */
   admission?: HostAdmission | undefined;
+  /** Where create stages and endings are counted. */
+  metrics?: ServerMetrics | undefined;
 }
 
 /** Connect tokens kept signed, at most (running sessions, so a few per project). */
@@ -122,6 +125,7 @@ export class SessionService {
   readonly #retryAfterSeconds: number;
   readonly #endListeners: ((sessionId: string) => void)[] = [];
   readonly #admission: HostAdmission | undefined;
+  readonly #metrics: ServerMetrics | undefined;
   /** The host slot each admitted session holds until its ending is recorded. */
   readonly #slots = new Map<string, HostSlot>();
   /**
@@ -144,8 +148,10 @@ export class SessionService {
     logger = silentLogger,
     retryAfterSeconds = 5,
     admission,
+    metrics,
   }: SessionServiceOptions) {
     this.#admission = admission;
+    this.#metrics = metrics;
     this.#store = store;
     this.#contexts = contexts;
     this.#extensions = extensions;
@@ -189,7 +195,9 @@ export class SessionService {
     };
     // A slot on this host first (possibly after a wait in the project's queue), then the project's concurrency:
     // a create refused by either stores nothing.
+    const waitStarted = performance.now();
     const slot = await this.#admission?.acquire(projectId);
+    this.#metrics?.createSeconds.observe({ stage: 'admission' }, (performance.now() - waitStarted) / 1000);
     try {
       if (!(await this.#store.insertSessionWithinLimit(session, project.concurrency))) {
         throw new CapacityExceededError(project.concurrency, this.#retryAfterSeconds);
@@ -202,6 +210,7 @@ export class SessionService {
     if (slot) this.#slots.set(session.id, slot);
     const log = this.#logger.child({ sessionId: session.id, projectId });
     let started: SessionRecord | undefined;
+    const launchStarted = performance.now();
     try {
       started = await this.#provider.start({
         session,
@@ -218,6 +227,7 @@ export class SessionService {
       log.error({ err: error }, 'browser launch failed');
       await this.#store.endSession(session.id, { status: 'ERROR', endedAt: new Date(), endReason: reason });
       this.#releaseSlot(session.id);
+      this.#metrics?.sessionsEnded.inc({ status: 'ERROR' });
       throw known ? error : new BrowserLaunchError(reason);
     }
     // A remote browser marked it RUNNING itself (and the provider read it so). Otherwise mark it here; if the
@@ -227,6 +237,8 @@ export class SessionService {
       (await this.#store.markSessionRunning(session.id, new Date())) ??
       (await this.#store.getSession(session.id));
     if (!running) throw new SessionNotFoundError(session.id);
+    this.#metrics?.createSeconds.observe({ stage: 'launch' }, (performance.now() - launchStarted) / 1000);
+    this.#metrics?.createSeconds.observe({ stage: 'total' }, (performance.now() - waitStarted) / 1000);
     log.info({ timeoutSeconds, keepAlive: session.keepAlive }, 'session created');
     return this.#view(running, gatewayUrl);
   }
@@ -504,6 +516,7 @@ export class SessionService {
     this.#logger.info({ sessionId, status: ending.status, reason: ending.reason }, 'session ended');
     this.#tokens.delete(sessionId);
     this.#releaseSlot(sessionId);
+    this.#metrics?.sessionsEnded.inc({ status: ending.status });
     for (const listener of this.#endListeners) listener(sessionId);
   }
 

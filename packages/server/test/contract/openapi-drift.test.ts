@@ -45,6 +45,7 @@ describe('the OpenAPI document the server serves', () => {
       'DELETE /v1/contexts/{id}',
       'DELETE /v1/extensions/{id}',
       'GET /health',
+      'GET /metrics',
       'GET /v1/contexts/{id}',
       'GET /v1/extensions/{id}',
       'GET /v1/projects',

@@ -1,0 +1,103 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { SessionRecord } from './domain/model.js';
+import type { HostAdmission } from './services/host-admission.js';
+
+export interface ServerMetricsOptions {
+  /** The sessions that are PENDING or RUNNING, read at each scrape. */
+  activeSessions: () => Promise<SessionRecord[]>;
+  admission?: HostAdmission | undefined;
+}
+
+/**
+ * The server's Prometheus metrics (`GET /metrics`), in a registry of its own (several servers in one process
+ * do not mix): sessions by status, create latency by stage, the host's browser slots and queue, CDP traffic,
+ * rejections by code, and the process's own figures.
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly sessionsEnded: Counter<'status'>;
+  readonly createSeconds: Histogram<'stage'>;
+  readonly rejections: Counter<'code'>;
+  readonly cdpBytes: Counter<'direction'>;
+  readonly cdpConnections: Counter;
+
+  constructor({ activeSessions, admission }: ServerMetricsOptions) {
+    const registers = [this.registry];
+    this.sessionsEnded = new Counter({
+      name: 'wallcrawler_sessions_ended_total',
+      help: 'Sessions whose ending was recorded, by final status.',
+      labelNames: ['status'],
+      registers,
+    });
+    this.createSeconds = new Histogram({
+      name: 'wallcrawler_session_create_seconds',
+      help: 'Time a create spent in each stage: admission (waiting for a browser slot), launch, total.',
+      labelNames: ['stage'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.rejections = new Counter({
+      name: 'wallcrawler_rejections_total',
+      help: 'Requests answered with an error, by error code (validation_failed, concurrency_limit_exceeded, ...).',
+      labelNames: ['code'],
+      registers,
+    });
+    this.cdpBytes = new Counter({
+      name: 'wallcrawler_cdp_bytes_total',
+      help: 'Bytes through the connect gateway, counted when each connection closes.',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.cdpConnections = new Counter({
+      name: 'wallcrawler_cdp_connections_total',
+      help: 'CDP connections the connect gateway accepted and that have closed.',
+      registers,
+    });
+    new Gauge({
+      name: 'wallcrawler_sessions',
+      help: 'Active sessions by status (PENDING, RUNNING).',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        const counts: Record<string, number> = { PENDING: 0, RUNNING: 0 };
+        for (const session of await activeSessions()) counts[session.status] = (counts[session.status] ?? 0) + 1;
+        this.reset();
+        for (const [status, count] of Object.entries(counts)) this.set({ status }, count);
+      },
+    });
+    if (admission) {
+      new Gauge({
+        name: 'wallcrawler_host_browsers',
+        help: 'Browser slots in use on this host.',
+        registers,
+        collect() {
+          this.set(admission.stats.running);
+        },
+      });
+      new Gauge({
+        name: 'wallcrawler_host_browsers_max',
+        help: 'Browsers this host runs at once (WALLCRAWLER_MAX_SESSIONS).',
+        registers,
+        collect() {
+          this.set(admission.maxSessions);
+        },
+      });
+      new Gauge({
+        name: 'wallcrawler_create_queue_depth',
+        help: 'Creates waiting for a browser slot.',
+        registers,
+        collect() {
+          this.set(admission.stats.queued);
+        },
+      });
+    }
+    collectDefaultMetrics({ register: this.registry, prefix: 'wallcrawler_' });
+  }
+
+  /** Counts a closed CDP connection's bytes (its socket's counters). */
+  connectionClosed(fromClient: number, toClient: number): void {
+    this.cdpConnections.inc();
+    this.cdpBytes.inc({ direction: 'from_client' }, fromClient);
+    this.cdpBytes.inc({ direction: 'to_client' }, toClient);
+  }
+}

@@ -1,0 +1,69 @@
+import puppeteer from 'puppeteer-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expectNothingLeft, type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+/** `GET /metrics` on a real server, after a real session: what Prometheus would scrape. */
+let t: TestServer;
+let pages: PageServer;
+
+beforeAll(async () => {
+  [t, pages] = await Promise.all([startTestServer({ WALLCRAWLER_MAX_SESSIONS: '5' }), startPageServer()]);
+});
+afterAll(async () => {
+  await pages?.close();
+  await t?.close();
+});
+
+const scrape = async () => {
+  const response = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.apiKey}` } });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+  return response.text();
+};
+/** The value of one sample, e.g. `wallcrawler_sessions{status="RUNNING"}`. */
+const sample = (text: string, series: string) => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : undefined;
+};
+
+it('is protected like the API', async () => {
+  expect((await fetch(`${t.url}/metrics`)).status).toBe(401);
+  expect((await fetch(`${t.url}/metrics`, { headers: { authorization: 'Bearer wc_nope' } })).status).toBe(401);
+});
+
+it('reports sessions by status, create stages, host slots, CDP bytes, endings and rejections', async () => {
+  const headers = { 'x-bb-api-key': t.apiKey, 'content-type': 'application/json' };
+  const bad = await fetch(`${t.url}/v1/sessions`, { method: 'POST', headers, body: '{"timeout":1}' });
+  expect(bad.status).toBe(400);
+  const session = (await (await fetch(`${t.url}/v1/sessions`, { method: 'POST', headers, body: '{}' })).json()) as {
+    id: string;
+    connectUrl: string;
+  };
+  const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+  const [page] = await browser.pages();
+  await page?.goto(`${pages.url}/title/Metrics`);
+
+  const running = await scrape();
+  expect(sample(running, 'wallcrawler_sessions{status="RUNNING"}')).toBe(1);
+  expect(sample(running, 'wallcrawler_host_browsers')).toBe(1);
+  expect(sample(running, 'wallcrawler_host_browsers_max')).toBe(5);
+  expect(sample(running, 'wallcrawler_create_queue_depth')).toBe(0);
+  for (const stage of ['admission', 'launch', 'total']) {
+    expect(sample(running, `wallcrawler_session_create_seconds_count{stage="${stage}"}`), stage).toBe(1);
+  }
+  expect(sample(running, 'wallcrawler_rejections_total{code="validation_failed"}')).toBe(1);
+  expect(running).toContain('wallcrawler_process_resident_memory_bytes');
+
+  await browser.disconnect();
+  await waitFor(async () => sample(await scrape(), 'wallcrawler_sessions_ended_total{status="COMPLETED"}') === 1, {
+    message: 'the disconnect to end the session',
+  });
+  const ended = await scrape();
+  expect(sample(ended, 'wallcrawler_sessions{status="RUNNING"}')).toBe(0);
+  expect(sample(ended, 'wallcrawler_host_browsers')).toBe(0);
+  expect(sample(ended, 'wallcrawler_cdp_connections_total')).toBeGreaterThanOrEqual(1);
+  expect(sample(ended, 'wallcrawler_cdp_bytes_total{direction="to_client"}')).toBeGreaterThan(1000);
+  expect(sample(ended, 'wallcrawler_cdp_bytes_total{direction="from_client"}')).toBeGreaterThan(100);
+  await expectNothingLeft(t.dataDir);
+});
