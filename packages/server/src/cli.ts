@@ -11,6 +11,7 @@ import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import { generateApiKey } from './api-keys.js';
 import { newProject } from './bootstrap.js';
 import { loadServerConfig } from './config.js';
+import { SESSION_STATUSES, type SessionRecord, type SessionStatus } from './domain/model.js';
 import { AWS_API_ENV, SERVER_ENV } from './env-names.js';
 import { createLogger } from './logger.js';
 import type { Store } from './ports/store.js';
@@ -26,6 +27,8 @@ Usage:
   wallcrawler keys create                 [--name <n>] [--project <id> ...]  (default: the first project)
   wallcrawler keys list
   wallcrawler keys revoke <key-id>
+  wallcrawler sessions ls                 [--project <id>] [--status <status>]
+  wallcrawler sessions watch              [--interval <ms>] [--count <n>]  (live sessions, until Ctrl-C)
 
 Options:
   --json       Machine-readable output (projects, keys)
@@ -131,6 +134,9 @@ async function main(argv: string[]): Promise<void> {
       concurrency: { type: 'string' },
       'default-timeout': { type: 'string' },
       project: { type: 'string', multiple: true },
+      status: { type: 'string' },
+      interval: { type: 'string' },
+      count: { type: 'string' },
       json: { type: 'boolean', default: false },
       version: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -212,7 +218,86 @@ async function main(argv: string[]): Promise<void> {
     if (!revoked) throw new UsageError(`No key ${arg}. See \`wallcrawler keys list\`.`);
     return print(json, { id: arg, revoked: true }, `Revoked ${arg}.`);
   }
+  if (command === 'sessions' && sub === 'ls') {
+    const status = values.status;
+    if (status !== undefined && !SESSION_STATUSES.includes(status as SessionStatus)) {
+      throw new UsageError(`--status must be one of ${SESSION_STATUSES.join(', ')}.`);
+    }
+    const sessions = await withStore(async (store) => {
+      const projects = values.project?.length ? values.project : (await store.listProjects()).map((p) => p.id);
+      const lists = await Promise.all(
+        projects.map((id) => store.listSessions(id, status ? { status: status as SessionStatus } : {})),
+      );
+      return lists.flat().sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    });
+    return print(
+      json,
+      sessions.map((s) => ({
+        id: s.id,
+        status: s.status,
+        projectId: s.projectId,
+        createdAt: s.createdAt,
+        endedAt: s.endedAt,
+        endReason: s.endReason,
+        userMetadata: s.userMetadata,
+      })),
+      sessions.map((s) => sessionLine(s, Date.now())).join('\n') || 'No sessions.',
+    );
+  }
+  if (command === 'sessions' && sub === 'watch') {
+    const interval = positiveInt(values.interval, '--interval') ?? 1000;
+    const count = positiveInt(values.count, '--count');
+    return watchSessions(interval, count);
+  }
   throw new UsageError(`Unknown command "${positionals.join(' ')}".`);
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/** One session as a line: id, status, project, age (or how it ended), and time left while it runs. */
+function sessionLine(s: SessionRecord, now: number, frame = 0): string {
+  const age = formatDuration(now - s.createdAt.getTime());
+  const marker = s.status === 'PENDING' ? `${SPINNER[frame % SPINNER.length]} ` : '';
+  const tail =
+    s.status === 'RUNNING' || s.status === 'PENDING'
+      ? `up ${age}, ${formatDuration(s.expiresAt.getTime() - now)} left${s.keepAlive ? ', keepAlive' : ''}`
+      : `${s.endedAt?.toISOString() ?? ''}  ${s.endReason ?? ''}`;
+  return `${marker}${s.id}  ${s.status.padEnd(9)}  ${s.projectId}  ${tail}`;
+}
+
+function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * Redraws the live sessions every `interval` ms (a terminal is cleared between frames; a pipe gets one block per
+ * refresh), with a spinner on creates still waiting for their browser. Stops after `count` refreshes, or Ctrl-C.
+ */
+async function watchSessions(interval: number, count: number | undefined): Promise<void> {
+  const store = await openStore();
+  let stop = false;
+  process.once('SIGINT', () => {
+    stop = true;
+  });
+  try {
+    for (let frame = 0; !stop && (count === undefined || frame < count); frame++) {
+      const sessions = await store.listActiveSessions();
+      const running = sessions.filter((s) => s.status === 'RUNNING').length;
+      const lines = [
+        `${new Date().toISOString()}  ${running} running, ${sessions.length - running} pending`,
+        ...sessions.map((s) => sessionLine(s, Date.now(), frame)),
+      ];
+      if (sessions.length === 0) lines.push('No live sessions.');
+      process.stdout.write(`${process.stdout.isTTY ? '\x1b[H\x1b[2J' : ''}${lines.join('\n')}\n`);
+      if (count !== undefined && frame + 1 >= count) break;
+      await new Promise((resolve) => setTimeout(resolve, interval));
+    }
+  } finally {
+    await store.close();
+  }
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -152,8 +152,14 @@ describe('projects and keys', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Revoked ${created.id}`);
 
-    const after = await api(t, '/v1/projects', created.key);
-    expect(after.status).toBe(401);
+    // The running server trusts a key it looked up for at most 2 s (its key cache).
+    const after = await waitFor(
+      async () => {
+        const answer = await api(t, '/v1/projects', created.key);
+        return answer.status === 401 && answer;
+      },
+      { timeout: 4_000, interval: 100, message: 'the revoked key to be refused' },
+    );
     expect(after.body).toMatchObject({ statusCode: 401, code: 'revoked_api_key' });
     // The other keys are untouched.
     expect((await api(t, '/v1/projects', t.apiKey)).status).toBe(200);
@@ -326,5 +332,60 @@ describe('wallcrawler start', () => {
     const result = await run.exited;
     expect(result.code).toBe(0);
     await expectNothingLeft(data.path);
+  });
+});
+
+describe('sessions ls and sessions watch', () => {
+  let t: TestServer;
+  let env: NodeJS.ProcessEnv;
+  let sessionId: string;
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    env = cliEnv(t.dataDir);
+    const response = await fetch(`${t.url}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'x-wc-api-key': t.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ keepAlive: true, userMetadata: { run: 'cli' } }),
+    });
+    sessionId = ((await response.json()) as { id: string }).id;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('sessions ls lists the sessions of every project, filtered by --status, as text or --json', async () => {
+    const [text, json, completed] = await cliAll(
+      [
+        ['sessions', 'ls'],
+        ['sessions', 'ls', '--json'],
+        ['sessions', 'ls', '--status', 'COMPLETED'],
+      ],
+      env,
+    );
+    expect(text?.code).toBe(0);
+    expect(text?.stdout).toMatch(new RegExp(`${sessionId}\\s+RUNNING`));
+    const rows = JSON.parse(json?.stdout ?? '[]') as { id: string; status: string; projectId: string }[];
+    expect(rows).toEqual([expect.objectContaining({ id: sessionId, status: 'RUNNING', projectId: t.projectId })]);
+    expect(completed?.stdout).not.toContain(sessionId);
+    const bad = await cli(['sessions', 'ls', '--status', 'DONE'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--status must be one of');
+  });
+
+  it('sessions watch shows the live sessions, refreshing, and stops after --count refreshes', async () => {
+    const run = await cli(['sessions', 'watch', '--interval', '100', '--count', '3'], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split(sessionId).length - 1).toBe(3);
+    expect(run.stdout).toContain('RUNNING');
+    expect(run.stdout).toMatch(/1 running, 0 pending/);
+    await fetch(`${t.url}/v1/sessions/${sessionId}`, {
+      method: 'POST',
+      headers: { 'x-wc-api-key': t.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'REQUEST_RELEASE' }),
+    });
+    const after = await cli(['sessions', 'watch', '--count', '1'], env);
+    expect(after.stdout).toContain('No live sessions');
+    await expectNothingLeft(t.dataDir);
   });
 });
