@@ -90,7 +90,8 @@ describe('200 concurrent creates and releases on a host that runs 4 browsers', (
     expect(again.map((r) => r.status)).toEqual(Array(MAX).fill(201));
     for (const response of again) await release(t, key, ((await response.json()) as { id: string }).id);
     await expectNothingLeft(t.dataDir);
-  });
+    // 200 browsers, 4 at a time, on 2 cores shared with another test file: minutes, not the default minute.
+  }, 300_000);
 });
 
 describe('the queue past the limit', () => {
