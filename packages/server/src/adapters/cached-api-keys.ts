@@ -1,5 +1,6 @@
 import type { ApiKeyRecord } from '../domain/model.js';
 import type { Store } from '../ports/store.js';
+import { overrideStore } from './store-overrides.js';
 
 export interface ApiKeyCacheOptions {
   /**
@@ -42,12 +43,5 @@ export function withApiKeyCache<S extends Store>(
       cache.clear();
     }
   };
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      if (property === 'findApiKeyByHash') return findApiKeyByHash;
-      if (property === 'revokeApiKey') return revokeApiKey;
-      const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  return overrideStore(store, { findApiKeyByHash, revokeApiKey });
 }

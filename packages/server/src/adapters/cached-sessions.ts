@@ -1,5 +1,6 @@
 import type { SessionRecord } from '../domain/model.js';
 import type { Store } from '../ports/store.js';
+import { overrideStore } from './store-overrides.js';
 
 /**
  * The store, with `getSession` answered from memory for a store this process alone writes sessions to: the
@@ -48,12 +49,5 @@ export function withSessionCache<S extends Store>(store: S, { maxEntries = 10_00
       }
     },
   };
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const override = overrides[property as keyof Store];
-      if (override) return override;
-      const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  return overrideStore(store, overrides);
 }
