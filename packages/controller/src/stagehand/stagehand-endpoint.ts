@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { errorBody } from '../proxy/raw-http.js';
 import { asCallError, STAGEHAND_METHODS, type StagehandMethod, type StagehandRunner } from './stagehand-runner.js';
 
-const PATH = /^\/stagehand\/(start|end|replay|act|extract|observe|navigate|agentExecute)$/;
+const PATH = new RegExp(`^/stagehand/(start|end|replay|${STAGEHAND_METHODS.join('|')})$`);
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface StagehandEndpointOptions {
@@ -50,7 +50,7 @@ export function handleStagehandRequest(
       case 'replay':
         return sendJson(response, 200, { success: true, data: runner.replay() });
       default: {
-        if (!STAGEHAND_METHODS.includes(operation as StagehandMethod)) return;
+        // PATH admits only the operations above and STAGEHAND_METHODS.
         const answer = await runner.respond(operation as StagehandMethod, body, {
           modelApiKey: header('x-model-api-key'),
           streamResponse: header('x-stream-response'),

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { STAGEHAND_METHODS } from '@wallcrawler/controller';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -37,8 +38,9 @@ const STATUS_BY_CODE: Record<string, number> = {
 };
 
 /** Stagehand's hosted-API routes, whose clients read `{success: false, message}` from an error. */
-const STAGEHAND_PATH =
-  /^\/v1\/(sessions\/start|sessions\/[^/]+\/(act|extract|observe|navigate|agentExecute|end|replay)|cache\/(get|set))$/;
+const STAGEHAND_PATH = new RegExp(
+  `^/v1/(sessions/start|sessions/[^/]+/(${[...STAGEHAND_METHODS, 'end', 'replay'].join('|')})|cache/(get|set))$`,
+);
 
 /**
  * Builds the error response every non-2xx answer uses (ARCHITECTURE §3). On Stagehand's routes it also says

@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { STAGEHAND_METHODS } from '@wallcrawler/controller';
 import type { AppEnv } from '../http/app-env.js';
 import { announceIgnored, reviewCreateFields, type UnsupportedFieldsMode } from '../http/create-fields.js';
 import { projectFor } from '../http/project-for.js';
@@ -258,14 +259,15 @@ export function registerStagehandRoutes(
     return c.json({ success: true as const, data }, 200);
   });
 
-  const methods: [StagehandMethod, string][] = [
-    ['act', 'Perform an action on the page (Stagehand `act`)'],
-    ['extract', 'Extract data from the page (Stagehand `extract`)'],
-    ['observe', 'Find actionable elements (Stagehand `observe`)'],
-    ['navigate', 'Navigate the page (Stagehand `page.goto` in API mode)'],
-    ['agentExecute', 'Run an agent (not supported yet: answers an error event)'],
-  ];
-  for (const [method, summary] of methods) {
+  const summaries: Record<StagehandMethod, string> = {
+    act: 'Perform an action on the page (Stagehand `act`)',
+    extract: 'Extract data from the page (Stagehand `extract`)',
+    observe: 'Find actionable elements (Stagehand `observe`)',
+    navigate: 'Navigate the page (Stagehand `page.goto` in API mode)',
+    agentExecute: 'Run an agent (not supported yet: answers an error event)',
+  };
+  for (const method of STAGEHAND_METHODS) {
+    const summary = summaries[method];
     app.openapi(callRoute(method, summary), async (c) => {
       const response = await stagehand.call(
         c.var.auth.projectId,

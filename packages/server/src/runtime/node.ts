@@ -65,8 +65,8 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
     const sweeper = setInterval(() => void retention.sweep().catch(() => {}), SWEEP_INTERVAL_MS);
     sweeper.unref();
     const admission = new HostAdmission(config.admission);
-    const openStoreForMetrics = store;
-    const metrics = new ServerMetrics({ activeSessions: () => openStoreForMetrics.listActiveSessions(), admission });
+    const openStore = store;
+    const metrics = new ServerMetrics({ activeSessions: () => openStore.listActiveSessions(), admission });
     const gateway = new CdpGateway({
       authenticate: localConnectAuthenticator(signer, store),
       onConnectionClosed: ({ fromClient, toClient }) => metrics.connectionClosed(fromClient, toClient),
@@ -122,7 +122,6 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       'wallcrawler listening',
     );
 
-    const openStore = store;
     let closing: Promise<void> | undefined;
     return {
       url,
