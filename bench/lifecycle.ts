@@ -1,9 +1,10 @@
 /**
- * Phase 1 and 2: a whole session lifecycle through Wallcrawler (create → connect → goto → release) against the
- * floor (the same Chromium spawned directly), alternating A B A B in one run.
+ * Phase 1 and 2: a whole session lifecycle through Wallcrawler (create → connect → goto → release), with its warm
+ * pool off and on (two servers), against the floor (the same Chromium spawned directly), alternating A B C A B C
+ * in one run.
  */
 import { existsSync } from 'node:fs';
-import { sessionDirs } from '@wallcrawler/controller';
+import { listSessionDirs, type SessionDirs, sessionDirs } from '@wallcrawler/controller';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { releaseOnCleanup, type SessionsApi } from './api.js';
 import { throwIfAborted } from './cleanup.js';
@@ -22,9 +23,16 @@ export interface LifecycleResult {
   iterations: number;
   warmups: number;
   settleMs: number;
+  /** Wallcrawler with its warm pool off: every session starts its own browser. */
   wallcrawler: Record<Key, Summary>;
+  /** Wallcrawler with a warm pool (on a server of its own), when the run had one. */
+  pooled?: Record<Key, Summary>;
+  /** How the pooled server's sessions got their browsers (its `wallcrawler_pool_takes_total`), warm-ups included. */
+  poolTakes?: Record<string, number>;
+  /** The pooled server's WALLCRAWLER_POOL_SIZE. */
+  poolSize?: number;
   floor: Record<Key, Summary>;
-  raw: { wallcrawler: Times[]; floor: Times[] };
+  raw: { wallcrawler: Times[]; floor: Times[]; pooled?: Times[] };
   errors: string[];
   /** Releases after which a process or directory of the session was still there (should be 0). */
   leftoversAfterRelease: string[];
@@ -75,11 +83,24 @@ export async function wallcrawlerIteration(
   let id: string | undefined;
   let released = false;
   let unregister = () => {};
+  // A session served from the warm pool runs in one of the pool's directories (`pool-<id>`), not its own: the one
+  // of those present before the create that is gone after the release.
+  const poolDirsBefore = listSessionDirs(dataDir).filter((d) => d.sessionId.startsWith('pool-'));
+  let dirsOf = (sessionId: string): SessionDirs | undefined => sessionDirs(dataDir, sessionId);
   try {
     let t0 = now();
     const session = await api.create();
     t.create = now() - t0;
     id = session.id;
+    if (!existsSync(sessionDirs(dataDir, id).root)) {
+      const present = new Set(listSessionDirs(dataDir).map((d) => d.path));
+      const candidates = poolDirsBefore.filter((d) => d.path.includes('/sessions/') && present.has(d.path));
+      dirsOf = () => {
+        // The taken one is the candidate the release removes; the others stay idle in the pool.
+        const gone = candidates.filter((d) => !existsSync(d.path));
+        return gone[0] ? sessionDirs(dataDir, gone[0].sessionId) : undefined;
+      };
+    }
     unregister = releaseOnCleanup(api, id);
 
     t0 = now();
@@ -101,16 +122,28 @@ export async function wallcrawlerIteration(
       unregister();
     }
   }
-  // The contract: release returns once the browser's whole process tree is gone and its directories deleted.
-  const dirs = sessionDirs(dataDir, id as string);
-  const procs = findByArg(dirs.profile);
-  const left = [
-    ...(procs.length ? [`${procs.length} process(es)`] : []),
-    ...(existsSync(dirs.root) ? [dirs.root] : []),
-    ...(existsSync(dirs.tmp) ? [dirs.tmp] : []),
-  ];
+  // Release answers once the ending is recorded; the kill and the cleanup finish just after. Within a few
+  // seconds the browser's whole process tree must be gone and its directories deleted (not timed).
+  const left = await leftAfterRelease(() => dirsOf(id as string));
   if (left.length) leftovers.push(`session ${id}: ${left.join(', ')}`);
   return finish(t);
+}
+
+/** What is still there of a session's browser after at most `waitMs`. */
+async function leftAfterRelease(find: () => SessionDirs | undefined, waitMs = 5_000): Promise<string[]> {
+  const what = () => {
+    const dirs = find();
+    if (!dirs) return ['the pooled browser’s directory (none of the pool’s went away)'];
+    const procs = findByArg(dirs.profile);
+    return [
+      ...(procs.length ? [`${procs.length} process(es)`] : []),
+      ...(existsSync(dirs.root) ? [dirs.root] : []),
+      ...(existsSync(dirs.tmp) ? [dirs.tmp] : []),
+    ];
+  };
+  const deadline = now() + waitMs;
+  while (what().length && now() < deadline) await sleep(50);
+  return what();
 }
 
 export async function floorIteration(chromePath: string, scratchDir: string, url: string): Promise<Times> {
@@ -157,17 +190,40 @@ export interface LifecycleOptions {
   iterations: number;
   warmups: number;
   settleMs: number;
+  /** A second server, with a warm pool: its side runs between the other two. */
+  pooled?: {
+    api: SessionsApi;
+    dataDir: string;
+    poolSize: number;
+    takes(): Promise<Record<string, number>>;
+    /** Resolves once the pool is full again (untimed): its refill must not land in another side's timing. */
+    refilled(): Promise<void>;
+  };
 }
 
 export async function runLifecycle(o: LifecycleOptions): Promise<LifecycleResult> {
-  const raw: LifecycleResult['raw'] = { wallcrawler: [], floor: [] };
+  const raw: Required<LifecycleResult['raw']> = { wallcrawler: [], floor: [], pooled: [] };
   const errors: string[] = [];
   const leftovers: string[] = [];
   const n = o.warmups + o.iterations;
-  const sides = [
-    ['wallcrawler', (i: number) => wallcrawlerIteration(o.api, o.dataDir, o.pageUrl(i), leftovers)],
-    ['floor', (i: number) => floorIteration(o.chromePath, o.scratchDir, o.pageUrl(i))],
-  ] as const;
+  const pooled = o.pooled;
+  type Side = [keyof typeof raw, (i: number) => Promise<Times>];
+  const sides: Side[] = [
+    ['wallcrawler', (i) => wallcrawlerIteration(o.api, o.dataDir, o.pageUrl(i), leftovers)],
+    ...(pooled
+      ? [
+          [
+            'pooled',
+            async (i) => {
+              const t = await wallcrawlerIteration(pooled.api, pooled.dataDir, o.pageUrl(i), leftovers);
+              await pooled.refilled();
+              return t;
+            },
+          ] satisfies Side,
+        ]
+      : []),
+    ['floor', (i) => floorIteration(o.chromePath, o.scratchDir, o.pageUrl(i))],
+  ];
   for (let i = 0; i < n; i++) {
     throwIfAborted();
     const warm = i < o.warmups;
@@ -194,9 +250,11 @@ export async function runLifecycle(o: LifecycleOptions): Promise<LifecycleResult
     settleMs: o.settleMs,
     wallcrawler: summarizeAll(raw.wallcrawler),
     floor: summarizeAll(raw.floor),
+    ...(pooled ? { pooled: summarizeAll(raw.pooled), poolTakes: await pooled.takes(), poolSize: pooled.poolSize } : {}),
     raw: {
       wallcrawler: raw.wallcrawler.map(roundTimes),
       floor: raw.floor.map(roundTimes),
+      ...(pooled ? { pooled: raw.pooled.map(roundTimes) } : {}),
     },
     errors,
     leftoversAfterRelease: leftovers,

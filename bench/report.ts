@@ -37,20 +37,26 @@ export interface BenchResult {
     server: string;
     servers: Partial<
       Record<
-        'memory' | 'timing',
+        'memory' | 'timing' | 'pooled',
         {
           from: string;
           argv: string[];
           pid: number;
           startupMs: number;
           inspector: boolean;
+          /** WALLCRAWLER_POOL_SIZE it ran with. */
+          poolSize?: number;
           /** The server's stderr, last 8 KB (its banner, and its log at --server-log-level). */
           stderrTail?: string;
         }
       >
     >;
   };
-  lifecycle?: LifecycleResult & { ratio: { median: number; p95: number } };
+  lifecycle?: LifecycleResult & {
+    ratio: { median: number; p95: number };
+    /** The pooled side's total ÷ the floor's (when the run had a pooled side). */
+    pooledRatio?: { median: number; p95: number };
+  };
   rtt?: RttResult;
   memory?: MemoryResult;
   http?: HttpResult;
@@ -100,6 +106,31 @@ export function targets(r: Pick<BenchResult, 'lifecycle' | 'rtt' | 'memory' | 'h
       detail: `${f(w.median)} ms vs ${f(r.lifecycle.floor.total.median)} ms; p95s: ×${f(r.lifecycle.ratio.p95, 2)}`,
       peers: 'browserless whole lifecycle 370 ms median (p95 409); steel 1576 ms',
     });
+    const p = r.lifecycle.pooled;
+    const pr = r.lifecycle.pooledRatio;
+    if (p && pr) {
+      const takes = Object.entries(r.lifecycle.poolTakes ?? {})
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ');
+      out.push({
+        name: `Create with the warm pool on (p50; pool of ${r.lifecycle.poolSize})`,
+        value: p.create.median,
+        unit: 'ms',
+        target: '< 30 ms',
+        withinTarget: p.create.median < 30,
+        detail: `p95 ${f(p.create.p95)} ms; pool off ${f(r.lifecycle.wallcrawler.create.median)} ms; takes: ${takes || '—'}`,
+        peers: 'hosted providers with pre-booted pools: about 30 ms',
+      });
+      out.push({
+        name: 'Lifecycle total with the warm pool ÷ cold floor total (medians)',
+        value: pr.median,
+        unit: '×',
+        target: '≤ 0.40',
+        withinTarget: pr.median <= 0.4,
+        detail: `${f(p.total.median)} ms vs ${f(r.lifecycle.floor.total.median)} ms; p95s: ×${f(pr.p95, 2)}`,
+        peers: 'browserless whole lifecycle 370 ms median (p95 409)',
+      });
+    }
   }
   if (r.rtt) {
     out.push({
@@ -158,15 +189,19 @@ function lifecycleTable(l: NonNullable<BenchResult['lifecycle']>): string[] {
     ['**total** (per-iteration sums)', 'total'],
   ];
   const cell = (s: Summary) => `${f(s.median, 1)} | ${f(s.p95, 1)}`;
+  const pooled = l.pooled;
   const out = [
-    '| stage | Wallcrawler median | p95 | floor median | p95 | Δ median | ÷ floor (median) |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    `| stage | Wallcrawler median | p95 |${pooled ? ' with the pool: median | p95 |' : ''} floor median | p95 | Δ median | ÷ floor (median) |${pooled ? ' with the pool ÷ floor |' : ''}`,
+    `|---|---:|---:|${pooled ? '---:|---:|' : ''}---:|---:|---:|---:|${pooled ? '---:|' : ''}`,
   ];
   for (const [label, key] of rows) {
     const w = l.wallcrawler[key];
     const fl = l.floor[key];
-    const ratio = fl.median > 0 ? f(w.median / fl.median, 2) : '—';
-    out.push(`| ${label} | ${cell(w)} | ${cell(fl)} | ${f(w.median - fl.median, 1)} | ${ratio} |`);
+    const over = (x: Summary) => (fl.median > 0 ? f(x.median / fl.median, 2) : '—');
+    const p = pooled?.[key];
+    out.push(
+      `| ${label} | ${cell(w)} |${p ? ` ${cell(p)} |` : ''} ${cell(fl)} | ${f(w.median - fl.median, 1)} | ${over(w)} |${p ? ` ${over(p)} |` : ''}`,
+    );
   }
   return out;
 }
@@ -200,7 +235,7 @@ export function markdown(r: BenchResult): string {
     '',
     ...Object.entries(r.config.servers).map(
       ([name, sv]) =>
-        `${name === 'memory' ? 'Memory' : 'Lifecycle/RTT'} server: \`node ${sv.argv.slice(1).join(' ')}\` (child process, pid ${sv.pid}, listening after ${f(sv.startupMs)} ms).`,
+        `${name === 'memory' ? 'Memory' : name === 'pooled' ? 'Lifecycle server with the warm pool' : 'Lifecycle/RTT/HTTP'} server: \`node ${sv.argv.slice(1).join(' ')}\` (child process, pid ${sv.pid}, listening after ${f(sv.startupMs)} ms, pool of ${sv.poolSize ?? 0}).`,
     ),
     `Sessions created through ${r.config.apiClient === 'sdk' ? '`@wallcrawler/sdk`' : 'plain `fetch`'}.`,
     '',
@@ -221,14 +256,26 @@ export function markdown(r: BenchResult): string {
   if (r.lifecycle) {
     const l = r.lifecycle;
     lines.push(
-      `## Lifecycle vs floor (ms; ${l.wallcrawler.total.n} Wallcrawler / ${l.floor.total.n} floor iterations after ${l.warmups} warm-ups, A B A B, ${l.settleMs} ms settle after each)`,
+      `## Lifecycle vs floor (ms; ${l.wallcrawler.total.n} Wallcrawler${l.pooled ? ` / ${l.pooled.total.n} with the pool` : ''} / ${l.floor.total.n} floor iterations after ${l.warmups} warm-ups, ${l.pooled ? 'A B C A B C' : 'A B A B'}, ${l.settleMs} ms settle after each)`,
       '',
       ...lifecycleTable(l),
       '',
-      `Total ÷ floor total: **×${f(l.ratio.median, 3)}** (medians), ×${f(l.ratio.p95, 3)} (p95s). ` +
+      `Total ÷ floor total: **×${f(l.ratio.median, 3)}** (medians), ×${f(l.ratio.p95, 3)} (p95s)${l.pooledRatio ? `; with the warm pool **×${f(l.pooledRatio.median, 3)}** (medians), ×${f(l.pooledRatio.p95, 3)} (p95s)` : ''}. ` +
         'Total is the median (p95) of each iteration’s create + connect + goto + release, not a sum of the stage medians.',
       '',
     );
+    if (l.pooled) {
+      lines.push(
+        `“Wallcrawler” is a server with its warm pool off (\`WALLCRAWLER_POOL_SIZE=0\`): every session starts its own browser. ` +
+          `“With the pool” is a second server keeping ${l.poolSize} idle browsers; its sessions got theirs as follows: ${Object.entries(
+            l.poolTakes ?? {},
+          )
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')} (warm-ups included). Its release answers once the ending is recorded; the bench then waits ` +
+          '(untimed) for the browser’s processes and directories to be gone before the next step.',
+        '',
+      );
+    }
     if (l.errors.length) lines.push(`Errors (${l.errors.length}):`, '', ...l.errors.map((e) => `- ${e}`), '');
     if (l.leftoversAfterRelease.length)
       lines.push('Left behind after a release returned:', '', ...l.leftoversAfterRelease.map((e) => `- ${e}`), '');

@@ -44,6 +44,7 @@ function usage(message?: string): never {
                         --idle-settle-ms)
   --idle-sessions N     idle sessions for the memory figure (default 10)
   --rtt-calls N         CDP calls per path (default 1000), in --rtt-rounds (default 10), after --rtt-warmups (default 100)
+  --pool-size N         the lifecycle's pooled server keeps N idle browsers (default 2; 0 leaves the pooled side out)
   --chrome PATH         Chromium binary (default $WALLCRAWLER_CHROME_PATH or /usr/lib/chromium/chromium)
   --server source|dist  run the server from its TypeScript sources through tsx (default), or from
                         packages/server/dist (as users run it; build it first with \`npm run build\`)
@@ -59,6 +60,31 @@ function intOption(value: string | undefined, name: string, fallback: number, mi
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) usage(`--${name} must be a whole number ≥ ${min}, got "${value}"`);
   return n;
+}
+
+/** The pooled server's `wallcrawler_pool_takes_total`, by result (hit, miss_empty, miss_unfit). */
+async function poolTakes(baseUrl: string, apiKey: string): Promise<Record<string, number>> {
+  const response = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${apiKey}` } });
+  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+  const takes: Record<string, number> = {};
+  for (const [, result, value] of (await response.text()).matchAll(
+    /^wallcrawler_pool_takes_total\{result="([a-z_]+)"\} (\d+)/gm,
+  )) {
+    takes[result as string] = Number(value);
+  }
+  return takes;
+}
+
+/** Waits (at most 30 s) until the pooled server's pool holds `size` idle browsers again. */
+async function poolRefilled(baseUrl: string, apiKey: string, size: number): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    const response = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const idle = /^wallcrawler_pool_browsers\{state="idle"\} (\d+)/m.exec(await response.text())?.[1];
+    if (Number(idle) >= size) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the pool did not refill to ${size} within 30 s`);
 }
 
 async function main(): Promise<number> {
@@ -78,6 +104,7 @@ async function main(): Promise<number> {
         'rtt-calls': { type: 'string' },
         'rtt-rounds': { type: 'string' },
         'rtt-warmups': { type: 'string' },
+        'pool-size': { type: 'string' },
         chrome: { type: 'string' },
         fetch: { type: 'boolean', default: false },
         server: { type: 'string', default: 'source' },
@@ -112,6 +139,7 @@ async function main(): Promise<number> {
     rttCalls: intOption(v['rtt-calls'], 'rtt-calls', 1000, 1),
     rttRounds: intOption(v['rtt-rounds'], 'rtt-rounds', 10, 1),
     rttWarmups: intOption(v['rtt-warmups'], 'rtt-warmups', 100),
+    poolSize: intOption(v['pool-size'], 'pool-size', 2),
   };
   const chromePath = v.chrome ?? process.env.WALLCRAWLER_CHROME_PATH ?? '/usr/lib/chromium/chromium';
   if (!existsSync(chromePath)) usage(`no Chromium at ${chromePath}`);
@@ -155,7 +183,7 @@ async function main(): Promise<number> {
         } catch {}
       }
     }
-    for (const name of ['memory', 'timing']) {
+    for (const name of ['memory', 'timing', 'pooled']) {
       // Session temp dirs live under /tmp, outside the scratch root.
       for (const d of listSessionDirs(join(scratch, `data-${name}`))) {
         leftoversAtEnd.push(`session dir ${d.path}`);
@@ -176,7 +204,7 @@ async function main(): Promise<number> {
   let apiClient = 'none';
 
   /** Starts a server of the bench's own, with a data dir of its own, and the API client for it. */
-  const serverFor = async (name: 'memory' | 'timing', inspect: boolean) => {
+  const serverFor = async (name: 'memory' | 'timing' | 'pooled', inspect: boolean, poolSize = 0) => {
     progress(
       'server',
       `starting the ${name} server (child process${inspect ? ', with the inspector for forced GCs' : ''})`,
@@ -189,6 +217,7 @@ async function main(): Promise<number> {
       apiKey,
       chromePath,
       logLevel: v['server-log-level'],
+      poolSize,
     });
     servers[name] = {
       from: serverFrom,
@@ -196,6 +225,7 @@ async function main(): Promise<number> {
       pid: server.pid,
       startupMs: Math.round(server.startupMs),
       inspector: inspect,
+      poolSize,
     };
     progress('server', `${server.url}, pid ${server.pid}, up in ${Math.round(server.startupMs)} ms`);
     const api = await sessionsApi(server.url, apiKey, !v.fetch);
@@ -236,23 +266,52 @@ async function main(): Promise<number> {
         for (const phase of timing) {
           try {
             if (phase === 'lifecycle') {
-              const l = await runLifecycle({
-                api,
-                dataDir: server.dataDir,
-                chromePath,
-                scratchDir: floorDir,
-                pageUrl: page.url,
-                iterations: config.iterations,
-                warmups: config.warmups,
-                settleMs: config.settleMs,
-              });
-              result.lifecycle = {
-                ...l,
-                ratio: {
-                  median: ratio(l.wallcrawler.total.median, l.floor.total.median),
-                  p95: ratio(l.wallcrawler.total.p95, l.floor.total.p95),
-                },
-              };
+              // The warm pool's side runs on a server of its own; the timing server keeps none.
+              const pooled = config.poolSize > 0 ? await serverFor('pooled', false, config.poolSize) : undefined;
+              try {
+                const l = await runLifecycle({
+                  api,
+                  dataDir: server.dataDir,
+                  chromePath,
+                  scratchDir: floorDir,
+                  pageUrl: page.url,
+                  iterations: config.iterations,
+                  warmups: config.warmups,
+                  settleMs: config.settleMs,
+                  ...(pooled
+                    ? {
+                        pooled: {
+                          api: pooled.api,
+                          dataDir: pooled.server.dataDir,
+                          poolSize: config.poolSize,
+                          takes: () => poolTakes(pooled.server.url, apiKey),
+                          refilled: () => poolRefilled(pooled.server.url, apiKey, config.poolSize),
+                        },
+                      }
+                    : {}),
+                });
+                result.lifecycle = {
+                  ...l,
+                  ratio: {
+                    median: ratio(l.wallcrawler.total.median, l.floor.total.median),
+                    p95: ratio(l.wallcrawler.total.p95, l.floor.total.p95),
+                  },
+                  ...(l.pooled
+                    ? {
+                        pooledRatio: {
+                          median: ratio(l.pooled.total.median, l.floor.total.median),
+                          p95: ratio(l.pooled.total.p95, l.floor.total.p95),
+                        },
+                      }
+                    : {}),
+                };
+              } finally {
+                if (pooled) {
+                  progress('server', 'stopping the pooled server');
+                  await pooled.server.stop();
+                  (servers.pooled as { stderrTail?: string }).stderrTail = pooled.server.stderrTail();
+                }
+              }
             } else if (phase === 'http') {
               result.http = await runHttp({ api, baseUrl: server.url, apiKey });
             } else {
@@ -309,8 +368,9 @@ async function main(): Promise<number> {
   // so the numbers there are always such a run's; trial runs (fewer iterations, --out elsewhere) leave it alone.
   const readme = join(repoRoot, 'README.md');
   const standard = v.out === undefined && config.iterations >= 20;
-  // Every phase ran: lifecycle (1 target), RTT (2: gateway ÷ direct, log on ÷ off), memory (2), http (2).
-  if (standard && full.targets.length === 7 && !errors.length && !leftoversAtEnd.length && existsSync(readme)) {
+  // Every phase ran: lifecycle (3: cold, and with the pool its create and total), RTT (2: gateway ÷ direct, log
+  // on ÷ off), memory (2), http (2).
+  if (standard && full.targets.length === 9 && !errors.length && !leftoversAtEnd.length && existsSync(readme)) {
     const text = readFileSync(readme, 'utf8');
     const block = /(<!-- bench:start -->\n)[\s\S]*?(\n<!-- bench:end -->)/;
     if (block.test(text)) {

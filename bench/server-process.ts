@@ -52,6 +52,8 @@ export interface StartServerOptions {
   chromePath: string;
   /** WALLCRAWLER_LOG_LEVEL. @default 'silent' */
   logLevel?: string;
+  /** WALLCRAWLER_POOL_SIZE: idle browsers the server keeps started. @default 0 (every session starts its own) */
+  poolSize?: number;
 }
 
 const LISTENING = /is listening on (http:\/\/\S+)/;
@@ -88,6 +90,7 @@ export async function startServer({
   apiKey,
   chromePath,
   logLevel = 'silent',
+  poolSize = 0,
 }: StartServerOptions): Promise<ServerProcess> {
   throwIfAborted();
   const argv = [
@@ -105,6 +108,7 @@ export async function startServer({
     WALLCRAWLER_API_KEY: apiKey,
     WALLCRAWLER_LOG_LEVEL: logLevel,
     WALLCRAWLER_CHROME_PATH: chromePath,
+    WALLCRAWLER_POOL_SIZE: String(poolSize),
   };
   delete env.WALLCRAWLER_PUBLIC_URL;
   const t0 = performance.now();

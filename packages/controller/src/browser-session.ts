@@ -7,6 +7,7 @@ import { type DownloadFailure, DownloadWatcher, pointProfileDownloadsAt } from '
 import { type Logger, silentLogger } from './logger.js';
 import { CdpTrafficLog, type SessionLogEntry } from './logs/cdp-traffic-log.js';
 import { CdpConnection } from './proxy/cdp-connection.js';
+import { ForwardProxy, type ProxyRoute } from './proxy/forward-proxy.js';
 import { CLOSE_INTERNAL_ERROR, CLOSE_NORMAL } from './proxy/websocket-frames.js';
 import { WebSocketTap } from './proxy/websocket-tap.js';
 import { type RecordedEvent, SessionRecorder } from './recording/session-recorder.js';
@@ -21,6 +22,8 @@ export interface SessionEnding {
   /** Also sent to every connected client as the close frame's reason. */
   reason: string;
   endedAt: Date;
+  /** Bytes that went through the session's upstream proxies, when it had any. */
+  proxyBytes?: number;
 }
 
 /** A DevTools target as Chromium's `/json/list` describes it. */
@@ -90,6 +93,13 @@ export interface BrowserSessionOptions {
    */
   cleanShutdown?: boolean;
   /**
+   * Record the ending (`onEnd`) as soon as the close path starts, before the browser is killed and its files
+   * kept and deleted, so that {@link BrowserSession.release} answers at once; `ended` still resolves only once
+   * everything is gone. Only for sessions whose `collect` adds nothing to the reason (no context is saved): what
+   * it returns is then logged, not recorded.
+   */
+  recordFirst?: boolean;
+  /**
    * Send the browser's downloads to the session's `downloads` directory, and cancel any that would take them
    * past `maxBytes`. Off when undefined: downloads then go wherever Chromium puts them.
    */
@@ -101,6 +111,11 @@ export interface BrowserSessionOptions {
   trafficLog?: { maxBytes: number };
   /** Record every page with rrweb, keeping at most `maxBytes` of events. Off when undefined. */
   recording?: { maxBytes: number };
+  /**
+   * Send the browser's traffic through proxies of the user's: a {@link ForwardProxy} of the session's own, which
+   * adds the upstream credentials and counts the bytes. Not with `prelaunched` (the proxy is a launch flag).
+   */
+  proxy?: { routes: readonly ProxyRoute[] };
   /**
    * Runs inside the close path, after the browser is gone and its directory deleted, and before `ended`
    * resolves: the place to persist the final status. Errors are logged, never thrown.
@@ -147,8 +162,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  *
  * Every way a session can end — release, timeout, the last client leaving, Chromium exiting — goes through
  * one close path ({@link close}): clients get a close frame with the reason, the whole process group is killed,
- * the session directory is deleted, and `onEnd` records the outcome. It runs once; later calls return the same
- * result.
+ * the session directory is deleted, and `onEnd` records the outcome (first, with `recordFirst`, so that a
+ * {@link release} answers before the kill). It runs once; later calls return the same result.
  */
 export class BrowserSession {
   readonly id: string;
@@ -161,6 +176,9 @@ export class BrowserSession {
   readonly #logger: Logger;
   readonly #clients = new Set<CdpConnection>();
   #resolveEnded!: (ending: SessionEnding) => void;
+  /** Resolves once the ending is recorded: at the close path's start with `recordFirst`, at its end otherwise. */
+  readonly #recorded: Promise<SessionEnding>;
+  #resolveRecorded!: (ending: SessionEnding) => void;
   #closing: Promise<SessionEnding> | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
@@ -172,9 +190,17 @@ export class BrowserSession {
   #monitor: Monitor | undefined;
   readonly #monitorStarted: Promise<Monitor | undefined>;
   readonly #traffic: CdpTrafficLog | undefined;
+  readonly #proxy: ForwardProxy | undefined;
 
-  private constructor(chromium: ChromiumProcess, options: BrowserSessionOptions, dirs: SessionDirs, logger: Logger) {
+  private constructor(
+    chromium: ChromiumProcess,
+    options: BrowserSessionOptions,
+    dirs: SessionDirs,
+    logger: Logger,
+    proxy?: ForwardProxy,
+  ) {
     this.#dirs = dirs;
+    this.#proxy = proxy;
     // Not awaited by `start`: Chromium answers its first DevTools connection slowly (~100 ms while it settles),
     // and a create need not wait for that. Until it is up, the profile's own download directory is already the
     // session's, and pages that exist by then are attached when it comes.
@@ -200,6 +226,9 @@ export class BrowserSession {
     this.#logger = logger;
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
+    });
+    this.#recorded = new Promise((resolve) => {
+      this.#resolveRecorded = resolve;
     });
     this.#expiryTimer = setTimeout(
       () => void this.close('TIMED_OUT', 'The session reached its timeout'),
@@ -235,7 +264,10 @@ export class BrowserSession {
     }
     const dirs = sessionDirs(options.dataDir, options.id);
     let chromium: ChromiumProcess | undefined;
+    let proxy: ForwardProxy | undefined;
     try {
+      if (options.proxy) proxy = await ForwardProxy.start({ routes: options.proxy.routes, logger });
+      const extraArgs = [...(options.extraArgs ?? []), ...(proxy ? [`--proxy-server=${proxy.url}`] : [])];
       const prepared = await options.prepare?.(dirs);
       if (options.downloads) await pointProfileDownloadsAt(dirs.profile, dirs.downloads);
       chromium = await launchChromium({
@@ -247,11 +279,12 @@ export class BrowserSession {
         viewport: options.viewport ?? DEFAULT_VIEWPORT,
         logger,
         ...(options.noSandbox !== undefined ? { noSandbox: options.noSandbox } : {}),
-        ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
+        ...(extraArgs.length ? { extraArgs } : {}),
         ...(options.launchTimeoutMs !== undefined ? { launchTimeoutMs: options.launchTimeoutMs } : {}),
       });
-      return new BrowserSession(chromium, options, dirs, logger);
+      return new BrowserSession(chromium, options, dirs, logger, proxy);
     } catch (error) {
+      await proxy?.close();
       await chromium?.kill();
       await removeSessionDirs(dirs);
       throw error;
@@ -299,6 +332,11 @@ export class BrowserSession {
   /** Downloads cancelled so far, and why. */
   get downloadFailures(): readonly DownloadFailure[] {
     return this.#monitor?.downloads?.failures ?? [];
+  }
+
+  /** Bytes through the session's upstream proxies so far (0 without any). */
+  get proxyBytes(): number {
+    return this.#proxy?.bytes ?? 0;
   }
 
   /** Chromium's pid, which is also its process group id. */
@@ -375,13 +413,41 @@ export class BrowserSession {
     return this.#closing;
   }
 
+  /**
+   * Ends the session through the close path, and resolves as soon as the ending is recorded: with `recordFirst`
+   * that is before the browser is killed (the rest finishes in the background; see `ended`), otherwise once
+   * everything is gone, like {@link close}.
+   */
+  release(status: SessionEndStatus = 'COMPLETED', reason = 'The session was released'): Promise<SessionEnding> {
+    void this.close(status, reason);
+    return this.#recorded;
+  }
+
+  async #record(ending: SessionEnding): Promise<void> {
+    try {
+      await this.#options.onEnd?.(ending);
+    } catch (error) {
+      this.#logger.error({ err: error }, 'recording the session ending failed');
+    }
+    this.#resolveRecorded(ending);
+  }
+
   async #runClose(status: SessionEndStatus, reason: string): Promise<SessionEnding> {
     clearTimeout(this.#expiryTimer);
     clearTimeout(this.#graceTimer);
     clearTimeout(this.#idleTimer);
     this.#logger.info({ status, reason, clients: this.#clients.size }, 'session ending');
-    // Resources first, then the record, then the clients: by the time a client hears that the session ended,
-    // its status is final and nothing of it is left running or on disk.
+    const recordFirst = this.#options.recordFirst === true;
+    // The browser's network goes first: nothing more passes through its proxies, so their count is final.
+    await this.#proxy?.close();
+    const proxyBytes = this.#proxy ? { proxyBytes: this.#proxy.bytes } : {};
+    let ending: SessionEnding | undefined;
+    if (recordFirst) {
+      ending = { status, reason, endedAt: new Date(), ...proxyBytes };
+      await this.#record(ending);
+    }
+    // Resources, then the record (unless it came first), then the clients: by the time a client hears that the
+    // session ended, its status is final and nothing of it is left running or on disk.
     let finalReason = reason;
     const monitor = await this.#monitorStarted;
     if (this.#options.cleanShutdown) await this.#shutDownCleanly(monitor?.cdp);
@@ -394,17 +460,16 @@ export class BrowserSession {
           { status, reason },
           { downloadFailures: this.downloadFailures, logs: this.logs, recording: this.recording },
         );
-        if (note) finalReason = `${reason}; ${note}`;
+        if (note && recordFirst) this.#logger.warn({ note }, 'the session ended, and keeping its files said');
+        else if (note) finalReason = `${reason}; ${note}`;
       } catch (error) {
         this.#logger.error({ err: error }, 'keeping the session files failed');
       }
     }
     await removeSessionDirs(this.#dirs);
-    const ending: SessionEnding = { status, reason: finalReason, endedAt: new Date() };
-    try {
-      await this.#options.onEnd?.(ending);
-    } catch (error) {
-      this.#logger.error({ err: error }, 'recording the session ending failed');
+    if (!ending) {
+      ending = { status, reason: finalReason, endedAt: new Date(), ...proxyBytes };
+      await this.#record(ending);
     }
     const code = status === 'ERROR' ? CLOSE_INTERNAL_ERROR : CLOSE_NORMAL;
     await Promise.race([Promise.all([...this.#clients].map((c) => c.close(code, reason))), sleep(CLOSE_FRAME_WAIT_MS)]);

@@ -47,6 +47,12 @@ export {
   type SessionPreparation,
 } from './browser-session.js';
 export { CdpClient, type CdpEvent } from './cdp/cdp-client.js';
+export {
+  BrowserPool,
+  type BrowserPoolOptions,
+  type BrowserPoolStats,
+  type PooledBrowser,
+} from './chromium/browser-pool.js';
 export { findChromium } from './chromium/find-chromium.js';
 export { type ChromiumFlagOptions, chromiumFlags } from './chromium/flags.js';
 export {
@@ -86,6 +92,15 @@ export { type Logger, silentLogger } from './logger.js';
 export { CdpTrafficLog, type CdpTrafficLogOptions, type SessionLogEntry } from './logs/cdp-traffic-log.js';
 export { REDACTED, redactParams, redactResult } from './logs/redaction.js';
 export { formatMiB, packageDirectory } from './package-files.js';
+export {
+  checkProxy,
+  ForwardProxy,
+  type ForwardProxyOptions,
+  openTunnel,
+  type ProxyRoute,
+  proxyLabel,
+  UpstreamProxyError,
+} from './proxy/forward-proxy.js';
 export { type MessageSink, WebSocketTap } from './proxy/websocket-tap.js';
 export { type RecordedEvent, SessionRecorder, type SessionRecorderOptions } from './recording/session-recorder.js';
 export { listSessionDirs, type SessionDirs, sessionDirs } from './session-dirs.js';

@@ -3,6 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { formatMiB, type Logger, silentLogger } from '@wallcrawler/controller';
 import { bodyLimit } from 'hono/body-limit';
 import { withApiKeyCache } from './adapters/cached-api-keys.js';
+import type { Census } from './census.js';
 import { NotSupportedError } from './domain/errors.js';
 import { ApiError } from './http/api-error.js';
 import type { AppEnv } from './http/app-env.js';
@@ -70,6 +71,8 @@ export interface AppDeps {
    * Stagehand it runs on sessions (`/v1/sessions/start`). Without it, Stagehand's routes answer 501.
    */
   internalGatewayUrl?: () => string | undefined;
+  /** Where the app's per-session maps and caches are counted (the leak check). */
+  census?: Census;
   logger?: Logger;
   /**
    * The base URL clients reach the connect gateway at, for `connectUrl`s (`http://host:port`).
@@ -99,7 +102,7 @@ const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const { provider, signer, blobs, logger = silentLogger, publicUrl } = deps;
   // Every authenticated request looks its key up: a short cache spares the store (revocations here are immediate).
-  const store = withApiKeyCache(deps.store);
+  const store = withApiKeyCache(deps.store, { census: deps.census });
   const metrics =
     deps.metrics ?? new ServerMetrics({ activeSessions: () => store.listActiveSessions(), admission: deps.admission });
   const contextService = blobs
@@ -132,6 +135,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     logger,
     admission: deps.admission,
     metrics,
+    census: deps.census,
   });
   const uploadMaxBytes = deps.uploadMaxBytes ?? 50 * 1024 * 1024;
   const gatewayUrl = (requestUrl: string) => publicUrl ?? new URL(requestUrl).origin;
@@ -174,6 +178,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     sessions,
     gatewayUrl: deps.internalGatewayUrl ?? (() => undefined),
     logger,
+    census: deps.census,
   });
   registerStagehandRoutes(app, { stagehand, gatewayUrl, unsupportedFields });
   registerSessionRoutes(app, { sessions, gatewayUrl, unsupportedFields });

@@ -99,6 +99,7 @@ async function start(): Promise<void> {
     `Wallcrawler ${VERSION} is listening on ${server.url}`,
     `  data: ${config.dataDir}`,
     `  chromium: ${server.chromePath}`,
+    `  browsers: up to ${config.admission.maxSessions} at once, ${config.poolSize} of them kept started ahead of sessions (${config.poolSize ? 'the warm pool' : 'no warm pool'})`,
   ];
   if (createdProject) lines.push(`Created the default project ${createdProject.id}.`);
   if (generatedKey) {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SERVER_ENV as E } from './env-names.js';
 import type { UnsupportedFieldsMode } from './http/create-fields.js';
-import { defaultMaxSessions } from './services/host-admission.js';
+import { defaultMaxSessions, defaultPoolSize } from './services/host-admission.js';
 
 const schema = z.object({
   [E.host]: z.string().min(1).default('127.0.0.1'),
@@ -33,6 +33,7 @@ const schema = z.object({
   [E.maxSessions]: z.coerce.number().int().min(1).max(10_000).optional(),
   [E.queueSize]: z.coerce.number().int().min(0).max(100_000).default(20),
   [E.queueTimeoutMs]: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  [E.poolSize]: z.coerce.number().int().min(0).max(1_000).optional(),
 });
 
 /** The local server's configuration, validated. */
@@ -69,6 +70,8 @@ export interface ServerConfig {
   unsupportedFields: UnsupportedFieldsMode;
   /** Browsers this host runs at once; creates past it wait `queue.timeoutMs` in a per-project queue of `queue.size`. */
   admission: { maxSessions: number; queueSize: number; queueTimeoutMs: number };
+  /** Browsers kept started ahead of sessions (never more than the host's room besides its sessions); 0 is off. */
+  poolSize: number;
 }
 
 /**
@@ -105,6 +108,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
       queueSize: c[E.queueSize],
       queueTimeoutMs: c[E.queueTimeoutMs],
     },
+    poolSize: c[E.poolSize] ?? defaultPoolSize(),
     ...(c[E.contextKey] ? { contextKey: c[E.contextKey] } : {}),
     ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
     ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),

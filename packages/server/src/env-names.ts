@@ -36,6 +36,8 @@ export const SERVER_ENV = {
   queueSize: 'WALLCRAWLER_QUEUE_SIZE',
   /** How long a create waits for a slot before its 429, in ms. */
   queueTimeoutMs: 'WALLCRAWLER_QUEUE_TIMEOUT_MS',
+  /** Browsers kept started ahead of sessions (the warm pool); 0 turns it off. @default from free memory and CPUs */
+  poolSize: 'WALLCRAWLER_POOL_SIZE',
 } as const;
 
 /**

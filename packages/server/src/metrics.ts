@@ -1,3 +1,4 @@
+import type { BrowserPool } from '@wallcrawler/controller';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { SessionRecord } from './domain/model.js';
 import type { HostAdmission } from './services/host-admission.js';
@@ -6,6 +7,8 @@ export interface ServerMetricsOptions {
   /** The sessions that are PENDING or RUNNING, read at each scrape. */
   activeSessions: () => Promise<SessionRecord[]>;
   admission?: HostAdmission | undefined;
+  /** The warm pool, if this server keeps one. */
+  pool?: BrowserPool | undefined;
 }
 
 /**
@@ -21,7 +24,7 @@ export class ServerMetrics {
   readonly cdpBytes: Counter<'direction'>;
   readonly cdpConnections: Counter;
 
-  constructor({ activeSessions, admission }: ServerMetricsOptions) {
+  constructor({ activeSessions, admission, pool }: ServerMetricsOptions) {
     const registers = [this.registry];
     this.sessionsEnded = new Counter({
       name: 'wallcrawler_sessions_ended_total',
@@ -88,6 +91,34 @@ export class ServerMetrics {
         registers,
         collect() {
           this.set(admission.stats.queued);
+        },
+      });
+    }
+    if (pool) {
+      new Gauge({
+        name: 'wallcrawler_pool_browsers',
+        help: 'Warm-pool browsers by state: idle (ready to serve a session), starting, and the size it keeps (0 when off).',
+        labelNames: ['state'],
+        registers,
+        collect() {
+          const { idle, starting } = pool.stats;
+          this.set({ state: 'idle' }, idle);
+          this.set({ state: 'starting' }, starting);
+          this.set({ state: 'target' }, pool.size);
+        },
+      });
+      new Counter({
+        name: 'wallcrawler_pool_takes_total',
+        help: 'Sessions by how they got a browser: hit (a pooled one), miss_empty (the pool had none), miss_unfit (a context, an extension or a viewport the pool does not hold).',
+        labelNames: ['result'],
+        registers,
+        collect() {
+          // The pool keeps the counts; each scrape copies them.
+          const { hits, misses } = pool.stats;
+          this.reset();
+          this.inc({ result: 'hit' }, hits);
+          this.inc({ result: 'miss_empty' }, misses.empty);
+          this.inc({ result: 'miss_unfit' }, misses.unfit);
         },
       });
     }

@@ -740,9 +740,14 @@ export interface components {
             };
             browserSettings?: components["schemas"]["BrowserSettings"];
             /**
-             * @description `false`, or entries of type `none`: no proxy, which is what every session gets. `true` and entries of
-             *     type `browserbase` or `external` are refused (400 `unsupported_field`) unless the operator set
-             *     `WALLCRAWLER_UNSUPPORTED_FIELDS=ignore`.
+             * @description Proxies of your own. An entry of type `external` sends the hosts its `domainPattern` matches (a
+             *     regular expression over the whole host name, case-insensitive; every host without one) through an HTTP
+             *     proxy (`server`: `http://host:port`), with its `username` and `password`; one of type `none` sends
+             *     them straight out; hosts no entry matches go straight out. Each proxy is checked at create: wrong
+             *     credentials are a 400 `proxy_auth_failed`, an unreachable proxy a 502 `proxy_unreachable`. The
+             *     session's `proxyBytes` counts the bytes through these proxies. `true` and entries of type
+             *     `browserbase` are refused (400 `unsupported_field`) unless the operator set
+             *     `WALLCRAWLER_UNSUPPORTED_FIELDS=ignore`, which ignores them. Not on AWS yet (501).
              */
             proxies?: boolean | components["schemas"]["SessionProxy"][];
             /** @description Ignored. */
@@ -1085,7 +1090,10 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The session's browser task could not be reached (`controller_unreachable`, AWS). */
+        /**
+         * @description Something the request needed beyond the server did not answer: the session's browser task
+         *     (`controller_unreachable`, AWS), or the session's proxy (`proxy_unreachable`).
+         */
         BadGateway: {
             headers: {
                 [name: string]: unknown;
@@ -1238,6 +1246,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotSupported"];
+            502: components["responses"]["BadGateway"];
         };
     };
     stagehandStart: {

@@ -1,3 +1,4 @@
+import type { Census } from '../census.js';
 import type { ApiKeyRecord } from '../domain/model.js';
 import type { Store } from '../ports/store.js';
 import { overrideStore } from './store-overrides.js';
@@ -12,6 +13,8 @@ export interface ApiKeyCacheOptions {
   /** @default 1_000 */
   maxEntries?: number;
   now?: () => number;
+  /** Counts the cache's entries. */
+  census?: Census | undefined;
 }
 
 /**
@@ -21,9 +24,10 @@ export interface ApiKeyCacheOptions {
  */
 export function withApiKeyCache<S extends Store>(
   store: S,
-  { ttlMs = 2_000, maxEntries = 1_000, now = Date.now }: ApiKeyCacheOptions = {},
+  { ttlMs = 2_000, maxEntries = 1_000, now = Date.now, census }: ApiKeyCacheOptions = {},
 ): S {
   const cache = new Map<string, { record: ApiKeyRecord; until: number }>();
+  census?.add('apiKeyCache', () => cache.size);
   const findApiKeyByHash = async (hash: string): Promise<ApiKeyRecord | undefined> => {
     const hit = cache.get(hash);
     if (hit && hit.until > now()) return hit.record;

@@ -1,3 +1,4 @@
+import type { Census } from '../census.js';
 import type { SessionRecord } from '../domain/model.js';
 import type { Store } from '../ports/store.js';
 import { overrideStore } from './store-overrides.js';
@@ -6,10 +7,14 @@ import { overrideStore } from './store-overrides.js';
  * The store, with `getSession` answered from memory for a store this process alone writes sessions to: the
  * local server's SQLite, which its data-dir lock keeps to one server (the CLI never writes sessions). Every
  * session write goes through here and drops its entry; a read that raced a write is not kept, so a read never
- * sees an older record than the store holds. Not for DynamoDB, where tasks and other API functions write too.
+ * sees an older record than the store holds. Ended sessions are not kept. Not for DynamoDB, where tasks and other API functions write too.
  */
-export function withSessionCache<S extends Store>(store: S, { maxEntries = 10_000 } = {}): S {
+export function withSessionCache<S extends Store>(
+  store: S,
+  { maxEntries = 10_000, census }: { maxEntries?: number; census?: Census | undefined } = {},
+): S {
   const cache = new Map<string, SessionRecord>();
+  census?.add('sessionCache', () => cache.size);
   /** Bumped by every write of the session: a read started before it must not fill the cache. */
   let writes = 0;
   const written = (id: string) => {
@@ -22,7 +27,10 @@ export function withSessionCache<S extends Store>(store: S, { maxEntries = 10_00
       if (hit) return hit;
       const before = writes;
       const record = await store.getSession(id);
-      if (record && writes === before) {
+      // Only sessions still starting or running: they are the ones read over and over (by their clients and
+      // their connect URLs), and an ended one's entry would stay until the bound pushed it out.
+      const active = record?.status === 'PENDING' || record?.status === 'RUNNING';
+      if (record && active && writes === before) {
         if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
         cache.set(id, record);
       }

@@ -178,3 +178,13 @@ export class TooLargeError extends DomainError {
 export class NotSupportedError extends DomainError {
   readonly code = 'not_supported';
 }
+
+/** A session's proxy refused the credentials it was given (407): the create is refused, nothing is started. */
+export class ProxyAuthError extends DomainError {
+  readonly code = 'proxy_auth_failed';
+}
+
+/** A session's proxy could not be reached or did not answer: the create is refused, nothing is started. */
+export class ProxyUnreachableError extends DomainError {
+  readonly code = 'proxy_unreachable';
+}

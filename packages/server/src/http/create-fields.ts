@@ -3,7 +3,7 @@ import { ApiError } from './api-error.js';
 import type { AppEnv } from './app-env.js';
 
 /** What Wallcrawler does with a field of Browserbase's session create body. */
-export type FieldTreatment = 'supported' | 'ignored' | 'refused';
+export type FieldTreatment = 'supported' | 'partly' | 'ignored' | 'refused';
 
 /** What the server does with create fields it does not support: refuse them (the default), or accept and ignore them. */
 export type UnsupportedFieldsMode = 'refuse' | 'ignore';
@@ -14,7 +14,10 @@ export interface CreateFieldRule {
   treatment: FieldTreatment;
   /** One line for the docs' compatibility table. */
   note: string;
-  /** Whether the value asks for something the server does not do; only such values are refused or reported. */
+  /**
+   * Whether the value asks for something the server does not do; only such values are refused or reported. A
+   * field supported `partly` is refused for these values, and does what Browserbase documents for the others.
+   */
   asks?: (value: unknown) => boolean;
   /** For refused fields: what to do instead. */
   alternative?: string;
@@ -45,16 +48,16 @@ export const CREATE_FIELDS: readonly CreateFieldRule[] = [
   { path: 'userMetadata', treatment: 'supported', note: 'Stored; queryable with `q`.' },
   {
     path: 'proxies',
-    treatment: 'refused',
-    note: '`true`, or an entry of type `browserbase` or `external`, is refused; `false` and entries of type `none` mean no proxy, which is what every session gets.',
-    asks: (v) => v === true || proxyEntries(v, 'browserbase') || proxyEntries(v, 'external'),
+    treatment: 'partly',
+    note: 'Entries of type `external` (an HTTP proxy, `http://host:port`, with optional `username` and `password`) and `none`, each for the hosts its `domainPattern` matches (a regular expression over the whole host name; all hosts without one; hosts no entry matches go straight out). The proxy is checked at create: wrong credentials are a 400 `proxy_auth_failed`, an unreachable proxy a 502 `proxy_unreachable`. `proxyBytes` counts the bytes through these proxies. `true`, or an entry of type `browserbase`, is refused.',
+    asks: (v) => v === true || proxyEntries(v, 'browserbase'),
     alternative:
-      'Browserbase\'s managed proxies do not exist on a self-hosted server, and proxies of your own (`type: "external"`) are not supported yet: leave `proxies` out, or run the server on a network whose egress is the proxy',
+      'Browserbase\'s managed proxies do not exist on a self-hosted server: give a proxy of your own (`{"type": "external", "server": "http://host:port", "username": …, "password": …}`), or leave `proxies` out',
   },
   {
     path: 'proxySettings',
     treatment: 'ignored',
-    note: 'CA certificates for proxies; no proxy is used.',
+    note: 'CA certificates for proxies: Chromium checks certificates against its own store.',
     asks: present,
   },
   { path: 'browserSettings.viewport', treatment: 'supported', note: 'Width and height in CSS pixels.' },
@@ -134,7 +137,7 @@ export function reviewCreateFields(body: Record<string, unknown>, mode: Unsuppor
     if (rule.treatment === 'supported' || !rule.asks) continue;
     const value = valueAt(body, rule.path);
     if (value === undefined || !rule.asks(value)) continue;
-    if (rule.treatment === 'refused' && mode === 'refuse') {
+    if ((rule.treatment === 'refused' || rule.treatment === 'partly') && mode === 'refuse') {
       refused.push({ path: `body.${rule.path}`, message: `not supported: ${rule.alternative}.` });
     } else {
       ignored.push(rule.path);

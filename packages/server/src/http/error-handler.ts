@@ -35,6 +35,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_upload: 400,
   too_large: 413,
   not_supported: 501,
+  proxy_auth_failed: 400,
+  proxy_unreachable: 502,
 };
 
 /** Stagehand's hosted-API routes, whose clients read `{success: false, message}` from an error. */

@@ -1,9 +1,15 @@
 import type { SessionCreateParams } from '../schemas/session.js';
 import type { CreateSessionInput } from '../services/session-service.js';
+import { proxyRoutesFrom } from './proxy-routes.js';
 
-/** What the session service takes from a Browserbase create body (`POST /v1/sessions`, or Stagehand's start). */
+/**
+ * What the session service takes from a Browserbase create body (`POST /v1/sessions`, or Stagehand's start).
+ * @throws ApiError 400 for proxies that cannot be used
+ */
 export function createInputFrom(body: SessionCreateParams): CreateSessionInput {
+  const proxies = proxyRoutesFrom(body.proxies);
   return {
+    ...(proxies ? { proxies } : {}),
     timeout: body.timeout,
     keepAlive: body.keepAlive,
     region: body.region,

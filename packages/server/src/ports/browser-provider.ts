@@ -1,6 +1,7 @@
 import type {
   DevToolsTarget,
   DownloadFailure,
+  ProxyRoute,
   RecordedEvent,
   SessionEnding,
   SessionLogEntry,
@@ -35,6 +36,8 @@ export interface ProviderCapabilities {
   extensions: boolean;
   /** Collect downloads and take uploads. */
   files: boolean;
+  /** Send sessions' traffic through proxies of the user's. */
+  proxies: boolean;
 }
 
 /** What a session does with its downloads. */
@@ -85,8 +88,15 @@ export interface BrowserStartRequest {
   logs?: LogHooks;
   /** Record the session's pages with rrweb. */
   recording?: RecordingHooks;
+  /** Where the session's traffic goes (proxies of the user's); straight out when undefined. */
+  proxies?: readonly ProxyRoute[];
   /** Called exactly once, whichever way the browser ends; it must record the ending. */
   onEnd: (ending: SessionEnding) => Promise<void>;
+  /**
+   * Called once after `onEnd`, when the browser's processes and directories are gone (a release may answer
+   * before that). A provider that calls `onEnd` must call this too.
+   */
+  onGone?: () => void;
 }
 
 /**
@@ -103,12 +113,15 @@ export interface BrowserProvider {
    */
   start(request: BrowserStartRequest): Promise<SessionRecord | undefined>;
   /**
-   * Ends the session's browser through its close path (COMPLETED with `reason`).
+   * Ends the session's browser through its close path (COMPLETED with `reason`), answering once the ending is
+   * recorded (the kill and cleanup may still be running; `onGone` tells when they are done).
    * @returns the ending, or undefined when the provider has no such running browser.
    */
   release(session: SessionRecord, reason: string): Promise<SessionEnding | undefined>;
   /** Whether the session's browser is running. */
   isRunning(session: SessionRecord): boolean;
+  /** Bytes through the running session's proxies so far, when its browser runs on this machine. */
+  proxyBytes?(session: SessionRecord): number | undefined;
   /** The running session's files, when its browser runs on this machine; undefined otherwise. */
   files(session: SessionRecord): LiveSessionFiles | undefined;
   /** The browser's targets (pages and others). */

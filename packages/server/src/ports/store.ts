@@ -23,6 +23,8 @@ export interface SessionEnd {
   status: Extract<SessionStatus, 'COMPLETED' | 'TIMED_OUT' | 'ERROR'>;
   endedAt: Date;
   endReason: string;
+  /** Bytes through the session's proxies, when it had any (kept by the local store; AWS runs no proxied sessions). */
+  proxyBytes?: number;
 }
 
 /**

@@ -3,7 +3,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
-import { CdpGateway, findChromium, type Logger, silentLogger } from '@wallcrawler/controller';
+import {
+  BrowserPool,
+  CdpGateway,
+  DEFAULT_VIEWPORT,
+  findChromium,
+  type Logger,
+  silentLogger,
+} from '@wallcrawler/controller';
 import { withSessionCache } from '../adapters/cached-sessions.js';
 import { DiskBlobStore } from '../adapters/disk/disk-blob-store.js';
 import { loadContextKeyFile } from '../adapters/local/context-key-file.js';
@@ -12,6 +19,7 @@ import { LocalBrowserProvider } from '../adapters/local/local-browser-provider.j
 import { SqliteStore } from '../adapters/sqlite/sqlite-store.js';
 import { createApp } from '../app.js';
 import { type BootstrapResult, bootstrap } from '../bootstrap.js';
+import { Census } from '../census.js';
 import type { ServerConfig } from '../config.js';
 import { ServerMetrics } from '../metrics.js';
 import { ArtifactRetention } from '../services/artifact-retention.js';
@@ -36,6 +44,11 @@ export interface LocalServer {
   bootstrap: BootstrapResult;
   /** Sessions a previous run left running, now ended. */
   reconciled: number;
+  /**
+   * What the server holds in memory for sessions (maps, caches, queues, idle browsers), counted: with no session
+   * running, each count is back where it was. For the leak check.
+   */
+  census(): Record<string, number>;
   /** Stops accepting requests, ends every session through its close path, closes the store. */
   close(): Promise<void>;
 }
@@ -50,9 +63,10 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
   mkdirSync(config.dataDir, { recursive: true });
   const unlock = lockDataDir(config.dataDir);
   let store: SqliteStore | undefined;
+  const census = new Census();
   try {
     // This server alone writes its sessions (the data-dir lock), so it may answer session reads from memory.
-    store = withSessionCache(await SqliteStore.open(join(config.dataDir, 'wallcrawler.db')));
+    store = withSessionCache(await SqliteStore.open(join(config.dataDir, 'wallcrawler.db')), { census });
     const signer = FileTokenSigner.load(join(config.dataDir, 'connect-secret'));
     const created = await bootstrap(store, config.apiKey);
     const blobs = await DiskBlobStore.open(join(config.dataDir, 'blobs'));
@@ -65,22 +79,39 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
     const sweeper = setInterval(() => void retention.sweep().catch(() => {}), SWEEP_INTERVAL_MS);
     sweeper.unref();
     const admission = new HostAdmission(config.admission);
+    // Idle browsers count against the host's limit: the pool only holds what the sessions leave room for.
+    const pool = new BrowserPool({
+      size: config.poolSize,
+      dataDir: config.dataDir,
+      executablePath: chromePath,
+      viewport: DEFAULT_VIEWPORT,
+      room: () => admission.maxSessions - admission.stats.running,
+      logger,
+    });
+    census.add('hostBrowsers', () => admission.stats.running);
+    census.add('queuedCreates', () => admission.stats.queued);
+    census.add('poolStarting', () => pool.stats.starting);
+    census.add('poolWaiters', () => pool.stats.waiting);
     const openStore = store;
-    const metrics = new ServerMetrics({ activeSessions: () => openStore.listActiveSessions(), admission });
+    const metrics = new ServerMetrics({ activeSessions: () => openStore.listActiveSessions(), admission, pool });
     const gateway = new CdpGateway({
       authenticate: localConnectAuthenticator(signer, store),
       onConnectionClosed: ({ fromClient, toClient }) => metrics.connectionClosed(fromClient, toClient),
       externalUrl: () => config.publicUrl,
       logger,
     });
+    census.add('gatewaySessions', () => gateway.sessions().length);
     const provider = new LocalBrowserProvider({
       gateway,
       dataDir: config.dataDir,
       chromePath,
       disconnectGraceMs: config.disconnectGraceMs,
+      pool,
       logger,
     });
+    // Before the pool starts: reconciling kills every browser process of this data dir.
     const reconciled = await new SessionService({ store, provider, signer, logger }).reconcile();
+    pool.start();
     // Set once listening: the Stagehand this server runs reaches sessions through its own gateway, on loopback.
     let internalUrl: string | undefined;
     const app = createApp({
@@ -100,6 +131,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       admission,
       metrics,
       internalGatewayUrl: () => internalUrl,
+      census,
       logger,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     });
@@ -118,7 +150,14 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     internalUrl = url;
     logger.info(
-      { url, dataDir: config.dataDir, chromePath, reconciled, maxSessions: config.admission.maxSessions },
+      {
+        url,
+        dataDir: config.dataDir,
+        chromePath,
+        reconciled,
+        maxSessions: config.admission.maxSessions,
+        poolSize: config.poolSize,
+      },
       'wallcrawler listening',
     );
 
@@ -129,6 +168,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       chromePath,
       bootstrap: created,
       reconciled,
+      census: () => census.read(),
       close() {
         closing ??= (async () => {
           clearInterval(sweeper);

@@ -173,3 +173,19 @@ export function defaultMaxSessions({ memoryBytes, cpus } = hostResources()): num
   const byCpu = Math.floor(cpus * BROWSERS_PER_CPU);
   return Math.max(1, Math.min(byMemory, byCpu));
 }
+
+/** What an idle pooled browser is assumed to hold, with headroom: it has one blank page. */
+const MIB_PER_IDLE_BROWSER = 512;
+/** More idle browsers than this buy nothing: the pool refills faster than sessions usually arrive. */
+const MAX_DEFAULT_POOL = 4;
+
+/**
+ * The default warm pool: one idle browser per CPU (at most 4), as long as the memory free at start holds
+ * them with room to spare (512 MiB each, besides 512 MiB kept back); 0 on a host too small for one.
+ */
+export function defaultPoolSize({ memoryBytes, cpus } = hostResources(), freeBytes = os.freemem()): number {
+  // A cgroup's limit caps what is free to this process, whatever the machine has free.
+  const free = Math.min(freeBytes, memoryBytes);
+  const byMemory = Math.floor((free / 2 ** 20 - RESERVED_MIB) / MIB_PER_IDLE_BROWSER);
+  return Math.max(0, Math.min(MAX_DEFAULT_POOL, Math.floor(cpus), byMemory));
+}

@@ -4,14 +4,18 @@ import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { z } from '@hono/zod-openapi';
 import {
+  checkProxy,
   DEFAULT_VIEWPORT,
   type DownloadFailure,
   type Logger,
+  type ProxyRoute,
   type RecordedEvent,
   type SessionEnding,
   type SessionLogEntry,
   silentLogger,
+  UpstreamProxyError,
 } from '@wallcrawler/controller';
+import type { Census } from '../census.js';
 import {
   BrowserLaunchError,
   CapacityExceededError,
@@ -19,6 +23,8 @@ import {
   InvalidUploadError,
   NotSupportedError,
   ProjectNotFoundError,
+  ProxyAuthError,
+  ProxyUnreachableError,
   SessionNotFoundError,
   SessionNotRunningError,
 } from '../domain/errors.js';
@@ -50,6 +56,8 @@ export interface CreateSessionInput {
   logSession?: boolean | undefined;
   /** Record the session's pages with rrweb. @default true */
   recordSession?: boolean | undefined;
+  /** Where the session's traffic goes: proxies of the user's (checked before anything starts). */
+  proxies?: readonly ProxyRoute[] | undefined;
 }
 
 /** Browserbase's `SessionRecording`, plus the page the event is from. */
@@ -101,6 +109,8 @@ export interface SessionServiceOptions {
   admission?: HostAdmission | undefined;
   /** Where create stages and endings are counted. */
   metrics?: ServerMetrics | undefined;
+  /** Where the service's per-session maps are counted (the leak check). */
+  census?: Census | undefined;
 }
 
 /** Connect tokens kept signed, at most (running sessions, so a few per project). */
@@ -126,8 +136,15 @@ export class SessionService {
   readonly #endListeners: ((sessionId: string) => void)[] = [];
   readonly #admission: HostAdmission | undefined;
   readonly #metrics: ServerMetrics | undefined;
-  /** The host slot each admitted session holds until its ending is recorded. */
+  /** The host slot each admitted session holds until its browser is gone. */
   readonly #slots = new Map<string, HostSlot>();
+  /**
+   * Sessions whose ending is recorded but whose browser is still being killed and its files kept: reads of what
+   * the session kept (downloads, log, recording) wait for this, so that they see all of it.
+   */
+  readonly #finishing = new Map<string, { done: Promise<void>; resolve: () => void }>();
+  /** Browsers being started, by session: a release that comes meanwhile waits for the start, then ends it. */
+  readonly #starting = new Map<string, Promise<unknown>>();
   /**
    * Each running session's connect token, signed once: its claims (session, project, expiry, issue time) never
    * change, so neither does the token, and signing it on every read was a third of a retrieve's cost.
@@ -149,7 +166,13 @@ export class SessionService {
     retryAfterSeconds = 5,
     admission,
     metrics,
+    census,
   }: SessionServiceOptions) {
+    census?.add('hostSlots', () => this.#slots.size);
+    census?.add('sessionsFinishing', () => this.#finishing.size);
+    census?.add('connectTokens', () => this.#tokens.size);
+    census?.add('startingBrowsers', () => this.#starting.size);
+    census?.add('endListeners', () => this.#endListeners.length);
     this.#admission = admission;
     this.#metrics = metrics;
     this.#store = store;
@@ -176,6 +199,8 @@ export class SessionService {
     const timeoutSeconds = input.timeout ?? project.defaultTimeout;
     const profile = input.context ? await this.#profileHooks(projectId, input.context) : undefined;
     const extension = input.extensionId ? await this.#extension(projectId, input.extensionId) : undefined;
+    // Before a slot is taken or anything stored: a proxy that refuses the credentials fails the create at once.
+    if (input.proxies) await this.#checkProxies(input.proxies);
     const session: SessionRecord = {
       id: randomUUID(),
       projectId,
@@ -206,17 +231,29 @@ export class SessionService {
       slot?.release();
       throw error;
     }
-    // Held until the ending is recorded, whichever way the session ends (even before start returns).
+    // Held until the browser is gone, whichever way the session ends (even before start returns).
     if (slot) this.#slots.set(session.id, slot);
     const log = this.#logger.child({ sessionId: session.id, projectId });
     let started: SessionRecord | undefined;
     const launchStarted = performance.now();
+    let startDone = () => {};
+    this.#starting.set(
+      session.id,
+      new Promise<void>((resolve) => {
+        startDone = resolve;
+      }),
+    );
     try {
       started = await this.#provider.start({
         session,
-        onEnd: (ending) => this.#recordEnding(session.id, ending),
+        onEnd: (ending) => {
+          this.#startFinishing(session.id);
+          return this.#recordEnding(session.id, ending, { browserGone: false });
+        },
+        onGone: () => this.#gone(session.id),
         ...(profile ? { profile } : {}),
         ...(extension ? { extensions: [extension] } : {}),
+        ...(input.proxies ? { proxies: input.proxies } : {}),
         ...this.#artifactHooks(session.id, input),
       });
     } catch (error) {
@@ -225,17 +262,28 @@ export class SessionService {
       const known = error instanceof DomainError;
       const reason = known ? error.message : `The browser could not be launched: ${(error as Error).message}`;
       log.error({ err: error }, 'browser launch failed');
-      await this.#store.endSession(session.id, { status: 'ERROR', endedAt: new Date(), endReason: reason });
-      this.#releaseSlot(session.id);
+      try {
+        await this.#store.endSession(session.id, { status: 'ERROR', endedAt: new Date(), endReason: reason });
+      } finally {
+        this.#gone(session.id);
+        this.#starting.delete(session.id);
+        startDone();
+      }
       this.#metrics?.sessionsEnded.inc({ status: 'ERROR' });
       throw known ? error : new BrowserLaunchError(reason);
     }
     // A remote browser marked it RUNNING itself (and the provider read it so). Otherwise mark it here; if the
     // browser already ended (it crashed at once), the ending is recorded and marking is a no-op.
-    const running =
-      started ??
-      (await this.#store.markSessionRunning(session.id, new Date())) ??
-      (await this.#store.getSession(session.id));
+    let running: SessionRecord | undefined;
+    try {
+      running =
+        started ??
+        (await this.#store.markSessionRunning(session.id, new Date())) ??
+        (await this.#store.getSession(session.id));
+    } finally {
+      this.#starting.delete(session.id);
+      startDone();
+    }
     if (!running) throw new SessionNotFoundError(session.id);
     this.#metrics?.createSeconds.observe({ stage: 'launch' }, (performance.now() - launchStarted) / 1000);
     this.#metrics?.createSeconds.observe({ stage: 'total' }, (performance.now() - waitStarted) / 1000);
@@ -262,7 +310,14 @@ export class SessionService {
    * Ends the session and returns it with its final status. Idempotent: an ended session is returned as it is.
    */
   async release(projectId: string, sessionId: string): Promise<SessionRecord> {
-    const session = await this.#session(projectId, sessionId);
+    let session = await this.#session(projectId, sessionId);
+    const starting = this.#starting.get(sessionId);
+    if (session.status === 'PENDING' && starting) {
+      // Its browser is starting in this process: ending the record now would leave that browser running with
+      // no session. Wait for the start (at most the launch timeout), then end it through its close path.
+      await starting;
+      session = await this.#session(projectId, sessionId);
+    }
     if (session.status !== 'PENDING' && session.status !== 'RUNNING') return session;
     const ending = await this.#provider.release(session, 'The session was released');
     if (!ending) {
@@ -316,7 +371,7 @@ export class SessionService {
    * @throws SessionNotFoundError; NotSupportedError where downloads are not collected
    */
   async downloadsZip(projectId: string, sessionId: string): Promise<Readable> {
-    const session = await this.#session(projectId, sessionId);
+    const session = await this.#settled(projectId, sessionId);
     if (!this.#downloads) throw new NotSupportedError('This deployment does not collect downloads yet.');
     const files = this.#provider.files(session);
     return this.#downloads.zip(
@@ -330,7 +385,7 @@ export class SessionService {
    * @throws SessionNotFoundError; NotSupportedError where sessions are not logged
    */
   async logs(projectId: string, sessionId: string): Promise<readonly SessionLogEntry[]> {
-    const session = await this.#session(projectId, sessionId);
+    const session = await this.#settled(projectId, sessionId);
     if (!this.#artifacts || !this.#provider.capabilities.files) {
       throw new NotSupportedError('This deployment does not log sessions yet.');
     }
@@ -342,7 +397,7 @@ export class SessionService {
    * @throws SessionNotFoundError; NotSupportedError where sessions are not recorded
    */
   async recording(projectId: string, sessionId: string): Promise<SessionRecordingEvent[]> {
-    const session = await this.#session(projectId, sessionId);
+    const session = await this.#settled(projectId, sessionId);
     if (!this.#artifacts || !this.#provider.capabilities.files) {
       throw new NotSupportedError('This deployment does not record sessions yet.');
     }
@@ -425,6 +480,29 @@ export class SessionService {
     return gone.length;
   }
 
+  /**
+   * Asks each proxy of the session for a tunnel before the session starts, with the credentials given.
+   * @throws NotSupportedError where sessions cannot use proxies; ProxyAuthError (407); ProxyUnreachableError
+   */
+  async #checkProxies(routes: readonly ProxyRoute[]): Promise<void> {
+    if (!this.#provider.capabilities.proxies) {
+      throw new NotSupportedError(
+        'This deployment cannot route sessions through proxies yet (its browsers run elsewhere). Create the session without proxies.',
+      );
+    }
+    const external = routes.filter((r) => r.kind === 'external');
+    await Promise.all(
+      external.map(async (route) => {
+        try {
+          await checkProxy(route);
+        } catch (error) {
+          if (error instanceof UpstreamProxyError && error.status === 407) throw new ProxyAuthError(error.message);
+          throw new ProxyUnreachableError((error as Error).message);
+        }
+      }),
+    );
+  }
+
   async #profileHooks(projectId: string, context: { id: string; persist?: boolean | undefined }) {
     if (!this.#provider.capabilities.contexts) {
       throw new NotSupportedError(
@@ -497,9 +575,30 @@ export class SessionService {
     return token;
   }
 
-  #releaseSlot(sessionId: string): void {
+  #startFinishing(sessionId: string): void {
+    if (this.#finishing.has(sessionId)) return;
+    let resolve = () => {};
+    const done = new Promise<void>((r) => {
+      resolve = r;
+    });
+    this.#finishing.set(sessionId, { done, resolve });
+  }
+
+  /** The session's browser is gone: its host slot is free, and what it kept can be read. */
+  #gone(sessionId: string): void {
     this.#slots.get(sessionId)?.release();
     this.#slots.delete(sessionId);
+    this.#finishing.get(sessionId)?.resolve();
+    this.#finishing.delete(sessionId);
+  }
+
+  /** The session, once what it kept is complete (a session that ended a moment ago may still be keeping it). */
+  async #settled(projectId: string, sessionId: string): Promise<SessionRecord> {
+    const finishing = this.#finishing.get(sessionId)?.done;
+    if (!finishing) return this.#session(projectId, sessionId);
+    const session = await this.#session(projectId, sessionId);
+    await finishing;
+    return session;
   }
 
   /** Calls `listener` with the id of every session whose ending is recorded, whichever way it ended. */
@@ -507,15 +606,20 @@ export class SessionService {
     this.#endListeners.push(listener);
   }
 
-  async #recordEnding(sessionId: string, ending: SessionEnding): Promise<void> {
+  /**
+   * Stores the ending. `browserGone: false` when the provider's close path is still killing the browser: its
+   * `onGone` then frees the slot.
+   */
+  async #recordEnding(sessionId: string, ending: SessionEnding, { browserGone = true } = {}): Promise<void> {
     await this.#store.endSession(sessionId, {
       status: ending.status,
       endedAt: ending.endedAt,
       endReason: ending.reason,
+      ...(ending.proxyBytes !== undefined ? { proxyBytes: ending.proxyBytes } : {}),
     });
     this.#logger.info({ sessionId, status: ending.status, reason: ending.reason }, 'session ended');
     this.#tokens.delete(sessionId);
-    this.#releaseSlot(sessionId);
+    if (browserGone) this.#gone(sessionId);
     this.#metrics?.sessionsEnded.inc({ status: ending.status });
     for (const listener of this.#endListeners) listener(sessionId);
   }
@@ -533,8 +637,11 @@ export class SessionService {
     return session;
   }
 
-  async #view(session: SessionRecord, gatewayUrl: string): Promise<SessionView> {
-    if (session.status !== 'RUNNING' && session.status !== 'PENDING') return { session };
+  async #view(stored: SessionRecord, gatewayUrl: string): Promise<SessionView> {
+    if (stored.status !== 'RUNNING' && stored.status !== 'PENDING') return { session: stored };
+    // A running session's proxy bytes so far (the store has them once it ended).
+    const proxyBytes = this.#provider.proxyBytes?.(stored);
+    const session = proxyBytes ? { ...stored, proxyBytes } : stored;
     const signingKey = await this.#connectToken(session);
     const base = gatewayUrl.replace(/\/$/, '');
     // A browser in a task of its own is reached at that task's controller; a local one through this gateway.

@@ -9,6 +9,7 @@ import {
   type StagehandStartRequest,
   silentLogger,
 } from '@wallcrawler/controller';
+import type { Census } from '../census.js';
 import { NotSupportedError, SessionNotRunningError } from '../domain/errors.js';
 import { ApiError } from '../http/api-error.js';
 import type { CreateSessionInput, SessionService, SessionView } from '../services/session-service.js';
@@ -31,6 +32,8 @@ export interface StagehandServiceOptions {
   /** @default globalThis.fetch; how requests reach a session's controller */
   fetch?: typeof fetch;
   logger?: Logger;
+  /** Where the attached runners are counted (the leak check). */
+  census?: Census | undefined;
 }
 
 /** What a forwarded call carries to the controller. */
@@ -50,7 +53,14 @@ export class StagehandService {
   readonly #logger: Logger;
   readonly #runners = new Map<string, StagehandRunner>();
 
-  constructor({ sessions, gatewayUrl, fetch: fetcher = fetch, logger = silentLogger }: StagehandServiceOptions) {
+  constructor({
+    sessions,
+    gatewayUrl,
+    fetch: fetcher = fetch,
+    logger = silentLogger,
+    census,
+  }: StagehandServiceOptions) {
+    census?.add('stagehandRunners', () => this.#runners.size);
     this.#sessions = sessions;
     this.#gatewayUrl = gatewayUrl;
     this.#fetch = fetcher;

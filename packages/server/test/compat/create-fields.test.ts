@@ -4,7 +4,8 @@ import type { SessionCreateParams } from '@browserbasehq/sdk/resources/sessions/
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { expectNothingLeft } from '../../../../test-support/index.js';
+import { startUpstreamProxy, type UpstreamProxy } from '../../../../test-support/http-proxy.js';
+import { expectNothingLeft, type PageServer, startPageServer } from '../../../../test-support/index.js';
 import { CREATE_FIELDS, IGNORED_FIELDS_HEADER } from '../../src/http/create-fields.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -26,7 +27,7 @@ async function extensionZip(): Promise<Buffer> {
 }
 
 /** The SDK's `SessionCreateParams` with every field set: `Required<>` makes the compiler name any field we miss. */
-function allOptionalParams(projectId: string, contextId: string, extensionId: string) {
+function allOptionalParams(projectId: string, contextId: string, extensionId: string, proxyUrl: string) {
   const browserSettings = {
     advancedStealth: true,
     allowedDomains: ['example.com'],
@@ -50,7 +51,7 @@ function allOptionalParams(projectId: string, contextId: string, extensionId: st
     projectId,
     proxies: [
       { type: 'browserbase', domainPattern: '.*', geolocation: { country: 'US', city: 'New York', state: 'NY' } },
-      { type: 'external', server: 'http://proxy.invalid:8080', domainPattern: '.*', username: 'u', password: 'p' },
+      { type: 'external', server: proxyUrl, domainPattern: '.*\\.wallcrawler\\.test', username: 'u', password: 'p' },
       { type: 'none', domainPattern: 'localhost' },
     ],
     proxySettings: { caCertificates: ['cert_1'] },
@@ -61,7 +62,8 @@ function allOptionalParams(projectId: string, contextId: string, extensionId: st
   return params;
 }
 
-const REFUSED = CREATE_FIELDS.filter((f) => f.treatment === 'refused').map((f) => f.path);
+/** Refused outright, or for some values (`proxies: true`, entries of type `browserbase`). */
+const REFUSED = CREATE_FIELDS.filter((f) => f.treatment === 'refused' || f.treatment === 'partly').map((f) => f.path);
 const IGNORED = CREATE_FIELDS.filter((f) => f.treatment === 'ignored').map((f) => f.path);
 /** `fingerprint` is the one legacy field: no longer in the SDK's types, still sent by Stagehand 3. */
 const IGNORED_IN_SDK_BODY = IGNORED.filter((p) => p !== 'browserSettings.fingerprint');
@@ -74,7 +76,17 @@ describe('the create fields of Browserbase, each with its documented treatment',
   const clients = {} as { refusing: Browserbase; ignoring: Browserbase };
   const setup = {} as Record<'refusing' | 'ignoring', { contextId: string; extensionId: string }>;
 
+  let proxy: UpstreamProxy;
+  let site: PageServer;
+
   beforeAll(async () => {
+    site = await startPageServer();
+    // The sessions' proxy of their own: it alone knows where site.wallcrawler.test is.
+    proxy = await startUpstreamProxy({
+      username: 'u',
+      password: 'p',
+      hosts: { 'site.wallcrawler.test': new URL(site.url).host },
+    });
     [refusing, ignoring] = await Promise.all([
       startTestServer(),
       startTestServer({ WALLCRAWLER_UNSUPPORTED_FIELDS: 'ignore' }),
@@ -94,12 +106,14 @@ describe('the create fields of Browserbase, each with its documented treatment',
 
   afterAll(async () => {
     await Promise.all([refusing?.close(), ignoring?.close()]);
+    await proxy?.close();
+    await site?.close();
   });
 
   it('refuses the whole body with one 400 that names every refused field and its alternative, and starts nothing', async () => {
     const { contextId, extensionId } = setup.refusing;
     const error = await clients.refusing.sessions
-      .create(allOptionalParams(refusing.projectId, contextId, extensionId))
+      .create(allOptionalParams(refusing.projectId, contextId, extensionId, proxy.url))
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadRequestError);
     const body = (error as BadRequestError).error as {
@@ -109,7 +123,7 @@ describe('the create fields of Browserbase, each with its documented treatment',
     };
     expect(body.code).toBe('unsupported_field');
     expect(body.details.map((d) => d.path.replace(/^body\./, '')).sort()).toEqual([...REFUSED].sort());
-    expect(body.message).toMatch(/proxies is not supported: .*type: "external"/);
+    expect(body.message).toMatch(/proxies is not supported: .*managed proxies .*type": "external"/);
     expect(body.message).toMatch(
       /browserSettings\.ignoreCertificateErrors is not supported: .*Security\.setIgnoreCertificateErrors/,
     );
@@ -121,7 +135,7 @@ describe('the create fields of Browserbase, each with its documented treatment',
     const cases: [Record<string, unknown>, boolean][] = [
       [{ proxies: true }, false],
       [{ proxies: [{ type: 'browserbase' }] }, false],
-      [{ proxies: [{ type: 'external', server: 'http://127.0.0.1:9' }] }, false],
+      [{ proxies: [{ type: 'external', server: proxy.url, username: 'u', password: 'p' }] }, true],
       [{ proxies: false }, true],
       [{ proxies: [{ type: 'none' }] }, true],
       [{ browserSettings: { allowedDomains: ['example.com'] } }, false],
@@ -148,11 +162,12 @@ describe('the create fields of Browserbase, each with its documented treatment',
 
   it('accepts the body without the refused fields: supported ones take effect, ignored ones are named in the header', async () => {
     const { contextId, extensionId } = setup.refusing;
-    const params = allOptionalParams(refusing.projectId, contextId, extensionId);
+    const params = allOptionalParams(refusing.projectId, contextId, extensionId, proxy.url);
     const { data: session, response } = await clients.refusing.sessions
       .create({
         ...params,
-        proxies: [{ type: 'none', domainPattern: 'localhost' }],
+        // Without the `browserbase` entry: the `external` one takes this session's traffic to *.wallcrawler.test.
+        proxies: params.proxies.filter((p) => p.type !== 'browserbase'),
         browserSettings: { ...params.browserSettings, allowedDomains: [], ignoreCertificateErrors: false },
       })
       .withResponse();
@@ -176,9 +191,14 @@ describe('the create fields of Browserbase, each with its documented treatment',
     expect(extensions.map((e) => e.name)).toEqual(['all-params']);
     const page = browser.contexts()[0]?.pages()[0];
     expect(await page?.evaluate(() => [window.innerWidth, window.innerHeight])).toEqual([1024, 700]);
-    await page?.goto('data:text/html,<title>all params</title>');
+    await page?.goto('http://site.wallcrawler.test/title/All%20params');
+    expect(await page?.title()).toBe('All params');
+    expect(proxy.requests.some((r) => r.target.includes('site.wallcrawler.test') && r.credentials === 'u:p')).toBe(
+      true,
+    );
     await browser.close();
     await clients.refusing.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    expect((await clients.refusing.sessions.retrieve(session.id)).proxyBytes).toBeGreaterThan(0);
     // logSession: false and recordSession: false.
     expect(await clients.refusing.sessions.logs.list(session.id)).toEqual([]);
     expect(await clients.refusing.sessions.recording.retrieve(session.id)).toEqual([]);
@@ -187,7 +207,7 @@ describe('the create fields of Browserbase, each with its documented treatment',
   it('with WALLCRAWLER_UNSUPPORTED_FIELDS=ignore, accepts the whole body and names the refused fields as ignored too', async () => {
     const { contextId, extensionId } = setup.ignoring;
     const { data: session, response } = await clients.ignoring.sessions
-      .create(allOptionalParams(ignoring.projectId, contextId, extensionId))
+      .create(allOptionalParams(ignoring.projectId, contextId, extensionId, proxy.url))
       .withResponse();
     expect(response.status).toBe(201);
     expect(headerList(response.headers.get(IGNORED_FIELDS_HEADER))).toEqual(
@@ -222,7 +242,10 @@ describe('the create fields of Browserbase, each with its documented treatment',
   it('docs/compatibility.md lists every create field with the treatment the server gives it', () => {
     const docs = readFileSync(new URL('../../../../docs/compatibility.md', import.meta.url), 'utf8');
     const section = docs.split('<!-- create-fields:start -->')[1]?.split('<!-- create-fields:end -->')[0] ?? '';
-    const rows = [...section.matchAll(/^\| `([^`]+)` \| (supported|ignored|refused) \|/gm)].map((m) => [m[1], m[2]]);
+    const rows = [...section.matchAll(/^\| `([^`]+)` \| (supported|partly|ignored|refused) \|/gm)].map((m) => [
+      m[1],
+      m[2],
+    ]);
     expect(rows).toEqual(CREATE_FIELDS.map((f) => [f.path, f.treatment]));
   });
 });

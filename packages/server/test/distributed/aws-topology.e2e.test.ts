@@ -111,6 +111,20 @@ describe('sessions on ECS tasks', () => {
     await browser.disconnect().catch(() => {});
   });
 
+  it('refuses a session with proxies of its own with a 501 that says so, and starts no task', async () => {
+    const tasksBefore = aws.ecs.tasks().length;
+    const response = await fetch(`${aws.url}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'x-bb-api-key': aws.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ proxies: [{ type: 'external', server: 'http://127.0.0.1:9' }] }),
+    });
+    expect(response.status).toBe(501);
+    const body = (await response.json()) as { code: string; message: string };
+    expect(body).toMatchObject({ code: 'not_supported' });
+    expect(body.message).toMatch(/proxies/);
+    expect(aws.ecs.tasks().length).toBe(tasksBefore);
+  });
+
   it('ends the session when its last client disconnects, and the task exits by itself', async () => {
     const session = await bb.sessions.create({ projectId: aws.projectId });
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl });

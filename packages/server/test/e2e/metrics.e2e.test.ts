@@ -59,9 +59,15 @@ it('reports sessions by status, create stages, host slots, CDP bytes, endings an
   await waitFor(async () => sample(await scrape(), 'wallcrawler_sessions_ended_total{status="COMPLETED"}') === 1, {
     message: 'the disconnect to end the session',
   });
-  const ended = await scrape();
+  // The ending is recorded first; the browser's slot is free once it is gone, a moment later.
+  const ended = await waitFor(
+    async () => {
+      const text = await scrape();
+      return sample(text, 'wallcrawler_host_browsers') === 0 && text;
+    },
+    { message: "the session's browser slot to be free" },
+  );
   expect(sample(ended, 'wallcrawler_sessions{status="RUNNING"}')).toBe(0);
-  expect(sample(ended, 'wallcrawler_host_browsers')).toBe(0);
   expect(sample(ended, 'wallcrawler_cdp_connections_total')).toBeGreaterThanOrEqual(1);
   expect(sample(ended, 'wallcrawler_cdp_bytes_total{direction="to_client"}')).toBeGreaterThan(1000);
   expect(sample(ended, 'wallcrawler_cdp_bytes_total{direction="from_client"}')).toBeGreaterThan(100);

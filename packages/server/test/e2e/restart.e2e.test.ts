@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { listSessionDirs } from '@wallcrawler/controller';
 import { Wallcrawler } from '@wallcrawler/sdk';
 import { afterAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -29,6 +31,8 @@ async function startCli(): Promise<{ child: ChildProcess; url: string; banner: (
         WALLCRAWLER_DATA_DIR: dataDir.path,
         WALLCRAWLER_API_KEY: apiKey,
         WALLCRAWLER_LOG_LEVEL: 'warn',
+        // A warm pool, whose idle browsers a SIGKILL orphans as well.
+        WALLCRAWLER_POOL_SIZE: '2',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
@@ -43,8 +47,21 @@ async function startCli(): Promise<{ child: ChildProcess; url: string; banner: (
   return { child, url, banner: () => stderr };
 }
 
-it('ends the sessions of a server killed with SIGKILL, and reaps their browsers, on the next start', async () => {
+/** The browsers running for this data dir (not zombies), by pid. */
+const browserPids = () =>
+  new Set(
+    processesUnder(dataDir.path)
+      .filter((p) => p.state !== 'Z')
+      .map((p) => p.pid),
+  );
+
+it('ends the sessions of a server killed with SIGKILL, and reaps their browsers and its pool, on the next start', async () => {
   const first = await startCli();
+  // The pool's two idle browsers are up, besides the sessions' (each Chromium is several processes).
+  await waitFor(() => listSessionDirs(dataDir.path).filter((d) => d.path.includes('/sessions/pool-')).length === 2, {
+    timeout: 30_000,
+    message: 'the warm pool to fill',
+  });
   const sdk = new Wallcrawler({ apiKey, baseURL: first.url });
   const connected = await sdk.sessions.create({ keepAlive: true });
   const idle = await sdk.sessions.create();
@@ -56,7 +73,11 @@ it('ends the sessions of a server killed with SIGKILL, and reaps their browsers,
   first.child.kill('SIGKILL');
   await exited;
   // The premise: a server killed outright leaves its browsers running, unreachable.
-  expect(processesUnder(dataDir.path).length).toBeGreaterThan(0);
+  const orphans = browserPids();
+  expect(orphans.size).toBeGreaterThan(0);
+  const orphanDirs = listSessionDirs(dataDir.path).map((d) => d.path);
+  // The two sessions took the pool's browsers (whose directories keep the pool's names), and it refilled.
+  expect(orphanDirs.filter((d) => d.includes('/sessions/pool-')).length).toBeGreaterThanOrEqual(2);
 
   const second = await startCli();
   expect(second.banner()).toMatch(/Ended 2 session\(s\) left running by a previous run/);
@@ -67,7 +88,9 @@ it('ends the sessions of a server killed with SIGKILL, and reaps their browsers,
     expect(session.endedAt).toBeDefined();
     expect(session.connectUrl).toBeUndefined();
   }
-  await expectNothingLeft(dataDir.path);
+  // Every process and directory of the first run is gone (the second run's own pool is new).
+  await waitFor(() => [...orphans].every((pid) => !browserPids().has(pid)), { message: 'the orphans to be reaped' });
+  expect(orphanDirs.filter((d) => existsSync(d))).toEqual([]);
 
   // And the restarted server works.
   const fresh = await after.sessions.create();
@@ -75,6 +98,6 @@ it('ends the sessions of a server killed with SIGKILL, and reaps their browsers,
   const stopped = new Promise<number | null>((r) => second.child.once('exit', (code) => r(code)));
   second.child.kill('SIGINT');
   expect(await stopped).toBe(0);
-  expect((await import('node:fs')).existsSync(`${dataDir.path}/server.pid`)).toBe(false);
+  expect(existsSync(`${dataDir.path}/server.pid`)).toBe(false);
   await expectNothingLeft(dataDir.path);
 });

@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/config.js';
-import { defaultMaxSessions } from '../../src/services/host-admission.js';
+import { defaultMaxSessions, defaultPoolSize } from '../../src/services/host-admission.js';
 
 it('defaults to loopback, port 3000 and ./.wallcrawler', () => {
   const config = loadServerConfig({});
@@ -20,6 +20,21 @@ it('sizes the host limit from memory and CPUs, whichever is lower', () => {
   expect(defaultMaxSessions({ memoryBytes: 2 * gib, cpus: 8 })).toBe(6);
   expect(defaultMaxSessions({ memoryBytes: 0.5 * gib, cpus: 0.5 })).toBe(1);
   expect(loadServerConfig({ WALLCRAWLER_MAX_SESSIONS: '3' }).admission.maxSessions).toBe(3);
+});
+
+it('sizes the warm pool from the free memory and CPUs, and takes 0 to turn it off', () => {
+  const gib = 2 ** 30;
+  const host = (memoryBytes: number, cpus: number) => ({ memoryBytes, cpus });
+  expect(defaultPoolSize(host(24 * gib, 2), 20 * gib)).toBe(2);
+  expect(defaultPoolSize(host(64 * gib, 16), 60 * gib)).toBe(4);
+  // Little free memory, or a cgroup limit below what the machine has free.
+  expect(defaultPoolSize(host(24 * gib, 8), 1.6 * gib)).toBe(2);
+  expect(defaultPoolSize(host(1 * gib, 8), 20 * gib)).toBe(1);
+  expect(defaultPoolSize(host(24 * gib, 4), 0.9 * gib)).toBe(0);
+  expect(defaultPoolSize(host(24 * gib, 0.5), 20 * gib)).toBe(0);
+  expect(loadServerConfig({ WALLCRAWLER_POOL_SIZE: '0' }).poolSize).toBe(0);
+  expect(loadServerConfig({ WALLCRAWLER_POOL_SIZE: '3' }).poolSize).toBe(3);
+  expect(() => loadServerConfig({ WALLCRAWLER_POOL_SIZE: '-1' })).toThrow(/WALLCRAWLER_POOL_SIZE/);
 });
 
 it('treats empty variables as unset', () => {

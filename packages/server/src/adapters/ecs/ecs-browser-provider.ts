@@ -62,7 +62,7 @@ function isCapacityFailure(reason: string | undefined): boolean {
  */
 export class EcsBrowserProvider implements BrowserProvider {
   /** A task starts from a clean profile: contexts and extensions are not fetched into tasks in AWS yet. */
-  readonly capabilities = { contexts: false, extensions: false, files: false };
+  readonly capabilities = { contexts: false, extensions: false, files: false, proxies: false };
 
   /** A task's files stay in the task. */
   files(): undefined {

@@ -1,7 +1,9 @@
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import {
+  type BrowserPool,
   BrowserSession,
   type CdpGateway,
+  DEFAULT_VIEWPORT,
   findProcesses,
   type Logger,
   listSessionDirs,
@@ -61,6 +63,8 @@ export interface LocalBrowserProviderOptions {
   chromePath: string;
   /** @default 5_000 */
   disconnectGraceMs?: number;
+  /** Browsers started ahead of sessions; sessions it can serve take one instead of starting their own. */
+  pool?: BrowserPool | undefined;
   logger?: Logger;
 }
 
@@ -77,20 +81,30 @@ export class LocalBrowserProvider implements BrowserProvider {
     this.#logger = options.logger ?? silentLogger;
   }
 
-  readonly capabilities = { contexts: true, extensions: true, files: true };
+  readonly capabilities = { contexts: true, extensions: true, files: true, proxies: true };
 
   async start({
     session,
     onEnd,
+    onGone,
     profile,
     extensions = [],
     downloads,
     logs,
     recording,
+    proxies,
   }: BrowserStartRequest): Promise<undefined> {
-    const { gateway, dataDir, chromePath, disconnectGraceMs } = this.#options;
+    const { gateway, dataDir, chromePath, disconnectGraceMs, pool } = this.#options;
+    // A pooled browser has started with an empty profile, no extensions and no proxy: only sessions that need
+    // none of them before the start can have one.
+    const pooled = await pool?.take({
+      viewport: session.viewport ?? DEFAULT_VIEWPORT,
+      fits: !profile && extensions.length === 0 && !proxies,
+    });
     const browser = await BrowserSession.start({
       id: session.id,
+      ...(pooled ? { prelaunched: pooled } : {}),
+      ...(proxies ? { proxy: { routes: proxies } } : {}),
       executablePath: chromePath,
       dataDir,
       expiresAt: session.expiresAt,
@@ -103,17 +117,23 @@ export class LocalBrowserProvider implements BrowserProvider {
         : {}),
       ...(logs ? { trafficLog: { maxBytes: logs.maxBytes } } : {}),
       ...(recording ? { recording: { maxBytes: recording.maxBytes } } : {}),
-      ...(profile?.persist ? { cleanShutdown: true } : {}),
+      // Only a saved context can change the ending's reason after the kill: every other session's release
+      // answers once its ending is recorded, and the kill and cleanup finish in the background.
+      ...(profile?.persist ? { cleanShutdown: true } : { recordFirst: true }),
       ...(downloads ? { downloads: { maxBytes: downloads.maxBytes } } : {}),
       ...(session.viewport ? { viewport: session.viewport } : {}),
       ...(disconnectGraceMs !== undefined ? { disconnectGraceMs } : {}),
     });
     gateway.add(browser);
+    void browser.ended.then(() => {
+      onGone?.();
+      pool?.refill();
+    });
     return undefined;
   }
 
   async release({ id }: SessionRecord, reason: string): Promise<SessionEnding | undefined> {
-    return this.#options.gateway.get(id)?.close('COMPLETED', reason);
+    return this.#options.gateway.get(id)?.release('COMPLETED', reason);
   }
 
   files({ id }: SessionRecord): LiveSessionFiles | undefined {
@@ -126,6 +146,11 @@ export class LocalBrowserProvider implements BrowserProvider {
       logs: () => browser.logs,
       recording: () => browser.recording,
     };
+  }
+
+  proxyBytes({ id }: SessionRecord): number | undefined {
+    const browser = this.#options.gateway.get(id);
+    return browser?.isRunning ? browser.proxyBytes : undefined;
   }
 
   isRunning({ id }: SessionRecord): boolean {
@@ -155,7 +180,12 @@ export class LocalBrowserProvider implements BrowserProvider {
       }
     }
     const live = new Set(this.#options.gateway.sessions().map((s) => s.id));
-    const dirs = listSessionDirs(this.#options.dataDir).filter((d) => !live.has(d.sessionId));
+    // A session served by a pooled browser keeps the pool's directory name; idle pooled browsers are no one's.
+    const liveDirs = new Set([
+      ...this.#options.gateway.sessions().map((s) => basename(s.dirs.root)),
+      ...(this.#options.pool?.idleRoots().map((root) => basename(root)) ?? []),
+    ]);
+    const dirs = listSessionDirs(this.#options.dataDir).filter((d) => !liveDirs.has(d.sessionId));
     await removeDirs(...dirs.map((d) => d.path));
     if (orphans.length || dirs.length) {
       this.#logger.warn({ processes: orphans.length, dirs: dirs.length }, 'reaped what a previous run left behind');
@@ -164,6 +194,9 @@ export class LocalBrowserProvider implements BrowserProvider {
   }
 
   async shutdown(reason: string): Promise<void> {
-    await Promise.all(this.#options.gateway.sessions().map((s) => s.close('COMPLETED', reason)));
+    await Promise.all([
+      this.#options.pool?.close(),
+      ...this.#options.gateway.sessions().map((s) => s.close('COMPLETED', reason)),
+    ]);
   }
 }

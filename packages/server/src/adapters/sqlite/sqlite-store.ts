@@ -202,8 +202,8 @@ export class SqliteStore implements Store {
 
   async endSession(id: string, end: SessionEnd): Promise<SessionRecord | undefined> {
     await this.db.execute({
-      sql: `UPDATE sessions SET status = ?, ended_at = ?, end_reason = ?, updated_at = ? WHERE id = ? AND status IN (${activeList})`,
-      args: [end.status, iso(end.endedAt), end.endReason, iso(end.endedAt), id],
+      sql: `UPDATE sessions SET status = ?, ended_at = ?, end_reason = ?, updated_at = ?, proxy_bytes = COALESCE(?, proxy_bytes) WHERE id = ? AND status IN (${activeList})`,
+      args: [end.status, iso(end.endedAt), end.endReason, iso(end.endedAt), end.proxyBytes ?? null, id],
     });
     return this.getSession(id);
   }

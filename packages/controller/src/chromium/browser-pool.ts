@@ -1,0 +1,280 @@
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { pointProfileDownloadsAt } from '../downloads/download-watcher.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { type SessionDirs, sessionDirs } from '../session-dirs.js';
+import { type ChromiumProcess, launchChromium } from './launch-chromium.js';
+
+/** A browser started ahead of a session, with the directories it runs in (they become the session's). */
+export interface PooledBrowser {
+  chromium: ChromiumProcess;
+  dirs: SessionDirs;
+}
+
+export interface BrowserPoolOptions {
+  /** How many idle browsers to keep. 0 keeps none. */
+  size: number;
+  /** Pooled browsers' directories are session directories of this data dir (`pool-<id>`), reaped like theirs. */
+  dataDir: string;
+  executablePath: string;
+  /** The viewport pooled browsers start with; only sessions that want it are served from the pool. */
+  viewport: { width: number; height: number };
+  /** @default 30_000 */
+  launchTimeoutMs?: number;
+  /** @default true when running as root */
+  noSandbox?: boolean;
+  /**
+   * How many browsers the host may still run besides its sessions' (its limit minus its sessions). The pool
+   * never grows past it, and gives back idle browsers when a cold start needs the room.
+   * @default unlimited
+   */
+  room?: () => number;
+  /** Launch failures in a row after which the pool turns itself off. @default 3 */
+  maxFailures?: number;
+  /** Wait between failed launches. @default 1_000 */
+  retryDelayMs?: number;
+  /**
+   * How long after handing out a browser the pool waits before starting its replacement: a Chromium start takes
+   * most of a core for a moment, and the session that was just served needs it first (its client connects and
+   * navigates now). @default 1_000
+   */
+  refillDelayMs?: number;
+  logger?: Logger;
+}
+
+/** What the pool has done, for metrics. */
+export interface BrowserPoolStats {
+  /** Idle browsers ready to serve. */
+  idle: number;
+  /** Browsers being started for the pool. */
+  starting: number;
+  /** Takes waiting for one of those. */
+  waiting: number;
+  /** Sessions served by a pooled browser. */
+  hits: number;
+  /** Sessions that started a browser of their own: the pool was empty, or they wanted what it does not hold. */
+  misses: { empty: number; unfit: number };
+  /** False once the pool turned itself off (or when its size is 0). */
+  enabled: boolean;
+}
+
+/**
+ * Chromium instances started before anyone asks for them, so that a session's create costs no browser start.
+ *
+ * A pooled browser has never served anyone: it serves exactly one session, whose close path kills it, so no
+ * state can pass from one session to the next. The pool refills in the background, one browser at a time,
+ * never on a create's path. A pool that cannot start browsers (three failures in a row) turns itself off with
+ * one log line, and every create then starts its own browser.
+ */
+export class BrowserPool {
+  readonly #options: BrowserPoolOptions;
+  readonly #logger: Logger;
+  readonly #idle: PooledBrowser[] = [];
+  #starting = 0;
+  /** Takes waiting for a browser being started (see `take`). */
+  readonly #waiters: ((browser: PooledBrowser | undefined) => void)[] = [];
+  #filling: Promise<void> | undefined;
+  #refillTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #enabled: boolean;
+  #failures = 0;
+  #hits = 0;
+  readonly #misses = { empty: 0, unfit: 0 };
+
+  constructor(options: BrowserPoolOptions) {
+    this.#options = options;
+    this.#logger = (options.logger ?? silentLogger).child({ component: 'pool' });
+    this.#enabled = options.size > 0;
+  }
+
+  get stats(): BrowserPoolStats {
+    return {
+      idle: this.#idle.length,
+      starting: this.#starting,
+      waiting: this.#waiters.length,
+      hits: this.#hits,
+      misses: { ...this.#misses },
+      enabled: this.#enabled,
+    };
+  }
+
+  get size(): number {
+    return this.#enabled ? this.#options.size : 0;
+  }
+
+  /** The directories of the idle browsers (not anyone's session's). */
+  idleRoots(): string[] {
+    return this.#idle.map((b) => b.dirs.root);
+  }
+
+  /** Starts filling the pool, in the background. */
+  start(): void {
+    this.refill();
+  }
+
+  /**
+   * Hands out an idle browser for a session, or undefined (a miss: the caller starts a browser of its own, and
+   * idle browsers are given back if the host needs their room for it). `fits` is false for a session the pool
+   * cannot serve (a profile or extensions to load before the start); the viewport is checked here. Waits only
+   * when the pool is empty, a browser of its is starting, and the host has no room for one more: that browser is
+   * then the session's as soon as it is up (sooner than a start of its own, and the host's limit holds). The
+   * taken browser is the session's from here on; the pool refills.
+   */
+  async take({
+    viewport,
+    fits = true,
+  }: {
+    viewport: { width: number; height: number };
+    fits?: boolean;
+  }): Promise<PooledBrowser | undefined> {
+    if (!this.#enabled || this.#closed) return undefined;
+    const sameViewport =
+      viewport.width === this.#options.viewport.width && viewport.height === this.#options.viewport.height;
+    if (!fits || !sameViewport) {
+      this.#misses.unfit++;
+      this.#makeRoom();
+      return undefined;
+    }
+    let browser = this.#idle.shift();
+    if (!browser && this.#starting > this.#waiters.length && this.#room() < this.#starting) {
+      browser = await new Promise<PooledBrowser | undefined>((resolve) => this.#waiters.push(resolve));
+    }
+    if (browser) {
+      this.#hits++;
+      this.#refillLater();
+    } else {
+      this.#misses.empty++;
+      this.#makeRoom();
+    }
+    return browser;
+  }
+
+  /** Tops the pool up in the background (after a session ended, room may have come back). */
+  refill(): void {
+    if (this.#filling || !this.#enabled || this.#closed) return;
+    this.#filling = this.#fill().finally(() => {
+      this.#filling = undefined;
+    });
+  }
+
+  #refillLater(): void {
+    if (this.#refillTimer) return;
+    this.#refillTimer = setTimeout(() => {
+      this.#refillTimer = undefined;
+      this.refill();
+    }, this.#options.refillDelayMs ?? 1_000);
+    this.#refillTimer.unref();
+  }
+
+  /** Kills every idle browser and deletes its directories; the pool starts no more. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#refillTimer);
+    for (const waiter of this.#waiters.splice(0)) waiter(undefined);
+    await this.#filling;
+    await Promise.all(this.#idle.splice(0).map((b) => discard(b)));
+  }
+
+  #room(): number {
+    return this.#options.room?.() ?? Number.POSITIVE_INFINITY;
+  }
+
+  #makeRoom(): void {
+    while (this.#idle.length > 0 && this.#idle.length + this.#starting > this.#room()) {
+      const browser = this.#idle.pop() as PooledBrowser;
+      void discard(browser);
+      this.#logger.debug({ idle: this.#idle.length }, 'gave an idle browser back to make room');
+    }
+  }
+
+  async #fill(): Promise<void> {
+    while (
+      this.#enabled &&
+      !this.#closed &&
+      this.#idle.length + this.#starting < this.#options.size &&
+      this.#idle.length + this.#starting < this.#room()
+    ) {
+      this.#starting++;
+      let browser: PooledBrowser | undefined;
+      let failure: unknown;
+      try {
+        browser = await this.#launch();
+      } catch (error) {
+        failure = error;
+      } finally {
+        this.#starting--;
+      }
+      if (!browser) {
+        // A take waiting for this browser starts one of its own instead.
+        this.#waiters.shift()?.(undefined);
+        this.#failures++;
+        if (this.#failures >= (this.#options.maxFailures ?? 3)) {
+          this.#enabled = false;
+          for (const waiter of this.#waiters.splice(0)) waiter(undefined);
+          this.#logger.error(
+            { err: failure, failures: this.#failures },
+            `the warm pool is off: ${this.#failures} browser starts failed in a row (${(failure as Error).message}); sessions start their own browsers`,
+          );
+        } else {
+          this.#logger.warn({ err: failure }, 'a browser for the warm pool did not start; retrying');
+          await new Promise((resolve) => setTimeout(resolve, this.#options.retryDelayMs ?? 1_000));
+        }
+        continue;
+      }
+      this.#failures = 0;
+      if (this.#closed) {
+        await discard(browser);
+        return;
+      }
+      const waiter = this.#waiters.shift();
+      if (waiter) {
+        waiter(browser);
+        continue;
+      }
+      this.#idle.push(browser);
+      // An idle browser that dies (OOM killer, a crash) leaves the pool, and is replaced.
+      void browser.chromium.exited.then(() => {
+        const at = this.#idle.indexOf(browser as PooledBrowser);
+        if (at === -1) return;
+        this.#idle.splice(at, 1);
+        this.#logger.warn({ idle: this.#idle.length }, 'an idle browser exited; replacing it');
+        void discard(browser as PooledBrowser);
+        this.refill();
+      });
+      this.#makeRoom();
+    }
+  }
+
+  async #launch(): Promise<PooledBrowser> {
+    const dirs = sessionDirs(this.#options.dataDir, `pool-${randomBytes(6).toString('hex')}`);
+    try {
+      // Downloads go to the session's downloads directory from the first one, as for a browser started for it.
+      await pointProfileDownloadsAt(dirs.profile, dirs.downloads);
+      const chromium = await launchChromium({
+        cwd: dirs.root,
+        executablePath: this.#options.executablePath,
+        userDataDir: dirs.profile,
+        tmpDir: dirs.tmp,
+        viewport: this.#options.viewport,
+        logger: this.#logger,
+        ...(this.#options.noSandbox !== undefined ? { noSandbox: this.#options.noSandbox } : {}),
+        ...(this.#options.launchTimeoutMs !== undefined ? { launchTimeoutMs: this.#options.launchTimeoutMs } : {}),
+      });
+      return { chromium, dirs };
+    } catch (error) {
+      await removeAll(dirs);
+      throw error;
+    }
+  }
+}
+
+async function discard({ chromium, dirs }: PooledBrowser): Promise<void> {
+  await chromium.kill();
+  await removeAll(dirs);
+}
+
+function removeAll(dirs: SessionDirs): Promise<unknown> {
+  return Promise.all(
+    [dirs.root, dirs.tmp].map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })),
+  );
+}

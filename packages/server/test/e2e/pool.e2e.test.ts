@@ -1,0 +1,274 @@
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { listSessionDirs } from '@wallcrawler/controller';
+import { Wallcrawler } from '@wallcrawler/sdk';
+import puppeteer from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  expectNothingLeft,
+  type PageServer,
+  processesUnder,
+  startPageServer,
+  tempDir,
+  waitFor,
+} from '../../../../test-support/index.js';
+import { type LogLine, memoryLogger, startTestServer, type TestServer } from '../support/test-server.js';
+
+/**
+ * The warm pool on a real server: browsers started ahead of sessions, one session each, refilled in the
+ * background, within the host's limit, and out of the way when it cannot start browsers.
+ */
+
+const scrape = async (t: TestServer) => {
+  const response = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.apiKey}` } });
+  return response.text();
+};
+const sample = (text: string, series: string) => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : undefined;
+};
+const poolFigures = async (t: TestServer) => {
+  const text = await scrape(t);
+  return {
+    idle: sample(text, 'wallcrawler_pool_browsers{state="idle"}'),
+    target: sample(text, 'wallcrawler_pool_browsers{state="target"}'),
+    hit: sample(text, 'wallcrawler_pool_takes_total{result="hit"}'),
+    empty: sample(text, 'wallcrawler_pool_takes_total{result="miss_empty"}'),
+    unfit: sample(text, 'wallcrawler_pool_takes_total{result="miss_unfit"}'),
+  };
+};
+const poolFilled = (t: TestServer, idle: number) =>
+  waitFor(async () => (await poolFigures(t)).idle === idle, { timeout: 30_000, message: `${idle} idle browsers` });
+
+/** The browsers running for `dataDir`: the distinct session directories that a live (not zombie) process names. */
+const liveBrowsers = (dataDir: string) =>
+  new Set(
+    processesUnder(dataDir)
+      .filter((p) => p.state !== 'Z')
+      .map((p) => /\/sessions\/([^/\s]+)\//.exec(p.cmdline)?.[1])
+      .filter(Boolean),
+  );
+
+/** Only the pool's idle browsers are left: every directory is a pool's, and every browser runs in one of them. */
+const onlyThePoolLeft = async (dataDir: string, idle: number) =>
+  waitFor(
+    () => {
+      const dirs = listSessionDirs(dataDir).filter((d) => d.path.includes('/sessions/'));
+      const names = new Set(dirs.map((d) => d.sessionId));
+      const browsers = liveBrowsers(dataDir);
+      return (
+        dirs.length === idle &&
+        dirs.every((d) => d.sessionId.startsWith('pool-')) &&
+        browsers.size === idle &&
+        [...browsers].every((b) => names.has(b as string))
+      );
+    },
+    { timeout: 15_000, message: `only the pool's ${idle} idle browsers to be left` },
+  );
+
+let pages: PageServer;
+beforeAll(async () => {
+  pages = await startPageServer();
+});
+afterAll(async () => {
+  await pages?.close();
+});
+
+describe('a server with a warm pool', () => {
+  let t: TestServer;
+  let client: Wallcrawler;
+
+  beforeAll(async () => {
+    t = await startTestServer({ WALLCRAWLER_POOL_SIZE: '2', WALLCRAWLER_MAX_SESSIONS: '4' });
+    client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
+    await poolFilled(t, 2);
+  });
+  afterAll(async () => {
+    await t?.close();
+    // Closing the server ends the pool too: nothing of it is left.
+    if (t) await expectNothingLeft(t.dataDir);
+  });
+
+  it('serves a session from a pooled browser, which serves no other session, and refills', async () => {
+    const before = listSessionDirs(t.dataDir).map((d) => d.sessionId);
+    const first = await client.sessions.create();
+    expect(first.status).toBe('RUNNING');
+    // The session runs in one of the pool's browsers: no directory of its own was made.
+    expect(existsSync(join(t.dataDir, 'sessions', first.id))).toBe(false);
+    expect((await poolFigures(t)).hit).toBe(1);
+
+    const browser = await puppeteer.connect({ browserWSEndpoint: first.connectUrl, defaultViewport: null });
+    const [page] = await browser.pages();
+    await page?.goto(`${pages.url}/title/Pooled`);
+    expect(await page?.title()).toBe('Pooled');
+    // What the page leaves behind would reach the next user of the browser, if there were one.
+    await page?.evaluate(() => {
+      localStorage.setItem('left', 'by the first session');
+      document.cookie = 'left=first; max-age=3600';
+    });
+    const served = [...liveBrowsers(t.dataDir)].find((name) => before.includes(name as string));
+    expect(served).toMatch(/^pool-/);
+
+    await browser.disconnect();
+    const released = await client.sessions.update(first.id, { status: 'REQUEST_RELEASE' });
+    expect(released.status).toBe('COMPLETED');
+    // The browser it used is killed and its directory deleted; it went back to no one.
+    await waitFor(() => !liveBrowsers(t.dataDir).has(served as string), { message: 'the used browser to go' });
+    await waitFor(() => !listSessionDirs(t.dataDir).some((d) => d.sessionId === served), {
+      message: 'its directories to go',
+    });
+    // What a session keeps is read once its browser is gone, complete.
+    expect((await client.sessions.logs.list(first.id)).length).toBeGreaterThan(0);
+    const recording = await client.sessions.recording.retrieve(first.id);
+    expect(JSON.stringify(recording)).toContain('Hello from Pooled');
+
+    // The pool refilled in the background, with browsers that never served anyone.
+    await poolFilled(t, 2);
+    const second = await client.sessions.create();
+    const next = await puppeteer.connect({ browserWSEndpoint: second.connectUrl, defaultViewport: null });
+    const [fresh] = await next.pages();
+    await fresh?.goto(`${pages.url}/title/Next`);
+    expect(await fresh?.evaluate(() => [localStorage.getItem('left'), document.cookie])).toEqual([null, '']);
+    await next.disconnect();
+    await client.sessions.update(second.id, { status: 'REQUEST_RELEASE' });
+    expect((await poolFigures(t)).hit).toBe(2);
+    await poolFilled(t, 2);
+    await onlyThePoolLeft(t.dataDir, 2);
+  });
+
+  it('starts a browser of its own for a session the pool cannot serve (another viewport)', async () => {
+    const session = await client.sessions.create({ browserSettings: { viewport: { width: 800, height: 600 } } });
+    expect(existsSync(join(t.dataDir, 'sessions', session.id))).toBe(true);
+    expect((await poolFigures(t)).unfit).toBe(1);
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+    const [page] = await browser.pages();
+    expect(await page?.evaluate(() => [window.innerWidth, window.innerHeight])).toEqual([800, 600]);
+    await browser.disconnect();
+    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await onlyThePoolLeft(t.dataDir, 2);
+  });
+
+  it('ends a pooled session whose browser is killed, like any other, and the pool carries on', async () => {
+    const session = await client.sessions.create();
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+    // The browser process behind the session, as Chromium itself reports it.
+    const cdp = await browser.target().createCDPSession();
+    const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as {
+      processInfo: { type: string; id: number }[];
+    };
+    const pid = processInfo.find((p) => p.type === 'browser')?.id as number;
+    expect(processesUnder(t.dataDir).find((p) => p.pid === pid)?.cmdline).toMatch(/\/sessions\/pool-/);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(async () => (await client.sessions.retrieve(session.id)).status === 'ERROR', {
+      message: 'the session to end ERROR',
+    });
+    await browser.disconnect().catch(() => {});
+    await poolFilled(t, 2);
+    await onlyThePoolLeft(t.dataDir, 2);
+  });
+});
+
+describe('the pool within the host limit', () => {
+  const MAX = 3;
+  let t: TestServer;
+
+  beforeAll(async () => {
+    t = await startTestServer({
+      WALLCRAWLER_POOL_SIZE: '2',
+      WALLCRAWLER_MAX_SESSIONS: String(MAX),
+      WALLCRAWLER_QUEUE_SIZE: '100',
+    });
+    await poolFilled(t, 2);
+  });
+  afterAll(async () => {
+    await t?.close();
+    if (t) await expectNothingLeft(t.dataDir);
+  });
+
+  it('never runs more browsers than the limit, idle ones included, and ends where it began', async () => {
+    let most = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        most = Math.max(most, liveBrowsers(t.dataDir).size);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const headers = { 'x-bb-api-key': t.apiKey, 'content-type': 'application/json' };
+    const statuses = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const response = await fetch(`${t.url}/v1/sessions`, { method: 'POST', headers, body: '{}' });
+        const { id } = (await response.json()) as { id: string };
+        if (response.status === 201) {
+          const released = await fetch(`${t.url}/v1/sessions/${id}`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ status: 'REQUEST_RELEASE' }),
+          });
+          expect(released.status).toBe(200);
+        }
+        return response.status;
+      }),
+    );
+    sampling = false;
+    await sampler;
+    expect(statuses).toEqual(Array(30).fill(201));
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(MAX);
+    expect(await t.store.listActiveSessions()).toEqual([]);
+    const figures = await poolFigures(t);
+    expect((figures.hit ?? 0) + (figures.empty ?? 0)).toBe(30);
+    expect(figures.hit).toBeGreaterThanOrEqual(2);
+    await poolFilled(t, 2);
+    await onlyThePoolLeft(t.dataDir, 2);
+  }, 180_000);
+});
+
+describe('a pool that cannot start browsers', () => {
+  const lines: LogLine[] = [];
+  const bin = tempDir('wallcrawler-pool-bin-');
+  const wrapper = join(bin.path, 'chromium');
+  const allow = join(bin.path, 'allow');
+  let t: TestServer;
+
+  beforeAll(async () => {
+    // A Chromium that fails until `allow` exists: the pool's starts fail, later sessions' starts work.
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\n[ -f '${allow}' ] || { echo 'this chromium is broken' >&2; exit 1; }\nexec /usr/lib/chromium/chromium "$@"\n`,
+    );
+    chmodSync(wrapper, 0o755);
+    t = await startTestServer(
+      { WALLCRAWLER_POOL_SIZE: '2', WALLCRAWLER_CHROME_PATH: wrapper },
+      { logger: memoryLogger(lines) },
+    );
+  });
+  afterAll(async () => {
+    await t?.close();
+    if (t) await expectNothingLeft(t.dataDir);
+    rmSync(bin.path, { recursive: true, force: true });
+  });
+
+  it('turns itself off with one clear log line, and sessions start their own browsers', async () => {
+    const off = await waitFor(
+      () => lines.find((l) => l.level === 'error' && /warm pool is off/.test(l.message ?? '')),
+      {
+        timeout: 30_000,
+        message: 'the pool to turn itself off',
+      },
+    );
+    expect(off.message).toMatch(/3 browser starts failed in a row/);
+    expect(off.message).toMatch(/sessions start their own browsers/);
+    expect(lines.filter((l) => /warm pool is off/.test(l.message ?? ''))).toHaveLength(1);
+    expect(await poolFigures(t)).toMatchObject({ idle: 0, target: 0 });
+    expect(listSessionDirs(t.dataDir)).toEqual([]);
+
+    writeFileSync(allow, '');
+    const client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
+    const session = await client.sessions.create();
+    expect(session.status).toBe('RUNNING');
+    expect(existsSync(join(t.dataDir, 'sessions', session.id))).toBe(true);
+    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await expectNothingLeft(t.dataDir);
+  });
+});
