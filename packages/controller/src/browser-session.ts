@@ -366,8 +366,14 @@ export class BrowserSession {
   /**
    * Pipes a client's WebSocket upgrade to `path` on this browser (the browser target or a page target).
    * The caller has already authenticated the request.
+   * @returns the connection's message counts, readable at any time (final once the client's socket closed)
    */
-  connect(request: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
+  connect(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    path: string,
+  ): { readonly messages: { fromClient: number; toClient: number } } {
     clearTimeout(this.#graceTimer);
     clearTimeout(this.#idleTimer);
     const connection = new CdpConnection({
@@ -392,6 +398,7 @@ export class BrowserSession {
         );
       }
     });
+    return connection;
   }
 
   /** The browser's targets (pages, workers, ...), from Chromium's `/json/list`. */

@@ -32,7 +32,12 @@ export interface CdpGatewayOptions {
    */
   externalUrl?: () => string | undefined;
   /** Told each accepted CDP connection's byte counts when it closes (metrics). */
-  onConnectionClosed?: (bytes: { fromClient: number; toClient: number }) => void;
+  onConnectionClosed?: (counts: {
+    fromClient: number;
+    toClient: number;
+    /** CDP messages each way. */
+    messages: { fromClient: number; toClient: number };
+  }) => void;
   logger?: Logger;
 }
 
@@ -109,12 +114,16 @@ export class CdpGateway {
         return;
       }
       const session = await this.#resolve(credentialsOf(url, request));
-      session.connect(request, socket, head, target === 'browser' ? session.browserPath : target);
+      const connection = session.connect(request, socket, head, target === 'browser' ? session.browserPath : target);
       const counted = socket as Duplex & { bytesRead?: number; bytesWritten?: number };
       const onClosed = this.#onConnectionClosed;
       if (onClosed) {
         socket.once('close', () =>
-          onClosed({ fromClient: counted.bytesRead ?? 0, toClient: counted.bytesWritten ?? 0 }),
+          onClosed({
+            fromClient: counted.bytesRead ?? 0,
+            toClient: counted.bytesWritten ?? 0,
+            messages: connection.messages,
+          }),
         );
       }
     } catch (error) {

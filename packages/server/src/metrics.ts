@@ -23,6 +23,7 @@ export class ServerMetrics {
   readonly rejections: Counter<'code'>;
   readonly cdpBytes: Counter<'direction'>;
   readonly cdpConnections: Counter;
+  readonly cdpMessages: Counter<'direction'>;
 
   constructor({ activeSessions, admission, pool }: ServerMetricsOptions) {
     const registers = [this.registry];
@@ -48,6 +49,12 @@ export class ServerMetrics {
     this.cdpBytes = new Counter({
       name: 'wallcrawler_cdp_bytes_total',
       help: 'Bytes through the connect gateway, counted when each connection closes.',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.cdpMessages = new Counter({
+      name: 'wallcrawler_cdp_messages_total',
+      help: 'CDP messages (WebSocket messages) through the connect gateway, counted when each connection closes.',
       labelNames: ['direction'],
       registers,
     });
@@ -125,10 +132,16 @@ export class ServerMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'wallcrawler_' });
   }
 
-  /** Counts a closed CDP connection's bytes (its socket's counters). */
-  connectionClosed(fromClient: number, toClient: number): void {
+  /** Counts a closed CDP connection's bytes (its socket's counters) and messages. */
+  connectionClosed(
+    fromClient: number,
+    toClient: number,
+    messages: { fromClient: number; toClient: number } = { fromClient: 0, toClient: 0 },
+  ): void {
     this.cdpConnections.inc();
     this.cdpBytes.inc({ direction: 'from_client' }, fromClient);
     this.cdpBytes.inc({ direction: 'to_client' }, toClient);
+    this.cdpMessages.inc({ direction: 'from_client' }, messages.fromClient);
+    this.cdpMessages.inc({ direction: 'to_client' }, messages.toClient);
   }
 }

@@ -44,6 +44,8 @@ export class CdpConnection {
   readonly #client: Duplex;
   readonly #upstream: Socket;
   readonly #tracker = new FrameBoundaryTracker();
+  /** The client's frames, counted only (they are piped to Chromium as they come). */
+  readonly #fromClient = new FrameBoundaryTracker();
   readonly #onUpstreamEnd: (connection: CdpConnection) => void;
   #responseHead: Buffer | undefined = Buffer.alloc(0);
   #upgraded = false;
@@ -70,6 +72,8 @@ export class CdpConnection {
     upstream.write(upgradeRequest(request, port, path));
     if (head.length > 0) upstream.write(head);
     client.pipe(upstream);
+    if (head.length > 0) this.#fromClient.advance(head);
+    client.on('data', (chunk: Buffer) => this.#fromClient.advance(chunk));
     if (tap) {
       if (head.length > 0) tap.clientBytes(head);
       // A second reader of the same chunks: the pipe forwards them first (it was attached first).
@@ -82,6 +86,11 @@ export class CdpConnection {
     client.once('close', () => {
       upstream.destroy();
     });
+  }
+
+  /** CDP messages through this connection so far, each way. */
+  get messages(): { fromClient: number; toClient: number } {
+    return { fromClient: this.#fromClient.messages, toClient: this.#tracker.messages };
   }
 
   /** True once Chromium accepted the WebSocket handshake. */

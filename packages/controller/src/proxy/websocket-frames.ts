@@ -4,13 +4,22 @@
  * this to stop at a frame boundary before it writes a close frame of its own.
  */
 
-/** Tracks where frames start and end in a server-to-client WebSocket byte stream, after the HTTP response. */
+/**
+ * Tracks where frames start and end in a WebSocket byte stream (either direction, after the HTTP handshake), and
+ * counts the messages.
+ */
 export class FrameBoundaryTracker {
   /** Payload bytes of the current frame still to come. */
   #remaining = 0;
   /** Header bytes of the next frame seen so far (a header spans at most 14 bytes and may straddle chunks). */
   #header: number[] = [];
   #sawClose = false;
+  #messages = 0;
+
+  /** Whole messages seen (data frames that end one: FIN set, not a control frame). */
+  get messages(): number {
+    return this.#messages;
+  }
 
   /** True once the stream carried a close frame: the server started (or answered) the closing handshake. */
   get sawClose(): boolean {
@@ -40,7 +49,10 @@ export class FrameBoundaryTracker {
       i++;
       const length = this.#completeHeaderLength();
       if (length !== undefined && this.#header.length === length) {
-        if (((this.#header[0] as number) & 0x0f) === 0x8) this.#sawClose = true;
+        const first = this.#header[0] as number;
+        const opcode = first & 0x0f;
+        if (opcode === 0x8) this.#sawClose = true;
+        else if (opcode < 0x8 && (first & 0x80) !== 0) this.#messages++;
         this.#remaining = this.#payloadLength();
         this.#header = [];
       }

@@ -60,6 +60,29 @@ describe('FrameBoundaryTracker', () => {
     );
   });
 
+  it('counts whole messages: final data frames, not fragments or control frames', () => {
+    const tracker = new FrameBoundaryTracker();
+    const fragment = (opcode: number, payload: string, fin: boolean) => {
+      const f = frame(opcode, Buffer.from(payload));
+      if (!fin) f[0] = (f[0] as number) & 0x7f;
+      return f;
+    };
+    const stream = Buffer.concat([
+      frame(0x1, Buffer.from('{"id":1}'), true),
+      frame(0x2, new Uint8Array(70_000)),
+      // One message in three fragments, with a ping between them.
+      fragment(0x1, '{"id":', false),
+      frame(0x9, Buffer.alloc(0)),
+      fragment(0x0, '2', false),
+      fragment(0x0, '}', true),
+      frame(0xa, Buffer.alloc(0)),
+    ]);
+    // Byte by byte: headers that straddle chunks are counted once.
+    for (let i = 0; i < stream.length; i += 7) tracker.advance(stream.subarray(i, i + 7));
+    expect(tracker.messages).toBe(3);
+    expect(tracker.atBoundary).toBe(true);
+  });
+
   it('notices a close frame', () => {
     const tracker = new FrameBoundaryTracker();
     tracker.advance(frame(0x1, Buffer.from('{"id":1}')));

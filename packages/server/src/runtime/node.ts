@@ -96,7 +96,8 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
     const metrics = new ServerMetrics({ activeSessions: () => openStore.listActiveSessions(), admission, pool });
     const gateway = new CdpGateway({
       authenticate: localConnectAuthenticator(signer, store),
-      onConnectionClosed: ({ fromClient, toClient }) => metrics.connectionClosed(fromClient, toClient),
+      onConnectionClosed: ({ fromClient, toClient, messages }) =>
+        metrics.connectionClosed(fromClient, toClient, messages),
       externalUrl: () => config.publicUrl,
       logger,
     });

@@ -71,5 +71,9 @@ it('reports sessions by status, create stages, host slots, CDP bytes, endings an
   expect(sample(ended, 'wallcrawler_cdp_connections_total')).toBeGreaterThanOrEqual(1);
   expect(sample(ended, 'wallcrawler_cdp_bytes_total{direction="to_client"}')).toBeGreaterThan(1000);
   expect(sample(ended, 'wallcrawler_cdp_bytes_total{direction="from_client"}')).toBeGreaterThan(100);
+  // Puppeteer's commands, and Chromium's answers and events (at least one answer per command).
+  const sent = sample(ended, 'wallcrawler_cdp_messages_total{direction="from_client"}') ?? 0;
+  expect(sent).toBeGreaterThan(5);
+  expect(sample(ended, 'wallcrawler_cdp_messages_total{direction="to_client"}')).toBeGreaterThan(sent);
   await expectNothingLeft(t.dataDir);
 });
