@@ -28,14 +28,27 @@ const BINDING = '__wallcrawlerRecord';
 
 let recorderScript: string | undefined;
 
+/**
+ * rrweb distrusts the page's DOM prototypes (a page may have patched them) and, when its check fails, fetches
+ * pristine ones from a hidden iframe it adds to the page. Its check always fails for `Element` (it tests
+ * `querySelector` as if it were a getter), so every document got an iframe created, appended to its body and
+ * removed, which cost most of the recorder's time on the page's main thread (about 100 ms per navigation
+ * here) and touched the page's DOM. The recorder runs in an isolated world, whose prototypes the page cannot
+ * reach, so the world's own are pristine: this makes rrweb (2.1.6, pinned) use them. When the bundle does not
+ * have the expected shape, it is left as it is.
+ */
+function useOwnPrototypes(bundle: string): string {
+  const check = /if\((\w+)&&(\w+)&&!(\w+)\(\)\)return (\w+)\[(\w+)\]=(\w+)\.prototype,\6\.prototype;/;
+  return bundle.replace(check, 'return $4[$5]=$6.prototype,$6.prototype;');
+}
+
 /** rrweb's browser bundle, and the lines that start recording into the binding. Read once. */
 function script(): string {
   if (recorderScript) return recorderScript;
   // rrweb's recorder alone (`@rrweb/record`, 77 KB): the full rrweb bundle (266 KB) also carries the replayer,
   // and a page pays for every byte of it on its main thread.
-  const bundle = readFileSync(
-    join(packageDirectory(import.meta.url, '@rrweb/record'), 'dist', 'record.umd.min.cjs'),
-    'utf8',
+  const bundle = useOwnPrototypes(
+    readFileSync(join(packageDirectory(import.meta.url, '@rrweb/record'), 'dist', 'record.umd.min.cjs'), 'utf8'),
   );
   recorderScript = `${bundle}
 ;(() => {

@@ -103,6 +103,37 @@ describe('recording', () => {
     await expectNothingLeft(t.dataDir);
   });
 
+  it("records a page without adding anything to the page's DOM", async () => {
+    const session = await client.sessions.create();
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+    const [page] = await browser.pages();
+    // The page's own view of its DOM, from its first moment: every element added to it.
+    await page?.evaluateOnNewDocument(() => {
+      const added: string[] = [];
+      (window as unknown as { __added: string[] }).__added = added;
+      new MutationObserver((records) => {
+        for (const r of records) {
+          for (let i = 0; i < r.addedNodes.length; i++) {
+            const n = r.addedNodes[i];
+            if (n instanceof Element) added.push(n.tagName);
+          }
+        }
+      }).observe(document, { childList: true, subtree: true });
+    });
+    await page?.goto(`${pages.url}/title/Untouched`);
+    await waitFor(async () =>
+      (await client.sessions.recording.retrieve(session.id)).some((e) => e.type === 2 && e.pageId === '0'),
+    );
+    // The parser's elements only: the recorder added no element of its own (rrweb used to add a hidden iframe).
+    const added = (await page?.evaluate(() => (window as unknown as { __added: string[] }).__added)) ?? [];
+    expect(added).not.toContain('IFRAME');
+    expect(added.filter((tag) => !['HTML', 'HEAD', 'TITLE', 'BODY', 'H1', 'UL', 'LI', 'META'].includes(tag))).toEqual(
+      [],
+    );
+    await browser.disconnect();
+    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+  });
+
   it('refuses replay links that are tampered with, expired, for another session, or CDP tokens', async () => {
     const session = await client.sessions.create();
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
