@@ -132,7 +132,13 @@ export class BrowserPool {
       viewport.width === this.#options.viewport.width && viewport.height === this.#options.viewport.height;
     if (!fits || !sameViewport) {
       this.#misses.unfit++;
-      this.#makeRoom();
+      // A browser the pool is starting takes room this session's own browser needs: when the host has none
+      // to spare, that browser is given back as soon as it is up.
+      while (this.#starting > this.#waiters.length && this.#room() < this.#starting) {
+        const unwanted = await new Promise<PooledBrowser | undefined>((resolve) => this.#waiters.push(resolve));
+        if (unwanted) await discard(unwanted);
+      }
+      await this.#makeRoom();
       return undefined;
     }
     let browser = this.#idle.shift();
@@ -144,7 +150,7 @@ export class BrowserPool {
       this.#refillLater();
     } else {
       this.#misses.empty++;
-      this.#makeRoom();
+      await this.#makeRoom();
     }
     return browser;
   }
@@ -179,12 +185,18 @@ export class BrowserPool {
     return this.#options.room?.() ?? Number.POSITIVE_INFINITY;
   }
 
-  #makeRoom(): void {
+  /**
+   * Gives back idle browsers past the host's room; resolves once they are gone, so that a browser started for
+   * the room never runs beside the one it replaces.
+   */
+  async #makeRoom(): Promise<void> {
+    const gone: Promise<void>[] = [];
     while (this.#idle.length > 0 && this.#idle.length + this.#starting > this.#room()) {
       const browser = this.#idle.pop() as PooledBrowser;
-      void discard(browser);
+      gone.push(discard(browser));
       this.#logger.debug({ idle: this.#idle.length }, 'gave an idle browser back to make room');
     }
+    await Promise.all(gone);
   }
 
   async #fill(): Promise<void> {
@@ -241,7 +253,7 @@ export class BrowserPool {
         void discard(browser as PooledBrowser);
         this.refill();
       });
-      this.#makeRoom();
+      void this.#makeRoom();
     }
   }
 

@@ -198,7 +198,9 @@ describe('the pool within the host limit', () => {
     const statuses = await Promise.all(
       Array.from({ length: 30 }, async () => {
         const response = await fetch(`${t.url}/v1/sessions`, { method: 'POST', headers, body: '{}' });
-        const { id } = (await response.json()) as { id: string };
+        const body = (await response.json()) as { id: string; message?: string };
+        const { id } = body;
+        if (response.status !== 201) return `${response.status} ${body.message}`;
         if (response.status === 201) {
           const released = await fetch(`${t.url}/v1/sessions/${id}`, {
             method: 'POST',
