@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { removeDirs } from '../browser-session.js';
 import { pointProfileDownloadsAt } from '../downloads/download-watcher.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { type SessionDirs, sessionDirs } from '../session-dirs.js';
@@ -134,17 +134,15 @@ export class BrowserPool {
       this.#misses.unfit++;
       // A browser the pool is starting takes room this session's own browser needs: when the host has none
       // to spare, that browser is given back as soon as it is up.
-      while (this.#starting > this.#waiters.length && this.#room() < this.#starting) {
-        const unwanted = await new Promise<PooledBrowser | undefined>((resolve) => this.#waiters.push(resolve));
+      while (this.#mustWait()) {
+        const unwanted = await this.#next();
         if (unwanted) await discard(unwanted);
       }
       await this.#makeRoom();
       return undefined;
     }
     let browser = this.#idle.shift();
-    if (!browser && this.#starting > this.#waiters.length && this.#room() < this.#starting) {
-      browser = await new Promise<PooledBrowser | undefined>((resolve) => this.#waiters.push(resolve));
-    }
+    if (!browser && this.#mustWait()) browser = await this.#next();
     if (browser) {
       this.#hits++;
       this.#refillLater();
@@ -179,6 +177,16 @@ export class BrowserPool {
     for (const waiter of this.#waiters.splice(0)) waiter(undefined);
     await this.#filling;
     await Promise.all(this.#idle.splice(0).map((b) => discard(b)));
+  }
+
+  /** A browser the pool is starting, promised to no take yet, holds room the host does not have twice. */
+  #mustWait(): boolean {
+    return this.#starting > this.#waiters.length && this.#room() < this.#starting;
+  }
+
+  /** The next browser the pool starts (undefined if that start fails, or the pool closes). */
+  #next(): Promise<PooledBrowser | undefined> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
   #room(): number {
@@ -274,7 +282,7 @@ export class BrowserPool {
       });
       return { chromium, dirs };
     } catch (error) {
-      await removeAll(dirs);
+      await removeDirs(dirs.root, dirs.tmp);
       throw error;
     }
   }
@@ -282,11 +290,5 @@ export class BrowserPool {
 
 async function discard({ chromium, dirs }: PooledBrowser): Promise<void> {
   await chromium.kill();
-  await removeAll(dirs);
-}
-
-function removeAll(dirs: SessionDirs): Promise<unknown> {
-  return Promise.all(
-    [dirs.root, dirs.tmp].map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })),
-  );
+  await removeDirs(dirs.root, dirs.tmp);
 }

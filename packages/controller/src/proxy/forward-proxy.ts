@@ -1,4 +1,5 @@
 import {
+  Agent,
   createServer,
   request as httpRequest,
   type IncomingMessage,
@@ -49,6 +50,21 @@ export function proxyLabel(server: URL): string {
   return `${server.protocol}//${server.host}`;
 }
 
+/** Where to connect for a URL's host (IPv6 brackets removed), at its port or `defaultPort`. */
+function endpoint(url: URL, defaultPort: number): { host: string; port: number } {
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || defaultPort) };
+}
+
+/** A 407 from the route's proxy, as the session's error. */
+function credentialsRefused(route: Extract<ProxyRoute, { kind: 'external' }>): UpstreamProxyError {
+  const label = proxyLabel(route.server);
+  return new UpstreamProxyError(
+    label,
+    407,
+    `The proxy ${label} refused the credentials (407 Proxy Authentication Required): check the proxy's username and password`,
+  );
+}
+
 function basicAuth(route: Extract<ProxyRoute, { kind: 'external' }>): string | undefined {
   if (route.username === undefined && route.password === undefined) return undefined;
   return `Basic ${Buffer.from(`${route.username ?? ''}:${route.password ?? ''}`).toString('base64')}`;
@@ -74,7 +90,7 @@ export function openTunnel(
 ): Promise<{ socket: Socket; rest: Buffer }> {
   const label = proxyLabel(route.server);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: route.server.hostname.replace(/^\[|\]$/g, ''), port: Number(route.server.port) });
+    const socket = connect(endpoint(route.server, 80));
     let head = Buffer.alloc(0);
     const fail = (error: UpstreamProxyError) => {
       socket.destroy();
@@ -109,13 +125,7 @@ export function openTunnel(
         socket.removeAllListeners('error');
         resolve({ socket, rest: head.subarray(end + CRLF2.length) });
       } else if (status === 407) {
-        fail(
-          new UpstreamProxyError(
-            label,
-            407,
-            `The proxy ${label} refused the credentials (407 Proxy Authentication Required): check the proxy's username and password`,
-          ),
-        );
+        fail(credentialsRefused(route));
       } else {
         fail(
           new UpstreamProxyError(
@@ -156,7 +166,11 @@ export class ForwardProxy {
   readonly #options: ForwardProxyOptions;
   readonly #logger: Logger;
   readonly #sockets = new Set<Duplex>();
-  #bytes = 0;
+  /** Its own connections for plain-HTTP requests: never shared with another session's proxy, cut on close. */
+  readonly #agent = new Agent({ keepAlive: true });
+  /** Open sockets to upstream proxies; their counters are added to `#closedBytes` when they close. */
+  readonly #upstreams = new Set<Socket>();
+  #closedBytes = 0;
   #lastError: string | undefined;
 
   private constructor(server: Server, options: ForwardProxyOptions) {
@@ -187,9 +201,11 @@ export class ForwardProxy {
     return `http://127.0.0.1:${address.port}`;
   }
 
-  /** Bytes sent and received through upstream proxies so far. */
+  /** Bytes sent to and received from upstream proxies so far. */
   get bytes(): number {
-    return this.#bytes;
+    let bytes = this.#closedBytes;
+    for (const socket of this.#upstreams) bytes += socket.bytesRead + socket.bytesWritten;
+    return bytes;
   }
 
   /** The last refusal or failure of an upstream proxy, if any. */
@@ -201,6 +217,7 @@ export class ForwardProxy {
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();
+    this.#agent.destroy();
     if (!this.#server.listening) return;
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -221,17 +238,14 @@ export class ForwardProxy {
     return message;
   }
 
-  /** Counts what passes through `socket` (an upstream proxy's), both ways. */
+  /** Counts what passes through `socket` (an upstream proxy's), both ways, from its own counters. */
   #meter(socket: Socket): void {
-    socket.on('data', (chunk: Buffer) => {
-      this.#bytes += chunk.length;
+    if (this.#upstreams.has(socket)) return;
+    this.#upstreams.add(socket);
+    socket.once('close', () => {
+      this.#upstreams.delete(socket);
+      this.#closedBytes += socket.bytesRead + socket.bytesWritten;
     });
-    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (typeof chunk === 'string') this.#bytes += Buffer.byteLength(chunk);
-      else if (chunk instanceof Uint8Array) this.#bytes += chunk.length;
-      return write(chunk, ...rest);
-    }) as Socket['write'];
   }
 
   #tunnel(request: IncomingMessage, client: Duplex, head: Buffer): void {
@@ -245,11 +259,9 @@ export class ForwardProxy {
     const route = this.#route(parsed.host);
     const opened =
       route?.kind === 'external'
-        ? openTunnel(route, target, this.#options.connectTimeoutMs).then(({ socket, rest }) => {
-            this.#meter(socket);
-            // What the upstream proxy said before the tunnel was ours counts too.
-            this.#bytes += rest.length;
-            return { socket, rest };
+        ? openTunnel(route, target, this.#options.connectTimeoutMs).then((tunnel) => {
+            this.#meter(tunnel.socket);
+            return tunnel;
           })
         : new Promise<{ socket: Socket; rest: Buffer }>((resolve, reject) => {
             const socket = connect(parsed);
@@ -292,7 +304,8 @@ export class ForwardProxy {
       response.writeHead(400, { 'content-type': 'text/plain' }).end('A proxy request needs an absolute http: URL');
       return;
     }
-    const route = this.#route(url.hostname.replace(/^\[|\]$/g, ''));
+    const target = endpoint(url, 80);
+    const route = this.#route(target.host);
     const headers = { ...request.headers };
     delete headers['proxy-connection'];
     delete headers['proxy-authorization'];
@@ -300,22 +313,17 @@ export class ForwardProxy {
     if (route?.kind === 'external') {
       const auth = basicAuth(route);
       upstream = httpRequest({
-        host: route.server.hostname.replace(/^\[|\]$/g, ''),
-        port: Number(route.server.port),
+        ...endpoint(route.server, 80),
+        agent: this.#agent,
         method: request.method,
         path: url.href,
         headers: { ...headers, ...(auth ? { 'proxy-authorization': auth } : {}) },
       });
-      upstream.on('socket', (socket: Socket) => {
-        if (!(socket as Socket & { wallcrawlerMetered?: boolean }).wallcrawlerMetered) {
-          (socket as Socket & { wallcrawlerMetered?: boolean }).wallcrawlerMetered = true;
-          this.#meter(socket);
-        }
-      });
+      upstream.on('socket', (socket: Socket) => this.#meter(socket));
     } else {
       upstream = httpRequest({
-        host: url.hostname.replace(/^\[|\]$/g, ''),
-        port: Number(url.port || 80),
+        ...target,
+        agent: this.#agent,
         method: request.method,
         path: `${url.pathname}${url.search}`,
         headers,
@@ -324,13 +332,7 @@ export class ForwardProxy {
     upstream.setTimeout(this.#options.connectTimeoutMs ?? 15_000, () => upstream.destroy(new Error('timed out')));
     upstream.on('response', (answer) => {
       if (route?.kind === 'external' && answer.statusCode === 407) {
-        const message = this.#failed(
-          new UpstreamProxyError(
-            proxyLabel(route.server),
-            407,
-            `The proxy ${proxyLabel(route.server)} refused the credentials (407 Proxy Authentication Required): check the proxy's username and password`,
-          ),
-        );
+        const message = this.#failed(credentialsRefused(route));
         answer.resume();
         response.writeHead(502, { 'content-type': 'text/plain' }).end(message);
         return;

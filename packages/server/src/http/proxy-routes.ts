@@ -49,9 +49,7 @@ export function proxyRoutesFrom(proxies: SessionCreateParams['proxies']): ProxyR
     // Credentials in the URL count when the entry does not give them apart.
     const username = entry.username ?? (server.username ? decodeURIComponent(server.username) : undefined);
     const password = entry.password ?? (server.password ? decodeURIComponent(server.password) : undefined);
-    const bare = new URL(`http://${server.host}`);
-    if (!bare.port) bare.port = '80';
-    routes.push({ kind: 'external', server: bare, username, password, pattern });
+    routes.push({ kind: 'external', server: new URL(`http://${server.host}`), username, password, pattern });
   });
   if (problems.length > 0) {
     const summary = problems.map((p) => `${p.path}: ${p.message}`).join('; ');

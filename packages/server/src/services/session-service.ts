@@ -142,9 +142,9 @@ export class SessionService {
    * Sessions whose ending is recorded but whose browser is still being killed and its files kept: reads of what
    * the session kept (downloads, log, recording) wait for this, so that they see all of it.
    */
-  readonly #finishing = new Map<string, { done: Promise<void>; resolve: () => void }>();
+  readonly #finishing = new Map<string, Deferred>();
   /** Browsers being started, by session: a release that comes meanwhile waits for the start, then ends it. */
-  readonly #starting = new Map<string, Promise<unknown>>();
+  readonly #starting = new Map<string, Deferred>();
   /**
    * Each running session's connect token, signed once: its claims (session, project, expiry, issue time) never
    * change, so neither does the token, and signing it on every read was a third of a retrieve's cost.
@@ -234,15 +234,43 @@ export class SessionService {
     // Held until the browser is gone, whichever way the session ends (even before start returns).
     if (slot) this.#slots.set(session.id, slot);
     const log = this.#logger.child({ sessionId: session.id, projectId });
-    let started: SessionRecord | undefined;
     const launchStarted = performance.now();
-    let startDone = () => {};
-    this.#starting.set(
-      session.id,
-      new Promise<void>((resolve) => {
-        startDone = resolve;
-      }),
-    );
+    const starting = deferred();
+    this.#starting.set(session.id, starting);
+    let running: SessionRecord | undefined;
+    try {
+      running = await this.#launch(
+        session,
+        {
+          ...(profile ? { profile } : {}),
+          ...(extension ? { extensions: [extension] } : {}),
+          ...(input.proxies ? { proxies: input.proxies } : {}),
+          ...this.#artifactHooks(session.id, input),
+        },
+        log,
+      );
+    } finally {
+      this.#starting.delete(session.id);
+      starting.resolve();
+    }
+    if (!running) throw new SessionNotFoundError(session.id);
+    this.#metrics?.createSeconds.observe({ stage: 'launch' }, (performance.now() - launchStarted) / 1000);
+    this.#metrics?.createSeconds.observe({ stage: 'total' }, (performance.now() - waitStarted) / 1000);
+    log.info({ timeoutSeconds, keepAlive: session.keepAlive }, 'session created');
+    return this.#view(running, gatewayUrl);
+  }
+
+  /**
+   * Starts the stored session's browser and marks the session RUNNING.
+   * @returns the session as stored afterwards
+   * @throws the provider's domain errors, or BrowserLaunchError; the session is then ended as ERROR
+   */
+  async #launch(
+    session: SessionRecord,
+    what: Omit<BrowserStartRequest, 'session' | 'onEnd' | 'onGone'>,
+    log: Logger,
+  ): Promise<SessionRecord | undefined> {
+    let started: SessionRecord | undefined;
     try {
       started = await this.#provider.start({
         session,
@@ -251,10 +279,7 @@ export class SessionService {
           return this.#recordEnding(session.id, ending, { browserGone: false });
         },
         onGone: () => this.#gone(session.id),
-        ...(profile ? { profile } : {}),
-        ...(extension ? { extensions: [extension] } : {}),
-        ...(input.proxies ? { proxies: input.proxies } : {}),
-        ...this.#artifactHooks(session.id, input),
+        ...what,
       });
     } catch (error) {
       // Domain errors (the provider's, a context that cannot be used) already say what happened; anything else
@@ -266,29 +291,17 @@ export class SessionService {
         await this.#store.endSession(session.id, { status: 'ERROR', endedAt: new Date(), endReason: reason });
       } finally {
         this.#gone(session.id);
-        this.#starting.delete(session.id);
-        startDone();
       }
       this.#metrics?.sessionsEnded.inc({ status: 'ERROR' });
       throw known ? error : new BrowserLaunchError(reason);
     }
     // A remote browser marked it RUNNING itself (and the provider read it so). Otherwise mark it here; if the
     // browser already ended (it crashed at once), the ending is recorded and marking is a no-op.
-    let running: SessionRecord | undefined;
-    try {
-      running =
-        started ??
-        (await this.#store.markSessionRunning(session.id, new Date())) ??
-        (await this.#store.getSession(session.id));
-    } finally {
-      this.#starting.delete(session.id);
-      startDone();
-    }
-    if (!running) throw new SessionNotFoundError(session.id);
-    this.#metrics?.createSeconds.observe({ stage: 'launch' }, (performance.now() - launchStarted) / 1000);
-    this.#metrics?.createSeconds.observe({ stage: 'total' }, (performance.now() - waitStarted) / 1000);
-    log.info({ timeoutSeconds, keepAlive: session.keepAlive }, 'session created');
-    return this.#view(running, gatewayUrl);
+    return (
+      started ??
+      (await this.#store.markSessionRunning(session.id, new Date())) ??
+      (await this.#store.getSession(session.id))
+    );
   }
 
   /** @throws SessionNotFoundError when the session is not in this project. */
@@ -315,7 +328,7 @@ export class SessionService {
     if (session.status === 'PENDING' && starting) {
       // Its browser is starting in this process: ending the record now would leave that browser running with
       // no session. Wait for the start (at most the launch timeout), then end it through its close path.
-      await starting;
+      await starting.promise;
       session = await this.#session(projectId, sessionId);
     }
     if (session.status !== 'PENDING' && session.status !== 'RUNNING') return session;
@@ -576,12 +589,7 @@ export class SessionService {
   }
 
   #startFinishing(sessionId: string): void {
-    if (this.#finishing.has(sessionId)) return;
-    let resolve = () => {};
-    const done = new Promise<void>((r) => {
-      resolve = r;
-    });
-    this.#finishing.set(sessionId, { done, resolve });
+    if (!this.#finishing.has(sessionId)) this.#finishing.set(sessionId, deferred());
   }
 
   /** The session's browser is gone: its host slot is free, and what it kept can be read. */
@@ -594,7 +602,7 @@ export class SessionService {
 
   /** The session, once what it kept is complete (a session that ended a moment ago may still be keeping it). */
   async #settled(projectId: string, sessionId: string): Promise<SessionRecord> {
-    const finishing = this.#finishing.get(sessionId)?.done;
+    const finishing = this.#finishing.get(sessionId)?.promise;
     if (!finishing) return this.#session(projectId, sessionId);
     const session = await this.#session(projectId, sessionId);
     await finishing;
@@ -655,6 +663,20 @@ export class SessionService {
       },
     };
   }
+}
+
+/** A promise and the function that settles it. */
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+function deferred(): Deferred {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
 
 /** An uploaded file's name, reduced to a safe base name (no directories, no leading dots, no control characters). */
