@@ -82,6 +82,30 @@ export function processesUnder(dataDir: string) {
   return findProcesses(dataDir);
 }
 
+/** The browsers running for `dataDir`: the distinct session directories that a live (not zombie) process names. */
+export function liveBrowsers(dataDir: string): Set<string> {
+  const names = processesUnder(dataDir)
+    .filter((p) => p.state !== 'Z')
+    .map((p) => /\/sessions\/([^/\s]+)\//.exec(p.cmdline)?.[1]);
+  return new Set(names.filter((n): n is string => n !== undefined));
+}
+
+/**
+ * Whether only a warm pool's `idle` browsers are left under `dataDir`: every session directory is a pool's, and
+ * every live browser runs in one of them.
+ */
+export function onlyPoolBrowsersLeft(dataDir: string, idle: number): boolean {
+  const dirs = listSessionDirs(dataDir).filter((d) => d.path.includes('/sessions/'));
+  const names = new Set(dirs.map((d) => d.sessionId));
+  const browsers = liveBrowsers(dataDir);
+  return (
+    dirs.length === idle &&
+    dirs.every((d) => d.sessionId.startsWith('pool-')) &&
+    browsers.size === idle &&
+    [...browsers].every((b) => names.has(b))
+  );
+}
+
 /**
  * The leak check: no process started for a session under `dataDir` is left, and no session directory remains.
  * Waits briefly for teardown in flight, then throws listing what leaked.

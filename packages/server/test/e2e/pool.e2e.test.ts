@@ -6,6 +6,8 @@ import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectNothingLeft,
+  liveBrowsers,
+  onlyPoolBrowsersLeft,
   type PageServer,
   processesUnder,
   startPageServer,
@@ -40,31 +42,11 @@ const poolFigures = async (t: TestServer) => {
 const poolFilled = (t: TestServer, idle: number) =>
   waitFor(async () => (await poolFigures(t)).idle === idle, { timeout: 30_000, message: `${idle} idle browsers` });
 
-/** The browsers running for `dataDir`: the distinct session directories that a live (not zombie) process names. */
-const liveBrowsers = (dataDir: string) =>
-  new Set(
-    processesUnder(dataDir)
-      .filter((p) => p.state !== 'Z')
-      .map((p) => /\/sessions\/([^/\s]+)\//.exec(p.cmdline)?.[1])
-      .filter(Boolean),
-  );
-
-/** Only the pool's idle browsers are left: every directory is a pool's, and every browser runs in one of them. */
-const onlyThePoolLeft = async (dataDir: string, idle: number) =>
-  waitFor(
-    () => {
-      const dirs = listSessionDirs(dataDir).filter((d) => d.path.includes('/sessions/'));
-      const names = new Set(dirs.map((d) => d.sessionId));
-      const browsers = liveBrowsers(dataDir);
-      return (
-        dirs.length === idle &&
-        dirs.every((d) => d.sessionId.startsWith('pool-')) &&
-        browsers.size === idle &&
-        [...browsers].every((b) => names.has(b as string))
-      );
-    },
-    { timeout: 15_000, message: `only the pool's ${idle} idle browsers to be left` },
-  );
+const onlyThePoolLeft = (dataDir: string, idle: number) =>
+  waitFor(() => onlyPoolBrowsersLeft(dataDir, idle), {
+    timeout: 15_000,
+    message: `only the pool's ${idle} idle browsers to be left`,
+  });
 
 let pages: PageServer;
 beforeAll(async () => {
@@ -106,7 +88,7 @@ describe('a server with a warm pool', () => {
       localStorage.setItem('left', 'by the first session');
       document.cookie = 'left=first; max-age=3600';
     });
-    const served = [...liveBrowsers(t.dataDir)].find((name) => before.includes(name as string));
+    const served = [...liveBrowsers(t.dataDir)].find((name) => before.includes(name));
     expect(served).toMatch(/^pool-/);
 
     await browser.disconnect();

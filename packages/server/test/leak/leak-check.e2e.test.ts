@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { listSessionDirs } from '@wallcrawler/controller';
 import { Wallcrawler } from '@wallcrawler/sdk';
 import pino from 'pino';
 import puppeteer, { type Browser } from 'puppeteer-core';
@@ -9,8 +8,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
   expectNothingLeft,
+  onlyPoolBrowsersLeft,
   type PageServer,
-  processesUnder,
   startPageServer,
   tempDir,
   waitFor,
@@ -232,17 +231,9 @@ async function settled(baseline?: Record<string, number>): Promise<Record<string
   );
   await waitFor(
     () => {
-      const dirs = listSessionDirs(dataDir.path).filter((d) => d.path.includes('/sessions/'));
-      const live = new Set(
-        processesUnder(dataDir.path)
-          .filter((p) => p.state !== 'Z')
-          .map((p) => /\/sessions\/([^/\s]+)\//.exec(p.cmdline)?.[1]),
-      );
       const census = server.census();
       return (
-        dirs.length === 2 &&
-        dirs.every((d) => d.sessionId.startsWith('pool-')) &&
-        live.size === 2 &&
+        onlyPoolBrowsersLeft(dataDir.path, 2) &&
         census.poolStarting === 0 &&
         // Without a baseline yet: at least every close path has finished.
         census.gatewaySessions === 0 &&
