@@ -134,6 +134,31 @@ describe('recording', () => {
     await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
+  it('records a page without throwing in it', async () => {
+    const session = await client.sessions.create();
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+    const [page] = await browser.pages();
+    if (!page) throw new Error('no page');
+    // A debugger that stops at every exception, caught ones too, and notes where it was thrown. rrweb used to throw
+    // and catch one TypeError per element (it asked the isolated world's missing custom element registry).
+    const cdp = await page.createCDPSession();
+    const thrown: string[] = [];
+    cdp.on('Debugger.paused', (event) => {
+      if (event.reason === 'exception') thrown.push(String((event.data as { description?: string })?.description));
+      void cdp.send('Debugger.resume').catch(() => {});
+    });
+    await cdp.send('Debugger.enable');
+    await cdp.send('Debugger.setPauseOnExceptions', { state: 'all' });
+    await page.goto(`${pages.url}/title/Quiet`);
+    await waitFor(async () =>
+      (await client.sessions.recording.retrieve(session.id)).some((e) => e.type === 2 && e.pageId === '0'),
+    );
+    expect(thrown).toEqual([]);
+    await cdp.send('Debugger.disable');
+    await browser.disconnect();
+    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+  });
+
   it('refuses replay links that are tampered with, expired, for another session, or CDP tokens', async () => {
     const session = await client.sessions.create();
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
