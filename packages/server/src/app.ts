@@ -9,6 +9,7 @@ import { ApiError } from './http/api-error.js';
 import type { AppEnv } from './http/app-env.js';
 import type { UnsupportedFieldsMode } from './http/create-fields.js';
 import { errorResponse, handleError } from './http/error-handler.js';
+import { type FastRoute, fastSessionRead } from './http/fast-session-read.js';
 import { ServerMetrics } from './metrics.js';
 import { apiKeyAuth } from './middleware/api-key-auth.js';
 import { jsonBody } from './middleware/json-body.js';
@@ -100,6 +101,18 @@ const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
  * gateway on the same port (see `runtime/node.ts`).
  */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  return createApi(deps).app;
+}
+
+/** The API as a Hono app, plus the routes a Node server can answer without it (see `http/fast-session-read.ts`). */
+export interface Api {
+  app: OpenAPIHono<AppEnv>;
+  /** `GET /v1/sessions/{id}`, answered as the app answers it; every other request is the app's. */
+  fastRoute: FastRoute;
+}
+
+/** `createApp`, and the Node runtime's fast route over the same services. */
+export function createApi(deps: AppDeps): Api {
   const { provider, signer, blobs, logger = silentLogger, publicUrl } = deps;
   // Every authenticated request looks its key up: a short cache spares the store (revocations here are immediate).
   const store = withApiKeyCache(deps.store, { census: deps.census });
@@ -235,5 +248,5 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     return errorResponse(c, new ApiError(404, 'not_found', `There is no route ${c.req.method} ${c.req.path}.`));
   });
   app.onError(handleError);
-  return app;
+  return { app, fastRoute: fastSessionRead({ store, sessions, publicUrl, logger }) };
 }

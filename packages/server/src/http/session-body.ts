@@ -25,3 +25,24 @@ export function sessionBody(s: SessionRecord): SessionBody {
 export function sessionViewBody({ session, connect }: SessionView) {
   return { ...sessionBody(session), ...connect };
 }
+
+/** Each stored record's answer as JSON, with the connect URLs it was made with. */
+const viewJson = new WeakMap<SessionRecord, { connectUrl?: string; seleniumRemoteUrl?: string; json: string }>();
+
+/**
+ * `sessionViewBody` as JSON, made once per stored record: a session that clients poll is serialized once, not on
+ * every read (it was a third of the read's time). Records are never changed in place, and a changed session is a
+ * new record, so an entry is current for as long as its record is; it goes with the record.
+ */
+export function sessionViewJson(view: SessionView): string {
+  const { connectUrl, seleniumRemoteUrl } = view.connect ?? {};
+  const hit = viewJson.get(view.session);
+  if (hit && hit.connectUrl === connectUrl && hit.seleniumRemoteUrl === seleniumRemoteUrl) return hit.json;
+  const json = JSON.stringify(sessionViewBody(view));
+  viewJson.set(view.session, {
+    ...(connectUrl !== undefined ? { connectUrl } : {}),
+    ...(seleniumRemoteUrl !== undefined ? { seleniumRemoteUrl } : {}),
+    json,
+  });
+  return json;
+}

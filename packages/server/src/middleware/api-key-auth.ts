@@ -6,7 +6,7 @@ import {
   ProjectNotAllowedError,
   RevokedApiKeyError,
 } from '../domain/errors.js';
-import type { AppEnv } from '../http/app-env.js';
+import type { AppEnv, AuthContext } from '../http/app-env.js';
 import type { Store } from '../ports/store.js';
 
 /** The API key of a request, from `x-wc-api-key`, `X-BB-API-Key` (what `@browserbasehq/sdk` sends) or a bearer token. */
@@ -16,20 +16,26 @@ export function apiKeyOf(header: (name: string) => string | undefined): string |
 }
 
 /**
- * Authenticates the API key and scopes the request to a project: `x-wc-project-id` if given (it must be one
- * the key covers), else the key's default project. Sets `c.var.auth`.
+ * Authenticates a request's API key and scopes it to a project: `x-wc-project-id` if given (it must be one the
+ * key covers), else the key's default project.
+ * @throws MissingApiKeyError, InvalidApiKeyError, RevokedApiKeyError or ProjectNotAllowedError
  */
+export async function authenticate(store: Store, header: (name: string) => string | undefined): Promise<AuthContext> {
+  const key = apiKeyOf(header);
+  if (!key) throw new MissingApiKeyError();
+  const record = await store.findApiKeyByHash(hashApiKey(key));
+  if (!record) throw new InvalidApiKeyError();
+  if (record.revokedAt) throw new RevokedApiKeyError();
+  const requested = header('x-wc-project-id');
+  const projectId = requested || record.projectIds[0];
+  if (!projectId || !record.projectIds.includes(projectId)) throw new ProjectNotAllowedError(requested ?? '(none)');
+  return { keyId: record.id, projectIds: record.projectIds, projectId };
+}
+
+/** Authenticates every request it sees (see `authenticate`) and sets `c.var.auth`. */
 export function apiKeyAuth({ store }: { store: Store }): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const key = apiKeyOf((name) => c.req.header(name));
-    if (!key) throw new MissingApiKeyError();
-    const record = await store.findApiKeyByHash(hashApiKey(key));
-    if (!record) throw new InvalidApiKeyError();
-    if (record.revokedAt) throw new RevokedApiKeyError();
-    const requested = c.req.header('x-wc-project-id');
-    const projectId = requested || record.projectIds[0];
-    if (!projectId || !record.projectIds.includes(projectId)) throw new ProjectNotAllowedError(requested ?? '(none)');
-    c.set('auth', { keyId: record.id, projectIds: record.projectIds, projectId });
+    c.set('auth', await authenticate(store, (name) => c.req.header(name)));
     await next();
   };
 }

@@ -5,6 +5,11 @@ import type { AppEnv } from '../http/app-env.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
+/** A request's id: the caller's `x-request-id` when it is sane, else a new UUID. */
+export function requestIdOf(incoming: string | undefined): string {
+  return incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
 /**
  * Gives each request an id (the caller's `x-request-id` if it is sane), a logger bound to it, and one log line
  * when it completes. Only method, path (never the query string, which can carry tokens), status and duration
@@ -12,8 +17,7 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
  */
 export function requestContext({ logger }: { logger: Logger }): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const incoming = c.req.header('x-request-id');
-    const requestId = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdOf(c.req.header('x-request-id'));
     const log = logger.child({ requestId });
     c.set('requestId', requestId);
     c.set('logger', log);

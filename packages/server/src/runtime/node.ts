@@ -17,7 +17,7 @@ import { loadContextKeyFile } from '../adapters/local/context-key-file.js';
 import { FileTokenSigner } from '../adapters/local/file-token-signer.js';
 import { LocalBrowserProvider } from '../adapters/local/local-browser-provider.js';
 import { SqliteStore } from '../adapters/sqlite/sqlite-store.js';
-import { createApp } from '../app.js';
+import { createApi } from '../app.js';
 import { type BootstrapResult, bootstrap } from '../bootstrap.js';
 import { Census } from '../census.js';
 import type { ServerConfig } from '../config.js';
@@ -115,7 +115,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
     pool.start();
     // Set once listening: the Stagehand this server runs reaches sessions through its own gateway, on loopback.
     let internalUrl: string | undefined;
-    const app = createApp({
+    const { app, fastRoute } = createApi({
       store,
       provider,
       signer,
@@ -139,7 +139,13 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
 
     const api = getRequestListener(app.fetch);
     const server = createServer((request, response) => {
-      if (!gateway.handleRequest(request, response)) void api(request, response);
+      if (gateway.handleRequest(request, response)) return;
+      const fast = fastRoute(request, response);
+      if (!fast) void api(request, response);
+      else
+        void fast.then((served) => {
+          if (!served) void api(request, response);
+        });
     });
     server.on('upgrade', (request, socket, head) => void gateway.handleUpgrade(request, socket, head));
     await new Promise<void>((resolve, reject) => {
