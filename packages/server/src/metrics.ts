@@ -116,7 +116,7 @@ export class ServerMetrics {
       });
       new Counter({
         name: 'wallcrawler_pool_takes_total',
-        help: 'Sessions by how they got a browser: hit (a pooled one), miss_empty (the pool had none), miss_unfit (a context, an extension or a viewport the pool does not hold).',
+        help: 'Sessions by how they got a browser: hit (a pooled one), miss_empty (the pool had none), miss_unfit (a context, an extension or a proxy to set up before the start), miss_viewport (the pool held no browser of its viewport, and replaces one for the next).',
         labelNames: ['result'],
         registers,
         collect() {
@@ -126,6 +126,7 @@ export class ServerMetrics {
           this.inc({ result: 'hit' }, hits);
           this.inc({ result: 'miss_empty' }, misses.empty);
           this.inc({ result: 'miss_unfit' }, misses.unfit);
+          this.inc({ result: 'miss_viewport' }, misses.viewport);
         },
       });
     }

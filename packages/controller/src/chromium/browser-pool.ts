@@ -5,10 +5,14 @@ import { type Logger, silentLogger } from '../logger.js';
 import { type SessionDirs, sessionDirs } from '../session-dirs.js';
 import { type ChromiumProcess, launchChromium } from './launch-chromium.js';
 
+type Viewport = { width: number; height: number };
+
 /** A browser started ahead of a session, with the directories it runs in (they become the session's). */
 export interface PooledBrowser {
   chromium: ChromiumProcess;
   dirs: SessionDirs;
+  /** The viewport (and screen) it started with. */
+  viewport: Viewport;
 }
 
 export interface BrowserPoolOptions {
@@ -17,8 +21,12 @@ export interface BrowserPoolOptions {
   /** Pooled browsers' directories are session directories of this data dir (`pool-<id>`), reaped like theirs. */
   dataDir: string;
   executablePath: string;
-  /** The viewport pooled browsers start with; only sessions that want it are served from the pool. */
-  viewport: { width: number; height: number };
+  /**
+   * The viewport the pool starts its first browsers with. A browser's viewport and screen are fixed at its start,
+   * so a session is served only by a browser started with its viewport; the pool follows what sessions ask for
+   * (see `take`).
+   */
+  viewport: Viewport;
   /** @default 30_000 */
   launchTimeoutMs?: number;
   /** @default true when running as root */
@@ -52,8 +60,11 @@ export interface BrowserPoolStats {
   waiting: number;
   /** Sessions served by a pooled browser. */
   hits: number;
-  /** Sessions that started a browser of their own: the pool was empty, or they wanted what it does not hold. */
-  misses: { empty: number; unfit: number };
+  /**
+   * Sessions that started a browser of their own: the pool was empty, they needed something loaded before the
+   * start (unfit), or they wanted a viewport the pool held no browser of.
+   */
+  misses: { empty: number; unfit: number; viewport: number };
   /** False once the pool turned itself off (or when its size is 0). */
   enabled: boolean;
 }
@@ -65,6 +76,11 @@ export interface BrowserPoolStats {
  * state can pass from one session to the next. The pool refills in the background, one browser at a time,
  * never on a create's path. A pool that cannot start browsers (three failures in a row) turns itself off with
  * one log line, and every create then starts its own browser.
+ *
+ * Browsers start with the viewport sessions ask for: each browser handed out is replaced by one of the same
+ * viewport, and a session that finds none of its viewport has one idle browser of another viewport replaced by
+ * one of its own. The pool's mix follows the demand, and a steady workload of one viewport is served from the
+ * pool whatever that viewport is.
  */
 export class BrowserPool {
   readonly #options: BrowserPoolOptions;
@@ -79,12 +95,18 @@ export class BrowserPool {
   #enabled: boolean;
   #failures = 0;
   #hits = 0;
-  readonly #misses = { empty: 0, unfit: 0 };
+  readonly #misses = { empty: 0, unfit: 0, viewport: 0 };
+  /** The viewports of the next browsers to start, in order; then `#lastWanted`. */
+  readonly #wanted: Viewport[] = [];
+  #lastWanted: Viewport;
+  /** The viewport of the browser being started, if one is. */
+  #launching: Viewport | undefined;
 
   constructor(options: BrowserPoolOptions) {
     this.#options = options;
     this.#logger = (options.logger ?? silentLogger).child({ component: 'pool' });
     this.#enabled = options.size > 0;
+    this.#lastWanted = options.viewport;
   }
 
   get stats(): BrowserPoolStats {
@@ -115,42 +137,56 @@ export class BrowserPool {
   /**
    * Hands out an idle browser for a session, or undefined (a miss: the caller starts a browser of its own, and
    * idle browsers are given back if the host needs their room for it). `fits` is false for a session the pool
-   * cannot serve (a profile or extensions to load before the start); the viewport is checked here. Waits only
-   * when the pool is empty, a browser of its is starting, and the host has no room for one more: that browser is
-   * then the session's as soon as it is up (sooner than a start of its own, and the host's limit holds). The
-   * taken browser is the session's from here on; the pool refills.
+   * cannot serve (a profile or extensions to load before the start); a browser must also have the session's
+   * viewport. Waits only when the pool has no such browser idle, one is starting, and the host has no room for
+   * one more: that browser is then the session's as soon as it is up (sooner than a start of its own, and the
+   * host's limit holds). The taken browser is the session's from here on; the pool refills.
    */
-  async take({
-    viewport,
-    fits = true,
-  }: {
-    viewport: { width: number; height: number };
-    fits?: boolean;
-  }): Promise<PooledBrowser | undefined> {
+  async take({ viewport, fits = true }: { viewport: Viewport; fits?: boolean }): Promise<PooledBrowser | undefined> {
     if (!this.#enabled || this.#closed) return undefined;
-    const sameViewport =
-      viewport.width === this.#options.viewport.width && viewport.height === this.#options.viewport.height;
-    if (!fits || !sameViewport) {
+    if (!fits) {
       this.#misses.unfit++;
-      // A browser the pool is starting takes room this session's own browser needs: when the host has none
-      // to spare, that browser is given back as soon as it is up.
-      while (this.#mustWait()) {
-        const unwanted = await this.#next();
-        if (unwanted) await discard(unwanted);
-      }
-      await this.#makeRoom();
+      await this.#startOwn();
       return undefined;
     }
-    let browser = this.#idle.shift();
-    if (!browser && this.#mustWait()) browser = await this.#next();
+    const at = this.#idle.findIndex((b) => sameViewport(b.viewport, viewport));
+    let browser = at === -1 ? undefined : this.#idle.splice(at, 1)[0];
+    if (!browser && this.#launching && sameViewport(this.#launching, viewport) && this.#mustWait()) {
+      browser = await this.#next();
+    }
+    // Its replacement has the same viewport; a miss asks the pool for one of this viewport.
+    this.#lastWanted = viewport;
+    this.#wanted.push(viewport);
+    if (this.#wanted.length > this.#options.size) this.#wanted.shift();
     if (browser) {
       this.#hits++;
       this.#refillLater();
+      return browser;
+    }
+    const other = this.#idle.findIndex((b) => !sameViewport(b.viewport, viewport));
+    if (other !== -1) {
+      // The pool holds browsers, none of this viewport: one of them makes way for one of this viewport.
+      this.#misses.viewport++;
+      const [replaced] = this.#idle.splice(other, 1);
+      if (replaced) await discard(replaced);
+      this.#logger.debug({ viewport, replaced: replaced?.viewport }, 'an idle browser makes way for a new viewport');
+      this.#refillLater();
     } else {
       this.#misses.empty++;
-      await this.#makeRoom();
     }
-    return browser;
+    await this.#startOwn();
+    return undefined;
+  }
+
+  /** Before a session starts a browser of its own: makes sure the host has the room for it. */
+  async #startOwn(): Promise<void> {
+    // A browser the pool is starting takes room this session's own browser needs: when the host has none to
+    // spare, that browser is given back as soon as it is up.
+    while (this.#mustWait()) {
+      const unwanted = await this.#next();
+      if (unwanted) await discard(unwanted);
+    }
+    await this.#makeRoom();
   }
 
   /** Tops the pool up in the background (after a session ended, room may have come back). */
@@ -215,14 +251,17 @@ export class BrowserPool {
       this.#idle.length + this.#starting < this.#room()
     ) {
       this.#starting++;
+      const viewport = this.#wanted.shift() ?? this.#lastWanted;
+      this.#launching = viewport;
       let browser: PooledBrowser | undefined;
       let failure: unknown;
       try {
-        browser = await this.#launch();
+        browser = await this.#launch(viewport);
       } catch (error) {
         failure = error;
       } finally {
         this.#starting--;
+        this.#launching = undefined;
       }
       if (!browser) {
         // A take waiting for this browser starts one of its own instead.
@@ -265,7 +304,7 @@ export class BrowserPool {
     }
   }
 
-  async #launch(): Promise<PooledBrowser> {
+  async #launch(viewport: Viewport): Promise<PooledBrowser> {
     const dirs = sessionDirs(this.#options.dataDir, `pool-${randomBytes(6).toString('hex')}`);
     try {
       // Downloads go to the session's downloads directory from the first one, as for a browser started for it.
@@ -275,17 +314,21 @@ export class BrowserPool {
         executablePath: this.#options.executablePath,
         userDataDir: dirs.profile,
         tmpDir: dirs.tmp,
-        viewport: this.#options.viewport,
+        viewport,
         logger: this.#logger,
         ...(this.#options.noSandbox !== undefined ? { noSandbox: this.#options.noSandbox } : {}),
         ...(this.#options.launchTimeoutMs !== undefined ? { launchTimeoutMs: this.#options.launchTimeoutMs } : {}),
       });
-      return { chromium, dirs };
+      return { chromium, dirs, viewport };
     } catch (error) {
       await removeDirs(dirs.root, dirs.tmp);
       throw error;
     }
   }
+}
+
+function sameViewport(a: Viewport, b: Viewport): boolean {
+  return a.width === b.width && a.height === b.height;
 }
 
 async function discard({ chromium, dirs }: PooledBrowser): Promise<void> {

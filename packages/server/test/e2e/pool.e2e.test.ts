@@ -37,6 +37,7 @@ const poolFigures = async (t: TestServer) => {
     hit: sample(text, 'wallcrawler_pool_takes_total{result="hit"}'),
     empty: sample(text, 'wallcrawler_pool_takes_total{result="miss_empty"}'),
     unfit: sample(text, 'wallcrawler_pool_takes_total{result="miss_unfit"}'),
+    viewport: sample(text, 'wallcrawler_pool_takes_total{result="miss_viewport"}'),
   };
 };
 const poolFilled = (t: TestServer, idle: number) =>
@@ -118,15 +119,35 @@ describe('a server with a warm pool', () => {
     await onlyThePoolLeft(t.dataDir, 2);
   });
 
-  it('starts a browser of its own for a session the pool cannot serve (another viewport)', async () => {
-    const session = await client.sessions.create({ browserSettings: { viewport: { width: 800, height: 600 } } });
+  it('starts a browser of its own for a viewport the pool does not hold, then keeps one of that viewport', async () => {
+    const viewport = { width: 800, height: 600 };
+    const sizes = async (connectUrl: string) => {
+      const browser = await puppeteer.connect({ browserWSEndpoint: connectUrl, defaultViewport: null });
+      const [page] = await browser.pages();
+      const seen = await page?.evaluate(() => [window.innerWidth, window.innerHeight, screen.width, screen.height]);
+      await browser.disconnect();
+      return seen;
+    };
+    const session = await client.sessions.create({ browserSettings: { viewport } });
     expect(existsSync(join(t.dataDir, 'sessions', session.id))).toBe(true);
-    expect((await poolFigures(t)).unfit).toBe(1);
-    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
-    const [page] = await browser.pages();
-    expect(await page?.evaluate(() => [window.innerWidth, window.innerHeight])).toEqual([800, 600]);
-    await browser.disconnect();
+    expect(await poolFigures(t)).toMatchObject({ unfit: 0, viewport: 1 });
+    expect(await sizes(session.connectUrl)).toEqual([800, 600, 800, 600]);
     await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+
+    // One idle browser made way for one of this viewport: the next session that wants it is served from the pool,
+    // with the viewport and the screen it asked for.
+    await poolFilled(t, 2);
+    const again = await client.sessions.create({ browserSettings: { viewport } });
+    expect(existsSync(join(t.dataDir, 'sessions', again.id))).toBe(false);
+    expect(await poolFigures(t)).toMatchObject({ hit: 3, viewport: 1 });
+    expect(await sizes(again.connectUrl)).toEqual([800, 600, 800, 600]);
+    // The default viewport is still served too.
+    const plain = await client.sessions.create();
+    expect(existsSync(join(t.dataDir, 'sessions', plain.id))).toBe(false);
+    expect(await poolFigures(t)).toMatchObject({ hit: 4, empty: 0 });
+    expect(await sizes(plain.connectUrl)).toEqual([1024, 768, 1024, 768]);
+    for (const s of [again, plain]) await client.sessions.update(s.id, { status: 'REQUEST_RELEASE' });
+    await poolFilled(t, 2);
     await onlyThePoolLeft(t.dataDir, 2);
   });
 
@@ -177,9 +198,11 @@ describe('the pool within the host limit', () => {
       }
     })();
     const headers = { 'x-bb-api-key': t.apiKey, 'content-type': 'application/json' };
+    // Every third session wants another viewport: browsers of the pool make way for it within the same limit.
+    const bodies = ['{}', '{}', JSON.stringify({ browserSettings: { viewport: { width: 800, height: 600 } } })];
     const statuses = await Promise.all(
-      Array.from({ length: 30 }, async () => {
-        const response = await fetch(`${t.url}/v1/sessions`, { method: 'POST', headers, body: '{}' });
+      Array.from({ length: 30 }, async (_, i) => {
+        const response = await fetch(`${t.url}/v1/sessions`, { method: 'POST', headers, body: bodies[i % 3] });
         const body = (await response.json()) as { id: string; message?: string };
         const { id } = body;
         if (response.status !== 201) return `${response.status} ${body.message}`;
@@ -201,7 +224,7 @@ describe('the pool within the host limit', () => {
     expect(most).toBeLessThanOrEqual(MAX);
     expect(await t.store.listActiveSessions()).toEqual([]);
     const figures = await poolFigures(t);
-    expect((figures.hit ?? 0) + (figures.empty ?? 0)).toBe(30);
+    expect((figures.hit ?? 0) + (figures.empty ?? 0) + (figures.viewport ?? 0)).toBe(30);
     expect(figures.hit).toBeGreaterThanOrEqual(2);
     await poolFilled(t, 2);
     await onlyThePoolLeft(t.dataDir, 2);

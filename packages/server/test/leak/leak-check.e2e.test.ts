@@ -127,6 +127,8 @@ async function cycle(i: number, fault: Fault): Promise<void> {
   }
   const session = await client.sessions.create({
     ...(fault === 'keepalive-reconnect' ? { keepAlive: true } : {}),
+    // One cycle in five wants another viewport: the pool's browsers make way for it, and back.
+    ...(i % 5 === 4 ? { browserSettings: { viewport: { width: 800, height: 600 } } } : {}),
     userMetadata: { cycle: i },
   });
   switch (fault) {
