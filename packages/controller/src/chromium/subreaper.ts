@@ -10,19 +10,33 @@ import { accessSync, constants } from 'node:fs';
  * Chromium in a process group of its own and exits only when *every* descendant is gone and reaped. Its exit is
  * therefore the precise signal that the session's whole process tree has ended.
  *
+ * It also ends the browser when the process that started it dies, however it dies (`kill -9`, the OOM killer):
+ * it asks for SIGTERM on its parent's death (`prctl(PR_SET_PDEATHSIG)`), and on SIGTERM kills Chromium's group.
+ * Without it a dead server's browsers ran on, unreachable, until the server's next start reaped them (never,
+ * if it did not start again).
+ *
  * Perl because it is an essential package on Debian (present in every Debian-based image) and can call `prctl`
  * through `syscall`, which Node cannot.
  *
- * Protocol: argv is `<prctl syscall number> <chromium> [args...]`. The first stdout line is Chromium's pid,
- * which is also its process group id. The exit code is Chromium's (128 + signal if it was killed).
+ * Protocol: argv is `<prctl syscall number> <parent pid> <chromium> [args...]`. The first stdout line is
+ * Chromium's pid, which is also its process group id. The exit code is Chromium's (128 + signal if it was
+ * killed).
  */
 const SCRIPT = String.raw`
 use strict; use POSIX ();
 my $nr = shift @ARGV;
+my $parent = shift @ARGV;
 syscall($nr, 36, 1, 0, 0, 0);
-my $pid = fork();
+my $pid;
+$SIG{TERM} = sub { kill 'KILL', -$pid if $pid; exit 143 unless $pid; };
+my $term = POSIX::SigSet->new(POSIX::SIGTERM());
+POSIX::sigprocmask(POSIX::SIG_BLOCK(), $term);
+syscall($nr, 1, 15, 0, 0, 0);
+exit 143 if getppid() != $parent;
+$pid = fork();
 die "fork: $!\n" unless defined $pid;
-if ($pid == 0) { setpgrp(0, 0); exec { $ARGV[0] } @ARGV; die "exec $ARGV[0]: $!\n"; }
+if ($pid == 0) { POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $term); setpgrp(0, 0); exec { $ARGV[0] } @ARGV; die "exec $ARGV[0]: $!\n"; }
+POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $term);
 $| = 1; print "$pid\n";
 my $status;
 sub kill_strays {
@@ -65,5 +79,5 @@ export function subreaperCommand(
   const nr = PRCTL_SYSCALL[process.arch];
   const perl = process.platform === 'linux' && nr !== undefined ? perlPath() : undefined;
   if (!perl || nr === undefined) return undefined;
-  return { file: perl, args: ['-e', SCRIPT, '--', String(nr), binary, ...args] };
+  return { file: perl, args: ['-e', SCRIPT, '--', String(nr), String(process.pid), binary, ...args] };
 }
