@@ -31,7 +31,7 @@ const viewJson = new WeakMap<SessionRecord, { connectUrl?: string; seleniumRemot
 
 /**
  * `sessionViewBody` as JSON, made once per stored record: a session that clients poll is serialized once, not on
- * every read (it was a third of the read's time). Records are never changed in place, and a changed session is a
+ * every read (it was a third of the fast read's time). Records are never changed in place, and a changed session is a
  * new record, so an entry is current for as long as its record is; it goes with the record.
  */
 export function sessionViewJson(view: SessionView): string {
