@@ -2,6 +2,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CONTROLLER_ENV as E } from './env-names.js';
+import type { ProxyRoute } from './proxy/forward-proxy.js';
+import { openProxyRoutes } from './proxy/sealed-routes.js';
 
 const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -26,6 +28,7 @@ const schema = z.object({
     .optional(),
   [E.keepAlive]: boolean.default(false),
   [E.viewport]: viewport.optional(),
+  [E.proxies]: z.string().min(1).optional(),
   [E.host]: z.string().min(1).optional(),
   [E.port]: z.coerce.number().int().min(0).max(65535).default(9223),
   [E.externalUrl]: z.url().optional(),
@@ -53,6 +56,8 @@ export interface SessionSettings {
   expiresAt: Date;
   keepAlive: boolean;
   viewport: { width: number; height: number } | undefined;
+  /** Where the browser's traffic goes (proxies of the user's); straight out when undefined. */
+  proxies?: ProxyRoute[] | undefined;
 }
 
 /** Everything but the session: how the controller runs, where it reports, and its pool settings. */
@@ -122,6 +127,16 @@ export function loadControllerEnvironment(env: Env = process.env): {
       if (!has(name)) problems.push(`${name}: required (unless ${E.tasksTable} makes this a warm-pool task)`);
     }
   }
+  let proxies: ProxyRoute[] | undefined;
+  const sealed = result.success ? result.data[E.proxies] : undefined;
+  const sealedFor = result.success ? result.data[E.sessionId] : undefined;
+  if (result.success && sealed && sealedFor) {
+    try {
+      proxies = openProxyRoutes(result.data[E.connectSecret], sealedFor, sealed);
+    } catch (error) {
+      problems.push(`${E.proxies}: ${(error as Error).message}`);
+    }
+  }
   if (!result.success || problems.length > 0) {
     throw new Error(`Invalid controller configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
@@ -154,7 +169,7 @@ export function loadControllerEnvironment(env: Env = process.env): {
   const [sessionId, projectId, expiresAt] = [c[E.sessionId], c[E.projectId], c[E.expiresAt]];
   const session =
     sessionId && projectId && expiresAt
-      ? { sessionId, projectId, expiresAt, keepAlive: c[E.keepAlive], viewport: c[E.viewport] }
+      ? { sessionId, projectId, expiresAt, keepAlive: c[E.keepAlive], viewport: c[E.viewport], proxies }
       : undefined;
   return { base, session };
 }

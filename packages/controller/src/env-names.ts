@@ -10,6 +10,8 @@ export const CONTROLLER_ENV = {
   expiresAt: 'WALLCRAWLER_SESSION_EXPIRES_AT',
   keepAlive: 'WALLCRAWLER_SESSION_KEEP_ALIVE',
   viewport: 'WALLCRAWLER_SESSION_VIEWPORT',
+  /** The session's proxy routes, sealed for it (see `proxy/sealed-routes.ts`): never a password in plain text. */
+  proxies: 'WALLCRAWLER_SESSION_PROXIES',
   host: 'WALLCRAWLER_CONTROLLER_HOST',
   port: 'WALLCRAWLER_CONTROLLER_PORT',
   externalUrl: 'WALLCRAWLER_CONTROLLER_EXTERNAL_URL',

@@ -101,6 +101,7 @@ export {
   proxyLabel,
   UpstreamProxyError,
 } from './proxy/forward-proxy.js';
+export { openProxyRoutes, sealProxyRoutes } from './proxy/sealed-routes.js';
 export { type MessageSink, WebSocketTap } from './proxy/websocket-tap.js';
 export { type RecordedEvent, SessionRecorder, type SessionRecorderOptions } from './recording/session-recorder.js';
 export { listSessionDirs, type SessionDirs, sessionDirs } from './session-dirs.js';

@@ -102,6 +102,7 @@ async function serve(
     launchTimeoutMs: config.launchTimeoutMs,
     logger: log,
     ...(config.viewport ? { viewport: config.viewport } : {}),
+    ...(config.proxies ? { proxy: { routes: config.proxies } } : {}),
     ...(prelaunched ? { prelaunched } : {}),
     ...(reporter ? { onEnd: (ending: SessionEnding) => reporter.ended(ending) } : {}),
   });

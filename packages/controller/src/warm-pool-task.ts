@@ -9,6 +9,7 @@ import { findChromium } from './chromium/find-chromium.js';
 import { type ChromiumProcess, launchChromium } from './chromium/launch-chromium.js';
 import type { ControllerBaseConfig, SessionSettings } from './config.js';
 import { type Logger, silentLogger } from './logger.js';
+import { openProxyRoutes } from './proxy/sealed-routes.js';
 import { type SessionDirs, sessionDirs } from './session-dirs.js';
 import { type RunningController, SessionNotPendingError, startController } from './standalone-controller.js';
 
@@ -28,13 +29,17 @@ export type WarmPoolOutcome =
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A session item's settings, checked: a claim must never start a browser with guessed settings. */
-function settingsOf(sessionId: string, item: Record<string, unknown>): SessionSettings {
-  const { projectId, expiresAt, keepAlive, viewport } = item as {
+/**
+ * A session item's settings, checked: a claim must never start a browser with guessed settings. Its proxy
+ * routes come sealed (the claim wrote them; see `proxy/sealed-routes.ts`).
+ */
+function settingsOf(sessionId: string, item: Record<string, unknown>, secret: Uint8Array): SessionSettings {
+  const { projectId, expiresAt, keepAlive, viewport, proxies } = item as {
     projectId?: unknown;
     expiresAt?: unknown;
     keepAlive?: unknown;
     viewport?: { width?: unknown; height?: unknown };
+    proxies?: unknown;
   };
   if (typeof projectId !== 'string' || typeof expiresAt !== 'number' || typeof keepAlive !== 'boolean') {
     throw new Error(`Session ${sessionId} lacks its projectId, expiresAt or keepAlive`);
@@ -43,7 +48,14 @@ function settingsOf(sessionId: string, item: Record<string, unknown>): SessionSe
     viewport && typeof viewport.width === 'number' && typeof viewport.height === 'number'
       ? { width: viewport.width, height: viewport.height }
       : undefined;
-  return { sessionId, projectId, expiresAt: new Date(expiresAt), keepAlive, viewport: size };
+  return {
+    sessionId,
+    projectId,
+    expiresAt: new Date(expiresAt),
+    keepAlive,
+    viewport: size,
+    ...(typeof proxies === 'string' ? { proxies: openProxyRoutes(secret, sessionId, proxies) } : {}),
+  };
 }
 
 /**
@@ -103,10 +115,14 @@ export async function runWarmPoolTask({
   try {
     const item = await sessions.get(sessionId);
     if (item?.status !== 'PENDING') return { kind: 'claim-gone', sessionId };
-    const settings = settingsOf(sessionId, item);
+    const settings = settingsOf(sessionId, item, base.connectSecret);
     const viewport = settings.viewport ?? DEFAULT_VIEWPORT;
+    // A proxy is a launch flag: a session with one needs a browser started for it.
     const usable =
-      browser?.alive() && viewport.width === DEFAULT_VIEWPORT.width && viewport.height === DEFAULT_VIEWPORT.height;
+      browser?.alive() &&
+      !settings.proxies &&
+      viewport.width === DEFAULT_VIEWPORT.width &&
+      viewport.height === DEFAULT_VIEWPORT.height;
     if (browser && !usable) await browser.discard();
     log.info(
       { prelaunched: Boolean(usable) },

@@ -23,5 +23,6 @@ export class DynamoDbSessionReporter implements SessionReporter {
       endedAt: ending.endedAt,
       endReason: ending.reason,
     });
+    if (ending.proxyBytes !== undefined) await this.table.setProxyBytes(this.sessionId, ending.proxyBytes);
   }
 }

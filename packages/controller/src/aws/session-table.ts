@@ -100,6 +100,26 @@ export class SessionTable {
   }
 
   /**
+   * Records the bytes that went through the session's proxies, whichever ending was recorded first (a release
+   * is recorded by the API before the task's own ending, which then changes nothing else).
+   */
+  async setProxyBytes(id: string, proxyBytes: number): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.sessions,
+          Key: { sessionId: id },
+          UpdateExpression: 'SET proxyBytes = :bytes',
+          ConditionExpression: 'attribute_exists(sessionId)',
+          ExpressionAttributeValues: { ':bytes': proxyBytes },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  /**
    * Records the session's end unless it has ended already (the first ending wins), giving its project's slot
    * back in the same transaction.
    * @throws SessionTableConflictError when it kept losing races (the caller may retry)

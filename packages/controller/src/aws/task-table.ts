@@ -139,10 +139,13 @@ export class TaskTable {
 
   /**
    * Hands `sessionId` to an idle task: the task IDLE → CLAIMED and the session (still PENDING) gets its
-   * `taskArn`, in one transaction.
+   * `taskArn` (and its sealed proxy routes, if it has any: the task reads them from there), in one transaction.
    * @returns the claimed task, or undefined when none of the idle ones could be had
    */
-  async claim(sessionId: string, now = new Date()): Promise<PoolTask | undefined> {
+  async claim(
+    sessionId: string,
+    { now = new Date(), proxies }: { now?: Date; proxies?: string | undefined } = {},
+  ): Promise<PoolTask | undefined> {
     for (const candidate of await this.idle()) {
       try {
         await this.#db.send(
@@ -167,10 +170,14 @@ export class TaskTable {
                 Update: {
                   TableName: this.#tables.sessions,
                   Key: { sessionId },
-                  UpdateExpression: 'SET taskArn = :task',
+                  UpdateExpression: proxies ? 'SET taskArn = :task, proxies = :proxies' : 'SET taskArn = :task',
                   ConditionExpression: '#status = :pending',
                   ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':task': candidate.taskArn, ':pending': 'PENDING' },
+                  ExpressionAttributeValues: {
+                    ':task': candidate.taskArn,
+                    ':pending': 'PENDING',
+                    ...(proxies ? { ':proxies': proxies } : {}),
+                  },
                 },
               },
             ],

@@ -80,12 +80,14 @@ export async function createApiHandler(
   const log = logger ?? createLogger(config.logLevel);
   const client = dynamoClient(config);
   const store = new DynamoDbStore({ client, tables: config.tables });
-  const signer = new SecretTokenSigner(await connectSecret(config));
+  const secret = await connectSecret(config);
+  const signer = new SecretTokenSigner(secret);
   const pool = poolOf(config, client);
   const provider = new EcsBrowserProvider({
     ecs: ecsClient(config),
     store,
     signer,
+    connectSecret: secret,
     ...config.ecs,
     logger: log,
     ...(pool ? { pool } : {}),

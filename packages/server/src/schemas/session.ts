@@ -121,7 +121,7 @@ export const SessionCreateParamsSchema = z
       .optional()
       .openapi({
         description:
-          "Proxies of your own. An entry of type `external` sends the hosts its `domainPattern` matches (a regular expression over the whole host name, case-insensitive; every host without one) through an HTTP proxy (`server`: `http://host:port`), with its `username` and `password`; one of type `none` sends them straight out; hosts no entry matches go straight out. Each proxy is checked at create: wrong credentials are a 400 `proxy_auth_failed`, an unreachable proxy a 502 `proxy_unreachable`. The session's `proxyBytes` counts the bytes through these proxies. `true` and entries of type `browserbase` are refused (400 `unsupported_field`) unless the operator set `WALLCRAWLER_UNSUPPORTED_FIELDS=ignore`, which ignores them. Not on AWS yet (501).",
+          "Proxies of your own. An entry of type `external` sends the hosts its `domainPattern` matches (a regular expression over the whole host name, case-insensitive; every host without one) through an HTTP proxy (`server`: `http://host:port`), with its `username` and `password`; one of type `none` sends them straight out; hosts no entry matches go straight out. Each proxy is checked at create: wrong credentials are a 400 `proxy_auth_failed`, an unreachable proxy a 502 `proxy_unreachable`. The session's `proxyBytes` counts the bytes through these proxies. `true` and entries of type `browserbase` are refused (400 `unsupported_field`) unless the operator set `WALLCRAWLER_UNSUPPORTED_FIELDS=ignore`, which ignores them. On AWS, `proxyBytes` is counted once the session has ended.",
       }),
     proxySettings: z.record(z.string(), z.unknown()).optional().openapi({ description: 'Ignored.' }),
   })

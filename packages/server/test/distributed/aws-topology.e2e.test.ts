@@ -7,6 +7,7 @@ import Browserbase from '@browserbasehq/sdk';
 import { findProcesses } from '@wallcrawler/controller';
 import puppeteer from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startUpstreamProxy } from '../../../../test-support/http-proxy.js';
 import { type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
 import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
 
@@ -111,18 +112,63 @@ describe('sessions on ECS tasks', () => {
     await browser.disconnect().catch(() => {});
   });
 
-  it('refuses a session with proxies of its own with a 501 that says so, and starts no task', async () => {
-    const tasksBefore = aws.ecs.tasks().length;
-    const response = await fetch(`${aws.url}/v1/sessions`, {
-      method: 'POST',
-      headers: { 'x-bb-api-key': aws.apiKey, 'content-type': 'application/json' },
-      body: JSON.stringify({ proxies: [{ type: 'external', server: 'http://127.0.0.1:9' }] }),
+  it('sends a session through its own proxy, with the password sealed on its way to the task, and counts proxyBytes', async () => {
+    const pagesPort = new URL(pages.url).port;
+    const upstream = await startUpstreamProxy({
+      username: 'crawler',
+      password: 'proxy-secret-42',
+      hosts: { 'site.wallcrawler.test': `127.0.0.1:${pagesPort}` },
     });
-    expect(response.status).toBe(501);
-    const body = (await response.json()) as { code: string; message: string };
-    expect(body).toMatchObject({ code: 'not_supported' });
-    expect(body.message).toMatch(/proxies/);
-    expect(aws.ecs.tasks().length).toBe(tasksBefore);
+    try {
+      // A wrong password is a clear 400 at create, and no task is started for it.
+      const tasksBefore = aws.ecs.tasks().length;
+      const refused = await fetch(`${aws.url}/v1/sessions`, {
+        method: 'POST',
+        headers: { 'x-bb-api-key': aws.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          proxies: [{ type: 'external', server: upstream.url, username: 'crawler', password: 'wrong' }],
+        }),
+      });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({ code: 'proxy_auth_failed' });
+      expect(aws.ecs.tasks().length).toBe(tasksBefore);
+
+      const session = await bb.sessions.create({
+        projectId: aws.projectId,
+        proxies: [{ type: 'external', server: upstream.url, username: 'crawler', password: 'proxy-secret-42' }],
+      });
+      const task = taskOf(session.id);
+      // The task got the routes sealed: its environment (what DescribeTasks shows) has no password.
+      expect(task.environment.WALLCRAWLER_SESSION_PROXIES).toMatch(/^v1\./);
+      expect(JSON.stringify(task.environment)).not.toContain('proxy-secret-42');
+      expect(JSON.stringify(await aws.sessionItem(session.id))).not.toContain('proxy-secret-42');
+
+      // A host only the proxy can resolve loads: the page went through it, with the credentials.
+      const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+      const page = await browser.newPage();
+      await page.goto('http://site.wallcrawler.test/title/Proxied');
+      expect(await page.title()).toBe('Proxied');
+      const viaProxy = upstream.requests.filter((r) => r.target.includes('site.wallcrawler.test'));
+      expect(viaProxy.length).toBeGreaterThan(0);
+      expect(viaProxy.every((r) => r.credentials === 'crawler:proxy-secret-42')).toBe(true);
+      await browser.disconnect();
+
+      await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+      await aws.ecs.waitStopped(task.taskArn);
+      expect(taskOf(session.id).exitCode, taskOf(session.id).output).toBe(0);
+      // The task records the bytes as it ends, after the release the API recorded first.
+      const final = await waitFor(
+        async () => {
+          const s = await bb.sessions.retrieve(session.id);
+          return s.proxyBytes > 0 && s;
+        },
+        { message: 'the session to report its proxyBytes' },
+      );
+      expect(final.status).toBe('COMPLETED');
+      expect(final.proxyBytes).toBeGreaterThan(0);
+    } finally {
+      await upstream.close();
+    }
   });
 
   it('ends the session when its last client disconnects, and the task exits by itself', async () => {

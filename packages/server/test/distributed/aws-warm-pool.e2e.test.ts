@@ -7,6 +7,7 @@ import Browserbase from '@browserbasehq/sdk';
 import { findProcesses } from '@wallcrawler/controller';
 import puppeteer from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startUpstreamProxy } from '../../../../test-support/http-proxy.js';
 import { type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
 import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
 
@@ -90,6 +91,52 @@ describe('creates from the warm pool', () => {
     await aws.ecs.waitStopped(serving?.taskArn as string);
     expect(task()?.exitCode).toBe(0);
     expect(task()?.leaked).toEqual([]);
+  });
+
+  it('hands a session with a proxy to an idle task, sealed on its item, and the task starts a browser for it', async () => {
+    const upstream = await startUpstreamProxy({
+      username: 'pooled',
+      password: 'pool-proxy-secret',
+      hosts: { 'site.wallcrawler.test': `127.0.0.1:${new URL(pages.url).port}` },
+    });
+    try {
+      await aws.prewarm(1);
+      const tasksBefore = aws.ecs.tasks().length;
+      const session = await bb.sessions.create({
+        projectId: aws.projectId,
+        proxies: [{ type: 'external', server: upstream.url, username: 'pooled', password: 'pool-proxy-secret' }],
+      });
+      expect(aws.ecs.tasks()).toHaveLength(tasksBefore);
+      const serving = (await aws.poolTasks()).find((t) => t.sessionId === session.id);
+      const task = () => aws.ecs.tasks().find((t) => t.taskArn === serving?.taskArn);
+      // The claim wrote the routes sealed on the session's item; the browser started while idle had no proxy.
+      const item = await aws.sessionItem(session.id);
+      expect((item?.proxies as { S?: string } | undefined)?.S).toMatch(/^v1\./);
+      expect(JSON.stringify(item)).not.toContain('pool-proxy-secret');
+      expect(task()?.output).toMatch(/starting a browser for the session/);
+
+      const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+      const page = await browser.newPage();
+      await page.goto('http://site.wallcrawler.test/title/PooledProxy');
+      expect(await page.title()).toBe('PooledProxy');
+      const viaProxy = upstream.requests.filter((r) => r.target.includes('site.wallcrawler.test'));
+      expect(viaProxy.length).toBeGreaterThan(0);
+      expect(viaProxy.every((r) => r.credentials === 'pooled:pool-proxy-secret')).toBe(true);
+      await browser.disconnect();
+      await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+      await aws.ecs.waitStopped(serving?.taskArn as string);
+      expect(task()?.exitCode, task()?.output).toBe(0);
+      const final = await waitFor(
+        async () => {
+          const s = await bb.sessions.retrieve(session.id);
+          return s.proxyBytes > 0 && s;
+        },
+        { message: 'the session to report its proxyBytes' },
+      );
+      expect(final.proxyBytes).toBeGreaterThan(0);
+    } finally {
+      await upstream.close();
+    }
   });
 
   it('hands each of several parallel creates a different idle task', async () => {

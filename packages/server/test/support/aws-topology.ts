@@ -33,6 +33,8 @@ export interface AwsTopology {
   taskStateOutcomes: TaskStateOutcome[];
   /** The project's admission counter, read straight from its item. */
   activeCounter(): Promise<number>;
+  /** A session's item in the sessions table, raw, as DynamoDB returns it (undefined when there is none). */
+  sessionItem(sessionId: string): Promise<Record<string, unknown> | undefined>;
   /**
    * Starts `count` warm-pool tasks (RunTask with no session, as the pool's ECS service does) and waits until
    * they are idle in the pool.
@@ -259,6 +261,16 @@ export async function startAwsTopology({
         }),
       );
       return Number(Item?.activeSessions?.N ?? 0);
+    },
+    async sessionItem(sessionId: string) {
+      const { Item } = await dynamo.send(
+        new GetItemCommand({
+          TableName: tables.names.sessions,
+          Key: { sessionId: { S: sessionId } },
+          ConsistentRead: true,
+        }),
+      );
+      return Item;
     },
     async close() {
       await gateway.close();

@@ -1,5 +1,11 @@
 import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { CONTROLLER_ENV as E, type Logger, silentLogger, type TaskTable } from '@wallcrawler/controller';
+import {
+  CONTROLLER_ENV as E,
+  type Logger,
+  sealProxyRoutes,
+  silentLogger,
+  type TaskTable,
+} from '@wallcrawler/controller';
 import { BrowserLaunchError, BrowserNotReadyError } from '../../domain/errors.js';
 import type { SessionRecord } from '../../domain/model.js';
 import type {
@@ -39,6 +45,11 @@ export interface EcsBrowserProviderOptions {
   retryAfterSeconds?: number;
   /** The warm pool: a create claims an idle task from it first, and runs a task of its own only without one. */
   pool?: TaskTable;
+  /**
+   * The connect-token secret the tasks share, which seals a session's proxy routes on their way to its task
+   * (see `sealProxyRoutes`). Without it, sessions cannot have proxies (501).
+   */
+  connectSecret?: Uint8Array;
   logger?: Logger;
 }
 
@@ -61,16 +72,24 @@ function isCapacityFailure(reason: string | undefined): boolean {
  * polls the store for it, with a deadline below API Gateway's integration limit.
  */
 export class EcsBrowserProvider implements BrowserProvider {
-  /** A task starts from a clean profile: contexts and extensions are not fetched into tasks in AWS yet. */
-  readonly capabilities = { contexts: false, extensions: false, files: false, proxies: false };
+  /**
+   * A task starts from a clean profile: contexts and extensions are not fetched into tasks in AWS yet. Proxies
+   * reach the task sealed, with the connect-token secret.
+   */
+  readonly capabilities: { contexts: false; extensions: false; files: false; proxies: boolean };
 
   /** A task's files stay in the task. */
   files(): undefined {
     return undefined;
   }
-  readonly #o: Required<Omit<EcsBrowserProviderOptions, 'logger' | 'pool'>> & { logger: Logger; pool?: TaskTable };
+  readonly #o: Required<Omit<EcsBrowserProviderOptions, 'logger' | 'pool' | 'connectSecret'>> & {
+    logger: Logger;
+    pool?: TaskTable;
+    connectSecret?: Uint8Array;
+  };
 
   constructor(options: EcsBrowserProviderOptions) {
+    this.capabilities = { contexts: false, extensions: false, files: false, proxies: Boolean(options.connectSecret) };
     this.#o = {
       containerName: 'controller',
       readyTimeoutMs: 25_000,
@@ -83,11 +102,13 @@ export class EcsBrowserProvider implements BrowserProvider {
     };
   }
 
-  async start({ session }: BrowserStartRequest): Promise<SessionRecord> {
+  async start({ session, proxies }: BrowserStartRequest): Promise<SessionRecord> {
     const deadline = Date.now() + this.#o.readyTimeoutMs;
+    const sealed =
+      proxies && this.#o.connectSecret ? sealProxyRoutes(this.#o.connectSecret, session.id, proxies) : undefined;
     // An idle task of the warm pool, handed the session in one transaction; else a task of its own (cold).
-    const claimed = await this.#o.pool?.claim(session.id);
-    const taskArn = claimed?.taskArn ?? (await this.#runTask(session, deadline));
+    const claimed = await this.#o.pool?.claim(session.id, { proxies: sealed });
+    const taskArn = claimed?.taskArn ?? (await this.#runTask(session, deadline, sealed));
     const log = this.#o.logger.child({ sessionId: session.id, taskArn });
     log.info({ from: claimed ? 'warm pool' : 'RunTask' }, 'task assigned; waiting for the browser');
     for (;;) {
@@ -147,7 +168,7 @@ export class EcsBrowserProvider implements BrowserProvider {
   /** The API holds no browsers: each task ends its own session. */
   async shutdown(): Promise<void> {}
 
-  async #runTask(session: SessionRecord, deadline: number): Promise<string> {
+  async #runTask(session: SessionRecord, deadline: number, proxies: string | undefined): Promise<string> {
     const environment = [
       { name: E.sessionId, value: session.id },
       { name: E.projectId, value: session.projectId },
@@ -156,6 +177,8 @@ export class EcsBrowserProvider implements BrowserProvider {
       ...(session.viewport
         ? [{ name: E.viewport, value: `${session.viewport.width}x${session.viewport.height}` }]
         : []),
+      // Sealed: a task's environment is readable by anyone who may describe it.
+      ...(proxies ? [{ name: E.proxies, value: proxies }] : []),
     ];
     let lastProblem = '';
     for (let attempt = 1; ; attempt++) {
