@@ -115,7 +115,20 @@ export async function runWarmPoolTask({
   try {
     const item = await sessions.get(sessionId);
     if (item?.status !== 'PENDING') return { kind: 'claim-gone', sessionId };
-    const settings = settingsOf(sessionId, item, base.connectSecret);
+    let settings: SessionSettings;
+    try {
+      settings = settingsOf(sessionId, item, base.connectSecret);
+    } catch (error) {
+      // Nothing to start a browser with: its create fails at once with the reason, instead of at its deadline.
+      const ending: SessionEnding = {
+        status: 'ERROR',
+        reason: `The session's settings could not be read: ${(error as Error).message}`,
+        endedAt: new Date(),
+      };
+      log.error({ sessionId, err: error }, 'a claimed session has unreadable settings');
+      await new DynamoDbSessionReporter(sessions, sessionId).ended(ending);
+      return { kind: 'served', ending };
+    }
     const viewport = settings.viewport ?? DEFAULT_VIEWPORT;
     // A proxy is a launch flag: a session with one needs a browser started for it.
     const usable =

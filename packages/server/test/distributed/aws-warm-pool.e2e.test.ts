@@ -3,13 +3,16 @@
  * serves one session and leaves the pool, tasks idle too long retire themselves, a task started for a create
  * that gave up joins the pool, and a claimed task that dies ends its session through the task-state handler.
  */
+
+import { randomBytes } from 'node:crypto';
 import Browserbase from '@browserbasehq/sdk';
-import { findProcesses } from '@wallcrawler/controller';
+import { findProcesses, sealProxyRoutes } from '@wallcrawler/controller';
 import puppeteer from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startUpstreamProxy } from '../../../../test-support/http-proxy.js';
 import { type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
 import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
+import { sessionRecord } from '../support/records.js';
 
 let pages: PageServer;
 beforeAll(async () => {
@@ -137,6 +140,28 @@ describe('creates from the warm pool', () => {
     } finally {
       await upstream.close();
     }
+  });
+
+  it('ends a claimed session as ERROR at once when its sealed proxy routes do not open', async () => {
+    await aws.prewarm(1);
+    // A PENDING session and a claim as the API makes them, but with routes sealed for another session.
+    const session = sessionRecord(aws.projectId, { status: 'PENDING' });
+    await aws.store.insertSessionWithinLimit(session, 4);
+    const forged = sealProxyRoutes(randomBytes(32), 'another-session', [
+      { kind: 'external', server: new URL('http://127.0.0.1:9') },
+    ]);
+    const claimed = await aws.taskTable().claim(session.id, { proxies: forged });
+    expect(claimed).toBeDefined();
+    const ended = await waitFor(
+      async () => {
+        const s = await aws.store.getSession(session.id);
+        return s?.status === 'ERROR' && s;
+      },
+      { message: 'the session to end ERROR' },
+    );
+    expect(ended.endReason).toMatch(/settings could not be read: The sealed proxy routes do not open/);
+    await aws.ecs.waitStopped(claimed?.taskArn as string);
+    expect(aws.ecs.tasks().find((t) => t.taskArn === claimed?.taskArn)?.leaked).toEqual([]);
   });
 
   it('hands each of several parallel creates a different idle task', async () => {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateServiceCommand, ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
-import { CONTROLLER_ENV as E } from '@wallcrawler/controller';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CONTROLLER_ENV as E, TaskTable } from '@wallcrawler/controller';
 import { inject } from 'vitest';
 import { type LambdaHttpHandler, startApiGateway } from '../../../../test-support/api-gateway.js';
 import { waitFor } from '../../../../test-support/index.js';
@@ -44,6 +45,8 @@ export interface AwsTopology {
   scalePool(): Promise<WarmPoolDecision>;
   /** The warm pool's tasks by status, from the tasks table. */
   poolTasks(): Promise<{ taskArn: string; status: string; sessionId?: string }[]>;
+  /** The warm pool's table, as the API uses it (to claim tasks by hand). */
+  taskTable(): TaskTable;
   close(): Promise<void>;
 }
 
@@ -248,6 +251,11 @@ export async function startAwsTopology({
       }
     },
     poolTasks,
+    taskTable: () =>
+      new TaskTable({
+        db: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+        tables: { tasks: tables.names.tasks, sessions: tables.names.sessions },
+      }),
     async scalePool() {
       if (!scaler) throw new Error('this topology has no warm pool');
       return scaler();
