@@ -1,8 +1,9 @@
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { CdpClient } from './cdp/cdp-client.js';
-import { type ChromiumProcess, launchChromium } from './chromium/launch-chromium.js';
+import { ChromiumExitedError, type ChromiumProcess, launchChromium } from './chromium/launch-chromium.js';
 import { type DownloadFailure, DownloadWatcher, pointProfileDownloadsAt } from './downloads/download-watcher.js';
 import { type Logger, silentLogger } from './logger.js';
 import { CdpTrafficLog, type SessionLogEntry } from './logs/cdp-traffic-log.js';
@@ -270,18 +271,29 @@ export class BrowserSession {
       const extraArgs = [...(options.extraArgs ?? []), ...(proxy ? [`--proxy-server=${proxy.url}`] : [])];
       const prepared = await options.prepare?.(dirs);
       if (options.downloads) await pointProfileDownloadsAt(dirs.profile, dirs.downloads);
-      chromium = await launchChromium({
-        cwd: dirs.root,
-        ...(prepared?.extensionDirs?.length ? { extensionDirs: prepared.extensionDirs } : {}),
-        executablePath: options.executablePath,
-        userDataDir: dirs.profile,
-        tmpDir: dirs.tmp,
-        viewport: options.viewport ?? DEFAULT_VIEWPORT,
-        logger,
-        ...(options.noSandbox !== undefined ? { noSandbox: options.noSandbox } : {}),
-        ...(extraArgs.length ? { extraArgs } : {}),
-        ...(options.launchTimeoutMs !== undefined ? { launchTimeoutMs: options.launchTimeoutMs } : {}),
-      });
+      const launch = () =>
+        launchChromium({
+          cwd: dirs.root,
+          ...(prepared?.extensionDirs?.length ? { extensionDirs: prepared.extensionDirs } : {}),
+          executablePath: options.executablePath,
+          userDataDir: dirs.profile,
+          tmpDir: dirs.tmp,
+          viewport: options.viewport ?? DEFAULT_VIEWPORT,
+          logger,
+          ...(options.noSandbox !== undefined ? { noSandbox: options.noSandbox } : {}),
+          ...(extraArgs.length ? { extraArgs } : {}),
+          ...(options.launchTimeoutMs !== undefined ? { launchTimeoutMs: options.launchTimeoutMs } : {}),
+        });
+      try {
+        chromium = await launch();
+      } catch (error) {
+        // A Chromium that dies while starting (rare, and seen under heavy load) gets one more try, on the same
+        // profile, before the create fails. A start that timed out does not: a second wait would double it.
+        if (!(error instanceof ChromiumExitedError)) throw error;
+        logger.warn({ err: error }, 'Chromium exited while starting; starting it once more');
+        await removeProfileLocks(dirs.profile);
+        chromium = await launch();
+      }
       return new BrowserSession(chromium, options, dirs, logger, proxy);
     } catch (error) {
       await proxy?.close();
@@ -536,4 +548,11 @@ export async function removeDirs(...dirs: string[]): Promise<void> {
 
 function removeSessionDirs(dirs: SessionDirs): Promise<void> {
   return removeDirs(dirs.root, dirs.tmp);
+}
+
+/** The lock files a Chromium that died while starting may leave in its profile; the next start would refuse it. */
+async function removeProfileLocks(profile: string): Promise<void> {
+  await Promise.all(
+    ['SingletonLock', 'SingletonSocket', 'SingletonCookie'].map((name) => rm(join(profile, name), { force: true })),
+  );
 }

@@ -57,6 +57,7 @@ export { findChromium } from './chromium/find-chromium.js';
 export { type ChromiumFlagOptions, chromiumFlags } from './chromium/flags.js';
 export {
   type ChromiumExit,
+  ChromiumExitedError,
   type ChromiumProcess,
   type LaunchChromiumOptions,
   launchChromium,

@@ -5,6 +5,14 @@ import { type Logger, silentLogger } from '../logger.js';
 import { chromiumFlags } from './flags.js';
 import { subreaperCommand } from './subreaper.js';
 
+/** Chromium exited on its own before it opened its DevTools port (a crash at start, a bad flag, a broken install). */
+export class ChromiumExitedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChromiumExitedError';
+  }
+}
+
 export interface LaunchChromiumOptions {
   /** The Chromium binary (see `findChromium`). */
   executablePath: string;
@@ -145,7 +153,7 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
     }
     child.once('error', reject);
     child.once('exit', (code, signal) => {
-      reject(new Error(`Chromium exited before it was ready (${signal ?? `code ${code}`}).\n${tail()}`));
+      reject(new ChromiumExitedError(`Chromium exited before it was ready (${signal ?? `code ${code}`}).\n${tail()}`));
     });
   });
 

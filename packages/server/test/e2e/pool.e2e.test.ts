@@ -279,3 +279,54 @@ describe('a pool that cannot start browsers', () => {
     await expectNothingLeft(t.dataDir);
   });
 });
+
+describe('a Chromium that dies while starting', () => {
+  const lines: LogLine[] = [];
+  const bin = tempDir('wallcrawler-flaky-bin-');
+  const wrapper = join(bin.path, 'chromium');
+  const crashed = join(bin.path, 'crashed-once');
+  const broken = join(bin.path, 'broken');
+  let t: TestServer;
+
+  beforeAll(async () => {
+    // Dies at its first start (and at every start while `broken` exists), as a crash at start would.
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nif [ -f '${broken}' ] || [ ! -f '${crashed}' ]; then touch '${crashed}'; echo 'crashed at start' >&2; exit 1; fi\nexec /usr/lib/chromium/chromium "$@"\n`,
+    );
+    chmodSync(wrapper, 0o755);
+    t = await startTestServer({ WALLCRAWLER_CHROME_PATH: wrapper }, { logger: memoryLogger(lines) });
+  });
+  afterAll(async () => {
+    await t?.close();
+    if (t) await expectNothingLeft(t.dataDir);
+    rmSync(bin.path, { recursive: true, force: true });
+  });
+
+  it('is started once more, and the create succeeds', async () => {
+    const client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
+    const session = await client.sessions.create();
+    expect(session.status).toBe('RUNNING');
+    const retried = lines.filter((l) => /Chromium exited while starting; starting it once more/.test(l.message ?? ''));
+    expect(retried).toHaveLength(1);
+    expect(retried[0]?.level).toBe('warn');
+    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await expectNothingLeft(t.dataDir);
+  });
+
+  it('fails the create with a clear 500 when it dies at the second start too, and leaves nothing', async () => {
+    writeFileSync(broken, '');
+    const response = await fetch(`${t.url}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'x-bb-api-key': t.apiKey, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { code: string; message: string };
+    expect(body.code).toBe('browser_launch_failed');
+    expect(body.message).toMatch(/Chromium exited before it was ready \(code 1\)/);
+    expect(body.message).toMatch(/crashed at start/);
+    expect(await t.store.listActiveSessions()).toEqual([]);
+    await expectNothingLeft(t.dataDir);
+  });
+});
