@@ -43,6 +43,7 @@ const schema = z.object({
   [E.poolIdleTimeoutMs]: z.coerce.number().int().min(1_000).default(600_000),
   [E.claimPollMs]: z.coerce.number().int().min(10).max(5_000).default(200),
   [E.launchTimeoutMs]: z.coerce.number().int().min(1_000).default(30_000),
+  [E.proxyBytesIntervalMs]: z.coerce.number().int().min(100).default(5_000),
   [E.dynamodbEndpoint]: z.url().optional(),
   [E.awsRegion]: z.string().min(1).optional(),
   [E.ecsMetadataUri]: z.url().optional(),
@@ -75,6 +76,8 @@ export interface ControllerBaseConfig {
   idleTimeoutMs: number;
   /** How long Chromium may take to start. */
   launchTimeoutMs: number;
+  /** How often a running session's proxy byte count is reported (task mode). @default 5_000 */
+  proxyBytesIntervalMs?: number;
   /** Task mode: where the session's status is reported. Absent: the controller reports nowhere but its logs. */
   store: { sessionsTable: string; projectsTable: string; region: string; endpoint: string | undefined } | undefined;
   /** In ECS: the task metadata endpoint. */
@@ -158,6 +161,7 @@ export function loadControllerEnvironment(env: Env = process.env): {
     logLevel: c[E.logLevel],
     idleTimeoutMs: c[E.idleTimeoutMs],
     launchTimeoutMs: c[E.launchTimeoutMs],
+    proxyBytesIntervalMs: c[E.proxyBytesIntervalMs],
     store:
       sessionsTable && projectsTable && region
         ? { sessionsTable, projectsTable, region, endpoint: c[E.dynamodbEndpoint] }

@@ -30,6 +30,8 @@ export const CONTROLLER_ENV = {
   poolIdleTimeoutMs: 'WALLCRAWLER_POOL_IDLE_TIMEOUT_MS',
   /** How often an idle warm-pool task checks whether it was claimed (ms). */
   claimPollMs: 'WALLCRAWLER_CLAIM_POLL_MS',
+  /** How often a running session's proxy byte count is written to its item, in task mode (ms). */
+  proxyBytesIntervalMs: 'WALLCRAWLER_PROXY_BYTES_INTERVAL_MS',
   /** How long Chromium may take to start (ms). */
   launchTimeoutMs: 'WALLCRAWLER_LAUNCH_TIMEOUT_MS',
   /** Task mode, tests and local emulators only: a DynamoDB endpoint other than AWS's. */

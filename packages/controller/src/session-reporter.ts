@@ -21,4 +21,6 @@ export interface SessionReporter {
   running(placement: SessionPlacementReport): Promise<boolean>;
   /** Records the ending; the first ending recorded wins. */
   ended(ending: SessionEnding): Promise<void>;
+  /** Records the bytes through the session's proxies so far, while it runs; a smaller count never overwrites. */
+  proxyBytes?(bytes: number): Promise<void>;
 }

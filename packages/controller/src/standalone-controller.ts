@@ -180,7 +180,21 @@ async function serve(
   external ??= url;
   const connectEndpoint = external.replace(/^http/, 'ws').replace(/\/$/, '');
 
+  // A proxied session's bytes so far, where the API reads them (the task's own count is not reachable there).
+  let reportedBytes = 0;
+  const bytesTimer =
+    config.proxies && reporter?.proxyBytes
+      ? setInterval(() => {
+          const bytes = session.proxyBytes;
+          if (bytes <= reportedBytes) return;
+          reportedBytes = bytes;
+          reporter.proxyBytes?.(bytes).catch((error: unknown) => log.debug({ err: error }, 'proxyBytes not recorded'));
+        }, config.proxyBytesIntervalMs ?? 5_000)
+      : undefined;
+  bytesTimer?.unref();
+
   const ended = session.ended.then(async (ending) => {
+    clearInterval(bytesTimer);
     // Closing every connection drops Stagehand's CDP socket too, so its close does not wait on a dead peer.
     server.closeAllConnections();
     void runner?.close();

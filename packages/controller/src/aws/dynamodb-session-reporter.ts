@@ -25,4 +25,8 @@ export class DynamoDbSessionReporter implements SessionReporter {
     });
     if (ending.proxyBytes !== undefined) await this.table.setProxyBytes(this.sessionId, ending.proxyBytes);
   }
+
+  async proxyBytes(bytes: number): Promise<void> {
+    await this.table.setProxyBytes(this.sessionId, bytes);
+  }
 }

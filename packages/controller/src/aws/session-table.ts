@@ -100,8 +100,9 @@ export class SessionTable {
   }
 
   /**
-   * Records the bytes that went through the session's proxies, whichever ending was recorded first (a release
-   * is recorded by the API before the task's own ending, which then changes nothing else).
+   * Records the bytes that went through the session's proxies: while it runs, and as it ends, whichever ending
+   * was recorded first (a release is recorded by the API before the task's own ending, which then changes
+   * nothing else). The count only grows, so a late write of an older count is ignored.
    */
   async setProxyBytes(id: string, proxyBytes: number): Promise<void> {
     try {
@@ -110,7 +111,8 @@ export class SessionTable {
           TableName: this.#tables.sessions,
           Key: { sessionId: id },
           UpdateExpression: 'SET proxyBytes = :bytes',
-          ConditionExpression: 'attribute_exists(sessionId)',
+          ConditionExpression:
+            'attribute_exists(sessionId) AND (attribute_not_exists(proxyBytes) OR proxyBytes < :bytes)',
           ExpressionAttributeValues: { ':bytes': proxyBytes },
         }),
       );

@@ -747,8 +747,8 @@ export interface components {
              *     credentials are a 400 `proxy_auth_failed`, an unreachable proxy a 502 `proxy_unreachable`. The
              *     session's `proxyBytes` counts the bytes through these proxies. `true` and entries of type
              *     `browserbase` are refused (400 `unsupported_field`) unless the operator set
-             *     `WALLCRAWLER_UNSUPPORTED_FIELDS=ignore`, which ignores them. On AWS, `proxyBytes` is counted once the
-             *     session has ended.
+             *     `WALLCRAWLER_UNSUPPORTED_FIELDS=ignore`, which ignores them. On AWS, `proxyBytes` is up to 5 seconds
+             *     behind while the session runs.
              */
             proxies?: boolean | components["schemas"]["SessionProxy"][];
             /** @description Ignored. */

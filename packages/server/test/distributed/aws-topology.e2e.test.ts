@@ -17,7 +17,8 @@ let bb: Browserbase;
 
 beforeAll(async () => {
   pages = await startPageServer();
-  aws = await startAwsTopology({ concurrency: 3 });
+  // Proxied sessions report their bytes every half second (5 s by default), so a test sees them while they run.
+  aws = await startAwsTopology({ concurrency: 3, taskEnv: { WALLCRAWLER_PROXY_BYTES_INTERVAL_MS: '500' } });
   bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
 });
 afterAll(async () => {
@@ -151,6 +152,14 @@ describe('sessions on ECS tasks', () => {
       const viaProxy = upstream.requests.filter((r) => r.target.includes('site.wallcrawler.test'));
       expect(viaProxy.length).toBeGreaterThan(0);
       expect(viaProxy.every((r) => r.credentials === 'crawler:proxy-secret-42')).toBe(true);
+      // The running session's bytes so far, as the task reports them.
+      const live = await waitFor(
+        async () => {
+          const s = await bb.sessions.retrieve(session.id);
+          return s.status === 'RUNNING' && s.proxyBytes > 0 && s;
+        },
+        { message: 'the running session to report its proxyBytes' },
+      );
       await browser.disconnect();
 
       await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
@@ -165,7 +174,7 @@ describe('sessions on ECS tasks', () => {
         { message: 'the session to report its proxyBytes' },
       );
       expect(final.status).toBe('COMPLETED');
-      expect(final.proxyBytes).toBeGreaterThan(0);
+      expect(final.proxyBytes).toBeGreaterThanOrEqual(live.proxyBytes);
     } finally {
       await upstream.close();
     }
