@@ -12,7 +12,7 @@ import { ForwardProxy, type ProxyRoute } from './proxy/forward-proxy.js';
 import { CLOSE_INTERNAL_ERROR, CLOSE_NORMAL } from './proxy/websocket-frames.js';
 import { WebSocketTap } from './proxy/websocket-tap.js';
 import { type RecordedEvent, SessionRecorder } from './recording/session-recorder.js';
-import { type SessionDirs, sessionDirs } from './session-dirs.js';
+import { PROFILE_LOCK_NAMES, type SessionDirs, sessionDirs } from './session-dirs.js';
 
 /** The final status a session can end with (Browserbase's terminal statuses). */
 export type SessionEndStatus = 'COMPLETED' | 'TIMED_OUT' | 'ERROR';
@@ -550,9 +550,7 @@ function removeSessionDirs(dirs: SessionDirs): Promise<void> {
   return removeDirs(dirs.root, dirs.tmp);
 }
 
-/** The lock files a Chromium that died while starting may leave in its profile; the next start would refuse it. */
+/** The lock entries a Chromium that died while starting may leave in its profile. */
 async function removeProfileLocks(profile: string): Promise<void> {
-  await Promise.all(
-    ['SingletonLock', 'SingletonSocket', 'SingletonCookie'].map((name) => rm(join(profile, name), { force: true })),
-  );
+  await Promise.all(PROFILE_LOCK_NAMES.map((name) => rm(join(profile, name), { force: true })));
 }

@@ -4,6 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** Where a session's files live. */
+/**
+ * The entries a running Chromium keeps in its profile to claim it (symlinks naming its host and pid): stale once it
+ * has exited, and a reason for the next start on that profile to refuse it.
+ */
+export const PROFILE_LOCK_NAMES = ['SingletonLock', 'SingletonSocket', 'SingletonCookie'] as const;
+
 export interface SessionDirs {
   /** `<dataDir>/sessions/<id>`: everything of the session's that is not a temp file. */
   root: string;

@@ -134,11 +134,7 @@ export class ServerMetrics {
   }
 
   /** Counts a closed CDP connection's bytes (its socket's counters) and messages. */
-  connectionClosed(
-    fromClient: number,
-    toClient: number,
-    messages: { fromClient: number; toClient: number } = { fromClient: 0, toClient: 0 },
-  ): void {
+  connectionClosed(fromClient: number, toClient: number, messages: { fromClient: number; toClient: number }): void {
     this.cdpConnections.inc();
     this.cdpBytes.inc({ direction: 'from_client' }, fromClient);
     this.cdpBytes.inc({ direction: 'to_client' }, toClient);

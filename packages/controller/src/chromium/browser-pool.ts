@@ -86,7 +86,6 @@ export class BrowserPool {
   readonly #options: BrowserPoolOptions;
   readonly #logger: Logger;
   readonly #idle: PooledBrowser[] = [];
-  #starting = 0;
   /** Takes waiting for a browser being started (see `take`). */
   readonly #waiters: ((browser: PooledBrowser | undefined) => void)[] = [];
   #filling: Promise<void> | undefined;
@@ -99,7 +98,7 @@ export class BrowserPool {
   /** The viewports of the next browsers to start, in order; then `#lastWanted`. */
   readonly #wanted: Viewport[] = [];
   #lastWanted: Viewport;
-  /** The viewport of the browser being started, if one is. */
+  /** The viewport of the browser being started, if one is (the pool starts one at a time). */
   #launching: Viewport | undefined;
 
   constructor(options: BrowserPoolOptions) {
@@ -107,6 +106,11 @@ export class BrowserPool {
     this.#logger = (options.logger ?? silentLogger).child({ component: 'pool' });
     this.#enabled = options.size > 0;
     this.#lastWanted = options.viewport;
+  }
+
+  /** Browsers being started for the pool: 0 or 1. */
+  get #starting(): number {
+    return this.#launching ? 1 : 0;
   }
 
   get stats(): BrowserPoolStats {
@@ -250,7 +254,6 @@ export class BrowserPool {
       this.#idle.length + this.#starting < this.#options.size &&
       this.#idle.length + this.#starting < this.#room()
     ) {
-      this.#starting++;
       const viewport = this.#wanted.shift() ?? this.#lastWanted;
       this.#launching = viewport;
       let browser: PooledBrowser | undefined;
@@ -260,7 +263,6 @@ export class BrowserPool {
       } catch (error) {
         failure = error;
       } finally {
-        this.#starting--;
         this.#launching = undefined;
       }
       if (!browser) {

@@ -5,6 +5,7 @@ import { isAbsolute, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { formatMiB } from '../package-files.js';
+import { PROFILE_LOCK_NAMES } from '../session-dirs.js';
 
 /**
  * A context is a Chromium profile (user-data-dir) kept between sessions. At rest it is a tar.gz, encrypted with
@@ -39,10 +40,8 @@ export class ProfileArchiveError extends Error {
  * Parts of a profile that are caches or belong to the running browser: rebuilt on the next start, so they
  * are not worth keeping, and the `Singleton*` entries are symlinks to a process that no longer exists.
  */
-const SKIPPED_NAMES = new Set([
-  'SingletonLock',
-  'SingletonSocket',
-  'SingletonCookie',
+const SKIPPED_NAMES = new Set<string>([
+  ...PROFILE_LOCK_NAMES,
   'Cache',
   'Code Cache',
   'GPUCache',

@@ -7,7 +7,8 @@ import { overrideStore } from './store-overrides.js';
  * The store, with `getSession` answered from memory for a store this process alone writes sessions to: the
  * local server's SQLite, which its data-dir lock keeps to one server (the CLI never writes sessions). Every
  * session write goes through here and drops its entry; a read that raced a write is not kept, so a read never
- * sees an older record than the store holds. Ended sessions are not kept. Not for DynamoDB, where tasks and other API functions write too.
+ * sees an older record than the store holds. Ended sessions are not kept. Not for DynamoDB, where tasks and other
+ * API functions write too.
  */
 export function withSessionCache<S extends Store>(
   store: S,

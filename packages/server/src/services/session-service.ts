@@ -500,7 +500,7 @@ export class SessionService {
   async #checkProxies(routes: readonly ProxyRoute[]): Promise<void> {
     if (!this.#provider.capabilities.proxies) {
       throw new NotSupportedError(
-        'This deployment cannot route sessions through proxies yet (its browsers run elsewhere). Create the session without proxies.',
+        'This deployment cannot route sessions through proxies (its browser provider cannot hand them to its browsers). Create the session without proxies.',
       );
     }
     const external = routes.filter((r) => r.kind === 'external');

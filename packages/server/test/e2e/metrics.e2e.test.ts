@@ -1,7 +1,7 @@
 import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectNothingLeft, type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { metricSample as sample, startTestServer, type TestServer } from '../support/test-server.js';
 
 /** `GET /metrics` on a real server, after a real session: what Prometheus would scrape. */
 let t: TestServer;
@@ -20,11 +20,6 @@ const scrape = async () => {
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
   return response.text();
-};
-/** The value of one sample, e.g. `wallcrawler_sessions{status="RUNNING"}`. */
-const sample = (text: string, series: string) => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : undefined;
 };
 
 it('is protected like the API', async () => {

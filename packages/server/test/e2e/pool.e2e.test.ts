@@ -14,7 +14,13 @@ import {
   tempDir,
   waitFor,
 } from '../../../../test-support/index.js';
-import { type LogLine, memoryLogger, startTestServer, type TestServer } from '../support/test-server.js';
+import {
+  type LogLine,
+  memoryLogger,
+  metricSample as sample,
+  startTestServer,
+  type TestServer,
+} from '../support/test-server.js';
 
 /**
  * The warm pool on a real server: browsers started ahead of sessions, one session each, refilled in the
@@ -24,10 +30,6 @@ import { type LogLine, memoryLogger, startTestServer, type TestServer } from '..
 const scrape = async (t: TestServer) => {
   const response = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.apiKey}` } });
   return response.text();
-};
-const sample = (text: string, series: string) => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : undefined;
 };
 const poolFigures = async (t: TestServer) => {
   const text = await scrape(t);

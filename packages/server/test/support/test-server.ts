@@ -82,3 +82,9 @@ export function memoryLogger(
     child: (more) => memoryLogger(lines, { ...bindings, ...more }),
   };
 }
+
+/** The value of one sample in a Prometheus scrape, e.g. `wallcrawler_sessions{status="RUNNING"}`. */
+export function metricSample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : undefined;
+}
