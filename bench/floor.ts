@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromiumFlags, DEFAULT_VIEWPORT } from '@wallcrawler/controller';
+import { DEFAULT_VIEWPORT } from '@wallcrawler/contracts';
+import { chromiumFlags } from '@wallcrawler/controller';
 import { onCleanup, throwIfAborted } from './cleanup.js';
 import { groupAlive } from './procfs.js';
 import { sleep } from './progress.js';

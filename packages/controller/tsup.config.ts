@@ -1,8 +1,20 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig([
-  // The library, for both module systems.
-  { entry: ['src/index.ts'], format: ['esm', 'cjs'], dts: true, target: 'node20', sourcemap: true },
+  // The library's three entry points (the session runtime, the shared DynamoDB tables, the task program), for
+  // both module systems.
+  {
+    entry: { index: 'src/index.ts', 'aws/index': 'src/aws/index.ts', 'task/index': 'src/task/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    target: 'node20',
+    sourcemap: true,
+  },
   // The `wallcrawler-controller` binary and the container's health check: ESM only (top-level await).
-  { entry: ['src/main.ts', 'src/health.ts'], format: ['esm'], target: 'node20', sourcemap: true },
+  {
+    entry: { 'task/main': 'src/task/main.ts', 'task/health': 'src/task/health.ts' },
+    format: ['esm'],
+    target: 'node20',
+    sourcemap: true,
+  },
 ]);

@@ -7,9 +7,9 @@ export default defineConfig([
     dts: true,
     target: 'node20',
     sourcemap: true,
-    // `import.meta.url` (used to find the built packages it deploys) in the CommonJS build too.
+    // `import.meta.url` (used to find the assets it deploys) in the CommonJS build too.
     shims: true,
-    // The construct library's peers and the packages whose built files it deploys stay outside the bundle.
-    external: ['aws-cdk-lib', 'constructs', '@wallcrawler/server', '@wallcrawler/controller'],
+    // The construct library's peers, and the shared contracts, stay imports.
+    external: ['aws-cdk-lib', 'constructs', '@wallcrawler/contracts'],
   },
 ]);

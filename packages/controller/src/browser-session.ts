@@ -1,153 +1,27 @@
-import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import {
+  DEFAULT_VIEWPORT,
+  type DevToolsTarget,
+  type DownloadFailure,
+  type Logger,
+  type RecordedEvent,
+  type SessionEnding,
+  type SessionEndStatus,
+  type SessionLogEntry,
+  silentLogger,
+} from '@wallcrawler/contracts';
+import type { BrowserSessionOptions } from './browser-session-options.js';
 import { CdpClient } from './cdp/cdp-client.js';
 import { ChromiumExitedError, type ChromiumProcess, launchChromium } from './chromium/launch-chromium.js';
-import { type DownloadFailure, DownloadWatcher, pointProfileDownloadsAt } from './downloads/download-watcher.js';
-import { type Logger, silentLogger } from './logger.js';
-import { CdpTrafficLog, type SessionLogEntry } from './logs/cdp-traffic-log.js';
+import { pointProfileDownloadsAt } from './downloads/download-watcher.js';
+import { CdpTrafficLog } from './logs/cdp-traffic-log.js';
 import { CdpConnection } from './proxy/cdp-connection.js';
-import { ForwardProxy, type ProxyRoute } from './proxy/forward-proxy.js';
+import { ForwardProxy } from './proxy/forward-proxy.js';
 import { CLOSE_INTERNAL_ERROR, CLOSE_NORMAL } from './proxy/websocket-frames.js';
 import { WebSocketTap } from './proxy/websocket-tap.js';
-import { type RecordedEvent, SessionRecorder } from './recording/session-recorder.js';
-import { PROFILE_LOCK_NAMES, type SessionDirs, sessionDirs } from './session-dirs.js';
-
-/** The final status a session can end with (Browserbase's terminal statuses). */
-export type SessionEndStatus = 'COMPLETED' | 'TIMED_OUT' | 'ERROR';
-
-/** How and when a session ended. */
-export interface SessionEnding {
-  status: SessionEndStatus;
-  /** Also sent to every connected client as the close frame's reason. */
-  reason: string;
-  endedAt: Date;
-  /** Bytes that went through the session's upstream proxies, when it had any. */
-  proxyBytes?: number;
-}
-
-/** A DevTools target as Chromium's `/json/list` describes it. */
-export interface DevToolsTarget {
-  id: string;
-  type: string;
-  title: string;
-  url: string;
-  faviconUrl?: string;
-  webSocketDebuggerUrl?: string;
-  devtoolsFrontendUrl?: string;
-}
-
-export interface BrowserSessionOptions {
-  id: string;
-  /** The Chromium binary. */
-  executablePath: string;
-  /** The data directory; the session's own directories (see `sessionDirs`) are created on start and deleted on every ending. */
-  dataDir: string;
-  /** The session ends with TIMED_OUT at this moment. */
-  expiresAt: Date;
-  /** Keep running after the last client disconnects. */
-  keepAlive: boolean;
-  /** @default { width: 1024, height: 768 } */
-  viewport?: { width: number; height: number };
-  /**
-   * How long a session without keepAlive waits after its last client disconnected before it ends, so that a
-   * client can reconnect (Puppeteer's `disconnect()` then `connect()`, a reloading tool).
-   * @default 5_000
-   */
-  disconnectGraceMs?: number;
-  /**
-   * Ends the session (COMPLETED) when no client has connected within this long after the start: a create whose
-   * client never came must not hold a browser until its timeout. Off when undefined.
-   */
-  idleTimeoutMs?: number;
-  /**
-   * A Chromium already started for this session (a warm-pool task starts one while it waits), with the
-   * directories it was started in; they become the session's and are deleted with it.
-   */
-  prelaunched?: { chromium: ChromiumProcess; dirs: SessionDirs };
-  /** @default true when running as root */
-  noSandbox?: boolean;
-  extraArgs?: readonly string[];
-  /** @default 30_000 */
-  launchTimeoutMs?: number;
-  logger?: Logger;
-  /**
-   * Prepares the session's new directories before Chromium starts: fills the profile (a context's saved one),
-   * unpacks extensions (whose directories it returns, to be loaded). If it throws, the start fails and the
-   * directories are deleted.
-   */
-  prepare?: (dirs: SessionDirs) => Promise<SessionPreparation | undefined>;
-  /**
-   * Runs inside the close path once the browser is gone and before its directories are deleted: the place to
-   * keep what outlives the session (the context's profile, downloads). What it returns is added to the ending's
-   * reason (for example why a context was not saved); errors are logged, never thrown.
-   */
-  collect?: (
-    dirs: SessionDirs,
-    ending: Omit<SessionEnding, 'endedAt'>,
-    artifacts: SessionArtifacts,
-  ) => Promise<string | undefined>;
-  /**
-   * Ask the browser to shut down cleanly before the close path kills it, so that it writes its cookies and
-   * storage to disk (a context that is saved). Costs up to a few seconds per ending.
-   */
-  cleanShutdown?: boolean;
-  /**
-   * Record the ending (`onEnd`) as soon as the close path starts, before the browser is killed and its files
-   * kept and deleted, so that {@link BrowserSession.release} answers at once; `ended` still resolves only once
-   * everything is gone. Only for sessions whose `collect` adds nothing to the reason (no context is saved): what
-   * it returns is then logged, not recorded.
-   */
-  recordFirst?: boolean;
-  /**
-   * Send the browser's downloads to the session's `downloads` directory, and cancel any that would take them
-   * past `maxBytes`. Off when undefined: downloads then go wherever Chromium puts them.
-   */
-  downloads?: { maxBytes: number };
-  /**
-   * Log the clients' CDP commands and answers (`SessionLog`s), secrets redacted, keeping at most `maxBytes`
-   * (the oldest go first). Off when undefined.
-   */
-  trafficLog?: { maxBytes: number };
-  /** Record every page with rrweb, keeping at most `maxBytes` of events. Off when undefined. */
-  recording?: { maxBytes: number };
-  /**
-   * Send the browser's traffic through proxies of the user's: a {@link ForwardProxy} of the session's own, which
-   * adds the upstream credentials and counts the bytes. Not with `prelaunched` (the proxy is a launch flag).
-   */
-  proxy?: { routes: readonly ProxyRoute[] };
-  /**
-   * Runs inside the close path, after the browser is gone and its directory deleted, and before `ended`
-   * resolves: the place to persist the final status. Errors are logged, never thrown.
-   */
-  onEnd?: (ending: SessionEnding) => void | Promise<void>;
-}
-
-/** What the session produced besides its files. */
-export interface SessionArtifacts {
-  /** Downloads that were cancelled, and why. */
-  downloadFailures: readonly DownloadFailure[];
-  /** The CDP log, when it was on. */
-  logs: readonly SessionLogEntry[] | undefined;
-  /** The rrweb recording, when it was on. */
-  recording: readonly RecordedEvent[] | undefined;
-}
-
-/** The session's own CDP connection, and what watches the browser through it. */
-interface Monitor {
-  cdp: CdpClient;
-  downloads: DownloadWatcher | undefined;
-  recorder: SessionRecorder | undefined;
-}
-
-/** What `prepare` made for the browser to use. */
-export interface SessionPreparation {
-  /** Unpacked extensions to load. */
-  extensionDirs?: readonly string[];
-}
-
-export const DEFAULT_VIEWPORT = { width: 1024, height: 768 } as const;
+import { removeProfileLocks, removeSessionDirs, type SessionDirs, sessionDirs } from './session-dirs.js';
+import { type SessionMonitor, startSessionMonitor } from './session-monitor.js';
 
 /** How long the close path waits for clients to answer their close frame. */
 const CLOSE_FRAME_WAIT_MS = 300;
@@ -188,8 +62,8 @@ export class BrowserSession {
   readonly #dirs: SessionDirs;
 
   /** Set once the session's own CDP connection is up (it is started beside the session, not before it). */
-  #monitor: Monitor | undefined;
-  readonly #monitorStarted: Promise<Monitor | undefined>;
+  #monitor: SessionMonitor | undefined;
+  readonly #monitorStarted: Promise<SessionMonitor | undefined>;
   readonly #traffic: CdpTrafficLog | undefined;
   readonly #proxy: ForwardProxy | undefined;
 
@@ -205,7 +79,7 @@ export class BrowserSession {
     // Not awaited by `start`: Chromium answers its first DevTools connection slowly (~100 ms while it settles),
     // and a create need not wait for that. Until it is up, the profile's own download directory is already the
     // session's, and pages that exist by then are attached when it comes.
-    this.#monitorStarted = BrowserSession.#startMonitor(chromium, dirs, options, logger).then(
+    this.#monitorStarted = startSessionMonitor(chromium, dirs, options, logger).then(
       (monitor) => {
         if (this.#closing) monitor?.cdp.close();
         else this.#monitor = monitor;
@@ -268,7 +142,6 @@ export class BrowserSession {
     let proxy: ForwardProxy | undefined;
     try {
       if (options.proxy) proxy = await ForwardProxy.start({ routes: options.proxy.routes, logger });
-      const extraArgs = [...(options.extraArgs ?? []), ...(proxy ? [`--proxy-server=${proxy.url}`] : [])];
       const prepared = await options.prepare?.(dirs);
       if (options.downloads) await pointProfileDownloadsAt(dirs.profile, dirs.downloads);
       const launch = () =>
@@ -281,7 +154,8 @@ export class BrowserSession {
           viewport: options.viewport ?? DEFAULT_VIEWPORT,
           logger,
           ...(options.noSandbox !== undefined ? { noSandbox: options.noSandbox } : {}),
-          ...(extraArgs.length ? { extraArgs } : {}),
+          ...(options.extraArgs?.length ? { extraArgs: options.extraArgs } : {}),
+          ...(proxy ? { proxyServer: proxy.url } : {}),
           ...(options.launchTimeoutMs !== undefined ? { launchTimeoutMs: options.launchTimeoutMs } : {}),
         });
       try {
@@ -299,29 +173,6 @@ export class BrowserSession {
       await proxy?.close();
       await chromium?.kill();
       await removeSessionDirs(dirs);
-      throw error;
-    }
-  }
-
-  /** The session's own CDP connection and what watches through it (downloads), when the options ask for them. */
-  static async #startMonitor(
-    chromium: ChromiumProcess,
-    dirs: SessionDirs,
-    options: BrowserSessionOptions,
-    logger: Logger,
-  ): Promise<Monitor | undefined> {
-    if (!options.downloads && !options.recording) return undefined;
-    const cdp = await CdpClient.connect(`ws://127.0.0.1:${chromium.port}${chromium.browserPath}`);
-    try {
-      const downloads = options.downloads
-        ? await DownloadWatcher.start(cdp, { dir: dirs.downloads, maxBytes: options.downloads.maxBytes, logger })
-        : undefined;
-      const recorder = options.recording
-        ? await SessionRecorder.start(cdp, { maxBytes: options.recording.maxBytes, logger })
-        : undefined;
-      return { cdp, downloads, recorder };
-    } catch (error) {
-      cdp.close();
       throw error;
     }
   }
@@ -539,18 +390,4 @@ export class BrowserSession {
 /** The page target of a page-level DevTools path (`/devtools/page/<id>`); undefined for the browser target. */
 function pageTargetOf(path: string): string | undefined {
   return /^\/devtools\/page\/([^/?#]+)/.exec(path)?.[1];
-}
-
-/** Deletes directory trees, retrying while Chromium's last writes settle. */
-export async function removeDirs(...dirs: string[]): Promise<void> {
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })));
-}
-
-function removeSessionDirs(dirs: SessionDirs): Promise<void> {
-  return removeDirs(dirs.root, dirs.tmp);
-}
-
-/** The lock entries a Chromium that died while starting may leave in its profile. */
-async function removeProfileLocks(profile: string): Promise<void> {
-  await Promise.all(PROFILE_LOCK_NAMES.map((name) => rm(join(profile, name), { force: true })));
 }

@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { BrowserSession, DevToolsTarget } from './browser-session.js';
-import { ConnectAuthError } from './connect-token.js';
+import {
+  BROWSER_SOCKET_PATH,
+  ConnectAuthError,
+  DEVTOOLS_FRONTEND_PATH,
+  type DevToolsTarget,
+  LIVE_VIEW_PATH,
+  type Logger,
+  PAGE_SOCKET_PATH,
+  pageSocketPath,
+  SIGNING_KEY_PARAM,
+  silentLogger,
+} from '@wallcrawler/contracts';
+import type { BrowserSession } from './browser-session.js';
 import { LIVE_VIEW_HTML } from './live/live-view-page.js';
-import { type Logger, silentLogger } from './logger.js';
 import { rejectUpgrade, sendError } from './proxy/raw-http.js';
 
 /** The credentials a CDP client can present, from the query string or headers. */
@@ -40,13 +50,6 @@ export interface CdpGatewayOptions {
   }) => void;
   logger?: Logger;
 }
-
-const PAGE_PATH = /^\/devtools\/page\/([A-Za-z0-9._-]+)$/;
-/** `/debug/<sessionId>/devtools/<asset>`: Chromium's bundled DevTools frontend, served per session. */
-const FRONTEND_PATH = /^\/debug\/([A-Za-z0-9._-]+)\/devtools\/([A-Za-z0-9._/-]+)$/;
-const BROWSER_PATH = /^\/devtools\/browser(\/[A-Za-z0-9._-]*)?$/;
-/** `/debug/<sessionId>/live`: the screencast live view of one page (its `ws` parameter names the page). */
-const LIVE_PATH = /^\/debug\/([A-Za-z0-9._-]+)\/live\/?$/;
 
 /**
  * The connect gateway: routes CDP WebSocket upgrades and DevTools discovery requests (`/json/version`,
@@ -143,12 +146,12 @@ export class CdpGateway {
    */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean {
     const url = new URL(request.url ?? '/', 'http://gateway');
-    const frontend = FRONTEND_PATH.exec(url.pathname);
+    const frontend = DEVTOOLS_FRONTEND_PATH.exec(url.pathname);
     if (frontend) {
       void this.#frontendAsset(response, frontend[1] as string, frontend[2] as string);
       return true;
     }
-    const live = LIVE_PATH.exec(url.pathname);
+    const live = LIVE_VIEW_PATH.exec(url.pathname);
     if (live) {
       const session = this.#sessions.get(live[1] as string);
       if (session?.isRunning) {
@@ -236,9 +239,9 @@ export class CdpGateway {
 }
 
 function targetPath(pathname: string): 'browser' | string | undefined {
-  if (pathname === '/' || pathname === '' || BROWSER_PATH.test(pathname)) return 'browser';
-  const page = PAGE_PATH.exec(pathname);
-  return page ? `/devtools/page/${page[1]}` : undefined;
+  if (pathname === '/' || pathname === '' || BROWSER_SOCKET_PATH.test(pathname)) return 'browser';
+  const page = PAGE_SOCKET_PATH.exec(pathname)?.[1];
+  return page ? pageSocketPath(page) : undefined;
 }
 
 function credentialsOf(url: URL, request: IncomingMessage): ConnectCredentials {
@@ -248,7 +251,7 @@ function credentialsOf(url: URL, request: IncomingMessage): ConnectCredentials {
   };
   const param = (name: string) => url.searchParams.get(name) || undefined;
   const credentials: ConnectCredentials = {};
-  const signingKey = param('signingKey') ?? header('x-wc-signing-key') ?? header('x-bb-signing-key');
+  const signingKey = param(SIGNING_KEY_PARAM) ?? header('x-wc-signing-key') ?? header('x-bb-signing-key');
   const apiKey = param('apiKey');
   const sessionId = param('sessionId');
   if (signingKey) credentials.signingKey = signingKey;
@@ -260,7 +263,7 @@ function credentialsOf(url: URL, request: IncomingMessage): ConnectCredentials {
 /** The query string that carries the same credential on rewritten URLs. */
 function connectQuery(credentials: ConnectCredentials): string {
   const params = new URLSearchParams();
-  if (credentials.signingKey) params.set('signingKey', credentials.signingKey);
+  if (credentials.signingKey) params.set(SIGNING_KEY_PARAM, credentials.signingKey);
   else {
     if (credentials.apiKey) params.set('apiKey', credentials.apiKey);
     if (credentials.sessionId) params.set('sessionId', credentials.sessionId);
@@ -276,7 +279,7 @@ function wsBase(httpBase: string): string {
 function rewriteTarget(target: DevToolsTarget, base: string, query: string): DevToolsTarget {
   const rewritten: DevToolsTarget = { ...target };
   if (target.webSocketDebuggerUrl)
-    rewritten.webSocketDebuggerUrl = `${wsBase(base)}/devtools/page/${target.id}${query}`;
+    rewritten.webSocketDebuggerUrl = `${wsBase(base)}${pageSocketPath(target.id)}${query}`;
   delete rewritten.devtoolsFrontendUrl;
   return rewritten;
 }

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-/** Where a session's files live. */
 /**
  * The entries a running Chromium keeps in its profile to claim it (symlinks naming its host and pid): stale once it
  * has exited, and a reason for the next start on that profile to refuse it.
  */
 export const PROFILE_LOCK_NAMES = ['SingletonLock', 'SingletonSocket', 'SingletonCookie'] as const;
 
+/** Where a session's files live. */
 export interface SessionDirs {
   /** `<dataDir>/sessions/<id>`: everything of the session's that is not a temp file. */
   root: string;
@@ -66,4 +67,19 @@ export function listSessionDirs(dataDir: string): { sessionId: string; path: str
     }
   } catch {}
   return found;
+}
+
+/** Deletes directory trees (a session's, a pooled browser's), retrying while Chromium's last writes settle. */
+export async function removeDirs(...dirs: string[]): Promise<void> {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })));
+}
+
+/** Deletes a session's directories: its root (profile, downloads, uploads) and its temp dir. */
+export function removeSessionDirs(dirs: SessionDirs): Promise<void> {
+  return removeDirs(dirs.root, dirs.tmp);
+}
+
+/** The lock entries a Chromium that died while starting may leave in its profile. */
+export async function removeProfileLocks(profile: string): Promise<void> {
+  await Promise.all(PROFILE_LOCK_NAMES.map((name) => rm(join(profile, name), { force: true })));
 }

@@ -34,8 +34,8 @@ describe('the controller Dockerfile', () => {
 
   it('forwards SIGTERM through tini to the controller, checks its health, and exposes 9223', () => {
     expect(all('ENTRYPOINT')).toEqual(['ENTRYPOINT ["/usr/bin/tini", "--"]']);
-    expect(all('CMD')).toEqual(['CMD ["node", "dist/main.js"]']);
-    expect(all('HEALTHCHECK')[0]).toMatch(/CMD \["node", "dist\/health.js"\]/);
+    expect(all('CMD')).toEqual(['CMD ["node", "dist/task/main.js"]']);
+    expect(all('HEALTHCHECK')[0]).toMatch(/CMD \["node", "dist\/task\/health.js"\]/);
     expect(all('EXPOSE')).toEqual(['EXPOSE 9223']);
   });
 });

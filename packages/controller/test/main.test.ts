@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { signConnectToken } from '@wallcrawler/contracts';
 import puppeteer from 'puppeteer-core';
 import { afterAll, expect, it } from 'vitest';
 import { expectNothingLeft, tempDir, waitFor } from '../../../test-support/index.js';
-import { signConnectToken } from '../src/index.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const dataDir = tempDir();
@@ -13,7 +13,7 @@ afterAll(() => dataDir.remove());
 function runMain(env: Record<string, string>) {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=@wallcrawler/source', 'packages/controller/src/main.ts'],
+    ['--import', 'tsx', '--conditions=@wallcrawler/source', 'packages/controller/src/task/main.ts'],
     {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', ...env },

@@ -1,4 +1,5 @@
-import { CONTROLLER_ENV, loadControllerConfig, TABLES } from '@wallcrawler/controller';
+import { CONTROLLER_ENV, TABLES } from '@wallcrawler/contracts';
+import { loadControllerConfig } from '@wallcrawler/controller/task';
 import { AWS_API_ENV, loadAwsApiConfig, loadAwsPoolConfig, loadAwsStoreConfig } from '@wallcrawler/server/aws';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
@@ -142,7 +143,7 @@ describe('browsers', () => {
           Essential: true,
           PortMappings: [Match.objectLike({ ContainerPort: 9223 })],
           StopTimeout: 30,
-          HealthCheck: Match.objectLike({ Command: ['CMD', 'node', 'dist/health.js'] }),
+          HealthCheck: Match.objectLike({ Command: ['CMD', 'node', 'dist/task/health.js'] }),
           Secrets: [Match.objectLike({ Name: CONTROLLER_ENV.connectSecret })],
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
         }),

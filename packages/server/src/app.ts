@@ -1,6 +1,6 @@
 import type { Hook } from '@hono/zod-openapi';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { formatMiB, type Logger, silentLogger } from '@wallcrawler/controller';
+import { formatMiB, type Logger, silentLogger } from '@wallcrawler/contracts';
 import { bodyLimit } from 'hono/body-limit';
 import { withApiKeyCache } from './adapters/cached-api-keys.js';
 import type { Census } from './census.js';

@@ -1,9 +1,11 @@
 /**
  * @module
- * `@wallcrawler/server/aws`: what AWS deployments need from the server: the Lambda handlers, their validated
- * configuration, and the environment names the CDK stack sets (`AWS_API_ENV`).
+ * `@wallcrawler/server/aws`: what AWS deployments need from the server: the DynamoDB store and the S3 blob store,
+ * the Lambda handlers, their validated configuration, and the environment names the CDK stack sets (`AWS_API_ENV`).
  */
-export { AWS_API_ENV } from './env-names.js';
+export { AWS_API_ENV } from '@wallcrawler/contracts';
+export { DynamoDbStore, type DynamoDbStoreOptions } from './adapters/dynamodb/dynamodb-store.js';
+export { S3BlobStore, type S3BlobStoreOptions } from './adapters/s3/s3-blob-store.js';
 export {
   type AwsApiConfig,
   type AwsPoolConfig,

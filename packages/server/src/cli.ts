@@ -6,13 +6,13 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AWS_API_ENV, SERVER_ENV } from '@wallcrawler/contracts';
 import { DynamoDbStore } from './adapters/dynamodb/dynamodb-store.js';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import { generateApiKey } from './api-keys.js';
 import { newProject } from './bootstrap.js';
 import { loadServerConfig } from './config.js';
 import { SESSION_STATUSES, type SessionRecord, type SessionStatus } from './domain/model.js';
-import { AWS_API_ENV, SERVER_ENV } from './env-names.js';
 import { createLogger } from './logger.js';
 import type { Store } from './ports/store.js';
 import { startLocalServer } from './runtime/node.js';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
+import { SERVER_ENV as E } from '@wallcrawler/contracts';
 import { z } from 'zod';
-import { SERVER_ENV as E } from './env-names.js';
 import type { UnsupportedFieldsMode } from './http/create-fields.js';
 import { defaultMaxSessions, defaultPoolSize } from './services/host-admission.js';
 

@@ -1,25 +1,14 @@
 /**
  * @module
- * `@wallcrawler/server`: the Browserbase-compatible API as a Hono app (`createApp`), its ports and the embedded
- * adapters. `@wallcrawler/server/node` starts the whole local server; the `wallcrawler` CLI wraps that.
+ * `@wallcrawler/server`: the Browserbase-compatible API as a Hono app (`createApp`), its ports and the
+ * embedded adapters; it loads no AWS SDK. `@wallcrawler/server/node` starts the whole local server (the `wallcrawler`
+ * CLI wraps that); `@wallcrawler/server/aws` has the AWS adapters and the Lambda handlers.
  */
 
-export {
-  createTableInput,
-  createTables,
-  DEFAULT_TABLE_NAMES,
-  type DynamoDbTableNames,
-  type IndexDefinition,
-  type KeyAttribute,
-  TABLES,
-  type TableDefinition,
-  type TableKey,
-} from '@wallcrawler/controller';
+export { SERVER_ENV } from '@wallcrawler/contracts';
 export { DiskBlobStore } from './adapters/disk/disk-blob-store.js';
-export { DynamoDbStore, type DynamoDbStoreOptions } from './adapters/dynamodb/dynamodb-store.js';
 export { FileTokenSigner } from './adapters/local/file-token-signer.js';
 export { LocalBrowserProvider, type LocalBrowserProviderOptions } from './adapters/local/local-browser-provider.js';
-export { S3BlobStore, type S3BlobStoreOptions } from './adapters/s3/s3-blob-store.js';
 export { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 export { generateApiKey, hashApiKey, type NewApiKey } from './api-keys.js';
 export { type AppDeps, createApp } from './app.js';
@@ -27,7 +16,6 @@ export { type BootstrapResult, bootstrap, newProject } from './bootstrap.js';
 export { loadServerConfig, type ServerConfig } from './config.js';
 export * as domainErrors from './domain/errors.js';
 export type { ApiKeyRecord, ProjectRecord, Region, SessionRecord, SessionStatus, Viewport } from './domain/model.js';
-export { SERVER_ENV } from './env-names.js';
 export type { AppEnv, AuthContext } from './http/app-env.js';
 export {
   assertBlobKey,

@@ -1,4 +1,4 @@
-import type { Logger } from '@wallcrawler/controller';
+import type { Logger } from '@wallcrawler/contracts';
 import pino from 'pino';
 
 /** The server's logger: JSON lines on stdout (pino), at `level`. */

@@ -1,5 +1,5 @@
-import type { SessionEnding } from '../browser-session.js';
-import type { SessionPlacementReport, SessionReporter } from '../session-reporter.js';
+import type { SessionEnding } from '@wallcrawler/contracts';
+import type { SessionPlacementReport, SessionReporter } from '../task/session-reporter.js';
 import type { SessionTable } from './session-table.js';
 
 /** Reports a Fargate task's session to the DynamoDB sessions table, through the same transitions as the API. */

@@ -1,7 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { SessionEndStatus } from '../browser-session.js';
+import type { DynamoDbTableNames, SessionEndStatus } from '@wallcrawler/contracts';
 import { cancellationReasons, isConditionalCheckFailed, isTransactionConflict } from './dynamodb-reads.js';
-import type { DynamoDbTableNames } from './dynamodb-tables.js';
 
 /** A session's end, as the sessions table records it. */
 export interface SessionTableEnd {

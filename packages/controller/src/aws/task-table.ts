@@ -6,8 +6,8 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDbTableNames, TABLES } from '@wallcrawler/contracts';
 import { cancellationReasons, isConditionalCheckFailed, queryAll } from './dynamodb-reads.js';
-import { type DynamoDbTableNames, TABLES } from './dynamodb-tables.js';
 
 /** A warm-pool task as the tasks table records it. */
 export interface PoolTask {

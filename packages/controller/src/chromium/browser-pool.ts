@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { removeDirs } from '../browser-session.js';
+import { type Logger, silentLogger } from '@wallcrawler/contracts';
 import { pointProfileDownloadsAt } from '../downloads/download-watcher.js';
-import { type Logger, silentLogger } from '../logger.js';
-import { type SessionDirs, sessionDirs } from '../session-dirs.js';
+import { removeDirs, type SessionDirs, sessionDirs } from '../session-dirs.js';
 import { type ChromiumProcess, launchChromium } from './launch-chromium.js';
 
 type Viewport = { width: number; height: number };

@@ -16,6 +16,11 @@ export interface ChromiumFlagOptions {
   noSandbox: boolean;
   /** Unpacked extensions to load, by directory. */
   extensionDirs?: readonly string[];
+  /**
+   * The session's own forward proxy (`http://127.0.0.1:<port>`), for sessions with proxies of the user's; it adds
+   * the upstream credentials itself (see `proxy/forward-proxy.ts`).
+   */
+  proxyServer?: string | undefined;
   /** Extra flags from the operator, appended last so they can override ours. */
   extraArgs?: readonly string[];
 }
@@ -26,6 +31,7 @@ export function chromiumFlags({
   viewport,
   noSandbox,
   extensionDirs = [],
+  proxyServer,
   extraArgs = [],
 }: ChromiumFlagOptions): string[] {
   return [
@@ -93,6 +99,9 @@ export function chromiumFlags({
     ...(extensionDirs.length > 0
       ? [`--load-extension=${extensionDirs.join(',')}`, `--disable-extensions-except=${extensionDirs.join(',')}`]
       : []),
+    // All of the page's traffic through the session's forward proxy, which picks the upstream route per host. The
+    // browser never sees the upstream's credentials, so it never prompts for them.
+    ...(proxyServer ? [`--proxy-server=${proxyServer}`] : []),
     ...extraArgs,
     // The first tab, so clients that attach to an existing page find one.
     'about:blank',

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { type Logger, silentLogger } from '../logger.js';
+import { type Logger, silentLogger } from '@wallcrawler/contracts';
 import { chromiumFlags } from './flags.js';
 import { subreaperCommand } from './subreaper.js';
 
@@ -29,6 +29,8 @@ export interface LaunchChromiumOptions {
   /** @default true when running as root */
   noSandbox?: boolean;
   extraArgs?: readonly string[];
+  /** The session's forward proxy (`http://127.0.0.1:<port>`); see `chromiumFlags`. */
+  proxyServer?: string | undefined;
   /** Unpacked extensions to load. */
   extensionDirs?: readonly string[];
   /** @default 30_000 */
@@ -93,6 +95,7 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
     viewport,
     extraArgs,
     extensionDirs,
+    proxyServer,
     launchTimeoutMs = 30_000,
     logger = silentLogger,
   } = options;
@@ -109,6 +112,7 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
     noSandbox,
     ...(extraArgs ? { extraArgs } : {}),
     ...(extensionDirs ? { extensionDirs } : {}),
+    ...(proxyServer ? { proxyServer } : {}),
   });
   const reaped = subreaperCommand(executablePath, args);
   // Chromium's temporary files (shared memory files with --disable-dev-shm-usage, sockets, downloads in progress)

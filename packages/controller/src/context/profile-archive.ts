@@ -3,8 +3,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { formatMiB } from '@wallcrawler/contracts';
 import * as tar from 'tar';
-import { formatMiB } from '../package-files.js';
 import { PROFILE_LOCK_NAMES } from '../session-dirs.js';
 
 /**

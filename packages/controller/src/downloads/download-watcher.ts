@@ -1,15 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type DownloadFailure, formatMiB, type Logger } from '@wallcrawler/contracts';
 import type { CdpClient, CdpEvent } from '../cdp/cdp-client.js';
-import type { Logger } from '../logger.js';
-import { formatMiB } from '../package-files.js';
-
-/** A download that did not complete, and why. */
-export interface DownloadFailure {
-  fileName: string;
-  reason: string;
-  at: string;
-}
 
 export interface DownloadWatcherOptions {
   /** The session's downloads directory. */

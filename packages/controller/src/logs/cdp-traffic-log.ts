@@ -1,18 +1,6 @@
+import type { SessionLogEntry } from '@wallcrawler/contracts';
 import type { MessageSink } from '../proxy/websocket-tap.js';
 import { redactParams, redactResult } from './redaction.js';
-
-/** One CDP command and its answer, in Browserbase's `SessionLog` shape. */
-export interface SessionLogEntry {
-  method: string;
-  /** The page the command went to: 0, 1, ... in the order pages appeared (0 also for browser-level commands). */
-  pageId: number;
-  sessionId: string;
-  frameId?: string;
-  loaderId?: string;
-  request?: { params: Record<string, unknown>; rawBody: string; timestamp: number };
-  response?: { rawBody: string; result: Record<string, unknown>; timestamp: number };
-  timestamp: number;
-}
 
 export interface CdpTrafficLogOptions {
   /** The Wallcrawler session. */

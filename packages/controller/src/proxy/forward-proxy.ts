@@ -8,20 +8,7 @@ import {
 } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type Logger, silentLogger } from '../logger.js';
-
-/** Where a session's traffic to some hosts goes: through a proxy of the user's, or straight out. */
-export type ProxyRoute =
-  | {
-      kind: 'external';
-      /** An HTTP proxy: `http://host:port`. */
-      server: URL;
-      username?: string | undefined;
-      password?: string | undefined;
-      /** The hosts this route is for (the whole host name must match); every host when undefined. */
-      pattern?: RegExp | undefined;
-    }
-  | { kind: 'none'; pattern?: RegExp | undefined };
+import { type ExternalProxyRoute, type Logger, type ProxyRoute, silentLogger } from '@wallcrawler/contracts';
 
 export interface ForwardProxyOptions {
   /** The first route whose pattern matches a host is that host's; a host no route matches goes straight out. */
@@ -56,7 +43,7 @@ function endpoint(url: URL, defaultPort: number): { host: string; port: number }
 }
 
 /** A 407 from the route's proxy, as the session's error. */
-function credentialsRefused(route: Extract<ProxyRoute, { kind: 'external' }>): UpstreamProxyError {
+function credentialsRefused(route: ExternalProxyRoute): UpstreamProxyError {
   const label = proxyLabel(route.server);
   return new UpstreamProxyError(
     label,
@@ -65,7 +52,7 @@ function credentialsRefused(route: Extract<ProxyRoute, { kind: 'external' }>): U
   );
 }
 
-function basicAuth(route: Extract<ProxyRoute, { kind: 'external' }>): string | undefined {
+function basicAuth(route: ExternalProxyRoute): string | undefined {
   if (route.username === undefined && route.password === undefined) return undefined;
   return `Basic ${Buffer.from(`${route.username ?? ''}:${route.password ?? ''}`).toString('base64')}`;
 }
@@ -84,7 +71,7 @@ function hostPort(authority: string, defaultPort: number): { host: string; port:
  * @throws UpstreamProxyError when the proxy cannot be reached or refuses (407 for the credentials)
  */
 export function openTunnel(
-  route: Extract<ProxyRoute, { kind: 'external' }>,
+  route: ExternalProxyRoute,
   target: string,
   timeoutMs = 15_000,
 ): Promise<{ socket: Socket; rest: Buffer }> {
@@ -146,7 +133,7 @@ export function openTunnel(
  * answer (it cannot resolve the host) when they are right.
  * @throws UpstreamProxyError when the proxy cannot be reached, or refuses the credentials (status 407)
  */
-export async function checkProxy(route: Extract<ProxyRoute, { kind: 'external' }>, timeoutMs = 10_000): Promise<void> {
+export async function checkProxy(route: ExternalProxyRoute, timeoutMs = 10_000): Promise<void> {
   try {
     const { socket } = await openTunnel(route, 'wallcrawler-proxy-check.invalid:443', timeoutMs);
     socket.destroy();

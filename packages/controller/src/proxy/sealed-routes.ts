@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import type { ProxyRoute } from './forward-proxy.js';
+import type { ProxyRoute } from '@wallcrawler/contracts';
 
 /**
  * A session's proxy routes, passwords included, as they travel from the API to the browser's task in AWS: in the

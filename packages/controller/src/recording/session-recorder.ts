@@ -1,20 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Logger, RecordedEvent } from '@wallcrawler/contracts';
 import type { CdpClient, CdpEvent } from '../cdp/cdp-client.js';
-import type { Logger } from '../logger.js';
 import { packageDirectory } from '../package-files.js';
-
-/** One rrweb event of one page: Browserbase's `SessionRecording`, plus the page. */
-export interface RecordedEvent {
-  /** rrweb's event type (2 full snapshot, 3 incremental, 4 meta, ...). */
-  type: number;
-  /** ms since the epoch. */
-  timestamp: number;
-  /** rrweb's event payload. */
-  data: unknown;
-  /** The page: "0", "1", ... in the order pages appeared. */
-  pageId: string;
-}
 
 export interface SessionRecorderOptions {
   /** The most the kept events may add up to; past it the recording stops (a replay needs its beginning). */

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { ConnectAuthError } from '../connect-token.js';
-import type { Logger } from '../logger.js';
+import { ConnectAuthError, type Logger, STAGEHAND_PATH, type StagehandMethod } from '@wallcrawler/contracts';
 import { errorBody } from '../proxy/raw-http.js';
-import { asCallError, STAGEHAND_METHODS, type StagehandMethod, type StagehandRunner } from './stagehand-runner.js';
+import { asCallError, type StagehandRunner } from './stagehand-runner.js';
 
-const PATH = new RegExp(`^/stagehand/(start|end|replay|${STAGEHAND_METHODS.join('|')})$`);
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface StagehandEndpointOptions {
@@ -30,7 +28,7 @@ export function handleStagehandRequest(
   response: ServerResponse,
   { runnerFor, logger }: StagehandEndpointOptions,
 ): boolean {
-  const operation = PATH.exec(new URL(request.url ?? '/', 'http://x').pathname)?.[1];
+  const operation = STAGEHAND_PATH.exec(new URL(request.url ?? '/', 'http://x').pathname)?.[1];
   if (!operation) return false;
   void (async () => {
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
@@ -50,7 +48,7 @@ export function handleStagehandRequest(
       case 'replay':
         return sendJson(response, 200, { success: true, data: runner.replay() });
       default: {
-        // PATH admits only the operations above and STAGEHAND_METHODS.
+        // STAGEHAND_PATH admits only the operations above and STAGEHAND_METHODS.
         const answer = await runner.respond(operation as StagehandMethod, body, {
           modelApiKey: header('x-model-api-key'),
           streamResponse: header('x-stream-response'),

@@ -1,12 +1,8 @@
 import type { LogLine, ModelConfiguration, StagehandMetrics, V3 } from '@browserbasehq/stagehand';
-import { type Logger, silentLogger } from '../logger.js';
+import { type Logger, type StagehandMethod, silentLogger } from '@wallcrawler/contracts';
 import { EVENT_STREAM_HEADERS, EventStream, framingFor } from './event-stream.js';
 
 /** The Stagehand calls that run on the server, as their URL names them. */
-export type StagehandMethod = 'act' | 'extract' | 'observe' | 'navigate' | 'agentExecute';
-
-export const STAGEHAND_METHODS: readonly StagehandMethod[] = ['act', 'extract', 'observe', 'navigate', 'agentExecute'];
-
 /** What `/v1/sessions/start` takes for the session's Stagehand (Stagehand's `SessionStartRequest`). */
 export interface StagehandStartRequest {
   modelName: string;

@@ -1,9 +1,10 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import type { ProxyRoute } from '@wallcrawler/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUpstreamProxy, type UpstreamProxy } from '../../../../test-support/http-proxy.js';
-import { checkProxy, ForwardProxy, type ProxyRoute, UpstreamProxyError } from '../../src/proxy/forward-proxy.js';
+import { checkProxy, ForwardProxy, UpstreamProxyError } from '../../src/proxy/forward-proxy.js';
 
 /** A session's forward proxy against a real upstream proxy and real servers, on loopback. */
 

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { CONTROLLER_ENV as E, type ProxyRoute } from '@wallcrawler/contracts';
 import { describe, expect, it } from 'vitest';
-import { loadControllerConfig } from '../../src/config.js';
-import { CONTROLLER_ENV as E } from '../../src/env-names.js';
-import type { ProxyRoute } from '../../src/proxy/forward-proxy.js';
 import { openProxyRoutes, sealProxyRoutes } from '../../src/proxy/sealed-routes.js';
+import { loadControllerConfig } from '../../src/task/config.js';
 
 const secret = randomBytes(32);
 const routes: ProxyRoute[] = [

@@ -1,4 +1,4 @@
-import { AWS_API_ENV } from '@wallcrawler/server/aws';
+import { AWS_API_ENV } from '@wallcrawler/contracts';
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';

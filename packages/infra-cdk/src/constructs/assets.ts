@@ -4,14 +4,10 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
-/** Where a workspace package's files are, resolved the way Node would (so it works installed from npm too). */
-function packageDir(name: string): string {
-  return dirname(require.resolve(`${name}/package.json`));
-}
-
 /**
  * The built files the stack deploys: the Lambda bundles of `@wallcrawler/server` and the controller image's
- * build context (`@wallcrawler/controller`, its Dockerfile and `dist/`).
+ * build context (its Dockerfile, `package.json` and `dist/`). This package's build copies them into its own
+ * `assets/` (`scripts/copy-assets.mjs`), so an installed `@wallcrawler/infra-cdk` carries them itself.
  * @throws Error saying to build first when they are missing
  */
 export function wallcrawlerAssets(): {
@@ -20,24 +16,24 @@ export function wallcrawlerAssets(): {
   warmPoolFunction: string;
   controllerImage: string;
 } {
-  const server = packageDir('@wallcrawler/server');
-  const controller = packageDir('@wallcrawler/controller');
+  // Resolved as Node would, through the package's own name, so it is the same from its sources and its build.
+  const assetsDir = join(dirname(require.resolve('@wallcrawler/infra-cdk/package.json')), 'assets');
   const assets = {
-    apiFunction: join(server, 'dist', 'lambda', 'api'),
-    taskStateFunction: join(server, 'dist', 'lambda', 'task-state'),
-    warmPoolFunction: join(server, 'dist', 'lambda', 'warm-pool'),
-    controllerImage: controller,
+    apiFunction: join(assetsDir, 'lambda', 'api'),
+    taskStateFunction: join(assetsDir, 'lambda', 'task-state'),
+    warmPoolFunction: join(assetsDir, 'lambda', 'warm-pool'),
+    controllerImage: join(assetsDir, 'controller-image'),
   };
   const missing = [
     join(assets.apiFunction, 'index.cjs'),
     join(assets.taskStateFunction, 'index.cjs'),
     join(assets.warmPoolFunction, 'index.cjs'),
-    join(controller, 'Dockerfile'),
-    join(controller, 'dist', 'main.js'),
+    join(assets.controllerImage, 'Dockerfile'),
+    join(assets.controllerImage, 'dist', 'task', 'main.js'),
   ].filter((path) => !existsSync(path));
   if (missing.length > 0) {
     throw new Error(
-      `WallcrawlerStack needs the built packages; these are missing:\n${missing.map((m) => `  ${m}`).join('\n')}\nRun \`npm run build\` first.`,
+      `WallcrawlerStack needs its built assets; these are missing:\n${missing.map((m) => `  ${m}`).join('\n')}\nRun \`npm run build\` first.`,
     );
   }
   return assets;

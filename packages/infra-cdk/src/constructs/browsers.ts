@@ -1,5 +1,4 @@
-import { CONTROLLER_ENV } from '@wallcrawler/controller';
-import { AWS_API_ENV } from '@wallcrawler/server/aws';
+import { AWS_API_ENV, CONTROLLER_ENV } from '@wallcrawler/contracts';
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { type IVpc, Peer, Port, SecurityGroup, type SubnetSelection, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import {
@@ -129,7 +128,7 @@ export class WallcrawlerBrowsers extends Construct {
       },
       secrets: { [E.connectSecret]: EcsSecret.fromSecretsManager(props.connectSecret) },
       healthCheck: {
-        command: ['CMD', 'node', 'dist/health.js'],
+        command: ['CMD', 'node', 'dist/task/health.js'],
         interval: Duration.seconds(10),
         timeout: Duration.seconds(5),
         startPeriod: Duration.seconds(20),

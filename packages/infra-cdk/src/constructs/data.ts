@@ -1,4 +1,4 @@
-import { type DEFAULT_TABLE_NAMES, TABLES, type TableDefinition, type TableKey } from '@wallcrawler/controller';
+import { type DEFAULT_TABLE_NAMES, TABLES, type TableDefinition, type TableKey } from '@wallcrawler/contracts';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';

@@ -4,7 +4,7 @@ import {
   signConnectToken,
   type TokenPurpose,
   verifyConnectToken,
-} from '@wallcrawler/controller';
+} from '@wallcrawler/contracts';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
 
 /** Signs connect tokens with an HS256 secret held in memory (from Secrets Manager in AWS, a file locally). */

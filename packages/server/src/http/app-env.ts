@@ -1,4 +1,4 @@
-import type { Logger } from '@wallcrawler/controller';
+import type { Logger } from '@wallcrawler/contracts';
 import type { ServerMetrics } from '../metrics.js';
 
 /** Who is calling: the API key and the project the request is scoped to. */

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { STAGEHAND_METHODS } from '@wallcrawler/controller';
+import { STAGEHAND_METHODS } from '@wallcrawler/contracts';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '@wallcrawler/controller';
+import type { Logger } from '@wallcrawler/contracts';
 import { authenticate } from '../middleware/api-key-auth.js';
 import { requestIdOf } from '../middleware/request-context.js';
 import type { Store } from '../ports/store.js';

@@ -1,4 +1,4 @@
-import type { ProxyRoute } from '@wallcrawler/controller';
+import type { ProxyRoute } from '@wallcrawler/contracts';
 import type { SessionCreateParams } from '../schemas/session.js';
 import { ApiError } from './api-error.js';
 

@@ -5,7 +5,7 @@ import type {
   RecordedEvent,
   SessionEnding,
   SessionLogEntry,
-} from '@wallcrawler/controller';
+} from '@wallcrawler/contracts';
 import type { SessionRecord } from '../domain/model.js';
 
 export type { DevToolsTarget, SessionEnding };

@@ -1,4 +1,4 @@
-import type { ConnectTokenClaims, TokenPurpose } from '@wallcrawler/controller';
+import type { ConnectTokenClaims, TokenPurpose } from '@wallcrawler/contracts';
 
 export type { ConnectTokenClaims, TokenPurpose };
 

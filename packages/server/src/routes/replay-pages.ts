@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { ConnectAuthError, packageDirectory } from '@wallcrawler/controller';
+import { ConnectAuthError } from '@wallcrawler/contracts';
+import { packageDirectory } from '@wallcrawler/controller';
 import { ApiError } from '../http/api-error.js';
 import type { AppEnv } from '../http/app-env.js';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { STAGEHAND_METHODS } from '@wallcrawler/controller';
+import { STAGEHAND_METHODS } from '@wallcrawler/contracts';
 import type { AppEnv } from '../http/app-env.js';
 import { announceIgnored, reviewCreateFields, type UnsupportedFieldsMode } from '../http/create-fields.js';
 import { projectFor } from '../http/project-for.js';

@@ -1,5 +1,5 @@
+import { AWS_API_ENV as E } from '@wallcrawler/contracts';
 import { z } from 'zod';
-import { AWS_API_ENV as E } from '../env-names.js';
 
 const list = z
   .string()

@@ -1,4 +1,5 @@
-import { ConnectAuthError, type ConnectAuthenticator } from '@wallcrawler/controller';
+import { ConnectAuthError } from '@wallcrawler/contracts';
+import type { ConnectAuthenticator } from '@wallcrawler/controller';
 import { hashApiKey } from '../api-keys.js';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
 import type { Store } from '../ports/store.js';

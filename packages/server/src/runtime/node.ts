@@ -3,14 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
-import {
-  BrowserPool,
-  CdpGateway,
-  DEFAULT_VIEWPORT,
-  findChromium,
-  type Logger,
-  silentLogger,
-} from '@wallcrawler/controller';
+import { DEFAULT_VIEWPORT, type Logger, silentLogger } from '@wallcrawler/contracts';
+import { BrowserPool, CdpGateway, findChromium } from '@wallcrawler/controller';
 import { withSessionCache } from '../adapters/cached-sessions.js';
 import { DiskBlobStore } from '../adapters/disk/disk-blob-store.js';
 import { loadContextKeyFile } from '../adapters/local/context-key-file.js';

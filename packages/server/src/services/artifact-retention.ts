@@ -1,4 +1,4 @@
-import { type Logger, silentLogger } from '@wallcrawler/controller';
+import { type Logger, silentLogger } from '@wallcrawler/contracts';
 import type { BlobStore } from '../ports/blob-store.js';
 
 export interface RetentionLimits {

@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { type DownloadFailure, type Logger, silentLogger } from '@wallcrawler/controller';
+import { type DownloadFailure, type Logger, silentLogger } from '@wallcrawler/contracts';
 import yazl from 'yazl';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ArtifactRetention } from './artifact-retention.js';

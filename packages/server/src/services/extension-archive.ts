@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { formatMiB } from '@wallcrawler/controller';
+import { formatMiB } from '@wallcrawler/contracts';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { InvalidUploadError, TooLargeError } from '../domain/errors.js';
 

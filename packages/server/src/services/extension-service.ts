@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
-import { type Logger, silentLogger } from '@wallcrawler/controller';
+import { type Logger, silentLogger } from '@wallcrawler/contracts';
 import { ExtensionNotFoundError, InvalidUploadError } from '../domain/errors.js';
 import type { ExtensionRecord } from '../domain/model.js';
 import type { BlobStore } from '../ports/blob-store.js';

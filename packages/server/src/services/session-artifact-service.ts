@@ -1,5 +1,5 @@
 import { buffer } from 'node:stream/consumers';
-import { type Logger, type RecordedEvent, type SessionLogEntry, silentLogger } from '@wallcrawler/controller';
+import { type Logger, type RecordedEvent, type SessionLogEntry, silentLogger } from '@wallcrawler/contracts';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ArtifactRetention } from './artifact-retention.js';
 

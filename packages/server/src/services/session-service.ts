@@ -4,7 +4,6 @@ import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { z } from '@hono/zod-openapi';
 import {
-  checkProxy,
   DEFAULT_VIEWPORT,
   type DownloadFailure,
   type Logger,
@@ -13,8 +12,8 @@ import {
   type SessionEnding,
   type SessionLogEntry,
   silentLogger,
-  UpstreamProxyError,
-} from '@wallcrawler/controller';
+} from '@wallcrawler/contracts';
+import { checkProxy, UpstreamProxyError } from '@wallcrawler/controller';
 import type { Census } from '../census.js';
 import {
   BrowserLaunchError,

@@ -1,4 +1,5 @@
-import { CONTROLLER_ENV, type Logger, silentLogger, type TaskTable } from '@wallcrawler/controller';
+import { CONTROLLER_ENV, type Logger, silentLogger } from '@wallcrawler/contracts';
+import type { TaskTable } from '@wallcrawler/controller/aws';
 import { z } from 'zod';
 import type { Store } from '../ports/store.js';
 

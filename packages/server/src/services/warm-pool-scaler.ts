@@ -1,5 +1,6 @@
 import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { type Logger, silentLogger, type TaskTable } from '@wallcrawler/controller';
+import { type Logger, silentLogger } from '@wallcrawler/contracts';
+import type { TaskTable } from '@wallcrawler/controller/aws';
 
 /** The warm pool's size: a floor and a ceiling of tasks, and how many to keep idle between them. */
 export interface WarmPoolSize {

@@ -1,13 +1,11 @@
+import { type Logger, type StagehandMethod, silentLogger } from '@wallcrawler/contracts';
 import {
   asCallError,
   EVENT_STREAM_HEADERS,
-  type Logger,
   type ReplayPage,
   type StagehandCallHeaders,
-  type StagehandMethod,
   StagehandRunner,
   type StagehandStartRequest,
-  silentLogger,
 } from '@wallcrawler/controller';
 import type { Census } from '../census.js';
 import { NotSupportedError, SessionNotRunningError } from '../domain/errors.js';

@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signConnectToken } from '@wallcrawler/controller';
+import { signConnectToken } from '@wallcrawler/contracts';
 import { NotFoundError, RateLimitError, Wallcrawler } from '@wallcrawler/sdk';
 import { generateApiKey, newProject } from '@wallcrawler/server';
 import { chromium } from 'playwright-core';

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AWS_API_ENV as A } from '@wallcrawler/contracts';
 import { build } from 'tsup';
 import { describe, expect, inject, it } from 'vitest';
 import { tempDir } from '../../../../test-support/index.js';
-import { AWS_API_ENV as A } from '../../src/env-names.js';
 import { loadAwsApiConfig } from '../../src/runtime/aws-config.js';
 import { dynamoDbClient, freshTables } from '../support/dynamodb.js';
 

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ import { expectNothingLeft, type PageServer, startPageServer, waitFor } from '..
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const PACKAGES = ['sdk', 'server', 'controller', 'infra-cdk', 'stagehand-adapter'];
+const PACKAGES = ['contracts', 'sdk', 'server', 'controller', 'infra-cdk', 'stagehand-adapter'];
 const consumer = mkdtempSync(join(tmpdir(), 'packed-consumer-'));
 let pages: PageServer;
 
@@ -58,11 +58,14 @@ afterAll(async () => {
 describe('the packed packages, installed outside the monorepo', () => {
   it('import as ESM and as CommonJS, every entry point of every package', async () => {
     const entries = [
+      ['@wallcrawler/contracts', 'TABLES'],
       ['@wallcrawler/sdk', 'Wallcrawler'],
       ['@wallcrawler/server', 'createApp'],
       ['@wallcrawler/server/node', 'startLocalServer'],
       ['@wallcrawler/server/aws', 'createLambdaHandlers'],
       ['@wallcrawler/controller', 'StagehandRunner'],
+      ['@wallcrawler/controller/aws', 'SessionTable'],
+      ['@wallcrawler/controller/task', 'startController'],
       ['@wallcrawler/infra-cdk', 'WallcrawlerStack'],
       ['@wallcrawler/stagehand-adapter', 'wallcrawlerV3'],
     ];
@@ -74,6 +77,71 @@ describe('the packed packages, installed outside the monorepo', () => {
     writeFileSync(join(consumer, 'cjs.cjs'), `${cjs.join('\n')}\nconsole.log('cjs ok');\n`);
     expect((await run(process.execPath, ['esm.mjs'], { cwd: consumer })).stdout).toContain('esm ok');
     expect((await run(process.execPath, ['cjs.cjs'], { cwd: consumer })).stdout).toContain('cjs ok');
+  });
+
+  it("keeps @wallcrawler/infra-cdk's production dependencies to the contracts and its CDK peers", async () => {
+    // The installed tree as npm resolved it: every package's production dependencies, peers included.
+    // npm exits 1 over problems elsewhere in the consumer's tree (peers it could not satisfy); its JSON is whole.
+    const { stdout } = await run('npm', ['ls', '--all', '--omit=dev', '--json'], {
+      cwd: consumer,
+      maxBuffer: 64 << 20,
+    }).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
+    interface Node {
+      dependencies?: Record<string, Node>;
+    }
+    const nodes = new Map<string, Node>();
+    const index = (deps: Record<string, Node> = {}) => {
+      for (const [name, node] of Object.entries(deps)) {
+        // A deduped entry has no children of its own; the first full one stands for the package.
+        if (node.dependencies && !nodes.get(name)?.dependencies) nodes.set(name, node);
+        else if (!nodes.has(name)) nodes.set(name, node);
+        index(node.dependencies);
+      }
+    };
+    index((JSON.parse(stdout) as Node).dependencies);
+    const reached = new Set<string>();
+    const walk = (name: string) => {
+      if (reached.has(name)) return;
+      reached.add(name);
+      for (const child of Object.keys(nodes.get(name)?.dependencies ?? {})) walk(child);
+    };
+    walk('@wallcrawler/infra-cdk');
+    // The server is reached through everything else the consumer installed, so the tree is not empty of it by luck.
+    expect(nodes.has('@wallcrawler/controller')).toBe(true);
+    for (const heavy of [
+      '@wallcrawler/server',
+      '@wallcrawler/controller',
+      '@browserbasehq/stagehand',
+      '@rrweb/record',
+      'ws',
+    ]) {
+      expect(reached.has(heavy), `${heavy} in infra-cdk's production tree`).toBe(false);
+    }
+    expect(reached).toContain('@wallcrawler/contracts');
+  });
+
+  it('synthesizes the stack from the installed @wallcrawler/infra-cdk, with the assets it carries', async () => {
+    writeFileSync(
+      join(consumer, 'synth.mjs'),
+      [
+        "import { WallcrawlerStack, wallcrawlerAssets } from '@wallcrawler/infra-cdk';",
+        "import { App } from 'aws-cdk-lib';",
+        "const app = new App({ outdir: 'cdk.out' });",
+        "new WallcrawlerStack(app, 'Packed', { env: { account: '123456789012', region: 'us-east-1' } });",
+        'app.synth();',
+        'console.log(JSON.stringify(wallcrawlerAssets()));',
+      ].join('\n'),
+    );
+    const { stdout } = await run(process.execPath, ['synth.mjs'], { cwd: consumer, maxBuffer: 16 << 20 });
+    const assets = JSON.parse(stdout.trim().split('\n').pop() as string) as Record<string, string>;
+    const installed = join(consumer, 'node_modules', '@wallcrawler', 'infra-cdk', 'assets');
+    for (const path of Object.values(assets)) expect(path.startsWith(installed), path).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(consumer, 'cdk.out', 'Packed.assets.json'), 'utf8')) as {
+      dockerImages: Record<string, unknown>;
+      files: Record<string, unknown>;
+    };
+    expect(Object.keys(manifest.dockerImages)).toHaveLength(1);
+    expect(Object.keys(manifest.files).length).toBeGreaterThanOrEqual(3);
   });
 
   it('type-checks a consumer: the quickstart, and the adapter with the SDK types', async () => {

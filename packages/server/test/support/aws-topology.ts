@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateServiceCommand, ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CONTROLLER_ENV as E, TaskTable } from '@wallcrawler/controller';
+import { AWS_API_ENV as A, CONTROLLER_ENV as E } from '@wallcrawler/contracts';
+import { TaskTable } from '@wallcrawler/controller/aws';
 import { inject } from 'vitest';
 import { type LambdaHttpHandler, startApiGateway } from '../../../../test-support/api-gateway.js';
 import { waitFor } from '../../../../test-support/index.js';
@@ -10,7 +11,6 @@ import { type LocalEcs, type LocalTaskDefinition, startLocalEcs } from '../../..
 import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store.js';
 import { apiKeyRecord } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
-import { AWS_API_ENV as A } from '../../src/env-names.js';
 import { loadAwsApiConfig, loadAwsPoolConfig } from '../../src/runtime/aws-config.js';
 import {
   createLambdaHandlers,

@@ -68,12 +68,14 @@ export function controllerImage(): Promise<ControllerImage> {
       symlinkSync(target, link);
     }
     const configs = (await import('../../../controller/tsup.config.js')).default as unknown as {
-      entry: string[];
+      entry: Record<string, string>;
     }[];
-    const entries = configs.find((c) => c.entry.some((e) => e.endsWith('main.ts')));
+    const binaries = configs.find((c) => Object.values(c.entry).some((e) => e.endsWith('task/main.ts')));
     await build({
-      ...entries,
-      entry: entries?.entry.map((e) => join(controllerDir, e)),
+      ...binaries,
+      entry: Object.fromEntries(
+        Object.entries(binaries?.entry ?? {}).map(([name, e]) => [name, join(controllerDir, e)]),
+      ),
       outDir: join(appDir, 'dist'),
       // As `npm run build` in the package does: dependencies stay imports, resolved from node_modules.
       skipNodeModulesBundle: true,

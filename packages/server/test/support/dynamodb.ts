@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTables, type DynamoDbTableNames, TABLES } from '@wallcrawler/controller';
+import { type DynamoDbTableNames, TABLES } from '@wallcrawler/contracts';
+import { createTables } from '@wallcrawler/controller/aws';
 import { inject } from 'vitest';
 
 /** A client for the run's DynamoDB Local (started by the global setup, or the one at `endpoint`). */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Logger } from '@wallcrawler/controller';
+import type { Logger } from '@wallcrawler/contracts';
 import { tempDir } from '../../../../test-support/index.js';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import { loadServerConfig } from '../../src/config.js';

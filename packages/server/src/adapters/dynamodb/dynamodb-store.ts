@@ -10,17 +10,15 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_TABLE_NAMES, type DynamoDbTableNames, TABLES } from '@wallcrawler/contracts';
 import {
   cancellationReasons,
-  DEFAULT_TABLE_NAMES,
-  type DynamoDbTableNames,
   isConditionalCheckFailed,
   queryAll,
   SessionTable,
   SessionTableConflictError,
   scanAll,
-  TABLES,
-} from '@wallcrawler/controller';
+} from '@wallcrawler/controller/aws';
 import {
   ContextNameTakenError,
   NotSupportedError,

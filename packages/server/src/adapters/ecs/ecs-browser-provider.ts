@@ -1,11 +1,7 @@
 import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput, StopTaskCommand } from '@aws-sdk/client-ecs';
-import {
-  CONTROLLER_ENV as E,
-  type Logger,
-  sealProxyRoutes,
-  silentLogger,
-  type TaskTable,
-} from '@wallcrawler/controller';
+import { CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/contracts';
+import { sealProxyRoutes } from '@wallcrawler/controller';
+import type { TaskTable } from '@wallcrawler/controller/aws';
 import { BrowserLaunchError, BrowserNotReadyError } from '../../domain/errors.js';
 import type { SessionRecord } from '../../domain/model.js';
 import type {

@@ -1,17 +1,15 @@
 import { basename, join, resolve } from 'node:path';
+import { DEFAULT_VIEWPORT, type Logger, silentLogger } from '@wallcrawler/contracts';
 import {
   type BrowserPool,
   BrowserSession,
   type CdpGateway,
-  DEFAULT_VIEWPORT,
   findProcesses,
-  type Logger,
   listSessionDirs,
   removeDirs,
   type SessionArtifacts,
   type SessionDirs,
   type SessionPreparation,
-  silentLogger,
 } from '@wallcrawler/controller';
 import type { SessionRecord } from '../../domain/model.js';
 import type {

@@ -1,17 +1,23 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { findPublicAddress } from './aws/public-address.js';
-import { readTaskMetadata, type TaskMetadata } from './aws/task-metadata.js';
-import { BrowserSession, type BrowserSessionOptions, type SessionEnding } from './browser-session.js';
-import { findChromium } from './chromium/find-chromium.js';
+import {
+  ConnectAuthError,
+  type Logger,
+  type SessionEnding,
+  silentLogger,
+  verifyConnectToken,
+} from '@wallcrawler/contracts';
+import { findPublicAddress } from '../aws/public-address.js';
+import { readTaskMetadata, type TaskMetadata } from '../aws/task-metadata.js';
+import { BrowserSession } from '../browser-session.js';
+import type { BrowserSessionOptions } from '../browser-session-options.js';
+import { findChromium } from '../chromium/find-chromium.js';
+import { CdpGateway } from '../gateway.js';
+import { sendError } from '../proxy/raw-http.js';
+import { handleStagehandRequest } from '../stagehand/stagehand-endpoint.js';
+import { StagehandRunner } from '../stagehand/stagehand-runner.js';
 import type { ControllerConfig } from './config.js';
-import { ConnectAuthError, verifyConnectToken } from './connect-token.js';
-import { CdpGateway } from './gateway.js';
-import { type Logger, silentLogger } from './logger.js';
-import { sendError } from './proxy/raw-http.js';
 import type { SessionReporter } from './session-reporter.js';
-import { handleStagehandRequest } from './stagehand/stagehand-endpoint.js';
-import { StagehandRunner } from './stagehand/stagehand-runner.js';
 
 /** A controller serving its one session. */
 export interface RunningController {

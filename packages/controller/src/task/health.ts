@@ -1,11 +1,11 @@
 #!/usr/bin/env node
+import { CONTROLLER_ENV as E } from '@wallcrawler/contracts';
 /**
  * The container's health check (`HEALTHCHECK` and the ECS task definition's `healthCheck`): exits 0 when the
  * controller's proxy answers `/health` with 200, 1 otherwise. The proxy listens on the task's own address
  * (from the task metadata) unless `WALLCRAWLER_CONTROLLER_HOST` says otherwise.
  */
-import { readTaskMetadata } from './aws/task-metadata.js';
-import { CONTROLLER_ENV as E } from './env-names.js';
+import { readTaskMetadata } from '../aws/task-metadata.js';
 
 async function main(): Promise<number> {
   const env = process.env;

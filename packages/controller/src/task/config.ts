@@ -1,9 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CONTROLLER_ENV as E, type ProxyRoute } from '@wallcrawler/contracts';
 import { z } from 'zod';
-import { CONTROLLER_ENV as E } from './env-names.js';
-import type { ProxyRoute } from './proxy/forward-proxy.js';
-import { openProxyRoutes } from './proxy/sealed-routes.js';
+import { openProxyRoutes } from '../proxy/sealed-routes.js';
 
 const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 

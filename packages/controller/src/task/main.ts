@@ -13,17 +13,17 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CONTROLLER_ENV as E } from '@wallcrawler/contracts';
 import pino from 'pino';
-import { DynamoDbSessionReporter } from './aws/dynamodb-session-reporter.js';
-import { SessionTable } from './aws/session-table.js';
-import { TaskTable } from './aws/task-table.js';
+import { DynamoDbSessionReporter } from '../aws/dynamodb-session-reporter.js';
+import { SessionTable } from '../aws/session-table.js';
+import { TaskTable } from '../aws/task-table.js';
 import {
   type ControllerBaseConfig,
   type ControllerConfig,
   loadControllerEnvironment,
   type SessionSettings,
 } from './config.js';
-import { CONTROLLER_ENV as E } from './env-names.js';
 import type { SessionReporter } from './session-reporter.js';
 import { SessionNotPendingError, startController } from './standalone-controller.js';
 import { runWarmPoolTask } from './warm-pool-task.js';

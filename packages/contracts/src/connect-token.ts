@@ -1,14 +1,16 @@
 import type { webcrypto } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 
-const ISSUER = 'wallcrawler';
+/** The `iss` of every token Wallcrawler signs. */
+export const TOKEN_ISSUER = 'wallcrawler';
 /**
  * What a token is for: `connect` lets its holder drive the session over CDP; `view` only lets them watch what
  * was recorded (a replay page); `dashboard` is a person's sign-in to the dashboard (its subject is an API key's
  * hash, not a session). Each is its own JWT audience, so one can never stand in for another.
  */
 export type TokenPurpose = 'connect' | 'view' | 'dashboard';
-const AUDIENCES: Record<TokenPurpose, string> = {
+/** Each purpose's JWT audience. */
+export const TOKEN_AUDIENCES: Readonly<Record<TokenPurpose, string>> = {
   connect: 'wallcrawler:connect',
   view: 'wallcrawler:view',
   dashboard: 'wallcrawler:dashboard',
@@ -57,8 +59,8 @@ export async function signConnectToken(
 ): Promise<string> {
   return new SignJWT({ prj: claims.projectId })
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCES[purpose])
+    .setIssuer(TOKEN_ISSUER)
+    .setAudience(TOKEN_AUDIENCES[purpose])
     .setSubject(claims.sessionId)
     .setIssuedAt(issuedAt ? Math.floor(issuedAt.getTime() / 1000) : undefined)
     .setExpirationTime(Math.floor(claims.expiresAt.getTime() / 1000))
@@ -82,8 +84,8 @@ export async function verifyConnectToken(
     );
   try {
     const { payload } = await jwtVerify(token, secret, {
-      issuer: ISSUER,
-      audience: AUDIENCES[purpose],
+      issuer: TOKEN_ISSUER,
+      audience: TOKEN_AUDIENCES[purpose],
       algorithms: [ALGORITHM],
     });
     if (typeof payload.sub !== 'string' || typeof payload.prj !== 'string' || typeof payload.exp !== 'number') {

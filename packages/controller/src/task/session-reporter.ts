@@ -1,4 +1,4 @@
-import type { SessionEnding } from './browser-session.js';
+import type { SessionEnding } from '@wallcrawler/contracts';
 
 /** Where a running session's browser is reached. */
 export interface SessionPlacementReport {

@@ -1,16 +1,15 @@
-import { DynamoDbSessionReporter } from './aws/dynamodb-session-reporter.js';
-import { findPublicAddress } from './aws/public-address.js';
-import type { SessionTable } from './aws/session-table.js';
-import { readTaskMetadata, type TaskMetadata } from './aws/task-metadata.js';
-import { protectTask } from './aws/task-protection.js';
-import type { TaskTable } from './aws/task-table.js';
-import { DEFAULT_VIEWPORT, removeDirs, type SessionEnding } from './browser-session.js';
-import { findChromium } from './chromium/find-chromium.js';
-import { type ChromiumProcess, launchChromium } from './chromium/launch-chromium.js';
+import { DEFAULT_VIEWPORT, type Logger, type SessionEnding, silentLogger } from '@wallcrawler/contracts';
+import { DynamoDbSessionReporter } from '../aws/dynamodb-session-reporter.js';
+import { findPublicAddress } from '../aws/public-address.js';
+import type { SessionTable } from '../aws/session-table.js';
+import { readTaskMetadata, type TaskMetadata } from '../aws/task-metadata.js';
+import { protectTask } from '../aws/task-protection.js';
+import type { TaskTable } from '../aws/task-table.js';
+import { findChromium } from '../chromium/find-chromium.js';
+import { type ChromiumProcess, launchChromium } from '../chromium/launch-chromium.js';
+import { openProxyRoutes } from '../proxy/sealed-routes.js';
+import { removeDirs, type SessionDirs, sessionDirs } from '../session-dirs.js';
 import type { ControllerBaseConfig, SessionSettings } from './config.js';
-import { type Logger, silentLogger } from './logger.js';
-import { openProxyRoutes } from './proxy/sealed-routes.js';
-import { type SessionDirs, sessionDirs } from './session-dirs.js';
 import { type RunningController, SessionNotPendingError, startController } from './standalone-controller.js';
 
 export interface WarmPoolTaskOptions {

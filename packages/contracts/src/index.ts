@@ -1,0 +1,61 @@
+/**
+ * @module
+ * `@wallcrawler/contracts`: what Wallcrawler's packages must agree on, as plain data and pure functions. The
+ * server (API and local runtime), the controller (the browser's side, embedded or in a Fargate task) and the CDK
+ * stack each import these instead of one another, so a name, a key or a path is written once.
+ */
+export {
+  contextArchiveKey,
+  downloadErrorsKey,
+  downloadFileKey,
+  downloadsPrefix,
+  extensionZipKey,
+  SESSION_ARTIFACT_PREFIXES,
+  sessionLogKey,
+  sessionRecordingKey,
+} from './blob-keys.js';
+export {
+  ConnectAuthError,
+  type ConnectTokenClaims,
+  type SignOptions,
+  signConnectToken,
+  TOKEN_AUDIENCES,
+  TOKEN_ISSUER,
+  type TokenPurpose,
+  verifyConnectToken,
+} from './connect-token.js';
+export type { DevToolsTarget } from './devtools-target.js';
+export {
+  DEFAULT_TABLE_NAMES,
+  type DynamoDbTableNames,
+  type IndexDefinition,
+  type KeyAttribute,
+  TABLES,
+  type TableDefinition,
+  type TableKey,
+} from './dynamodb-tables.js';
+export { AWS_API_ENV, CONTROLLER_ENV, SERVER_ENV } from './env-names.js';
+export { type Logger, silentLogger } from './logger.js';
+export type { ExternalProxyRoute, ProxyRoute } from './proxy-route.js';
+export type { DownloadFailure, RecordedEvent, SessionLogEntry } from './session-artifacts.js';
+export type { SessionEnding, SessionEndStatus } from './session-ending.js';
+export {
+  BROWSER_SOCKET_PATH,
+  browserSocketUrl,
+  DEVTOOLS_FRONTEND_PATH,
+  devtoolsFrontendPath,
+  LIVE_VIEW_PATH,
+  liveViewPath,
+  PAGE_SOCKET_PATH,
+  pageSocketPath,
+  pageViewUrls,
+  replayPageUrl,
+  SIGNING_KEY_PARAM,
+  STAGEHAND_PATH,
+  type StagehandOperation,
+  signingKeyQuery,
+  stagehandPath,
+} from './session-paths.js';
+export { STAGEHAND_METHODS, type StagehandMethod } from './stagehand-methods.js';
+export { formatMiB } from './units.js';
+export { DEFAULT_VIEWPORT, type Viewport } from './viewport.js';

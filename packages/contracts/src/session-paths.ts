@@ -1,0 +1,65 @@
+import { STAGEHAND_METHODS, type StagehandMethod } from './stagehand-methods.js';
+
+/**
+ * The paths a session is reached at, on the connect gateway (the local server's port, or a task's controller
+ * on 9223): CDP, DevTools discovery, the DevTools frontend and the live view. The API's views build their URLs
+ * with these functions, and the gateway routes with the patterns beside them, so the two cannot drift.
+ *
+ * Ids are the characters Chromium's target ids and our session ids use.
+ */
+const ID = '[A-Za-z0-9._-]+';
+
+/** The query parameter a session's connect token travels in (Browserbase's name for it). */
+export const SIGNING_KEY_PARAM = 'signingKey';
+
+/** A page target's CDP socket: `/devtools/page/<targetId>`. */
+export const pageSocketPath = (targetId: string): string => `/devtools/page/${targetId}`;
+export const PAGE_SOCKET_PATH = new RegExp(`^/devtools/page/(${ID})$`);
+
+/** The browser target's CDP socket: `/`, `/devtools/browser` or `/devtools/browser/<id>`. */
+export const BROWSER_SOCKET_PATH = /^\/devtools\/browser(\/[A-Za-z0-9._-]*)?$/;
+
+/** Chromium's bundled DevTools frontend, served per session: `/debug/<sessionId>/devtools/<asset>`. */
+export const devtoolsFrontendPath = (sessionId: string, asset: string): string =>
+  `/debug/${sessionId}/devtools/${asset}`;
+export const DEVTOOLS_FRONTEND_PATH = new RegExp(`^/debug/(${ID})/devtools/([A-Za-z0-9._/-]+)$`);
+
+/** The screencast live view of one page: `/debug/<sessionId>/live` (its `ws` parameter names the page). */
+export const liveViewPath = (sessionId: string): string => `/debug/${sessionId}/live`;
+export const LIVE_VIEW_PATH = new RegExp(`^/debug/(${ID})/live/?$`);
+
+/** A URL's `?signingKey=<token>`. */
+export const signingKeyQuery = (token: string): string => `?${SIGNING_KEY_PARAM}=${token}`;
+
+/**
+ * The URLs that open a page of a running session in a browser, given the gateway's base (`http(s)://host`):
+ * Chromium's DevTools frontend (for developers) and the screencast live view (to watch or take over). Both
+ * carry the page's CDP socket, authenticated by `token`, in their `ws` parameter (host and path, no scheme: the
+ * frontend's convention).
+ */
+export function pageViewUrls(
+  gatewayBase: string,
+  sessionId: string,
+  targetId: string,
+  token: string,
+): { debuggerUrl: string; debuggerFullscreenUrl: string } {
+  const base = gatewayBase.replace(/\/$/, '');
+  const socket = encodeURIComponent(`${new URL(base).host}${pageSocketPath(targetId)}${signingKeyQuery(token)}`);
+  return {
+    debuggerUrl: `${base}${devtoolsFrontendPath(sessionId, 'inspector.html')}?ws=${socket}`,
+    debuggerFullscreenUrl: `${base}${liveViewPath(sessionId)}?ws=${socket}`,
+  };
+}
+
+/** The browser target's CDP URL (a session's `connectUrl`), given the gateway's WebSocket base (`ws(s)://host`). */
+export const browserSocketUrl = (wsBase: string, token: string): string =>
+  `${wsBase.replace(/\/$/, '')}/${signingKeyQuery(token)}`;
+
+/** A recorded page's replay, served by the API: `/replay/<sessionId>?page=<pageId>&token=<view token>`. */
+export const replayPageUrl = (apiBase: string, sessionId: string, pageId: string, viewToken: string): string =>
+  `${apiBase.replace(/\/$/, '')}/replay/${encodeURIComponent(sessionId)}?page=${encodeURIComponent(pageId)}&token=${viewToken}`;
+
+/** What a task's controller serves of Stagehand's hosted API, for the API function to forward to. */
+export type StagehandOperation = 'start' | 'end' | 'replay' | StagehandMethod;
+export const stagehandPath = (operation: StagehandOperation): string => `/stagehand/${operation}`;
+export const STAGEHAND_PATH = new RegExp(`^/stagehand/(start|end|replay|${STAGEHAND_METHODS.join('|')})$`);
