@@ -1,4 +1,13 @@
-import { CONTROLLER_ENV, TABLES } from '@wallcrawler/contracts';
+import {
+  CONTROLLER_ENV,
+  contextArchiveKey,
+  downloadFileKey,
+  extensionZipKey,
+  SESSION_ARTIFACT_PREFIXES,
+  sessionLogKey,
+  sessionRecordingKey,
+  TABLES,
+} from '@wallcrawler/contracts';
 import { loadControllerConfig } from '@wallcrawler/controller/task';
 import { AWS_API_ENV, loadAwsApiConfig, loadAwsPoolConfig, loadAwsStoreConfig } from '@wallcrawler/server/aws';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -118,12 +127,24 @@ describe('blobs', () => {
       },
       LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'blobs/' }),
       LifecycleConfiguration: {
-        Rules: Match.arrayWith([
-          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
-          Match.objectLike({ Prefix: 'sessions/', ExpirationInDays: 30 }),
-        ]),
+        Rules: Match.arrayWith([Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } })]),
       },
     });
+    // The expiring rules cover exactly the keys the server writes a session's artifacts under, and never the
+    // user's contexts or extensions.
+    const [bucket] = Object.values(resourcesOf(prod.template, 'AWS::S3::Bucket')).filter(
+      (b) => (b.Properties?.LoggingConfiguration as { LogFilePrefix?: string } | undefined)?.LogFilePrefix === 'blobs/',
+    );
+    const rules = (
+      bucket?.Properties?.LifecycleConfiguration as { Rules: { Prefix?: string; ExpirationInDays?: number }[] }
+    ).Rules.filter((r) => r.ExpirationInDays !== undefined);
+    expect(rules.map((r) => r.Prefix).sort()).toEqual([...SESSION_ARTIFACT_PREFIXES].sort());
+    expect(new Set(rules.map((r) => r.ExpirationInDays))).toEqual(new Set([30]));
+    const expires = (key: string) => rules.some((r) => key.startsWith(r.Prefix ?? ''));
+    for (const key of [downloadFileKey('s1', 'report.pdf'), sessionLogKey('s1'), sessionRecordingKey('s1')]) {
+      expect(expires(key), key).toBe(true);
+    }
+    for (const key of [contextArchiveKey('c1'), extensionZipKey('e1')]) expect(expires(key), key).toBe(false);
     for (const policy of Object.values(resourcesOf(prod.template, 'AWS::S3::BucketPolicy'))) {
       expect(refs(policy.Properties?.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     }

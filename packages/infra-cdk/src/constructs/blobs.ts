@@ -1,3 +1,4 @@
+import { SESSION_ARTIFACT_PREFIXES } from '@wallcrawler/contracts';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
@@ -5,7 +6,10 @@ import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeFindings, nagText } from './nag.js';
 
 export interface WallcrawlerBlobsProps {
-  /** Days a session's artifacts (downloads, logs, recordings under `sessions/`) are kept. @default 30 */
+  /**
+   * Days a session's artifacts (its downloads, CDP log and recording: the keys under `SESSION_ARTIFACT_PREFIXES`)
+   * are kept. @default 30
+   */
   sessionArtifactDays?: number;
   /** @default RemovalPolicy.RETAIN */
   removalPolicy?: RemovalPolicy;
@@ -43,7 +47,9 @@ export class WallcrawlerBlobs extends Construct {
       serverAccessLogsPrefix: 'blobs/',
       lifecycleRules: [
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },
-        { prefix: 'sessions/', expiration: Duration.days(sessionArtifactDays) },
+        // The same prefixes the server writes artifacts under (`@wallcrawler/contracts`'s blob keys); contexts and
+        // extensions are the user's own and never expire.
+        ...SESSION_ARTIFACT_PREFIXES.map((prefix) => ({ prefix, expiration: Duration.days(sessionArtifactDays) })),
       ],
     });
   }

@@ -1,4 +1,4 @@
-import { type Logger, silentLogger } from '@wallcrawler/contracts';
+import { type Logger, SESSION_ARTIFACT_PREFIXES, silentLogger } from '@wallcrawler/contracts';
 import type { BlobStore } from '../ports/blob-store.js';
 
 export interface RetentionLimits {
@@ -7,9 +7,6 @@ export interface RetentionLimits {
   /** Past this total, the oldest artifacts are deleted first. */
   maxBytes: number;
 }
-
-/** Where sessions' artifacts live in the blob store; each is kept until the retention limits. */
-export const ARTIFACT_PREFIXES = ['downloads/', 'logs/', 'recordings/'] as const;
 
 /**
  * Keeps sessions' artifacts (downloads, CDP logs, recordings) within an age and a total size, so that the disk
@@ -53,7 +50,7 @@ export class ArtifactRetention {
   }
 
   async #sweep(now: number): Promise<{ deleted: number }> {
-    const all = (await Promise.all(ARTIFACT_PREFIXES.map((p) => this.#blobs.list(p)))).flat();
+    const all = (await Promise.all(SESSION_ARTIFACT_PREFIXES.map((p) => this.#blobs.list(p)))).flat();
     const expired = all.filter((b) => now - b.lastModified.getTime() > this.#limits.maxAgeMs);
     const kept = all
       .filter((b) => !expired.includes(b))

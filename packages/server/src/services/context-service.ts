@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { type Logger, silentLogger } from '@wallcrawler/contracts';
+import { contextArchiveKey, type Logger, silentLogger } from '@wallcrawler/contracts';
 import { ProfileArchiveError, packProfile, unpackProfile } from '@wallcrawler/controller';
 import { ContextArchiveError, ContextNotFoundError, NotSupportedError } from '../domain/errors.js';
 import type { ContextRecord } from '../domain/model.js';
@@ -26,7 +26,6 @@ export interface ContextServiceOptions {
 }
 
 /** Where a context's archive lives in the blob store. */
-const archiveKey = (contextId: string) => `contexts/${contextId}/profile.tar.gz.enc`;
 
 /**
  * Contexts: saved Chromium profiles that sessions start from, and save back into with `persist: true`. The
@@ -83,7 +82,7 @@ export class ContextService {
   /** Deletes the context and its saved profile. */
   async delete(projectId: string, id: string): Promise<void> {
     await this.retrieve(projectId, id);
-    await this.#blobs.delete(archiveKey(id));
+    await this.#blobs.delete(contextArchiveKey(id));
     await this.#store.deleteContext(id);
     this.#logger.info({ contextId: id }, 'context deleted');
   }
@@ -105,7 +104,7 @@ export class ContextService {
   }
 
   async #hydrate(id: string, key: Buffer, profileDir: string): Promise<void> {
-    const blob = await this.#blobs.get(archiveKey(id));
+    const blob = await this.#blobs.get(contextArchiveKey(id));
     // A context no session has saved yet starts empty.
     if (!blob) return;
     const work = await mkdtemp(join(tmpdir(), 'wallcrawler-context-'));
@@ -137,7 +136,7 @@ export class ContextService {
         key,
         maxBytes: this.#maxBytes,
       });
-      await this.#blobs.put(archiveKey(id), createReadStream(file));
+      await this.#blobs.put(contextArchiveKey(id), createReadStream(file));
       await this.#store.touchContext(id, new Date());
       this.#logger.info({ contextId: id, contentBytes, archiveBytes }, 'context saved');
       return undefined;

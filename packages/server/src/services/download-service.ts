@@ -3,7 +3,14 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { type DownloadFailure, type Logger, silentLogger } from '@wallcrawler/contracts';
+import {
+  type DownloadFailure,
+  downloadErrorsKey,
+  downloadFileKey,
+  downloadsPrefix,
+  type Logger,
+  silentLogger,
+} from '@wallcrawler/contracts';
 import yazl from 'yazl';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ArtifactRetention } from './artifact-retention.js';
@@ -24,11 +31,6 @@ export interface LiveDownloads {
 /** The zip entry that lists cancelled downloads and why; present only when there were some. */
 export const DOWNLOAD_ERRORS_ENTRY = 'wallcrawler-download-errors.json';
 
-const prefixOf = (sessionId: string) => `downloads/${sessionId}/`;
-/** File names are the browser's (any characters); blob keys carry them base64url-encoded. */
-const fileKey = (sessionId: string, name: string) =>
-  `${prefixOf(sessionId)}f${Buffer.from(name).toString('base64url')}`;
-const errorsKey = (sessionId: string) => `${prefixOf(sessionId)}errors.json`;
 /** Chromium's name for a download in progress. */
 const inProgress = (name: string) => name.endsWith('.crdownload');
 
@@ -51,10 +53,10 @@ export class DownloadService {
   async keep(sessionId: string, dir: string, failures: readonly DownloadFailure[]): Promise<void> {
     let kept = 0;
     for (const name of await finishedFiles(dir)) {
-      await this.#blobs.put(fileKey(sessionId, name), createReadStream(join(dir, name)));
+      await this.#blobs.put(downloadFileKey(sessionId, name), createReadStream(join(dir, name)));
       kept++;
     }
-    if (failures.length > 0) await this.#blobs.put(errorsKey(sessionId), JSON.stringify(failures, null, 2));
+    if (failures.length > 0) await this.#blobs.put(downloadErrorsKey(sessionId), JSON.stringify(failures, null, 2));
     if (kept > 0 || failures.length > 0) {
       this.#logger.info({ sessionId, files: kept, failed: failures.length }, 'downloads kept');
       this.#retention.requestSweep();
@@ -74,8 +76,8 @@ export class DownloadService {
       if (live.failures.length > 0)
         zip.addBuffer(Buffer.from(JSON.stringify(live.failures, null, 2)), DOWNLOAD_ERRORS_ENTRY);
     } else {
-      for (const blob of await this.#blobs.list(prefixOf(sessionId))) {
-        const segment = blob.key.slice(prefixOf(sessionId).length);
+      for (const blob of await this.#blobs.list(downloadsPrefix(sessionId))) {
+        const segment = blob.key.slice(downloadsPrefix(sessionId).length);
         if (segment === 'errors.json') {
           const stored = await this.#blobs.get(blob.key);
           if (stored) zip.addBuffer(await buffer(stored.body), DOWNLOAD_ERRORS_ENTRY);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
-import { type Logger, silentLogger } from '@wallcrawler/contracts';
+import { extensionZipKey, type Logger, silentLogger } from '@wallcrawler/contracts';
 import { ExtensionNotFoundError, InvalidUploadError } from '../domain/errors.js';
 import type { ExtensionRecord } from '../domain/model.js';
 import type { BlobStore } from '../ports/blob-store.js';
@@ -16,7 +16,6 @@ export interface ExtensionServiceOptions {
   logger?: Logger;
 }
 
-const zipKey = (extensionId: string) => `extensions/${extensionId}/extension.zip`;
 
 /** Uploaded Chrome extensions: zips checked on upload, kept in the blob store, unpacked into sessions that ask. */
 export class ExtensionService {
@@ -47,11 +46,11 @@ export class ExtensionService {
       updatedAt: now,
     };
     // The blob first: a record never points at a missing zip.
-    await this.#blobs.put(zipKey(extension.id), bytes);
+    await this.#blobs.put(extensionZipKey(extension.id), bytes);
     try {
       await this.#store.createExtension(extension);
     } catch (error) {
-      await this.#blobs.delete(zipKey(extension.id));
+      await this.#blobs.delete(extensionZipKey(extension.id));
       throw error;
     }
     this.#logger.info(
@@ -71,7 +70,7 @@ export class ExtensionService {
   async delete(projectId: string, id: string): Promise<void> {
     await this.retrieve(projectId, id);
     await this.#store.deleteExtension(id);
-    await this.#blobs.delete(zipKey(id));
+    await this.#blobs.delete(extensionZipKey(id));
     this.#logger.info({ extensionId: id }, 'extension deleted');
   }
 
@@ -84,7 +83,7 @@ export class ExtensionService {
     return {
       id,
       unpack: async (dir) => {
-        const blob = await this.#blobs.get(zipKey(id));
+        const blob = await this.#blobs.get(extensionZipKey(id));
         if (!blob) throw new InvalidUploadError(`Extension ${id} has no stored zip; upload it again.`);
         await unpackExtensionZip(await buffer(blob.body), dir, this.#limits);
       },

@@ -1,5 +1,12 @@
 import { buffer } from 'node:stream/consumers';
-import { type Logger, type RecordedEvent, type SessionLogEntry, silentLogger } from '@wallcrawler/contracts';
+import {
+  type Logger,
+  type RecordedEvent,
+  type SessionLogEntry,
+  sessionLogKey,
+  sessionRecordingKey,
+  silentLogger,
+} from '@wallcrawler/contracts';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ArtifactRetention } from './artifact-retention.js';
 
@@ -10,8 +17,6 @@ export interface SessionArtifactServiceOptions {
   logger?: Logger;
 }
 
-const logsKey = (sessionId: string) => `logs/${sessionId}.json`;
-const recordingKey = (sessionId: string) => `recordings/${sessionId}.json`;
 
 /**
  * A session's CDP log and rrweb recording: read from the running session, and kept in the blob store by its
@@ -30,26 +35,26 @@ export class SessionArtifactService {
 
   async keepLogs(sessionId: string, entries: readonly SessionLogEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.#blobs.put(logsKey(sessionId), JSON.stringify(entries));
+    await this.#blobs.put(sessionLogKey(sessionId), JSON.stringify(entries));
     this.#logger.debug({ sessionId, entries: entries.length }, 'session log kept');
     this.#retention.requestSweep();
   }
 
   /** The running session's log if given, else the kept one; none is an empty list. */
   async logs(sessionId: string, live?: readonly SessionLogEntry[]): Promise<readonly SessionLogEntry[]> {
-    return live ?? (await this.#json<SessionLogEntry>(logsKey(sessionId)));
+    return live ?? (await this.#json<SessionLogEntry>(sessionLogKey(sessionId)));
   }
 
   async keepRecording(sessionId: string, events: readonly RecordedEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.#blobs.put(recordingKey(sessionId), JSON.stringify(events));
+    await this.#blobs.put(sessionRecordingKey(sessionId), JSON.stringify(events));
     this.#logger.debug({ sessionId, events: events.length }, 'session recording kept');
     this.#retention.requestSweep();
   }
 
   /** The running session's recording if given, else the kept one; none is an empty list. */
   async recording(sessionId: string, live?: readonly RecordedEvent[]): Promise<readonly RecordedEvent[]> {
-    return live ?? (await this.#json<RecordedEvent>(recordingKey(sessionId)));
+    return live ?? (await this.#json<RecordedEvent>(sessionRecordingKey(sessionId)));
   }
 
   async #json<T>(key: string): Promise<T[]> {
