@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig([
   // The library and the Node runtime, for both module systems.
   {
-    entry: ['src/index.ts', 'src/runtime/node.ts', 'src/aws.ts'],
+    entry: { index: 'src/index.ts', 'runtime/node': 'src/runtime/node.ts', 'aws/index': 'src/aws/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     target: 'node20',
@@ -16,9 +16,9 @@ export default defineConfig([
   // no shims.
   {
     entry: {
-      'lambda/api/index': 'src/runtime/lambda-entries/api.ts',
-      'lambda/task-state/index': 'src/runtime/lambda-entries/task-state.ts',
-      'lambda/warm-pool/index': 'src/runtime/lambda-entries/warm-pool.ts',
+      'lambda/api/index': 'src/aws/lambda/entries/api.ts',
+      'lambda/task-state/index': 'src/aws/lambda/entries/task-state.ts',
+      'lambda/warm-pool/index': 'src/aws/lambda/entries/warm-pool.ts',
     },
     format: ['cjs'],
     platform: 'node',

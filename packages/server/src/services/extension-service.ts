@@ -16,7 +16,6 @@ export interface ExtensionServiceOptions {
   logger?: Logger;
 }
 
-
 /** Uploaded Chrome extensions: zips checked on upload, kept in the blob store, unpacked into sessions that ask. */
 export class ExtensionService {
   readonly #store: Store;

@@ -17,7 +17,6 @@ export interface SessionArtifactServiceOptions {
   logger?: Logger;
 }
 
-
 /**
  * A session's CDP log and rrweb recording: read from the running session, and kept in the blob store by its
  * close path (on every ending) until the retention limits.

@@ -27,6 +27,7 @@ import {
   SessionNotFoundError,
   SessionNotRunningError,
 } from '../domain/errors.js';
+import { parseMetadataQuery } from '../domain/metadata-query.js';
 import type { ProjectRecord, Region, SessionRecord, SessionStatus, Viewport } from '../domain/model.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { BrowserProvider, BrowserStartRequest } from '../ports/browser-provider.js';
@@ -37,7 +38,6 @@ import type { ContextService } from './context-service.js';
 import type { DownloadService } from './download-service.js';
 import type { ExtensionService } from './extension-service.js';
 import type { HostAdmission, HostSlot } from './host-admission.js';
-import { parseMetadataQuery } from './metadata-query.js';
 import type { SessionArtifactService } from './session-artifact-service.js';
 
 /** What `POST /v1/sessions` may set (already validated). */

@@ -6,7 +6,7 @@ import { AWS_API_ENV as A } from '@wallcrawler/contracts';
 import { build } from 'tsup';
 import { describe, expect, inject, it } from 'vitest';
 import { tempDir } from '../../../../test-support/index.js';
-import { loadAwsApiConfig } from '../../src/runtime/aws-config.js';
+import { loadAwsApiConfig } from '../../src/aws/lambda/config.js';
 import { dynamoDbClient, freshTables } from '../support/dynamodb.js';
 
 const packageDir = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,6 +1,6 @@
 import { PutItemCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store.js';
+import { DynamoDbStore } from '../../src/aws/dynamodb/dynamodb-store.js';
 import { newProject } from '../../src/bootstrap.js';
 import {
   CorruptRecordError,

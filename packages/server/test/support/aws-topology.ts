@@ -8,18 +8,18 @@ import { inject } from 'vitest';
 import { type LambdaHttpHandler, startApiGateway } from '../../../../test-support/api-gateway.js';
 import { waitFor } from '../../../../test-support/index.js';
 import { type LocalEcs, type LocalTaskDefinition, startLocalEcs } from '../../../../test-support/local-ecs.js';
-import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store.js';
 import { apiKeyRecord } from '../../src/api-keys.js';
-import { newProject } from '../../src/bootstrap.js';
-import { loadAwsApiConfig, loadAwsPoolConfig } from '../../src/runtime/aws-config.js';
+import { DynamoDbStore } from '../../src/aws/dynamodb/dynamodb-store.js';
+import type { TaskStateOutcome } from '../../src/aws/ecs/task-state-events.js';
+import type { WarmPoolDecision } from '../../src/aws/ecs/warm-pool-scaler.js';
+import { loadAwsApiConfig, loadAwsPoolConfig } from '../../src/aws/lambda/config.js';
 import {
   createLambdaHandlers,
   createWarmPoolHandler,
   type LambdaHandlerOptions,
   type LambdaHandlers,
-} from '../../src/runtime/lambda.js';
-import type { TaskStateOutcome } from '../../src/services/task-state.js';
-import type { WarmPoolDecision } from '../../src/services/warm-pool-scaler.js';
+} from '../../src/aws/lambda/handlers.js';
+import { newProject } from '../../src/bootstrap.js';
 import { controllerImage, stackControllerContainer } from './controller-image.js';
 import { dynamoDbClient, freshTables } from './dynamodb.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidQueryError } from '../../src/domain/errors.js';
-import { matchesMetadata, parseMetadataQuery } from '../../src/services/metadata-query.js';
+import { matchesMetadata, parseMetadataQuery } from '../../src/domain/metadata-query.js';
 
 describe('parseMetadataQuery', () => {
   it.each([

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store.js';
+import { DynamoDbStore } from '../../src/aws/dynamodb/dynamodb-store.js';
+import { handleTaskStateChange } from '../../src/aws/ecs/task-state-events.js';
 import { newProject } from '../../src/bootstrap.js';
-import { handleTaskStateChange } from '../../src/services/task-state.js';
 import { dynamoDbClient, freshTables } from '../support/dynamodb.js';
 import { sessionRecord } from '../support/records.js';
 

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Client, createClient, type InStatement, type Row } from '@libsql/client';
 import { ContextInUseError, ContextNameTakenError } from '../../domain/errors.js';
+import { matchesMetadata } from '../../domain/metadata-query.js';
 import {
   ACTIVE_STATUSES,
   type ApiKeyRecord,
@@ -13,7 +14,6 @@ import {
   type SessionStatus,
 } from '../../domain/model.js';
 import type { SessionEnd, SessionFilter, Store } from '../../ports/store.js';
-import { matchesMetadata } from '../../services/metadata-query.js';
 import { MIGRATIONS } from './migrations.js';
 
 const iso = (date: Date) => date.toISOString();

@@ -10,13 +10,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@wallcrawler/contracts';
 import { TaskTable } from '@wallcrawler/controller/aws';
 import { handle } from 'hono/aws-lambda';
-import { DynamoDbStore } from '../adapters/dynamodb/dynamodb-store.js';
-import { EcsBrowserProvider, type EcsBrowserProviderOptions } from '../adapters/ecs/ecs-browser-provider.js';
-import { SecretTokenSigner } from '../adapters/secret-token-signer.js';
-import { createApp } from '../app.js';
-import { createLogger } from '../logger.js';
-import { handleTaskStateChange, type TaskStateOutcome } from '../services/task-state.js';
-import { scaleWarmPool, type WarmPoolDecision } from '../services/warm-pool-scaler.js';
+import { SecretTokenSigner } from '../../adapters/secret-token-signer.js';
+import { createApp } from '../../app.js';
+import { createLogger } from '../../logger.js';
+import { DynamoDbStore } from '../dynamodb/dynamodb-store.js';
+import { EcsBrowserProvider, type EcsBrowserProviderOptions } from '../ecs/ecs-browser-provider.js';
+import { handleTaskStateChange, type TaskStateOutcome } from '../ecs/task-state-events.js';
+import { scaleWarmPool, type WarmPoolDecision } from '../ecs/warm-pool-scaler.js';
 import {
   type AwsApiConfig,
   type AwsPoolConfig,
@@ -24,7 +24,7 @@ import {
   loadAwsApiConfig,
   loadAwsPoolConfig,
   loadAwsStoreConfig,
-} from './aws-config.js';
+} from './config.js';
 
 export interface LambdaHandlers {
   /** API Gateway (HTTP API, payload 2.0, or REST) → the API. */

@@ -1,2 +1,2 @@
 /** Bundle entry of the task-state function: `dist/lambda/task-state/index.cjs`, handler `index.handler`. */
-export { taskStateHandler as handler } from '../lambda.js';
+export { taskStateHandler as handler } from '../handlers.js';

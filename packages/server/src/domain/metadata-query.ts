@@ -1,5 +1,5 @@
-import { InvalidQueryError } from '../domain/errors.js';
 import type { MetadataCondition } from '../ports/store.js';
+import { InvalidQueryError } from './errors.js';
 
 const SYNTAX = "user_metadata['key']['nested']:'value'";
 

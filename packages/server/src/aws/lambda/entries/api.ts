@@ -1,2 +1,2 @@
 /** Bundle entry of the API function: `dist/lambda/api/index.cjs`, handler `index.handler`. */
-export { apiHandler as handler } from '../lambda.js';
+export { apiHandler as handler } from '../handlers.js';

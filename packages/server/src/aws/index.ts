@@ -4,8 +4,9 @@
  * the Lambda handlers, their validated configuration, and the environment names the CDK stack sets (`AWS_API_ENV`).
  */
 export { AWS_API_ENV } from '@wallcrawler/contracts';
-export { DynamoDbStore, type DynamoDbStoreOptions } from './adapters/dynamodb/dynamodb-store.js';
-export { S3BlobStore, type S3BlobStoreOptions } from './adapters/s3/s3-blob-store.js';
+export { DynamoDbStore, type DynamoDbStoreOptions } from './dynamodb/dynamodb-store.js';
+export { handleTaskStateChange, type TaskStateOutcome } from './ecs/task-state-events.js';
+export { scaleWarmPool, type WarmPoolDecision, type WarmPoolSize } from './ecs/warm-pool-scaler.js';
 export {
   type AwsApiConfig,
   type AwsPoolConfig,
@@ -13,7 +14,7 @@ export {
   loadAwsApiConfig,
   loadAwsPoolConfig,
   loadAwsStoreConfig,
-} from './runtime/aws-config.js';
+} from './lambda/config.js';
 export {
   apiHandler,
   createApiHandler,
@@ -24,6 +25,5 @@ export {
   type LambdaHandlers,
   taskStateHandler,
   warmPoolHandler,
-} from './runtime/lambda.js';
-export { handleTaskStateChange, type TaskStateOutcome } from './services/task-state.js';
-export { scaleWarmPool, type WarmPoolDecision, type WarmPoolSize } from './services/warm-pool-scaler.js';
+} from './lambda/handlers.js';
+export { S3BlobStore, type S3BlobStoreOptions } from './s3/s3-blob-store.js';

@@ -1,7 +1,7 @@
 import { CONTROLLER_ENV, type Logger, silentLogger } from '@wallcrawler/contracts';
 import type { TaskTable } from '@wallcrawler/controller/aws';
 import { z } from 'zod';
-import type { Store } from '../ports/store.js';
+import type { Store } from '../../ports/store.js';
 
 /** The parts of EventBridge's "ECS Task State Change" event that matter here; the rest is ignored. */
 const taskStateChange = z.object({

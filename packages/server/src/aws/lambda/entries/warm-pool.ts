@@ -1,2 +1,2 @@
 /** Bundle entry of the warm-pool scaler: `dist/lambda/warm-pool/index.cjs`, handler `index.handler`. */
-export { warmPoolHandler as handler } from '../lambda.js';
+export { warmPoolHandler as handler } from '../handlers.js';

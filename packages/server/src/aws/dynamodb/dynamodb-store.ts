@@ -26,6 +26,7 @@ import {
   RecordExistsError,
   WriteConflictError,
 } from '../../domain/errors.js';
+import { matchesMetadata } from '../../domain/metadata-query.js';
 import {
   ACTIVE_STATUSES,
   type ApiKeyRecord,
@@ -35,7 +36,6 @@ import {
   type SessionRecord,
 } from '../../domain/model.js';
 import type { SessionEnd, SessionFilter, Store } from '../../ports/store.js';
-import { matchesMetadata } from '../../services/metadata-query.js';
 import {
   apiKeyToItem,
   contextNameKey,
