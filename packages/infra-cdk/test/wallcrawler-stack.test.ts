@@ -135,8 +135,9 @@ describe('blobs', () => {
     const [bucket] = Object.values(resourcesOf(prod.template, 'AWS::S3::Bucket')).filter(
       (b) => (b.Properties?.LoggingConfiguration as { LogFilePrefix?: string } | undefined)?.LogFilePrefix === 'blobs/',
     );
+    if (!bucket?.Properties) throw new Error('the template has no blob bucket');
     const rules = (
-      bucket?.Properties?.LifecycleConfiguration as { Rules: { Prefix?: string; ExpirationInDays?: number }[] }
+      bucket.Properties.LifecycleConfiguration as { Rules: { Prefix?: string; ExpirationInDays?: number }[] }
     ).Rules.filter((r) => r.ExpirationInDays !== undefined);
     expect(rules.map((r) => r.Prefix).sort()).toEqual([...SESSION_ARTIFACT_PREFIXES].sort());
     expect(new Set(rules.map((r) => r.ExpirationInDays))).toEqual(new Set([30]));

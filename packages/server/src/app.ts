@@ -3,6 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { formatMiB, type Logger, silentLogger } from '@wallcrawler/contracts';
 import { bodyLimit } from 'hono/body-limit';
 import { withApiKeyCache } from './adapters/cached-api-keys.js';
+import { TunnelProxyChecker } from './adapters/tunnel-proxy-checker.js';
 import type { Census } from './census.js';
 import { NotSupportedError } from './domain/errors.js';
 import { ApiError } from './http/api-error.js';
@@ -18,6 +19,7 @@ import { requestContext } from './middleware/request-context.js';
 import type { BlobStore } from './ports/blob-store.js';
 import type { BrowserProvider } from './ports/browser-provider.js';
 import type { ConnectTokenSigner } from './ports/connect-token-signer.js';
+import type { ProxyChecker } from './ports/proxy-checker.js';
 import type { Store } from './ports/store.js';
 import { registerContextRoutes } from './routes/contexts.js';
 import { registerDashboard } from './routes/dashboard.js';
@@ -29,12 +31,15 @@ import { registerReplayPages } from './routes/replay-pages.js';
 import { registerSessionFileRoutes } from './routes/session-files.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerStagehandRoutes } from './routes/stagehand.js';
+import { BrowserStartPlanner } from './services/browser-start-planner.js';
 import { ContextService } from './services/context-service.js';
 import type { DownloadService } from './services/download-service.js';
 import { ExtensionService } from './services/extension-service.js';
 import type { HostAdmission } from './services/host-admission.js';
 import type { SessionArtifactService } from './services/session-artifact-service.js';
-import { SessionService } from './services/session-service.js';
+import { SessionFiles } from './services/session-files.js';
+import { SessionLifecycle } from './services/session-lifecycle.js';
+import { SessionViews } from './services/session-views.js';
 import { StagehandService } from './stagehand/stagehand-service.js';
 import { VERSION } from './version.js';
 
@@ -43,6 +48,8 @@ export interface AppDeps {
   store: Store;
   provider: BrowserProvider;
   signer: ConnectTokenSigner;
+  /** Checks a create's proxies before the session starts. @default a tunnel asked of each proxy over TCP */
+  proxyChecker?: ProxyChecker;
   /** Context archives, extension zips and session artifacts. Without one, those routes answer 501. */
   blobs?: BlobStore;
   /** Contexts' AES-256-GCM key (32 bytes). Without one, sessions cannot start from contexts. */
@@ -109,6 +116,8 @@ export interface Api {
   app: OpenAPIHono<AppEnv>;
   /** `GET /v1/sessions/{id}`, answered as the app answers it; every other request is the app's. */
   fastRoute: FastRoute;
+  /** The sessions' lifecycle, for the runtime's own use (reconciling after a restart). */
+  lifecycle: SessionLifecycle;
 }
 
 /** `createApp`, and the Node runtime's fast route over the same services. */
@@ -134,8 +143,9 @@ export function createApi(deps: AppDeps): Api {
       if (!service) throw new NotSupportedError(`This deployment has no blob store, so it cannot keep ${what}.`);
       return service;
     };
-  const sessions = new SessionService({
-    store,
+  const planner = new BrowserStartPlanner({
+    provider,
+    proxies: deps.proxyChecker ?? new TunnelProxyChecker(),
     contexts: contextService,
     extensions: extensionService,
     downloads: deps.downloads,
@@ -143,13 +153,18 @@ export function createApi(deps: AppDeps): Api {
     ...(deps.sessionLogMaxBytes !== undefined ? { sessionLogMaxBytes: deps.sessionLogMaxBytes } : {}),
     ...(deps.sessionRecordingMaxBytes !== undefined ? { sessionRecordingMaxBytes: deps.sessionRecordingMaxBytes } : {}),
     ...(deps.sessionDownloadsMaxBytes !== undefined ? { sessionDownloadsMaxBytes: deps.sessionDownloadsMaxBytes } : {}),
+  });
+  const lifecycle = new SessionLifecycle({
+    store,
     provider,
-    signer,
+    planner,
     logger,
     admission: deps.admission,
     metrics,
     census: deps.census,
   });
+  const files = new SessionFiles({ lifecycle, provider, downloads: deps.downloads, artifacts: deps.artifacts, logger });
+  const views = new SessionViews({ lifecycle, provider, signer, files, census: deps.census });
   const uploadMaxBytes = deps.uploadMaxBytes ?? 50 * 1024 * 1024;
   const gatewayUrl = (requestUrl: string) => publicUrl ?? new URL(requestUrl).origin;
 
@@ -188,17 +203,18 @@ export function createApi(deps: AppDeps): Api {
   registerMetricsRoute(app, { store, metrics });
   const unsupportedFields = deps.unsupportedFields ?? 'refuse';
   const stagehand = new StagehandService({
-    sessions,
+    lifecycle,
+    views,
     gatewayUrl: deps.internalGatewayUrl ?? (() => undefined),
     logger,
     census: deps.census,
   });
   registerStagehandRoutes(app, { stagehand, gatewayUrl, unsupportedFields });
-  registerSessionRoutes(app, { sessions, gatewayUrl, unsupportedFields });
+  registerSessionRoutes(app, { lifecycle, views, gatewayUrl, unsupportedFields });
   registerProjectRoutes(app, { store });
-  registerSessionFileRoutes(app, { sessions, gatewayUrl });
-  registerReplayPages(app, { sessions, signer });
-  registerDashboard(app, { store, sessions, signer, gatewayUrl });
+  registerSessionFileRoutes(app, { files, views, gatewayUrl });
+  registerReplayPages(app, { files, signer });
+  registerDashboard(app, { store, lifecycle, views, files, signer, gatewayUrl });
   registerContextRoutes(app, { contexts: needBlobs(contextService, 'contexts') });
   registerExtensionRoutes(app, { extensions: needBlobs(extensionService, 'extensions') });
 
@@ -248,5 +264,5 @@ export function createApi(deps: AppDeps): Api {
     return errorResponse(c, new ApiError(404, 'not_found', `There is no route ${c.req.method} ${c.req.path}.`));
   });
   app.onError(handleError);
-  return { app, fastRoute: fastSessionRead({ store, sessions, publicUrl, logger }) };
+  return { app, fastRoute: fastSessionRead({ store, sessions: views, publicUrl, logger }), lifecycle };
 }

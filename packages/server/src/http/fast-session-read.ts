@@ -3,7 +3,7 @@ import type { Logger } from '@wallcrawler/contracts';
 import { authenticate } from '../middleware/api-key-auth.js';
 import { requestIdOf } from '../middleware/request-context.js';
 import type { Store } from '../ports/store.js';
-import type { SessionService } from '../services/session-service.js';
+import type { SessionViews } from '../services/session-views.js';
 import { sessionViewJson } from './session-body.js';
 
 /** `GET /v1/sessions/{id}`, for ids that need no decoding (session ids are UUIDs); the query string is ignored. */
@@ -14,7 +14,7 @@ const PLAIN_HOST = /^[A-Za-z0-9.:[\]-]{1,255}$/;
 export interface FastSessionReadDeps {
   /** The app's store, with its API-key cache (so revocations apply here as they do in the app). */
   store: Store;
-  sessions: SessionService;
+  sessions: SessionViews;
   /** The app's `publicUrl`, if it has one; else connect URLs use the request's origin, as the app's do. */
   publicUrl: string | undefined;
   logger: Logger;

@@ -1,6 +1,6 @@
 import type { SessionRecord } from '../domain/model.js';
 import type { SessionBody } from '../schemas/session.js';
-import type { SessionView } from '../services/session-service.js';
+import type { SessionView } from '../services/session-views.js';
 
 /** A session record as Browserbase's `Session` body. */
 export function sessionBody(s: SessionRecord): SessionBody {

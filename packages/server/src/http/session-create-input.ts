@@ -1,5 +1,5 @@
 import type { SessionCreateParams } from '../schemas/session.js';
-import type { CreateSessionInput } from '../services/session-service.js';
+import type { CreateSessionInput } from '../services/browser-start-planner.js';
 import { proxyRoutesFrom } from './proxy-routes.js';
 
 /**

@@ -52,8 +52,6 @@ export interface DownloadHooks {
 export interface LiveSessionFiles {
   downloadsDir: string;
   downloadFailures: readonly DownloadFailure[];
-  /** Where uploads go: a path the browser can read. */
-  uploadsDir: string;
   /** The CDP log so far; undefined when the session does not log. */
   logs(): SessionLogEntry[] | undefined;
   /** The rrweb recording so far; undefined when the session does not record. */
@@ -124,6 +122,12 @@ export interface BrowserProvider {
   proxyBytes?(session: SessionRecord): number | undefined;
   /** The running session's files, when its browser runs on this machine; undefined otherwise. */
   files(session: SessionRecord): LiveSessionFiles | undefined;
+  /**
+   * Puts an uploaded file where the running session's browser can read it (its machine: this one, or a task).
+   * @returns the file's path there, for `DOM.setFileInputFiles`
+   * @throws SessionNotRunningError when the browser is gone; NotSupportedError where the provider cannot
+   */
+  upload(session: SessionRecord, fileName: string, bytes: Uint8Array): Promise<string>;
   /** The browser's targets (pages and others). */
   targets(session: SessionRecord): Promise<DevToolsTarget[]>;
   /**

@@ -11,7 +11,9 @@ import type { AppEnv } from '../http/app-env.js';
 import { zipResponse } from '../http/zip-response.js';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
 import type { Store } from '../ports/store.js';
-import type { SessionService } from '../services/session-service.js';
+import type { SessionFiles } from '../services/session-files.js';
+import type { SessionLifecycle } from '../services/session-lifecycle.js';
+import type { SessionViews } from '../services/session-views.js';
 
 const COOKIE = 'wallcrawler_dashboard';
 /** A sign-in lasts a working day. */
@@ -19,7 +21,9 @@ const SIGN_IN_SECONDS = 12 * 3600;
 
 export interface DashboardOptions {
   store: Store;
-  sessions: SessionService;
+  lifecycle: SessionLifecycle;
+  views: SessionViews;
+  files: SessionFiles;
   signer: ConnectTokenSigner;
   gatewayUrl: (requestUrl: string) => string;
 }
@@ -106,7 +110,10 @@ function sessionsPage(project: ProjectRecord, sessions: SessionRecord[]) {
  * after that, never the key in a URL), then the project's sessions with their status, and for each its live
  * view, replay, logs and downloads. Server-rendered, no script of its own.
  */
-export function registerDashboard(app: OpenAPIHono<AppEnv>, { store, sessions, signer, gatewayUrl }: DashboardOptions) {
+export function registerDashboard(
+  app: OpenAPIHono<AppEnv>,
+  { store, lifecycle, views, files, signer, gatewayUrl }: DashboardOptions,
+) {
   /** The signed-in key and its default project, or undefined. A revoked key signs the person out. */
   const signedIn = async (c: Context<AppEnv>) => {
     const token = getCookie(c, COOKIE);
@@ -139,7 +146,7 @@ export function registerDashboard(app: OpenAPIHono<AppEnv>, { store, sessions, s
     }
     const project = await store.getProject(auth.projectId);
     if (!project) return c.html(signInPage('The project of this key no longer exists.'), 200);
-    const list = await sessions.list(auth.projectId, {});
+    const list = await lifecycle.list(auth.projectId, {});
     return c.html(sessionsPage(project, list.slice(0, 200)), 200, { 'cache-control': 'no-store' });
   });
 
@@ -173,14 +180,14 @@ export function registerDashboard(app: OpenAPIHono<AppEnv>, { store, sessions, s
 
   app.get('/dashboard/sessions/:id/live', async (c) => {
     const { projectId } = await requireSignIn(c);
-    const urls = await sessions.debug(projectId, c.req.param('id'), gatewayUrl(c.req.url), 3600);
+    const urls = await views.liveUrls(projectId, c.req.param('id'), gatewayUrl(c.req.url), 3600);
     if (!urls.debuggerFullscreenUrl) throw new ApiError(409, 'no_page', 'The session has no page to show.');
     return c.redirect(urls.debuggerFullscreenUrl, 302);
   });
 
   app.get('/dashboard/sessions/:id/replay', async (c) => {
     const { projectId } = await requireSignIn(c);
-    const { pages } = await sessions.replays(projectId, c.req.param('id'), gatewayUrl(c.req.url), 3600);
+    const { pages } = await views.replays(projectId, c.req.param('id'), gatewayUrl(c.req.url), 3600);
     const first = pages[0];
     if (!first) throw new ApiError(404, 'no_recording', 'Nothing was recorded for this session.');
     return c.redirect(first.url, 302);
@@ -188,12 +195,12 @@ export function registerDashboard(app: OpenAPIHono<AppEnv>, { store, sessions, s
 
   app.get('/dashboard/sessions/:id/logs', async (c) => {
     const { projectId } = await requireSignIn(c);
-    return c.json([...(await sessions.logs(projectId, c.req.param('id')))], 200);
+    return c.json([...(await files.logs(projectId, c.req.param('id')))], 200);
   });
 
   app.get('/dashboard/sessions/:id/downloads', async (c) => {
     const { projectId } = await requireSignIn(c);
     const id = c.req.param('id');
-    return zipResponse(c, await sessions.downloadsZip(projectId, id), id);
+    return zipResponse(c, await files.downloadsZip(projectId, id), id);
   });
 }

@@ -6,7 +6,7 @@ import { packageDirectory } from '@wallcrawler/controller';
 import { ApiError } from '../http/api-error.js';
 import type { AppEnv } from '../http/app-env.js';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
-import type { SessionService } from '../services/session-service.js';
+import type { SessionFiles } from '../services/session-files.js';
 
 /** rrweb-player's browser bundle and stylesheet, read on first use. */
 let player: { js: string; css: string } | undefined;
@@ -74,7 +74,7 @@ function replayHtml(sessionId: string, pageId: string): string {
  */
 export function registerReplayPages(
   app: OpenAPIHono<AppEnv>,
-  { sessions, signer }: { sessions: SessionService; signer: ConnectTokenSigner },
+  { files, signer }: { files: SessionFiles; signer: ConnectTokenSigner },
 ) {
   const cached = { 'cache-control': 'public, max-age=86400' };
   app.get('/assets/rrweb-player.js', (c) =>
@@ -118,7 +118,7 @@ export function registerReplayPages(
     const id = c.req.param('id');
     const claims = await authorize(id, c.req.query('token'));
     const page = c.req.query('page') ?? '0';
-    const events = (await sessions.recording(claims.projectId, id)).filter((e) => e.pageId === page);
+    const events = (await files.recording(claims.projectId, id)).filter((e) => e.pageId === page);
     return c.json(
       events.map((e) => ({ type: e.type, data: e.data, timestamp: e.timestamp })),
       200,

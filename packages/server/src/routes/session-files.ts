@@ -12,7 +12,8 @@ import {
   SessionLogSchema,
   SessionRecordingSchema,
 } from '../schemas/session.js';
-import type { SessionService } from '../services/session-service.js';
+import type { SessionFiles } from '../services/session-files.js';
+import type { SessionViews } from '../services/session-views.js';
 
 const listDownloads = createRoute({
   method: 'get',
@@ -160,24 +161,28 @@ const uploadFile = createRoute({
 
 export function registerSessionFileRoutes(
   app: OpenAPIHono<AppEnv>,
-  { sessions, gatewayUrl }: { sessions: SessionService; gatewayUrl: (requestUrl: string) => string },
+  {
+    files,
+    views,
+    gatewayUrl,
+  }: { files: SessionFiles; views: SessionViews; gatewayUrl: (requestUrl: string) => string },
 ) {
   app.openapi(listDownloads, async (c) => {
     const { id } = c.req.valid('param');
-    return zipResponse(c, await sessions.downloadsZip(c.var.auth.projectId, id), id) as never;
+    return zipResponse(c, await files.downloadsZip(c.var.auth.projectId, id), id) as never;
   });
 
   app.openapi(sessionLogs, async (c) => {
-    return c.json([...(await sessions.logs(c.var.auth.projectId, c.req.valid('param').id))], 200);
+    return c.json([...(await files.logs(c.var.auth.projectId, c.req.valid('param').id))], 200);
   });
 
   app.openapi(sessionRecording, async (c) => {
-    const events = await sessions.recording(c.var.auth.projectId, c.req.valid('param').id);
+    const events = await files.recording(c.var.auth.projectId, c.req.valid('param').id);
     return c.json(events as z.infer<typeof SessionRecordingSchema>[], 200);
   });
 
   const pagesFailed = async (projectId: string, id: string) => {
-    const pages = await sessions.recordedPages(projectId, id);
+    const pages = await files.recordedPages(projectId, id);
     return { downloads: pages.map((p) => ({ pageId: p.pageId, status: 'FAILED' as const })) };
   };
   app.openapi(createRecordingDownloads, async (c) =>
@@ -188,7 +193,7 @@ export function registerSessionFileRoutes(
   );
 
   app.openapi(listReplays, async (c) => {
-    const listing = await sessions.replays(
+    const listing = await views.replays(
       c.var.auth.projectId,
       c.req.valid('param').id,
       gatewayUrl(c.req.url),
@@ -198,7 +203,7 @@ export function registerSessionFileRoutes(
   });
 
   app.openapi(replayPage, async (c) => {
-    await sessions.recording(c.var.auth.projectId, c.req.valid('param').id);
+    await files.recording(c.var.auth.projectId, c.req.valid('param').id);
     throw new NotSupportedError(
       "Wallcrawler renders no HLS video of recordings. Open the page's url from GET /v1/sessions/{id}/replays, which replays the rrweb recording in a browser.",
     );
@@ -206,7 +211,7 @@ export function registerSessionFileRoutes(
 
   app.openapi(uploadFile, async (c) => {
     const { file } = c.req.valid('form');
-    const path = await sessions.upload(
+    const path = await files.upload(
       c.var.auth.projectId,
       c.req.valid('param').id,
       file.name,

@@ -17,7 +17,8 @@ import {
   SessionUpdateParamsSchema,
   SessionViewSchemas,
 } from '../schemas/session.js';
-import type { SessionService } from '../services/session-service.js';
+import type { SessionLifecycle } from '../services/session-lifecycle.js';
+import type { SessionViews } from '../services/session-views.js';
 
 const createSession = createRoute({
   method: 'post',
@@ -108,11 +109,13 @@ const debugSession = createRoute({
 export function registerSessionRoutes(
   app: OpenAPIHono<AppEnv>,
   {
-    sessions,
+    lifecycle,
+    views,
     gatewayUrl,
     unsupportedFields,
   }: {
-    sessions: SessionService;
+    lifecycle: SessionLifecycle;
+    views: SessionViews;
     gatewayUrl: (requestUrl: string) => string;
     unsupportedFields: UnsupportedFieldsMode;
   },
@@ -121,7 +124,7 @@ export function registerSessionRoutes(
     const body = c.req.valid('json');
     const { ignored } = reviewCreateFields(body, unsupportedFields);
     const projectId = projectFor(c.var.auth, body.projectId);
-    const view = await sessions.create(projectId, createInputFrom(body), gatewayUrl(c.req.url));
+    const view = await views.of(await lifecycle.create(projectId, createInputFrom(body)), gatewayUrl(c.req.url));
     const { connect } = view;
     if (!connect) throw new SessionNotFoundError(view.session.id);
     announceIgnored(c, view.session.id, ignored);
@@ -130,23 +133,23 @@ export function registerSessionRoutes(
 
   app.openapi(listSessions, async (c) => {
     const { status, q } = c.req.valid('query');
-    const list = await sessions.list(c.var.auth.projectId, { status, q });
+    const list = await lifecycle.list(c.var.auth.projectId, { status, q });
     return c.json(list.map(sessionBody), 200);
   });
 
   app.openapi(retrieveSession, async (c) => {
-    const view = await sessions.retrieve(c.var.auth.projectId, c.req.valid('param').id, gatewayUrl(c.req.url));
+    const view = await views.retrieve(c.var.auth.projectId, c.req.valid('param').id, gatewayUrl(c.req.url));
     return c.json(sessionViewBody(view), 200);
   });
 
   app.openapi(updateSession, async (c) => {
     const body = c.req.valid('json');
-    const session = await sessions.release(projectFor(c.var.auth, body.projectId), c.req.valid('param').id);
+    const session = await lifecycle.release(projectFor(c.var.auth, body.projectId), c.req.valid('param').id);
     return c.json(sessionBody(session), 200);
   });
 
   app.openapi(debugSession, async (c) => {
-    const urls = await sessions.debug(
+    const urls = await views.liveUrls(
       c.var.auth.projectId,
       c.req.valid('param').id,
       gatewayUrl(c.req.url),

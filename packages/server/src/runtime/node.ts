@@ -20,7 +20,6 @@ import { ArtifactRetention } from '../services/artifact-retention.js';
 import { DownloadService } from '../services/download-service.js';
 import { HostAdmission } from '../services/host-admission.js';
 import { SessionArtifactService } from '../services/session-artifact-service.js';
-import { SessionService } from '../services/session-service.js';
 
 const SWEEP_INTERVAL_MS = 15 * 60_000;
 
@@ -104,12 +103,9 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       pool,
       logger,
     });
-    // Before the pool starts: reconciling kills every browser process of this data dir.
-    const reconciled = await new SessionService({ store, provider, signer, logger }).reconcile();
-    pool.start();
     // Set once listening: the Stagehand this server runs reaches sessions through its own gateway, on loopback.
     let internalUrl: string | undefined;
-    const { app, fastRoute } = createApi({
+    const { app, fastRoute, lifecycle } = createApi({
       store,
       provider,
       signer,
@@ -130,6 +126,11 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       logger,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     });
+
+    // Before the pool starts and before the first request: reconciling kills every browser process of this data
+    // dir and ends the sessions a previous run left.
+    const reconciled = await lifecycle.reconcile();
+    pool.start();
 
     const api = getRequestListener(app.fetch);
     const server = createServer((request, response) => {

@@ -10,7 +10,9 @@ import {
 import type { Census } from '../census.js';
 import { NotSupportedError, SessionNotRunningError } from '../domain/errors.js';
 import { ApiError } from '../http/api-error.js';
-import type { CreateSessionInput, SessionService, SessionView } from '../services/session-service.js';
+import type { CreateSessionInput } from '../services/browser-start-planner.js';
+import type { SessionLifecycle } from '../services/session-lifecycle.js';
+import type { SessionView, SessionViews } from '../services/session-views.js';
 
 export type { StagehandMethod };
 
@@ -21,7 +23,8 @@ export interface StartResult {
 }
 
 export interface StagehandServiceOptions {
-  sessions: SessionService;
+  lifecycle: SessionLifecycle;
+  views: SessionViews;
   /**
    * The base URL (`http://127.0.0.1:<port>`) at which this process reaches its own connect gateway, for
    * sessions whose browsers run here. Sessions in a task of their own (AWS) are served by their controller.
@@ -45,25 +48,28 @@ const FORWARDED_HEADERS = ['x-model-api-key', 'x-stream-response', 'x-language',
  * controller, and the calls are forwarded to it with the session's connect token.
  */
 export class StagehandService {
-  readonly #sessions: SessionService;
+  readonly #lifecycle: SessionLifecycle;
+  readonly #views: SessionViews;
   readonly #gatewayUrl: () => string | undefined;
   readonly #fetch: typeof fetch;
   readonly #logger: Logger;
   readonly #runners = new Map<string, StagehandRunner>();
 
   constructor({
-    sessions,
+    lifecycle,
+    views,
     gatewayUrl,
     fetch: fetcher = fetch,
     logger = silentLogger,
     census,
   }: StagehandServiceOptions) {
     census?.add('stagehandRunners', () => this.#runners.size);
-    this.#sessions = sessions;
+    this.#lifecycle = lifecycle;
+    this.#views = views;
     this.#gatewayUrl = gatewayUrl;
     this.#fetch = fetcher;
     this.#logger = logger;
-    sessions.onEnded((sessionId) => {
+    lifecycle.onEnded((sessionId) => {
       const runner = this.#runners.get(sessionId);
       this.#runners.delete(sessionId);
       void runner?.close();
@@ -82,8 +88,8 @@ export class StagehandService {
     publicGatewayUrl: string,
   ): Promise<StartResult> {
     const view = request.browserbaseSessionID
-      ? await this.#sessions.retrieve(projectId, request.browserbaseSessionID, publicGatewayUrl)
-      : await this.#sessions.create(projectId, createInput, publicGatewayUrl);
+      ? await this.#views.retrieve(projectId, request.browserbaseSessionID, publicGatewayUrl)
+      : await this.#views.of(await this.#lifecycle.create(projectId, createInput), publicGatewayUrl);
     const { session, connect } = view;
     if (!connect) throw new SessionNotRunningError(session.id, session.status);
     const { browserbaseSessionID: _, ...start } = request;
@@ -125,7 +131,7 @@ export class StagehandService {
 
   /** Detaches Stagehand and releases the session (Stagehand's `close()` without keepAlive). */
   async end(projectId: string, sessionId: string): Promise<void> {
-    const view = await this.#sessions.retrieve(projectId, sessionId, this.#lookupUrl());
+    const view = await this.#views.retrieve(projectId, sessionId, this.#lookupUrl());
     if (view.connect && view.session.connectEndpoint) {
       await this.#forward(view, 'end', 'POST', {}, {}).catch(() => {});
     } else {
@@ -133,12 +139,12 @@ export class StagehandService {
       this.#runners.delete(sessionId);
       await runner?.close();
     }
-    await this.#sessions.release(projectId, sessionId);
+    await this.#lifecycle.release(projectId, sessionId);
   }
 
   /** The calls made so far, by page, for `await stagehand.metrics`. */
   async replay(projectId: string, sessionId: string): Promise<{ pages: ReplayPage[] }> {
-    const view = await this.#sessions.retrieve(projectId, sessionId, this.#lookupUrl());
+    const view = await this.#views.retrieve(projectId, sessionId, this.#lookupUrl());
     if (view.connect && view.session.connectEndpoint) {
       const response = await this.#forward(view, 'replay', 'POST', {}, {});
       return ((await response.json()) as { data: { pages: ReplayPage[] } }).data;
@@ -148,7 +154,7 @@ export class StagehandService {
 
   /** @throws SessionNotFoundError / SessionNotRunningError when no call can run on the session */
   async #running(projectId: string, sessionId: string): Promise<SessionView> {
-    const view = await this.#sessions.retrieve(projectId, sessionId, this.#lookupUrl());
+    const view = await this.#views.retrieve(projectId, sessionId, this.#lookupUrl());
     if (view.session.status !== 'RUNNING' || !view.connect) {
       throw new SessionNotRunningError(sessionId, view.session.status);
     }
@@ -172,7 +178,7 @@ export class StagehandService {
       runner = new StagehandRunner({
         sessionId: id,
         cdpUrl: async () => {
-          const { connect } = await this.#sessions.retrieve(view.session.projectId, id, internal);
+          const { connect } = await this.#views.retrieve(view.session.projectId, id, internal);
           if (!connect) throw new SessionNotRunningError(id, 'ended');
           return connect.connectUrl;
         },

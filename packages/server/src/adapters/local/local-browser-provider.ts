@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { DEFAULT_VIEWPORT, type Logger, silentLogger } from '@wallcrawler/contracts';
 import {
@@ -11,6 +12,7 @@ import {
   type SessionDirs,
   type SessionPreparation,
 } from '@wallcrawler/controller';
+import { SessionNotRunningError } from '../../domain/errors.js';
 import type { SessionRecord } from '../../domain/model.js';
 import type {
   BrowserProvider,
@@ -140,10 +142,19 @@ export class LocalBrowserProvider implements BrowserProvider {
     return {
       downloadsDir: browser.dirs.downloads,
       downloadFailures: browser.downloadFailures,
-      uploadsDir: browser.dirs.uploads,
       logs: () => browser.logs,
       recording: () => browser.recording,
     };
+  }
+
+  async upload({ id, status }: SessionRecord, fileName: string, bytes: Uint8Array): Promise<string> {
+    const browser = this.#options.gateway.get(id);
+    if (!browser?.isRunning) throw new SessionNotRunningError(id, status);
+    const { uploads } = browser.dirs;
+    const path = join(uploads, safeFileName(fileName));
+    await mkdir(uploads, { recursive: true });
+    await writeFile(path, bytes);
+    return path;
   }
 
   proxyBytes({ id }: SessionRecord): number | undefined {
@@ -197,4 +208,15 @@ export class LocalBrowserProvider implements BrowserProvider {
       ...this.#options.gateway.sessions().map((s) => s.close('COMPLETED', reason)),
     ]);
   }
+}
+
+/** An uploaded file's name, reduced to a safe base name (no directories, no leading dots, no control characters). */
+export function safeFileName(name: string): string {
+  const base = basename(name.replaceAll('\\', '/'))
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(/^\.+/, '')
+    .trim()
+    .slice(0, 200);
+  return base || 'upload';
 }

@@ -2,7 +2,7 @@ import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput, StopTaskComm
 import { CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/contracts';
 import { sealProxyRoutes } from '@wallcrawler/controller';
 import type { TaskTable } from '@wallcrawler/controller/aws';
-import { BrowserLaunchError, BrowserNotReadyError } from '../../domain/errors.js';
+import { BrowserLaunchError, BrowserNotReadyError, NotSupportedError } from '../../domain/errors.js';
 import type { SessionRecord } from '../../domain/model.js';
 import type {
   BrowserProvider,
@@ -77,6 +77,11 @@ export class EcsBrowserProvider implements BrowserProvider {
   /** A task's files stay in the task. */
   files(): undefined {
     return undefined;
+  }
+
+  /** Uploads would have to reach the task's machine, which the API cannot yet. */
+  async upload(): Promise<string> {
+    throw new NotSupportedError('This deployment does not take uploads yet.');
   }
   readonly #o: Required<Omit<EcsBrowserProviderOptions, 'logger' | 'pool' | 'connectSecret'>> & {
     logger: Logger;
