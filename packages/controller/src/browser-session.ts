@@ -242,14 +242,8 @@ export class BrowserSession {
         options.idleTimeoutMs,
       );
     }
-    void chromium.exited.then(({ code, stderrTail }) => {
-      if (this.#closing) return;
-      // Exit code 0 means Chromium shut down cleanly: a client sent Browser.close (Puppeteer's browser.close()).
-      if (code === 0) void this.close('COMPLETED', 'The browser was closed by a client');
-      else {
-        this.#logger.warn({ code, stderr: stderrTail }, 'chromium exited unexpectedly');
-        void this.close('ERROR', `The browser exited unexpectedly (exit code ${code ?? 'unknown'})`);
-      }
+    void chromium.mainExited.then(() => {
+      this.#closing ??= this.#closeAfterExit();
     });
   }
 
@@ -425,11 +419,26 @@ export class BrowserSession {
 
   /**
    * The one close path. Idempotent: the first call decides the status and reason, later calls get the same
-   * outcome.
+   * outcome. A browser that has exited decides them itself, whatever the call asked for: its exit can race with
+   * a release, a timeout or the last client's leaving (which its exit may well have caused: it dropped them), and
+   * a crash must never be recorded as a clean end.
    */
   close(status: SessionEndStatus = 'COMPLETED', reason = 'The session was released'): Promise<SessionEnding> {
-    this.#closing ??= this.#runClose(status, reason);
+    this.#closing ??= this.#chromium.hasExited() ? this.#closeAfterExit() : this.#runClose(status, reason);
     return this.#closing;
+  }
+
+  /**
+   * The close path for a browser that exited on its own: the ending is its exit's. Its helpers are killed at
+   * once (the exit code is already the kernel's), and the ending waits only for that code.
+   */
+  async #closeAfterExit(): Promise<SessionEnding> {
+    void this.#chromium.kill();
+    const { code, stderrTail } = await this.#chromium.mainExited;
+    // Exit code 0 means Chromium shut down cleanly: a client sent Browser.close (Puppeteer's browser.close()).
+    if (code === 0) return this.#runClose('COMPLETED', 'The browser was closed by a client');
+    this.#logger.warn({ code, stderr: stderrTail }, 'chromium exited unexpectedly');
+    return this.#runClose('ERROR', `The browser exited unexpectedly (exit code ${code ?? 'unknown'})`);
   }
 
   /**
@@ -502,8 +511,8 @@ export class BrowserSession {
    * store and flushes storage. Gives up after a few seconds; the caller kills the group either way.
    */
   async #shutDownCleanly(open: CdpClient | undefined): Promise<void> {
-    const exited = this.#chromium.exited.then(() => true);
-    if (await Promise.race([exited, sleep(0).then(() => false)])) return;
+    if (this.#chromium.hasExited()) return;
+    const exited = this.#chromium.mainExited;
     try {
       // The session's own connection when it has one; otherwise one just for this.
       const cdp =
@@ -523,10 +532,12 @@ export class BrowserSession {
   }
 
   async #upstreamEnded(connection: CdpConnection): Promise<void> {
-    // Chromium dropped this client. If Chromium itself is exiting, the close path will close the client with
-    // the real reason; otherwise the target the client was attached to went away (a page was closed).
-    await Promise.race([this.#chromium.exited, sleep(EXIT_SETTLE_MS)]);
-    if (!this.#closing) void connection.close(CLOSE_NORMAL, 'The target closed');
+    // Chromium dropped this client. If Chromium itself exited, the close path closes the client with the real
+    // reason; otherwise the target the client was attached to went away (a page was closed).
+    await Promise.race([this.#chromium.mainExited, sleep(EXIT_SETTLE_MS)]);
+    if (this.#closing) return;
+    if (this.#chromium.hasExited()) this.#closing = this.#closeAfterExit();
+    else void connection.close(CLOSE_NORMAL, 'The target closed');
   }
 
   async #devtoolsJson(path: string): Promise<unknown> {

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { type Logger, silentLogger } from '../logger.js';
 import { chromiumFlags } from './flags.js';
+import { readProcessStat } from './process-table.js';
 import { subreaperCommand } from './subreaper.js';
 
 /** Chromium exited on its own before it opened its DevTools port (a crash at start, a bad flag, a broken install). */
@@ -54,6 +55,17 @@ export interface ChromiumProcess {
   readonly browserPath: string;
   /** Resolves once the browser and every process it started are gone. */
   readonly exited: Promise<ChromiumExit>;
+  /**
+   * Resolves as soon as Chromium's own process has exited, with its exit code, while its helpers may still be
+   * going (see {@link exited}): the moment the browser is gone for its clients.
+   */
+  readonly mainExited: Promise<ChromiumExit>;
+  /**
+   * Whether Chromium's own process has exited, even if this process has not heard yet ({@link mainExited} comes
+   * through a pipe, and the event loop may be busy): asks the kernel (a zombie, or no such process). Where there is
+   * no `/proc`, only what {@link mainExited} said.
+   */
+  hasExited(): boolean;
   /** Kills the whole process group at once; resolves like {@link exited}. Safe to call more than once. */
   kill(): Promise<ChromiumExit>;
 }
@@ -67,6 +79,11 @@ function killGroup(pgid: number): void {
   } catch {
     // ESRCH: the group is already gone.
   }
+}
+
+/** An exit code, or 128 + the signal's number for a process killed by one. */
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number | null {
+  return code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null);
 }
 
 function groupAlive(pgid: number): boolean {
@@ -123,6 +140,18 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
 
   // Chromium's pid, once known: the reaper prints it right after forking.
   let pid = reaped ? 0 : (child.pid ?? 0);
+  // Chromium's own exit, once known: the reaper prints it as soon as it reaps Chromium; without the reaper, the
+  // child's exit is Chromium's. If the reaper ends without saying (killed), its own exit stands for it.
+  let mainExit: ChromiumExit | undefined;
+  let resolveMainExited!: (exit: ChromiumExit) => void;
+  const mainExited = new Promise<ChromiumExit>((resolve) => {
+    resolveMainExited = resolve;
+  });
+  const reportMainExit = (code: number | null) => {
+    if (mainExit) return;
+    mainExit = { code, stderrTail: tail() };
+    resolveMainExited(mainExit);
+  };
   const started = new Promise<{ pid: number; port: number; browserPath: string }>((resolve, reject) => {
     let endpoint: URL | undefined;
     const settle = () => {
@@ -144,10 +173,15 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
       let out = '';
       child.stdout?.on('data', (text: string) => {
         out += text;
-        const line = /^(\d+)\n/.exec(out);
-        if (line?.[1] && !pid) {
-          pid = Number(line[1]);
-          settle();
+        const lines = out.split('\n');
+        out = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!pid && /^\d+$/.test(line)) {
+            pid = Number(line);
+            settle();
+          }
+          const exit = /^exit (\d+)$/.exec(line);
+          if (exit?.[1]) reportMainExit(Number(exit[1]));
         }
       });
     }
@@ -161,6 +195,7 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
     child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', () => resolve({ code: null, signal: null }));
   });
+  void exitedRaw.then(({ code, signal }) => reportMainExit(exitCodeOf(code, signal)));
 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -192,18 +227,32 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
       killGroup(info.pid);
       for (let i = 0; i < 100 && groupAlive(info.pid); i++) await new Promise((r) => setTimeout(r, 20));
     }
-    const exitCode = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null);
-    return { code: exitCode, stderrTail: tail() };
+    return { code: exitCodeOf(code, signal), stderrTail: tail() };
+  });
+  // Once the whole tree is gone, its process group id is free for the kernel to give to another process (pids wrap
+  // quickly where pid_max is 32768): from then on, killing "the group" could kill some other session's browser.
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
   });
   logger.debug({ pid: info.pid, port: info.port, subreaper: Boolean(reaped) }, 'chromium started');
 
+  // Read now, to tell Chromium's process from a later one that got its pid.
+  const startTime = readProcessStat(info.pid)?.startTime;
   return {
     pid: info.pid,
     port: info.port,
     browserPath: info.browserPath,
     exited,
+    mainExited,
+    hasExited() {
+      if (mainExit) return true;
+      if (startTime === undefined) return false;
+      const stat = readProcessStat(info.pid);
+      return !stat || stat.startTime !== startTime || stat.state === 'Z' || stat.state === 'X';
+    },
     kill() {
-      killGroup(info.pid);
+      if (!gone) killGroup(info.pid);
       return exited;
     },
   };

@@ -19,14 +19,18 @@ import { accessSync, constants } from 'node:fs';
  * through `syscall`, which Node cannot.
  *
  * Protocol: argv is `<prctl syscall number> <parent pid> <chromium> [args...]`. The first stdout line is
- * Chromium's pid, which is also its process group id. The exit code is Chromium's (128 + signal if it was
- * killed).
+ * Chromium's pid, which is also its process group id. The second, `exit <code>`, comes as soon as Chromium's own
+ * process is reaped, before its helpers are: the session learns at once that its browser is gone, and how, while
+ * the teardown goes on (a dying browser's helpers can take a while under load, and a client that Chromium
+ * dropped must not end the session as a clean one meanwhile). The exit code is Chromium's too (128 + signal if it
+ * was killed).
  */
 const SCRIPT = String.raw`
 use strict; use POSIX ();
 my $nr = shift @ARGV;
 my $parent = shift @ARGV;
 syscall($nr, 36, 1, 0, 0, 0);
+$SIG{PIPE} = 'IGNORE';
 my $pid;
 $SIG{TERM} = sub { kill 'KILL', -$pid if $pid; exit 143 unless $pid; };
 my $term = POSIX::SigSet->new(POSIX::SIGTERM());
@@ -39,6 +43,7 @@ if ($pid == 0) { POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $term); setpgrp(0, 0);
 POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $term);
 $| = 1; print "$pid\n";
 my $status;
+sub code_of { my ($s) = @_; return ($s & 127) ? 128 + ($s & 127) : ($s >> 8); }
 sub kill_strays {
   kill 'KILL', -$pid;
   opendir(my $dh, '/proc') or return;
@@ -49,10 +54,10 @@ sub kill_strays {
 }
 while (1) {
   my $p = waitpid(-1, 0);
-  if ($p > 0) { if ($p == $pid) { $status = $?; } kill_strays() if defined $status; next; }
+  if ($p > 0) { if ($p == $pid) { $status = $?; print "exit ", code_of($status), "\n"; } kill_strays() if defined $status; next; }
   last unless $!{EINTR};
 }
-exit(($status & 127) ? 128 + ($status & 127) : ($status >> 8));
+exit(code_of($status));
 `;
 
 /** `prctl`'s syscall number on the architectures Chromium ships for. */
