@@ -3,7 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { CdpClient } from './cdp/cdp-client.js';
-import { ChromiumExitedError, type ChromiumProcess, launchChromium } from './chromium/launch-chromium.js';
+import {
+  ChromiumExitedError,
+  ChromiumLaunchTimeoutError,
+  type ChromiumProcess,
+  launchChromium,
+} from './chromium/launch-chromium.js';
 import { type DownloadFailure, DownloadWatcher, pointProfileDownloadsAt } from './downloads/download-watcher.js';
 import { type Logger, silentLogger } from './logger.js';
 import { CdpTrafficLog, type SessionLogEntry } from './logs/cdp-traffic-log.js';
@@ -71,6 +76,13 @@ export interface BrowserSessionOptions {
   extraArgs?: readonly string[];
   /** @default 30_000 */
   launchTimeoutMs?: number;
+  /**
+   * The moment by which the start must be over (its create's deadline). A Chromium that did not open its port
+   * within the launch timeout (a starved host) is started once more only while at least {@link MIN_RETRY_WAIT_MS}
+   * (or the whole launch timeout, if that is shorter) is left before it, and waits no longer than what is left.
+   * Without it, such a start is not retried.
+   */
+  startDeadline?: Date;
   logger?: Logger;
   /**
    * Prepares the session's new directories before Chromium starts: fills the profile (a context's saved one),
@@ -155,6 +167,11 @@ const CLOSE_FRAME_WAIT_MS = 300;
 const EXIT_SETTLE_MS = 250;
 /** How long a browser asked to shut down cleanly gets before its process group is killed. */
 const CLEAN_EXIT_WAIT_MS = 5_000;
+/**
+ * The least time worth a second start after one timed out: a start takes about a second on a host with a core to
+ * spare, and a shorter wait on a host that was just too busy for the first is a second failure, only later.
+ */
+export const MIN_RETRY_WAIT_MS = 5_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -250,6 +267,8 @@ export class BrowserSession {
   /**
    * Launches Chromium for the session and resolves once it accepts CDP connections.
    * On failure nothing is left behind: the process group is killed and the directory deleted.
+   * @throws ChromiumLaunchTimeoutError when Chromium did not open its port in time (twice, if the deadline left
+   *   room for a second start); ChromiumExitedError when it exited while starting, twice
    */
   static async start(options: BrowserSessionOptions): Promise<BrowserSession> {
     const logger = (options.logger ?? silentLogger).child({ sessionId: options.id });
@@ -265,7 +284,7 @@ export class BrowserSession {
       const extraArgs = [...(options.extraArgs ?? []), ...(proxy ? [`--proxy-server=${proxy.url}`] : [])];
       const prepared = await options.prepare?.(dirs);
       if (options.downloads) await pointProfileDownloadsAt(dirs.profile, dirs.downloads);
-      const launch = () =>
+      const launch = (launchTimeoutMs = options.launchTimeoutMs) =>
         launchChromium({
           cwd: dirs.root,
           ...(prepared?.extensionDirs?.length ? { extensionDirs: prepared.extensionDirs } : {}),
@@ -276,17 +295,26 @@ export class BrowserSession {
           logger,
           ...(options.noSandbox !== undefined ? { noSandbox: options.noSandbox } : {}),
           ...(extraArgs.length ? { extraArgs } : {}),
-          ...(options.launchTimeoutMs !== undefined ? { launchTimeoutMs: options.launchTimeoutMs } : {}),
+          ...(launchTimeoutMs !== undefined ? { launchTimeoutMs } : {}),
         });
       try {
         chromium = await launch();
       } catch (error) {
         // A Chromium that dies while starting (rare, and seen under heavy load) gets one more try, on the same
-        // profile, before the create fails. A start that timed out does not: a second wait would double it.
-        if (!(error instanceof ChromiumExitedError)) throw error;
-        logger.warn({ err: error }, 'Chromium exited while starting; starting it once more');
+        // profile, before the start fails; so does one that timed out (a starved host), when the deadline leaves
+        // time for a second wait.
+        const exited = error instanceof ChromiumExitedError;
+        const wait =
+          error instanceof ChromiumLaunchTimeoutError ? retryWait(error.timeoutMs, options.startDeadline) : undefined;
+        if (!exited && wait === undefined) throw error;
+        logger.warn(
+          { err: error, ...(wait !== undefined ? { waitMs: wait } : {}) },
+          exited
+            ? 'Chromium exited while starting; starting it once more'
+            : 'Chromium did not start in time; starting it once more',
+        );
         await removeProfileLocks(dirs.profile);
-        chromium = await launch();
+        chromium = await launch(wait);
       }
       return new BrowserSession(chromium, options, dirs, logger, proxy);
     } catch (error) {
@@ -545,6 +573,16 @@ export class BrowserSession {
     if (!response.ok) throw new Error(`Chromium answered ${path} with ${response.status}`);
     return response.json();
   }
+}
+
+/**
+ * How long a second start after one that timed out may wait: what is left before the deadline, at most the
+ * launch timeout; undefined (no second start) without a deadline or when too little is left.
+ */
+function retryWait(launchTimeoutMs: number, deadline: Date | undefined): number | undefined {
+  if (!deadline) return undefined;
+  const left = deadline.getTime() - Date.now();
+  return left >= Math.min(MIN_RETRY_WAIT_MS, launchTimeoutMs) ? Math.min(launchTimeoutMs, left) : undefined;
 }
 
 /** The page target of a page-level DevTools path (`/devtools/page/<id>`); undefined for the browser target. */

@@ -58,6 +58,7 @@ export { type ChromiumFlagOptions, chromiumFlags } from './chromium/flags.js';
 export {
   type ChromiumExit,
   ChromiumExitedError,
+  ChromiumLaunchTimeoutError,
   type ChromiumProcess,
   type LaunchChromiumOptions,
   launchChromium,

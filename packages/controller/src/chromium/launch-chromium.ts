@@ -14,6 +14,20 @@ export class ChromiumExitedError extends Error {
   }
 }
 
+/**
+ * Chromium did not open its DevTools port within the launch timeout. On a host whose cores are all busy (a burst
+ * of starts) a start can take that long: an overload, not a broken browser. Its process tree is gone.
+ */
+export class ChromiumLaunchTimeoutError extends Error {
+  constructor(
+    readonly timeoutMs: number,
+    stderrTail: string,
+  ) {
+    super(`Chromium did not open its DevTools port within ${timeoutMs} ms.${stderrTail ? `\n${stderrTail}` : ''}`);
+    this.name = 'ChromiumLaunchTimeoutError';
+  }
+}
+
 export interface LaunchChromiumOptions {
   /** The Chromium binary (see `findChromium`). */
   executablePath: string;
@@ -199,10 +213,7 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Chromium did not open its DevTools port within ${launchTimeoutMs} ms.\n${tail()}`)),
-      launchTimeoutMs,
-    );
+    timer = setTimeout(() => reject(new ChromiumLaunchTimeoutError(launchTimeoutMs, tail())), launchTimeoutMs);
   });
 
   let info: { pid: number; port: number; browserPath: string };
@@ -210,8 +221,11 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
     info = await Promise.race([started, timeout]);
   } catch (error) {
     if (pid) killGroup(pid);
-    // The reaper's own group (it was started detached); for a direct launch this is Chromium's again.
-    if (child.pid) killGroup(child.pid);
+    // The reaper is asked, not killed: on SIGTERM it kills Chromium (whether or not it has said its pid yet) and
+    // exits once it has reaped every process of it. Killed, it would leave them to whoever reaps orphans (zombies,
+    // in a container without an init). A direct launch's child is Chromium's group.
+    if (reaped && child.pid) child.kill('SIGTERM');
+    else if (child.pid) killGroup(child.pid);
     await exitedRaw;
     throw error;
   } finally {

@@ -11,7 +11,8 @@ import { accessSync, constants } from 'node:fs';
  * therefore the precise signal that the session's whole process tree has ended.
  *
  * It also ends the browser when the process that started it dies, however it dies (`kill -9`, the OOM killer):
- * it asks for SIGTERM on its parent's death (`prctl(PR_SET_PDEATHSIG)`), and on SIGTERM kills Chromium's group.
+ * it asks for SIGTERM on its parent's death (`prctl(PR_SET_PDEATHSIG)`), and on SIGTERM kills Chromium's group
+ * (and Chromium itself, which may not have made its group yet), then reaps it as usual.
  * Without it a dead server's browsers ran on, unreachable, until the server's next start reaped them (never,
  * if it did not start again).
  *
@@ -32,7 +33,7 @@ my $parent = shift @ARGV;
 syscall($nr, 36, 1, 0, 0, 0);
 $SIG{PIPE} = 'IGNORE';
 my $pid;
-$SIG{TERM} = sub { kill 'KILL', -$pid if $pid; exit 143 unless $pid; };
+$SIG{TERM} = sub { if ($pid) { kill 'KILL', -$pid; kill 'KILL', $pid; } else { exit 143; } };
 my $term = POSIX::SigSet->new(POSIX::SIGTERM());
 POSIX::sigprocmask(POSIX::SIG_BLOCK(), $term);
 syscall($nr, 1, 15, 0, 0, 0);
