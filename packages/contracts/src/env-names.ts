@@ -62,6 +62,8 @@ export const SERVER_ENV = {
   publicUrl: 'WALLCRAWLER_PUBLIC_URL',
   logLevel: CONTROLLER_ENV.logLevel,
   disconnectGraceMs: CONTROLLER_ENV.disconnectGraceMs,
+  /** How long Chromium may take to open its DevTools port, in ms; past it the start is an overload (503). */
+  launchTimeoutMs: CONTROLLER_ENV.launchTimeoutMs,
   /** Contexts' encryption key: 32 bytes as 64 hex digits or base64. @default a key generated into the data dir */
   contextKey: 'WALLCRAWLER_CONTEXT_KEY',
   /** The most a context's files may add up to, in MiB. */

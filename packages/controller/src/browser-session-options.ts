@@ -42,6 +42,13 @@ export interface BrowserSessionOptions {
   extraArgs?: readonly string[];
   /** @default 30_000 */
   launchTimeoutMs?: number;
+  /**
+   * The moment by which the start must be over (its create's deadline). A Chromium that did not open its port
+   * within the launch timeout (a starved host) is started once more only while at least `MIN_RETRY_WAIT_MS`
+   * (or the whole launch timeout, if that is shorter) is left before it, and waits no longer than what is left.
+   * Without it, such a start is not retried.
+   */
+  startDeadline?: Date;
   logger?: Logger;
   /**
    * Prepares the session's new directories before Chromium starts: fills the profile (a context's saved one),

@@ -13,7 +13,12 @@ import {
 } from '@wallcrawler/contracts';
 import type { BrowserSessionOptions } from './browser-session-options.js';
 import { CdpClient } from './cdp/cdp-client.js';
-import { ChromiumExitedError, type ChromiumProcess, launchChromium } from './chromium/launch-chromium.js';
+import {
+  ChromiumExitedError,
+  ChromiumLaunchTimeoutError,
+  type ChromiumProcess,
+  launchChromium,
+} from './chromium/launch-chromium.js';
 import { pointProfileDownloadsAt } from './downloads/download-watcher.js';
 import { CdpTrafficLog } from './logs/cdp-traffic-log.js';
 import { CdpConnection } from './proxy/cdp-connection.js';
@@ -29,6 +34,11 @@ const CLOSE_FRAME_WAIT_MS = 300;
 const EXIT_SETTLE_MS = 250;
 /** How long a browser asked to shut down cleanly gets before its process group is killed. */
 const CLEAN_EXIT_WAIT_MS = 5_000;
+/**
+ * The least time worth a second start after one timed out: a start takes about a second on a host with a core to
+ * spare, and a shorter wait on a host that was just too busy for the first is a second failure, only later.
+ */
+export const MIN_RETRY_WAIT_MS = 5_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -116,20 +126,16 @@ export class BrowserSession {
         options.idleTimeoutMs,
       );
     }
-    void chromium.exited.then(({ code, stderrTail }) => {
-      if (this.#closing) return;
-      // Exit code 0 means Chromium shut down cleanly: a client sent Browser.close (Puppeteer's browser.close()).
-      if (code === 0) void this.close('COMPLETED', 'The browser was closed by a client');
-      else {
-        this.#logger.warn({ code, stderr: stderrTail }, 'chromium exited unexpectedly');
-        void this.close('ERROR', `The browser exited unexpectedly (exit code ${code ?? 'unknown'})`);
-      }
+    void chromium.mainExited.then(() => {
+      this.#closing ??= this.#closeAfterExit();
     });
   }
 
   /**
    * Launches Chromium for the session and resolves once it accepts CDP connections.
    * On failure nothing is left behind: the process group is killed and the directory deleted.
+   * @throws ChromiumLaunchTimeoutError when Chromium did not open its port in time (twice, if the deadline left
+   *   room for a second start); ChromiumExitedError when it exited while starting, twice
    */
   static async start(options: BrowserSessionOptions): Promise<BrowserSession> {
     const logger = (options.logger ?? silentLogger).child({ sessionId: options.id });
@@ -144,7 +150,7 @@ export class BrowserSession {
       if (options.proxy) proxy = await ForwardProxy.start({ routes: options.proxy.routes, logger });
       const prepared = await options.prepare?.(dirs);
       if (options.downloads) await pointProfileDownloadsAt(dirs.profile, dirs.downloads);
-      const launch = () =>
+      const launch = (launchTimeoutMs = options.launchTimeoutMs) =>
         launchChromium({
           cwd: dirs.root,
           ...(prepared?.extensionDirs?.length ? { extensionDirs: prepared.extensionDirs } : {}),
@@ -156,17 +162,26 @@ export class BrowserSession {
           ...(options.noSandbox !== undefined ? { noSandbox: options.noSandbox } : {}),
           ...(options.extraArgs?.length ? { extraArgs: options.extraArgs } : {}),
           ...(proxy ? { proxyServer: proxy.url } : {}),
-          ...(options.launchTimeoutMs !== undefined ? { launchTimeoutMs: options.launchTimeoutMs } : {}),
+          ...(launchTimeoutMs !== undefined ? { launchTimeoutMs } : {}),
         });
       try {
         chromium = await launch();
       } catch (error) {
         // A Chromium that dies while starting (rare, and seen under heavy load) gets one more try, on the same
-        // profile, before the create fails. A start that timed out does not: a second wait would double it.
-        if (!(error instanceof ChromiumExitedError)) throw error;
-        logger.warn({ err: error }, 'Chromium exited while starting; starting it once more');
+        // profile, before the start fails; so does one that timed out (a starved host), when the deadline leaves
+        // time for a second wait.
+        const exited = error instanceof ChromiumExitedError;
+        const wait =
+          error instanceof ChromiumLaunchTimeoutError ? retryWait(error.timeoutMs, options.startDeadline) : undefined;
+        if (!exited && wait === undefined) throw error;
+        logger.warn(
+          { err: error, ...(wait !== undefined ? { waitMs: wait } : {}) },
+          exited
+            ? 'Chromium exited while starting; starting it once more'
+            : 'Chromium did not start in time; starting it once more',
+        );
         await removeProfileLocks(dirs.profile);
-        chromium = await launch();
+        chromium = await launch(wait);
       }
       return new BrowserSession(chromium, options, dirs, logger, proxy);
     } catch (error) {
@@ -276,11 +291,26 @@ export class BrowserSession {
 
   /**
    * The one close path. Idempotent: the first call decides the status and reason, later calls get the same
-   * outcome.
+   * outcome. A browser that has exited decides them itself, whatever the call asked for: its exit can race with
+   * a release, a timeout or the last client's leaving (which its exit may well have caused: it dropped them), and
+   * a crash must never be recorded as a clean end.
    */
   close(status: SessionEndStatus = 'COMPLETED', reason = 'The session was released'): Promise<SessionEnding> {
-    this.#closing ??= this.#runClose(status, reason);
+    this.#closing ??= this.#chromium.hasExited() ? this.#closeAfterExit() : this.#runClose(status, reason);
     return this.#closing;
+  }
+
+  /**
+   * The close path for a browser that exited on its own: the ending is its exit's. Its helpers are killed at
+   * once (the exit code is already the kernel's), and the ending waits only for that code.
+   */
+  async #closeAfterExit(): Promise<SessionEnding> {
+    void this.#chromium.kill();
+    const { code, stderrTail } = await this.#chromium.mainExited;
+    // Exit code 0 means Chromium shut down cleanly: a client sent Browser.close (Puppeteer's browser.close()).
+    if (code === 0) return this.#runClose('COMPLETED', 'The browser was closed by a client');
+    this.#logger.warn({ code, stderr: stderrTail }, 'chromium exited unexpectedly');
+    return this.#runClose('ERROR', `The browser exited unexpectedly (exit code ${code ?? 'unknown'})`);
   }
 
   /**
@@ -353,8 +383,8 @@ export class BrowserSession {
    * store and flushes storage. Gives up after a few seconds; the caller kills the group either way.
    */
   async #shutDownCleanly(open: CdpClient | undefined): Promise<void> {
-    const exited = this.#chromium.exited.then(() => true);
-    if (await Promise.race([exited, sleep(0).then(() => false)])) return;
+    if (this.#chromium.hasExited()) return;
+    const exited = this.#chromium.mainExited;
     try {
       // The session's own connection when it has one; otherwise one just for this.
       const cdp =
@@ -374,10 +404,12 @@ export class BrowserSession {
   }
 
   async #upstreamEnded(connection: CdpConnection): Promise<void> {
-    // Chromium dropped this client. If Chromium itself is exiting, the close path will close the client with
-    // the real reason; otherwise the target the client was attached to went away (a page was closed).
-    await Promise.race([this.#chromium.exited, sleep(EXIT_SETTLE_MS)]);
-    if (!this.#closing) void connection.close(CLOSE_NORMAL, 'The target closed');
+    // Chromium dropped this client. If Chromium itself exited, the close path closes the client with the real
+    // reason; otherwise the target the client was attached to went away (a page was closed).
+    await Promise.race([this.#chromium.mainExited, sleep(EXIT_SETTLE_MS)]);
+    if (this.#closing) return;
+    if (this.#chromium.hasExited()) this.#closing = this.#closeAfterExit();
+    else void connection.close(CLOSE_NORMAL, 'The target closed');
   }
 
   async #devtoolsJson(path: string): Promise<unknown> {
@@ -385,6 +417,16 @@ export class BrowserSession {
     if (!response.ok) throw new Error(`Chromium answered ${path} with ${response.status}`);
     return response.json();
   }
+}
+
+/**
+ * How long a second start after one that timed out may wait: what is left before the deadline, at most the
+ * launch timeout; undefined (no second start) without a deadline or when too little is left.
+ */
+function retryWait(launchTimeoutMs: number, deadline: Date | undefined): number | undefined {
+  if (!deadline) return undefined;
+  const left = deadline.getTime() - Date.now();
+  return left >= Math.min(MIN_RETRY_WAIT_MS, launchTimeoutMs) ? Math.min(launchTimeoutMs, left) : undefined;
 }
 
 /** The page target of a page-level DevTools path (`/devtools/page/<id>`); undefined for the browser target. */

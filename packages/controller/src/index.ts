@@ -22,6 +22,7 @@ export { type ChromiumFlagOptions, chromiumFlags } from './chromium/flags.js';
 export {
   type ChromiumExit,
   ChromiumExitedError,
+  ChromiumLaunchTimeoutError,
   type ChromiumProcess,
   type LaunchChromiumOptions,
   launchChromium,

@@ -13,6 +13,7 @@ const schema = z.object({
   [E.publicUrl]: z.url({ protocol: /^https?$/ }).optional(),
   [E.logLevel]: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   [E.disconnectGraceMs]: z.coerce.number().int().min(0).max(600_000).default(5_000),
+  [E.launchTimeoutMs]: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   [E.contextKey]: z
     .string()
     .transform((v) => (/^[0-9a-f]{64}$/i.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64')))
@@ -52,6 +53,8 @@ export interface ServerConfig {
   logLevel: string;
   /** @default 5_000 */
   disconnectGraceMs: number;
+  /** How long a Chromium start may take before it is given up (and tried once more if the create has time). @default 30_000 */
+  launchTimeoutMs: number;
   /** Contexts' AES-256-GCM key. @default a key generated into `<dataDir>/context-key` */
   contextKey?: Buffer;
   /** @default 256 MiB */
@@ -93,6 +96,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     dataDir: resolve(c[E.dataDir]),
     logLevel: c[E.logLevel],
     disconnectGraceMs: c[E.disconnectGraceMs],
+    launchTimeoutMs: c[E.launchTimeoutMs],
     contextMaxBytes: c[E.contextMaxMb] * 1024 * 1024,
     uploadMaxBytes: c[E.uploadMaxMb] * 1024 * 1024,
     artifactsRetention: {

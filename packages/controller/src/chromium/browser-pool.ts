@@ -152,7 +152,8 @@ export class BrowserPool {
       await this.#startOwn();
       return undefined;
     }
-    const at = this.#idle.findIndex((b) => sameViewport(b.viewport, viewport));
+    // A browser that died idle may not have left the pool yet (its exit is on its way): it serves no one.
+    const at = this.#idle.findIndex((b) => sameViewport(b.viewport, viewport) && !b.chromium.hasExited());
     let browser = at === -1 ? undefined : this.#idle.splice(at, 1)[0];
     if (!browser && this.#launching && sameViewport(this.#launching, viewport) && this.#mustWait()) {
       browser = await this.#next();
@@ -293,7 +294,7 @@ export class BrowserPool {
       }
       this.#idle.push(browser);
       // An idle browser that dies (OOM killer, a crash) leaves the pool, and is replaced.
-      void browser.chromium.exited.then(() => {
+      void browser.chromium.mainExited.then(() => {
         const at = this.#idle.indexOf(browser as PooledBrowser);
         if (at === -1) return;
         this.#idle.splice(at, 1);

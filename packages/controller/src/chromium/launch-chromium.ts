@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { type Logger, silentLogger } from '@wallcrawler/contracts';
 import { chromiumFlags } from './flags.js';
+import { readProcessStat } from './process-table.js';
 import { subreaperCommand } from './subreaper.js';
 
 /** Chromium exited on its own before it opened its DevTools port (a crash at start, a bad flag, a broken install). */
@@ -10,6 +11,20 @@ export class ChromiumExitedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ChromiumExitedError';
+  }
+}
+
+/**
+ * Chromium did not open its DevTools port within the launch timeout. On a host whose cores are all busy (a burst
+ * of starts) a start can take that long: an overload, not a broken browser. Its process tree is gone.
+ */
+export class ChromiumLaunchTimeoutError extends Error {
+  constructor(
+    readonly timeoutMs: number,
+    stderrTail: string,
+  ) {
+    super(`Chromium did not open its DevTools port within ${timeoutMs} ms.${stderrTail ? `\n${stderrTail}` : ''}`);
+    this.name = 'ChromiumLaunchTimeoutError';
   }
 }
 
@@ -56,6 +71,17 @@ export interface ChromiumProcess {
   readonly browserPath: string;
   /** Resolves once the browser and every process it started are gone. */
   readonly exited: Promise<ChromiumExit>;
+  /**
+   * Resolves as soon as Chromium's own process has exited, with its exit code, while its helpers may still be
+   * going (see {@link exited}): the moment the browser is gone for its clients.
+   */
+  readonly mainExited: Promise<ChromiumExit>;
+  /**
+   * Whether Chromium's own process has exited, even if this process has not heard yet ({@link mainExited} comes
+   * through a pipe, and the event loop may be busy): asks the kernel (a zombie, or no such process). Where there is
+   * no `/proc`, only what {@link mainExited} said.
+   */
+  hasExited(): boolean;
   /** Kills the whole process group at once; resolves like {@link exited}. Safe to call more than once. */
   kill(): Promise<ChromiumExit>;
 }
@@ -69,6 +95,11 @@ function killGroup(pgid: number): void {
   } catch {
     // ESRCH: the group is already gone.
   }
+}
+
+/** An exit code, or 128 + the signal's number for a process killed by one. */
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number | null {
+  return code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null);
 }
 
 function groupAlive(pgid: number): boolean {
@@ -127,6 +158,18 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
 
   // Chromium's pid, once known: the reaper prints it right after forking.
   let pid = reaped ? 0 : (child.pid ?? 0);
+  // Chromium's own exit, once known: the reaper prints it as soon as it reaps Chromium; without the reaper, the
+  // child's exit is Chromium's. If the reaper ends without saying (killed), its own exit stands for it.
+  let mainExit: ChromiumExit | undefined;
+  let resolveMainExited!: (exit: ChromiumExit) => void;
+  const mainExited = new Promise<ChromiumExit>((resolve) => {
+    resolveMainExited = resolve;
+  });
+  const reportMainExit = (code: number | null) => {
+    if (mainExit) return;
+    mainExit = { code, stderrTail: tail() };
+    resolveMainExited(mainExit);
+  };
   const started = new Promise<{ pid: number; port: number; browserPath: string }>((resolve, reject) => {
     let endpoint: URL | undefined;
     const settle = () => {
@@ -148,10 +191,15 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
       let out = '';
       child.stdout?.on('data', (text: string) => {
         out += text;
-        const line = /^(\d+)\n/.exec(out);
-        if (line?.[1] && !pid) {
-          pid = Number(line[1]);
-          settle();
+        const lines = out.split('\n');
+        out = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!pid && /^\d+$/.test(line)) {
+            pid = Number(line);
+            settle();
+          }
+          const exit = /^exit (\d+)$/.exec(line);
+          if (exit?.[1]) reportMainExit(Number(exit[1]));
         }
       });
     }
@@ -165,13 +213,11 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
     child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', () => resolve({ code: null, signal: null }));
   });
+  void exitedRaw.then(({ code, signal }) => reportMainExit(exitCodeOf(code, signal)));
 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Chromium did not open its DevTools port within ${launchTimeoutMs} ms.\n${tail()}`)),
-      launchTimeoutMs,
-    );
+    timer = setTimeout(() => reject(new ChromiumLaunchTimeoutError(launchTimeoutMs, tail())), launchTimeoutMs);
   });
 
   let info: { pid: number; port: number; browserPath: string };
@@ -179,8 +225,11 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
     info = await Promise.race([started, timeout]);
   } catch (error) {
     if (pid) killGroup(pid);
-    // The reaper's own group (it was started detached); for a direct launch this is Chromium's again.
-    if (child.pid) killGroup(child.pid);
+    // The reaper is asked, not killed: on SIGTERM it kills Chromium (whether or not it has said its pid yet) and
+    // exits once it has reaped every process of it. Killed, it would leave them to whoever reaps orphans (zombies,
+    // in a container without an init). A direct launch's child is Chromium's group.
+    if (reaped && child.pid) child.kill('SIGTERM');
+    else if (child.pid) killGroup(child.pid);
     await exitedRaw;
     throw error;
   } finally {
@@ -196,18 +245,32 @@ export async function launchChromium(options: LaunchChromiumOptions): Promise<Ch
       killGroup(info.pid);
       for (let i = 0; i < 100 && groupAlive(info.pid); i++) await new Promise((r) => setTimeout(r, 20));
     }
-    const exitCode = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null);
-    return { code: exitCode, stderrTail: tail() };
+    return { code: exitCodeOf(code, signal), stderrTail: tail() };
+  });
+  // Once the whole tree is gone, its process group id is free for the kernel to give to another process (pids wrap
+  // quickly where pid_max is 32768): from then on, killing "the group" could kill some other session's browser.
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
   });
   logger.debug({ pid: info.pid, port: info.port, subreaper: Boolean(reaped) }, 'chromium started');
 
+  // Read now, to tell Chromium's process from a later one that got its pid.
+  const startTime = readProcessStat(info.pid)?.startTime;
   return {
     pid: info.pid,
     port: info.port,
     browserPath: info.browserPath,
     exited,
+    mainExited,
+    hasExited() {
+      if (mainExit) return true;
+      if (startTime === undefined) return false;
+      const stat = readProcessStat(info.pid);
+      return !stat || stat.startTime !== startTime || stat.state === 'Z' || stat.state === 'X';
+    },
     kill() {
-      killGroup(info.pid);
+      if (!gone) killGroup(info.pid);
       return exited;
     },
   };

@@ -48,6 +48,29 @@ export function listProcesses(): ProcessInfo[] {
   return rows;
 }
 
+/** What the kernel says of one process: its state letter (Z for a zombie), parent, and start time (in clock ticks since boot). */
+export interface ProcessStat {
+  state: string;
+  ppid: number;
+  startTime: number;
+}
+
+/**
+ * One process's `/proc/<pid>/stat`, read synchronously: undefined once the process is gone (reaped), and where
+ * there is no `/proc`. A pid can be reused once its process is reaped: compare `startTime` to tell.
+ */
+export function readProcessStat(pid: number): ProcessStat | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (in parentheses) may hold spaces: the fields that follow are counted from its end.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '?', ppid: Number(fields[1]), startTime: Number(fields[19]) };
+}
+
 /** Processes whose command line contains `marker` (a session directory, say), excluding this process. */
 export function findProcesses(marker: string): ProcessInfo[] {
   return listProcesses().filter((p) => p.pid !== process.pid && p.cmdline.includes(marker));

@@ -11,7 +11,8 @@ import { accessSync, constants } from 'node:fs';
  * therefore the precise signal that the session's whole process tree has ended.
  *
  * It also ends the browser when the process that started it dies, however it dies (`kill -9`, the OOM killer):
- * it asks for SIGTERM on its parent's death (`prctl(PR_SET_PDEATHSIG)`), and on SIGTERM kills Chromium's group.
+ * it asks for SIGTERM on its parent's death (`prctl(PR_SET_PDEATHSIG)`), and on SIGTERM kills Chromium's group
+ * (and Chromium itself, which may not have made its group yet), then reaps it as usual.
  * Without it a dead server's browsers ran on, unreachable, until the server's next start reaped them (never,
  * if it did not start again).
  *
@@ -19,16 +20,20 @@ import { accessSync, constants } from 'node:fs';
  * through `syscall`, which Node cannot.
  *
  * Protocol: argv is `<prctl syscall number> <parent pid> <chromium> [args...]`. The first stdout line is
- * Chromium's pid, which is also its process group id. The exit code is Chromium's (128 + signal if it was
- * killed).
+ * Chromium's pid, which is also its process group id. The second, `exit <code>`, comes as soon as Chromium's own
+ * process is reaped, before its helpers are: the session learns at once that its browser is gone, and how, while
+ * the teardown goes on (a dying browser's helpers can take a while under load, and a client that Chromium
+ * dropped must not end the session as a clean one meanwhile). The exit code is Chromium's too (128 + signal if it
+ * was killed).
  */
 const SCRIPT = String.raw`
 use strict; use POSIX ();
 my $nr = shift @ARGV;
 my $parent = shift @ARGV;
 syscall($nr, 36, 1, 0, 0, 0);
+$SIG{PIPE} = 'IGNORE';
 my $pid;
-$SIG{TERM} = sub { kill 'KILL', -$pid if $pid; exit 143 unless $pid; };
+$SIG{TERM} = sub { if ($pid) { kill 'KILL', -$pid; kill 'KILL', $pid; } else { exit 143; } };
 my $term = POSIX::SigSet->new(POSIX::SIGTERM());
 POSIX::sigprocmask(POSIX::SIG_BLOCK(), $term);
 syscall($nr, 1, 15, 0, 0, 0);
@@ -39,6 +44,7 @@ if ($pid == 0) { POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $term); setpgrp(0, 0);
 POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $term);
 $| = 1; print "$pid\n";
 my $status;
+sub code_of { my ($s) = @_; return ($s & 127) ? 128 + ($s & 127) : ($s >> 8); }
 sub kill_strays {
   kill 'KILL', -$pid;
   opendir(my $dh, '/proc') or return;
@@ -49,10 +55,10 @@ sub kill_strays {
 }
 while (1) {
   my $p = waitpid(-1, 0);
-  if ($p > 0) { if ($p == $pid) { $status = $?; } kill_strays() if defined $status; next; }
+  if ($p > 0) { if ($p == $pid) { $status = $?; print "exit ", code_of($status), "\n"; } kill_strays() if defined $status; next; }
   last unless $!{EINTR};
 }
-exit(($status & 127) ? 128 + ($status & 127) : ($status >> 8));
+exit(code_of($status));
 `;
 
 /** `prctl`'s syscall number on the architectures Chromium ships for. */

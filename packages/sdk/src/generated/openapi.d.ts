@@ -55,7 +55,9 @@ export interface paths {
          * Create a browser session
          * @description Launches a browser and waits until it is ready to accept CDP connections. Connect to `connectUrl` with
          *     Puppeteer, Playwright or any CDP client. Over the project's `concurrency`, the answer is 429 with
-         *     `Retry-After`. A 409 `write_conflict` (DynamoDB deployments, when admission keeps losing races with
+         *     `Retry-After`. When no browser became ready in time (a host too busy to start one, or on AWS no task
+         *     ready before the deadline), it is 503 `browser_not_ready` with `Retry-After`: the session was ended as
+         *     `ERROR` with that reason, and the same request may well succeed later. A 409 `write_conflict` (DynamoDB deployments, when admission keeps losing races with
          *     concurrent creates and endings) carries `x-should-retry: true`: send the same request again.
          */
         post: operations["createSession"];
@@ -1103,6 +1105,21 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /**
+         * @description No browser became ready in time (`browser_not_ready`): this host was too busy to start one (Chromium did
+         *     not open its DevTools port within `WALLCRAWLER_LAUNCH_TIMEOUT_MS`, and a second start did not either or had
+         *     no time left), or on AWS no task was ready before the create's deadline. Retry after `Retry-After` seconds.
+         */
+        ServiceUnavailable: {
+            headers: {
+                /** @description Seconds to wait before retrying. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The server failed; for session creation, the browser could not be launched. */
         InternalError: {
             headers: {
@@ -1248,6 +1265,7 @@ export interface operations {
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotSupported"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     stagehandStart: {

@@ -36,7 +36,7 @@ const createSession = createRoute({
       headers: IgnoredFieldsHeaderSchema,
       content: jsonContent(SessionViewSchemas.create),
     },
-    ...pickErrors(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 501, 502),
+    ...pickErrors(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 501, 502, 503),
   },
 });
 

@@ -79,6 +79,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       executablePath: chromePath,
       viewport: DEFAULT_VIEWPORT,
       room: () => admission.maxSessions - admission.stats.running,
+      launchTimeoutMs: config.launchTimeoutMs,
       logger,
     });
     census.add('hostBrowsers', () => admission.stats.running);
@@ -100,6 +101,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       dataDir: config.dataDir,
       chromePath,
       disconnectGraceMs: config.disconnectGraceMs,
+      launchTimeoutMs: config.launchTimeoutMs,
       pool,
       logger,
     });

@@ -52,6 +52,14 @@ export const errorResponses = {
     description: "The session's browser task could not be reached (`controller_unreachable`, AWS).",
     content: errorContent,
   },
+  503: {
+    description:
+      'No browser became ready in time (`browser_not_ready`): this host was too busy to start one, or on AWS no task was ready. Retry after `Retry-After` seconds.',
+    headers: {
+      'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' as const } },
+    },
+    content: errorContent,
+  },
 } as const;
 
 /** Picks error responses for a route: `pickErrors(401, 404)`. */

@@ -221,7 +221,7 @@ export class SessionLifecycle {
     const starting = this.#starting.get(sessionId);
     if (session.status === 'PENDING' && starting) {
       // Its browser is starting in this process: ending the record now would leave that browser running with
-      // no session. Wait for the start (at most the launch timeout), then end it through its close path.
+      // no session. Wait for the start (at most two launch timeouts), then end it through its close path.
       await starting.promise;
       session = await this.get(projectId, sessionId);
     }

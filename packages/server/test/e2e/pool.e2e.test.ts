@@ -2,7 +2,7 @@ import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listSessionDirs } from '@wallcrawler/controller';
 import { Wallcrawler } from '@wallcrawler/sdk';
-import puppeteer from 'puppeteer-core';
+import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectNothingLeft,
@@ -44,6 +44,18 @@ const poolFigures = async (t: TestServer) => {
 };
 const poolFilled = (t: TestServer, idle: number) =>
   waitFor(async () => (await poolFigures(t)).idle === idle, { timeout: 30_000, message: `${idle} idle browsers` });
+
+/** The browser behind a client's session, as Chromium itself reports its pid: its process, and its directory's name. */
+async function servingBrowser(browser: Browser, dataDir: string) {
+  const cdp = await browser.target().createCDPSession();
+  const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as {
+    processInfo: { type: string; id: number }[];
+  };
+  await cdp.detach();
+  const pid = processInfo.find((p) => p.type === 'browser')?.id as number;
+  const cmdline = processesUnder(dataDir).find((p) => p.pid === pid)?.cmdline ?? '';
+  return { pid, dir: /\/sessions\/([^/\s]+)\//.exec(cmdline)?.[1] };
+}
 
 const onlyThePoolLeft = (dataDir: string, idle: number) =>
   waitFor(() => onlyPoolBrowsersLeft(dataDir, idle), {
@@ -91,8 +103,10 @@ describe('a server with a warm pool', () => {
       localStorage.setItem('left', 'by the first session');
       document.cookie = 'left=first; max-age=3600';
     });
-    const served = [...liveBrowsers(t.dataDir)].find((name) => before.includes(name));
+    // The pool's other browser still runs too: the one serving is the one Chromium names.
+    const served = (await servingBrowser(browser, t.dataDir)).dir;
     expect(served).toMatch(/^pool-/);
+    expect(before).toContain(served);
 
     await browser.disconnect();
     const released = await client.sessions.update(first.id, { status: 'REQUEST_RELEASE' });
@@ -156,13 +170,8 @@ describe('a server with a warm pool', () => {
   it('ends a pooled session whose browser is killed, like any other, and the pool carries on', async () => {
     const session = await client.sessions.create();
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
-    // The browser process behind the session, as Chromium itself reports it.
-    const cdp = await browser.target().createCDPSession();
-    const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as {
-      processInfo: { type: string; id: number }[];
-    };
-    const pid = processInfo.find((p) => p.type === 'browser')?.id as number;
-    expect(processesUnder(t.dataDir).find((p) => p.pid === pid)?.cmdline).toMatch(/\/sessions\/pool-/);
+    const { pid, dir } = await servingBrowser(browser, t.dataDir);
+    expect(dir).toMatch(/^pool-/);
     process.kill(pid, 'SIGKILL');
     await waitFor(async () => (await client.sessions.retrieve(session.id)).status === 'ERROR', {
       message: 'the session to end ERROR',
@@ -329,6 +338,82 @@ describe('a Chromium that dies while starting', () => {
     expect(body.message).toMatch(/Chromium exited before it was ready \(code 1\)/);
     expect(body.message).toMatch(/crashed at start/);
     expect(await t.store.listActiveSessions()).toEqual([]);
+    await expectNothingLeft(t.dataDir);
+  });
+});
+
+describe('a Chromium too slow to start (a starved host)', () => {
+  const lines: LogLine[] = [];
+  const bin = tempDir('wallcrawler-slow-bin-');
+  const wrapper = join(bin.path, 'chromium');
+  const slowOnce = join(bin.path, 'slow-once');
+  const slowAlways = join(bin.path, 'slow-always');
+  let t: TestServer;
+  const retried = () =>
+    lines.filter((l) => /Chromium did not start in time; starting it once more/.test(l.message ?? ''));
+
+  beforeAll(async () => {
+    // Never opens its DevTools port while `slow-always` exists, nor once after `slow-once` was made (it removes
+    // it): it hangs with Chromium's arguments on its command line, so the leak check sees it. Else it is Chromium.
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nif [ -f '${slowAlways}' ] || rm '${slowOnce}' 2>/dev/null; then exec perl -e 'sleep 600' -- "$@"; fi\nexec /usr/lib/chromium/chromium "$@"\n`,
+    );
+    chmodSync(wrapper, 0o755);
+    t = await startTestServer(
+      { WALLCRAWLER_CHROME_PATH: wrapper, WALLCRAWLER_LAUNCH_TIMEOUT_MS: '6000' },
+      { logger: memoryLogger(lines) },
+    );
+  });
+  afterAll(async () => {
+    await t?.close();
+    if (t) await expectNothingLeft(t.dataDir);
+    rmSync(bin.path, { recursive: true, force: true });
+  });
+
+  it('is started once more when its first start timed out, and the create succeeds', async () => {
+    writeFileSync(slowOnce, '');
+    const client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
+    const session = await client.sessions.create();
+    expect(session.status).toBe('RUNNING');
+    expect(existsSync(slowOnce)).toBe(false);
+    expect(retried()).toHaveLength(1);
+    expect(retried()[0]?.level).toBe('warn');
+    const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
+    const [page] = await browser.pages();
+    await page?.goto(`${pages.url}/title/Retried`);
+    expect(await page?.title()).toBe('Retried');
+    await browser.disconnect();
+    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await expectNothingLeft(t.dataDir);
+  });
+
+  it('answers 503 browser_not_ready with Retry-After when the second start times out too, and leaves nothing', async () => {
+    writeFileSync(slowAlways, '');
+    const before = retried().length;
+    const response = await fetch(`${t.url}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'x-bb-api-key': t.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ userMetadata: { starved: 'yes' } }),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      code: 'browser_not_ready',
+      message: expect.stringMatching(
+        /could not start a browser in time .*within \d+ ms.*overloaded\. Retry after 5 s\./,
+      ),
+      requestId: expect.any(String),
+    });
+    expect(retried()).toHaveLength(before + 1);
+    // The session that was stored for the create ended as ERROR, with the same reason; its host slot is free.
+    const [stored] = await t.store.listSessions(t.projectId, { metadata: [{ path: ['starved'], value: 'yes' }] });
+    expect(stored).toMatchObject({ status: 'ERROR', endReason: body.message });
+    expect(await t.store.listActiveSessions()).toEqual([]);
+    expect(t.server.census()).toMatchObject({ hostSlots: 0, hostBrowsers: 0, startingBrowsers: 0 });
     await expectNothingLeft(t.dataDir);
   });
 });

@@ -12,6 +12,12 @@ it('defaults to loopback, port 3000 and ./.wallcrawler', () => {
   expect(config.unsupportedFields).toBe('refuse');
   expect(config.admission.maxSessions).toBeGreaterThanOrEqual(1);
   expect(config.admission).toMatchObject({ queueSize: 20, queueTimeoutMs: 30_000 });
+  expect(config.launchTimeoutMs).toBe(30_000);
+});
+
+it('takes a launch timeout of a second or more', () => {
+  expect(loadServerConfig({ WALLCRAWLER_LAUNCH_TIMEOUT_MS: '5000' }).launchTimeoutMs).toBe(5_000);
+  expect(() => loadServerConfig({ WALLCRAWLER_LAUNCH_TIMEOUT_MS: '10' })).toThrow(/WALLCRAWLER_LAUNCH_TIMEOUT_MS/);
 });
 
 it('sizes the host limit from memory and CPUs, whichever is lower', () => {

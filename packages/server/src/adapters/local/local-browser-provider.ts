@@ -5,6 +5,7 @@ import {
   type BrowserPool,
   BrowserSession,
   type CdpGateway,
+  ChromiumLaunchTimeoutError,
   findProcesses,
   listSessionDirs,
   removeDirs,
@@ -12,7 +13,7 @@ import {
   type SessionDirs,
   type SessionPreparation,
 } from '@wallcrawler/controller';
-import { SessionNotRunningError } from '../../domain/errors.js';
+import { BrowserNotReadyError, SessionNotRunningError } from '../../domain/errors.js';
 import type { SessionRecord } from '../../domain/model.js';
 import type {
   BrowserProvider,
@@ -56,6 +57,14 @@ function collectFiles(
   };
 }
 
+/**
+ * A create's deadline, from the moment it arrived: a minute, the default request timeout of the official clients
+ * (Browserbase's SDKs, Stagehand through them, and Wallcrawler's). An answer later than that reaches no one, and
+ * the browser it started would wait for a client that left. Only a second start after one that timed out is held
+ * to it (see `startDeadline`): the first always gets the whole launch timeout.
+ */
+export const CREATE_DEADLINE_MS = 60_000;
+
 export interface LocalBrowserProviderOptions {
   /** Serves the sessions' CDP connections on the API server's port. */
   gateway: CdpGateway;
@@ -63,6 +72,10 @@ export interface LocalBrowserProviderOptions {
   chromePath: string;
   /** @default 5_000 */
   disconnectGraceMs?: number;
+  /** How long a Chromium start may take. @default 30_000 */
+  launchTimeoutMs?: number;
+  /** Retry-After, in seconds, on a 503 when no browser could start in time. @default 5 */
+  retryAfterSeconds?: number;
   /** Browsers started ahead of sessions; sessions it can serve take one instead of starting their own. */
   pool?: BrowserPool | undefined;
   logger?: Logger;
@@ -94,7 +107,7 @@ export class LocalBrowserProvider implements BrowserProvider {
     recording,
     proxies,
   }: BrowserStartRequest): Promise<undefined> {
-    const { gateway, dataDir, chromePath, disconnectGraceMs, pool } = this.#options;
+    const { gateway, dataDir, chromePath, disconnectGraceMs, launchTimeoutMs, pool } = this.#options;
     // A pooled browser has started with an empty profile, no extensions and no proxy: only sessions that need
     // none of them before the start can have one.
     const pooled = await pool?.take({
@@ -103,6 +116,8 @@ export class LocalBrowserProvider implements BrowserProvider {
     });
     const browser = await BrowserSession.start({
       id: session.id,
+      startDeadline: new Date(session.createdAt.getTime() + CREATE_DEADLINE_MS),
+      ...(launchTimeoutMs !== undefined ? { launchTimeoutMs } : {}),
       ...(pooled ? { prelaunched: pooled } : {}),
       ...(proxies ? { proxy: { routes: proxies } } : {}),
       executablePath: chromePath,
@@ -123,6 +138,16 @@ export class LocalBrowserProvider implements BrowserProvider {
       ...(downloads ? { downloads: { maxBytes: downloads.maxBytes } } : {}),
       ...(session.viewport ? { viewport: session.viewport } : {}),
       ...(disconnectGraceMs !== undefined ? { disconnectGraceMs } : {}),
+    }).catch((error: unknown) => {
+      // A start that timed out (again, or with no time left for another) is the host being too busy: an overload
+      // the client may retry, as on AWS, not a broken browser.
+      if (!(error instanceof ChromiumLaunchTimeoutError)) throw error;
+      this.#logger.warn({ err: error, sessionId: session.id }, 'no browser could be started in time');
+      const retryAfter = this.#options.retryAfterSeconds ?? 5;
+      throw new BrowserNotReadyError(
+        `This host could not start a browser in time (Chromium did not open its DevTools port within ${error.timeoutMs} ms): it is overloaded. Retry after ${retryAfter} s.`,
+        retryAfter,
+      );
     });
     gateway.add(browser);
     void browser.ended.then(() => {

@@ -1,0 +1,150 @@
+/**
+ * A browser that dies ends its session as ERROR with the crash as its reason, whatever races with the crash: a
+ * release, the disconnect grace of a client that left, or the client that the dying browser dropped. Each race
+ * is made certain, not left to timing: either the ending is asked for in the same tick in which the kernel first
+ * shows the browser dead (the event loop ran nothing in between, so no exit can have been heard), or the
+ * browser's reaper is stopped (SIGSTOP), so that its exit cannot be heard until the test lets it go on.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { expectNothingLeft, tempDir, waitFor } from '../../../test-support/index.js';
+import { BrowserSession } from '../src/browser-session.js';
+import type { BrowserSessionOptions } from '../src/browser-session-options.js';
+import { findChromium } from '../src/chromium/find-chromium.js';
+import { readProcessStat } from '../src/chromium/process-table.js';
+
+const dataDir = tempDir();
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await expectNothingLeft(dataDir.path);
+});
+afterAll(() => dataDir.remove());
+
+const CRASH = { status: 'ERROR', reason: 'The browser exited unexpectedly (exit code 137)' };
+
+async function start(options: Partial<BrowserSessionOptions> = {}): Promise<BrowserSession> {
+  const session = await BrowserSession.start({
+    id: randomUUID(),
+    executablePath: findChromium(),
+    dataDir: dataDir.path,
+    expiresAt: new Date(Date.now() + 120_000),
+    keepAlive: false,
+    disconnectGraceMs: 100,
+    // As the local server starts its sessions: a release answers once the ending is recorded.
+    recordFirst: true,
+    ...options,
+  });
+  cleanups.push(() => void session.close());
+  return session;
+}
+
+/** Blocks this thread, without a turn of the event loop, until the kernel shows `pid` dead (a zombie, or gone). */
+function waitDeadSync(pid: number): void {
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const stat = readProcessStat(pid);
+    if (!stat || stat.state === 'Z') return;
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not die`);
+    Atomics.wait(nap, 0, 0, 2);
+  }
+}
+
+/** Stops the browser's reaper, so that nothing of its exit reaches this process until the returned `resume`. */
+function stopReaper(session: BrowserSession): () => void {
+  const reaper = readProcessStat(session.pid)?.ppid;
+  if (!reaper || reaper === process.pid) throw new Error('the browser runs without its reaper');
+  process.kill(reaper, 'SIGSTOP');
+  let resumed = false;
+  const resume = () => {
+    if (resumed) return;
+    resumed = true;
+    process.kill(reaper, 'SIGCONT');
+  };
+  cleanups.push(resume);
+  return resume;
+}
+
+/** A client of the session's browser target, through a server that hands its upgrade to the session. */
+async function connectClient(
+  session: BrowserSession,
+): Promise<{ ws: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
+  const server: Server = createServer();
+  server.on('upgrade', (request, socket, head) => session.connect(request, socket, head, session.browserPath));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const ws = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}${session.browserPath}`);
+  ws.on('error', () => {});
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  // One answered command: the client is attached through the session's connection, both ways.
+  await new Promise<void>((resolve) => {
+    ws.once('message', () => resolve());
+    ws.send(JSON.stringify({ id: 1, method: 'Browser.getVersion' }));
+  });
+  return { ws, closed };
+}
+
+it('ends as ERROR when a release comes after the crash, before the exit was heard', async () => {
+  const session = await start();
+  process.kill(session.pid, 'SIGKILL');
+  waitDeadSync(session.pid);
+  // Nothing has run since the kernel showed the browser dead: the session cannot know yet.
+  expect(session.isRunning).toBe(true);
+  const recorded = await session.release();
+  expect(recorded).toMatchObject(CRASH);
+  expect(await session.ended).toMatchObject(CRASH);
+});
+
+it('ends as ERROR when the disconnect grace runs out after the crash, before the exit was heard', async () => {
+  const session = await start();
+  const client = await connectClient(session);
+  client.ws.close();
+  await client.closed;
+  // The last client left: the grace runs. The browser dies within it, and its exit cannot be heard yet.
+  const resume = stopReaper(session);
+  process.kill(session.pid, 'SIGKILL');
+  await waitFor(() => !session.isRunning, { message: 'the grace to run out' });
+  resume();
+  expect(await session.ended).toMatchObject(CRASH);
+});
+
+it('ends as ERROR, and tells its client so, when the crash dropped the client before the exit was heard', async () => {
+  const session = await start();
+  const client = await connectClient(session);
+  const resume = stopReaper(session);
+  process.kill(session.pid, 'SIGKILL');
+  // Chromium's end of the client's connection is gone with it; the session sees the drop, not the exit.
+  await waitFor(() => !session.isRunning, { message: 'the dropped client to end the session' });
+  resume();
+  expect(await session.ended).toMatchObject(CRASH);
+  expect(await client.closed).toEqual({ code: 1011, reason: CRASH.reason });
+});
+
+it('ends as a client closing the browser when a release comes after a clean exit, before it was heard', async () => {
+  const session = await start();
+  const client = await connectClient(session);
+  const resume = stopReaper(session);
+  client.ws.send(JSON.stringify({ id: 2, method: 'Browser.close' }));
+  await waitFor(() => readProcessStat(session.pid)?.state === 'Z', { message: 'the browser to exit' });
+  const released = session.release();
+  resume();
+  const closedByClient = { status: 'COMPLETED', reason: 'The browser was closed by a client' };
+  expect(await released).toMatchObject(closedByClient);
+  expect(await session.ended).toMatchObject(closedByClient);
+});
