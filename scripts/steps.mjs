@@ -82,20 +82,30 @@ function newest(path) {
 /**
  * Whether the last build of these packages is newer than everything it was built from. `output` names, for a
  * package's manifest, the file whose time stands for its build (a build first empties `dist/`, so the file also
- * says which kind of build ran: no `.d.ts` after a JavaScript-only one). The inputs are every package's sources,
- * build config and manifest, the shared TypeScript config and the installed dependencies, because one package's
- * build can bundle another's (the server's Lambda bundles include the controller).
+ * says which kind of build ran: no `.d.ts` after a JavaScript-only one). A package is built from its sources,
+ * build config and manifest, those of the workspace packages it depends on (the server's Lambda bundles include
+ * the controller's build), the shared TypeScript config and the installed dependencies.
  */
 export function buildIsCurrent(packages, output) {
-  const outputs = packages.map((p) => join(p.dir, output(p.manifest)));
-  if (!outputs.every((file) => existsSync(file))) return false;
-  const inputs = [
-    ...[...workspacePackages().values()].flatMap((p) =>
-      ['src', 'tsup.config.ts', 'package.json'].map((f) => join(p.dir, f)),
-    ),
-    join(root, 'tsconfig.base.json'),
-    join(root, 'node_modules', '.package-lock.json'),
-  ];
-  const built = Math.min(...outputs.map((file) => statSync(file).mtimeMs));
-  return built >= Math.max(...inputs.map(newest));
+  const all = workspacePackages();
+  const shared = newestOf([join(root, 'tsconfig.base.json'), join(root, 'node_modules', '.package-lock.json')]);
+  return packages.every((p) => {
+    const file = join(p.dir, output(p.manifest));
+    if (!existsSync(file)) return false;
+    const sources = withDependencies(p, all).flatMap((d) =>
+      ['src', 'tsup.config.ts', 'package.json'].map((f) => join(d.dir, f)),
+    );
+    return statSync(file).mtimeMs >= Math.max(shared, newestOf(sources));
+  });
 }
+
+/** `p` and the workspace packages it depends on, directly or not. */
+function withDependencies(p, all, seen = new Set()) {
+  if (seen.has(p)) return [];
+  seen.add(p);
+  const { dependencies = {}, peerDependencies = {}, devDependencies = {} } = p.manifest;
+  const names = Object.keys({ ...dependencies, ...peerDependencies, ...devDependencies });
+  return [p, ...names.flatMap((name) => (all.has(name) ? withDependencies(all.get(name), all, seen) : []))];
+}
+
+const newestOf = (paths) => Math.max(0, ...paths.map(newest));

@@ -154,10 +154,22 @@ describe('the packed packages, installed outside the monorepo', () => {
       expect(stdout).toContain('Title: Packed');
       expect(stdout).toMatch(/^Session [0-9a-f-]{36} is COMPLETED$/m);
     } finally {
+      // As a supervisor stops it: SIGTERM to npx's pid alone. npx hands it to its `sh -c`, which dies of it
+      // without passing it on; the server sees the npm that started it gone and stops through its close path.
       const exited = new Promise((resolve) => server.once('exit', resolve));
-      if (server.pid) process.kill(-server.pid, 'SIGINT');
+      if (server.pid) process.kill(server.pid, 'SIGTERM');
       await exited;
+      const groupGone = () => {
+        try {
+          process.kill(-(server.pid as number), 0);
+          return false;
+        } catch {
+          return true;
+        }
+      };
+      await waitFor(groupGone, { timeout: 30_000, message: `the installed server to stop:\n${output}` });
     }
+    expect(output).toContain('Stopping (the npm that started it went away)');
     await expectNothingLeft(dataDir);
   });
 });
