@@ -3,7 +3,7 @@
 // `amplify-dynamodb-simulator`; that package's own dependencies (the Amplify CLI core, about 450 packages) are
 // not needed, so instead of installing it we fetch its tarball from the npm registry with `npm pack`, check it
 // against the pinned integrity, and keep only `emulator/` under `.cache/`. It runs on a Java 17 runtime
-// (Debian's `openjdk-17-jre-headless`, which `npm run setup` installs).
+// (Debian's `openjdk-17-jre-headless`). `npm test`'s pretest (scripts/prepare-tests.mjs) installs both.
 //
 // `node scripts/dynamodb-local.mjs` prints the emulator's directory, fetching it first when missing.
 import { spawnSync } from 'node:child_process';

@@ -1,47 +1,13 @@
 #!/usr/bin/env node
-// `npm run setup`: everything a fresh Debian machine with Node 20 and npm needs before `npm start` and
-// `npm test`. Idempotent: each step is skipped when already done. No dependencies (it runs before `npm ci`).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { ensureDynamoDbLocal } from './dynamodb-local.mjs';
-
-const root = new URL('..', import.meta.url).pathname;
-const step = (text) => console.log(`\n▸ ${text}`);
-const fail = (text) => {
-  console.error(`\n✗ ${text}`);
-  process.exit(1);
-};
-const run = (command, args, options = {}) => {
-  console.log(`  $ ${[command, ...args].join(' ')}`);
-  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
-  if (result.status !== 0) fail(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal}).`);
-};
-const executable = (path) => {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-const onPath = (name) => (process.env.PATH ?? '').split(delimiter).some((dir) => dir && executable(join(dir, name)));
-let aptUpdated = false;
-/** Installs Debian packages, as root or through sudo; `apt-get update` runs once, before the first install. */
-const aptInstall = (packages) => {
-  const isRoot = process.getuid?.() === 0;
-  if (!isRoot && !onPath('sudo'))
-    fail(
-      `Installing ${packages.join(', ')} needs root: run \`sudo apt-get install -y ${packages.join(' ')}\`, then \`npm run setup\` again.`,
-    );
-  const asRoot = (args) =>
-    isRoot
-      ? run('apt-get', args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
-      : run('sudo', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args]);
-  if (!aptUpdated) asRoot(['update']);
-  aptUpdated = true;
-  asRoot(['install', '-y', ...packages]);
-};
+// `npm run setup`: what a fresh Debian machine with Node 20 and npm needs before `npm start`, and nothing more:
+// Chromium, the npm dependencies, and the JavaScript of the packages the server runs. The tools only the tests
+// need (a Java runtime, DynamoDB Local, the Stagehand 4 client) and the full build with type declarations come
+// with `npm test`'s pretest (scripts/prepare-tests.mjs). Idempotent: each step is skipped when already done.
+// No dependencies (it runs before `npm ci`).
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { aptInstall, buildIsCurrent, executable, fail, onPath, root, run, step, workspacePackages } from './steps.mjs';
 
 step('Node.js');
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -60,7 +26,7 @@ if (found) {
   console.log(`  found ${found}`);
 } else if (onPath('apt-get')) {
   console.log("  not found: installing Debian's chromium package");
-  aptInstall(['chromium']);
+  aptInstall(['chromium'], 'npm run setup');
   if (!executable('/usr/lib/chromium/chromium')) fail('apt-get finished but /usr/lib/chromium/chromium is missing.');
 } else {
   fail(
@@ -72,23 +38,6 @@ try {
   console.log(`  ${version}`);
 } catch {}
 
-step('Java runtime (for DynamoDB Local, the emulator the DynamoDB adapter is tested against)');
-if (onPath('java')) {
-  console.log(`  found ${spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0]}`);
-} else if (onPath('apt-get')) {
-  console.log("  not found: installing Debian's openjdk-17-jre-headless package");
-  aptInstall(['openjdk-17-jre-headless']);
-} else {
-  console.log('  not found: only the DynamoDB adapter tests need it; install a Java 17 runtime to run them');
-}
-
-step('DynamoDB Local');
-try {
-  console.log(`  ${ensureDynamoDbLocal({ log: (line) => console.log(`  ${line}`) })}`);
-} catch (error) {
-  fail(error.message);
-}
-
 step('npm dependencies');
 const marker = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
@@ -98,7 +47,25 @@ if (process.env.CI || !existsSync(marker) || statSync(marker).mtimeMs < statSync
   console.log('  up to date (node_modules matches package-lock.json)');
 }
 
-step('Build the packages');
-run('npm', ['run', 'build']);
+// The server and the workspace packages it imports at run time, each before the packages that import it (the
+// server's bundles include the controller's build). JavaScript only: the type declarations, which take most of a
+// full build's time, are for the packages' users and the packaging test, and `npm test` builds them.
+const packages = workspacePackages();
+const order = [];
+const visit = (name) => {
+  const dependencies = Object.keys(packages.get(name).manifest.dependencies ?? {});
+  for (const dependency of dependencies) if (packages.has(dependency) && !order.includes(dependency)) visit(dependency);
+  order.push(name);
+};
+visit('@wallcrawler/server');
+step(`Build what \`npm start\` runs (${order.join(', ')}; JavaScript only)`);
+const startPackages = order.map((name) => packages.get(name));
+if (buildIsCurrent(startPackages, (manifest) => manifest.module)) {
+  console.log('  up to date (each build is newer than the sources)');
+} else {
+  for (const name of order) run('npm', ['run', 'build', `--workspace=${name}`, '--silent', '--', '--no-dts']);
+}
 
-console.log('\n✓ Ready. Start a local Wallcrawler with `npm start`; run the tests with `npm test`.');
+console.log(
+  '\n✓ Ready. Start a local Wallcrawler with `npm start`. `npm test` installs what only the tests need on its first run, then runs them.',
+);

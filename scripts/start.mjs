@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the built `wallcrawler start`. Says what to do when the build is missing instead of a stack trace.
+// package.json runs it with `exec`, so that npm's child is this process and not a `sh -c` around it: npm forwards
+// SIGINT and SIGTERM to its child only, and the shell would die of a SIGTERM without passing it on, leaving the
+// server running (the CLI stops on either, through the server's close path).
 import { existsSync } from 'node:fs';
 
 const cli = new URL('../packages/server/dist/cli.js', import.meta.url);

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-// @ts-expect-error: a plain script without types, shared with `npm run setup`.
+// @ts-expect-error: a plain script without types, shared with `npm test`'s pretest.
 import { ensureDynamoDbLocal } from '../scripts/dynamodb-local.mjs';
 import { tempDir } from './index.js';
 
@@ -26,7 +26,9 @@ async function freePort(): Promise<number> {
 /** Starts the emulator and resolves once it answers HTTP. */
 export async function startDynamoDbLocal({ timeout = 30_000 } = {}): Promise<DynamoDbLocal> {
   if (spawnSync('java', ['-version']).error) {
-    throw new Error('DynamoDB Local needs a Java runtime: run `npm run setup` (it installs openjdk-17-jre-headless).');
+    throw new Error(
+      'DynamoDB Local needs a Java runtime: run `npm run pretest` (it installs openjdk-17-jre-headless; `npm test` runs it first).',
+    );
   }
   const dir: string = ensureDynamoDbLocal();
   const port = await freePort();

