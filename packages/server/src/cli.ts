@@ -5,11 +5,9 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AWS_API_ENV, SERVER_ENV } from '@wallcrawler/contracts';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import { generateApiKey } from './api-keys.js';
-import { DynamoDbStore } from './aws/dynamodb/dynamodb-store.js';
 import { newProject } from './bootstrap.js';
 import { stopOnSignals } from './cli-stop.js';
 import { loadServerConfig } from './config.js';
@@ -69,6 +67,11 @@ async function openStore(): Promise<Store> {
         `To manage an AWS deployment, set all of ${A.sessionsTable}, ${A.projectsTable} and ${A.apiKeysTable} (the stack's outputs).`,
       );
     }
+    // Loaded only here: `wallcrawler start` and the local commands never load the AWS SDK (memory at rest).
+    const [{ DynamoDBClient }, { DynamoDbStore }] = await Promise.all([
+      import('@aws-sdk/client-dynamodb'),
+      import('./aws/dynamodb/dynamodb-store.js'),
+    ]);
     const endpoint = process.env[A.dynamodbEndpoint];
     const client = new DynamoDBClient(endpoint ? { endpoint } : {});
     return new DynamoDbStore({ client, tables: { sessions, projects, apiKeys } });

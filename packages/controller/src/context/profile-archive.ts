@@ -4,8 +4,10 @@ import { lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { formatMiB } from '@wallcrawler/contracts';
-import * as tar from 'tar';
 import { PROFILE_LOCK_NAMES } from '../session-dirs.js';
+
+/** tar, loaded on a context's first save or load rather than at start: an idle server holds only what it uses. */
+const loadTar = () => import('tar');
 
 /**
  * A context is a Chromium profile (user-data-dir) kept between sessions. At rest it is a tar.gz, encrypted with
@@ -118,6 +120,7 @@ export async function packProfile(
   const cipher = createCipheriv(PROFILE_CIPHER, key, iv);
   cipher.setAAD(aadFor(contextId));
   let archiveBytes = 0;
+  const tar = await loadTar();
   // An empty profile still makes a valid archive, of its root alone.
   const source = tar.create(
     { cwd: profileDir, gzip: true, portable: true, noDirRecurse: true },
@@ -175,6 +178,7 @@ function entryProblem(path: string, type: string): string | undefined {
 async function vetArchive(file: string, maxBytes: number): Promise<void> {
   let total = 0;
   let problem: ProfileArchiveError | undefined;
+  const tar = await loadTar();
   const parser = new tar.Parser({
     strict: true,
     onReadEntry(entry) {
@@ -267,6 +271,7 @@ export async function unpackProfile(options: UnpackProfileOptions): Promise<void
     }
     await vetArchive(plain, maxBytes);
     await mkdir(profileDir, { recursive: true });
+    const tar = await loadTar();
     await tar.extract({
       file: plain,
       cwd: profileDir,

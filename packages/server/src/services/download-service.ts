@@ -11,7 +11,6 @@ import {
   type Logger,
   silentLogger,
 } from '@wallcrawler/contracts';
-import yazl from 'yazl';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ArtifactRetention } from './artifact-retention.js';
 
@@ -68,6 +67,8 @@ export class DownloadService {
    * gets a valid empty zip.
    */
   async zip(sessionId: string, live?: LiveDownloads): Promise<Readable> {
+    // Loaded on the first download, not at start (memory at rest).
+    const { default: yazl } = await import('yazl');
     const zip = new yazl.ZipFile();
     if (live) {
       for (const name of await finishedFiles(live.dir)) {

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { formatMiB } from '@wallcrawler/contracts';
-import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import type { Entry, ZipFile } from 'yauzl';
 import { InvalidUploadError, TooLargeError } from '../domain/errors.js';
 
 /**
@@ -31,7 +31,9 @@ const MANIFEST_BYTES = 1024 * 1024;
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 
-function openZip(bytes: Buffer): Promise<ZipFile> {
+async function openZip(bytes: Buffer): Promise<ZipFile> {
+  // Loaded on the first upload, not at start: an idle server holds only what it uses (memory at rest).
+  const { default: yauzl } = await import('yauzl');
   return new Promise((resolve, reject) => {
     yauzl.fromBuffer(bytes, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true }, (error, zip) => {
       if (error || !zip)

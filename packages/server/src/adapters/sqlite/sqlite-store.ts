@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type Client, createClient, type InStatement, type Row } from '@libsql/client';
+// The local-file client only: the package's main entry also loads its remote (HTTP and WebSocket) clients.
+import { type Client, createClient, type InStatement, type Row } from '@libsql/client/sqlite3';
 import { ContextInUseError, ContextNameTakenError } from '../../domain/errors.js';
 import { matchesMetadata } from '../../domain/metadata-query.js';
 import {
