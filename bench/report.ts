@@ -207,13 +207,14 @@ function lifecycleTable(l: NonNullable<BenchResult['lifecycle']>): string[] {
 }
 
 /**
- * The short form for the repository README: the targets table with the figures, and where they came from.
+ * The short form for bench/README.md: the targets table with the figures, and where they came from (links are
+ * relative to `bench/`).
  */
 export function readmeSummary(r: BenchResult): string {
   const m = r.machine;
   return [
     `Measured ${m.date.slice(0, 10)} on ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.chromium}, server from \`${r.config.server}\`,`,
-    `medians over ${r.lifecycle?.wallcrawler.total.n ?? 0} iterations (full tables: [bench/results/latest.md](bench/results/latest.md)):`,
+    `medians over ${r.lifecycle?.wallcrawler.total.n ?? 0} iterations (full tables: [results/latest.md](results/latest.md)):`,
     '',
     '| measure | Wallcrawler | target | detail | peers on the same machine |',
     '|---|---:|---|---|---|',

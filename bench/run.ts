@@ -364,9 +364,10 @@ async function main(): Promise<number> {
   const md = markdown(full);
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(full, null, 2)}\n`);
   writeFileSync(join(outDir, 'latest.md'), md);
-  // A complete, clean run with the standard settings into the standard place also refreshes the README's table,
-  // so the numbers there are always such a run's; trial runs (fewer iterations, --out elsewhere) leave it alone.
-  const readme = join(repoRoot, 'README.md');
+  // A complete, clean run with the standard settings into the standard place also refreshes the table in
+  // bench/README.md, so the numbers there are always such a run's; trial runs (fewer iterations, --out elsewhere)
+  // leave it alone.
+  const readme = join(repoRoot, 'bench', 'README.md');
   const standard = v.out === undefined && config.iterations >= 20;
   // Every phase ran: lifecycle (3: cold, and with the pool its create and total), RTT (2: gateway ÷ direct, log
   // on ÷ off), memory (2), http (2).
@@ -378,7 +379,7 @@ async function main(): Promise<number> {
         readme,
         text.replace(block, (_all, start: string, end: string) => `${start}${readmeSummary(full)}${end}`),
       );
-      progress('bench', 'updated the table in README.md');
+      progress('bench', 'updated the table in bench/README.md');
     }
   }
   console.log(md);

@@ -1,6 +1,8 @@
 /**
- * Every command-line flag Wallcrawler passes to Chromium, each with the reason it is there.
- * Nothing else in the code base adds flags, so this file is the whole answer to "how is the browser started?".
+ * Every command-line flag Wallcrawler passes to Chromium, each with the reason it is there. Every Chromium start
+ * (a session's, the warm pool's, a warm-pool task's) goes through `launchChromium`, which takes its arguments from
+ * here and adds none: what varies comes in as options (the session's forward proxy as `proxyServer`, an embedder's
+ * own flags as `extraArgs`, appended last). So this file is the whole answer to "how is the browser started?".
  */
 
 export interface ChromiumFlagOptions {

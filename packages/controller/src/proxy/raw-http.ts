@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-/** The error body every Wallcrawler endpoint uses (ARCHITECTURE §3), for the gateway's own answers. */
+/**
+ * The error body every Wallcrawler endpoint uses (`ErrorSchema` in the server's `schemas/error.ts`; see
+ * docs/architecture.md, "The contract"), for the gateway's own answers.
+ */
 export interface ConnectErrorBody {
   statusCode: number;
   error: string;

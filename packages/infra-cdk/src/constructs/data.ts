@@ -19,7 +19,7 @@ const attributeType = (type: 'S' | 'N') => (type === 'S' ? AttributeType.STRING 
 
 /**
  * The DynamoDB tables, created from the same description the store reads them by (`TABLES` in
- * `@wallcrawler/controller`): keys, the `projectId-createdAt` and `status-expiresAt` indexes, TTL on ended
+ * `@wallcrawler/contracts`): keys, the `projectId-createdAt` and `status-expiresAt` indexes, TTL on ended
  * sessions, the sessions stream. On-demand billing and point-in-time recovery.
  */
 export class WallcrawlerData extends Construct {

@@ -45,8 +45,8 @@ const STAGEHAND_PATH = new RegExp(
 );
 
 /**
- * Builds the error response every non-2xx answer uses (ARCHITECTURE §3). On Stagehand's routes it also says
- * `success: false`, the shape Stagehand's clients expect.
+ * Builds the error response every non-2xx answer uses (docs/architecture.md, "The contract"). On Stagehand's
+ * routes it also says `success: false`, the shape Stagehand's clients expect.
  */
 export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
   const body: ErrorBody & { success?: false } = {

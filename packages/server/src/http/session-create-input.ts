@@ -3,7 +3,8 @@ import type { CreateSessionInput } from '../services/browser-start-planner.js';
 import { proxyRoutesFrom } from './proxy-routes.js';
 
 /**
- * What the session service takes from a Browserbase create body (`POST /v1/sessions`, or Stagehand's start).
+ * What the session lifecycle and its start planner take from a Browserbase create body (`POST /v1/sessions`, or
+ * Stagehand's start).
  * @throws ApiError 400 for proxies that cannot be used
  */
 export function createInputFrom(body: SessionCreateParams): CreateSessionInput {

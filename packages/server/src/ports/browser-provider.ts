@@ -98,7 +98,7 @@ export interface BrowserStartRequest {
 }
 
 /**
- * Where sessions' browsers run: in this process (local) or in Fargate tasks (AWS). The session service talks
+ * Where sessions' browsers run: in this process (local) or in Fargate tasks (AWS). The session lifecycle talks
  * only to this interface, and hands it the session records it has read, so a provider never reads them again.
  */
 export interface BrowserProvider {

@@ -8,7 +8,7 @@ export const ErrorDetailSchema = z
   })
   .openapi('ErrorDetail');
 
-/** The one error body of every non-2xx response (ARCHITECTURE §3). */
+/** The one error body of every non-2xx response (docs/architecture.md, "The contract"; codes in docs/api.md). */
 export const ErrorSchema = z
   .object({
     success: z.literal(false).optional().openapi({ description: "Only on Stagehand's routes, whose clients read it." }),

@@ -2,7 +2,6 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -19,13 +18,7 @@ import {
   SessionTableConflictError,
   scanAll,
 } from '@wallcrawler/controller/aws';
-import {
-  ContextNameTakenError,
-  NotSupportedError,
-  ProjectNotFoundError,
-  RecordExistsError,
-  WriteConflictError,
-} from '../../domain/errors.js';
+import { NotSupportedError, ProjectNotFoundError, RecordExistsError, WriteConflictError } from '../../domain/errors.js';
 import { matchesMetadata } from '../../domain/metadata-query.js';
 import {
   ACTIVE_STATUSES,
@@ -36,19 +29,8 @@ import {
   type SessionRecord,
 } from '../../domain/model.js';
 import type { SessionEnd, SessionFilter, Store } from '../../ports/store.js';
-import {
-  apiKeyToItem,
-  contextNameKey,
-  contextToItem,
-  extensionToItem,
-  itemToApiKey,
-  itemToContext,
-  itemToExtension,
-  itemToProject,
-  itemToSession,
-  projectToItem,
-  sessionToItem,
-} from './items.js';
+import { apiKeyToItem, itemToApiKey, itemToProject, itemToSession, projectToItem, sessionToItem } from './items.js';
+import { ResourceTable } from './resource-table.js';
 
 export interface DynamoDbStoreOptions {
   client: DynamoDBClient;
@@ -65,7 +47,8 @@ const SESSIONS_BY_STATUS = TABLES.sessions.indexes[1].name;
 type Item = Record<string, unknown>;
 
 /**
- * The store on DynamoDB: sessions, projects and API keys, in the tables `TABLES` describes.
+ * The store on DynamoDB: sessions, projects and API keys, in the tables `TABLES` describes; contexts and
+ * extensions are the resources table's (`ResourceTable`).
  *
  * Admission is atomic without a scan: each project item carries `activeSessions`, and a session is admitted by
  * one transaction that increments it under the condition `activeSessions < limit` and puts the session. Its
@@ -76,6 +59,7 @@ export class DynamoDbStore implements Store {
   readonly #db: DynamoDBDocumentClient;
   readonly #tables: DynamoDbTableNames;
   readonly #sessions: SessionTable;
+  readonly #resources: ResourceTable;
 
   constructor({
     client,
@@ -91,6 +75,7 @@ export class DynamoDbStore implements Store {
       endedSessionRetentionSeconds,
       maxConflictRetries,
     });
+    this.#resources = new ResourceTable(this.#db, this.#tables.resources);
   }
 
   async createProject(project: ProjectRecord): Promise<void> {
@@ -288,141 +273,36 @@ export class DynamoDbStore implements Store {
     return this.getSession(id);
   }
 
-  async createContext(context: ContextRecord): Promise<void> {
-    const item = contextToItem(context);
-    const put = {
-      Put: { TableName: this.#tables.resources, Item: item, ConditionExpression: 'attribute_not_exists(resourceId)' },
-    };
-    if (context.name === undefined) {
-      try {
-        await this.#db.send(new PutCommand(put.Put));
-      } catch (error) {
-        if (isConditionalCheckFailed(error)) throw new RecordExistsError('context', context.id);
-        throw error;
-      }
-      return;
-    }
-    const name = context.name;
-    try {
-      await this.#db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            put,
-            {
-              Put: {
-                TableName: this.#tables.resources,
-                Item: {
-                  resourceId: contextNameKey(context.projectId, name),
-                  kind: 'context-name',
-                  contextId: context.id,
-                },
-                ConditionExpression: 'attribute_not_exists(resourceId)',
-              },
-            },
-          ],
-        }),
-      );
-    } catch (error) {
-      const [record, reservation] = cancellationReasons(error) ?? [];
-      if (reservation === 'ConditionalCheckFailed') throw new ContextNameTakenError(name);
-      if (record === 'ConditionalCheckFailed') throw new RecordExistsError('context', context.id);
-      throw error;
-    }
+  createContext(context: ContextRecord): Promise<void> {
+    return this.#resources.createContext(context);
   }
 
-  async getContext(id: string): Promise<ContextRecord | undefined> {
-    const item = await this.#resource(id, 'context');
-    return item ? itemToContext(item) : undefined;
+  getContext(id: string): Promise<ContextRecord | undefined> {
+    return this.#resources.getContext(id);
   }
 
-  async touchContext(id: string, at: Date): Promise<boolean> {
-    try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#tables.resources,
-          Key: { resourceId: id },
-          UpdateExpression: 'SET updatedAt = :at',
-          ConditionExpression: 'kind = :kind',
-          ExpressionAttributeValues: { ':at': at.getTime(), ':kind': 'context' },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+  touchContext(id: string, at: Date): Promise<boolean> {
+    return this.#resources.touchContext(id, at);
   }
 
-  async deleteContext(id: string): Promise<boolean> {
-    const context = await this.getContext(id);
-    if (!context) return false;
-    await this.#db.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Delete: { TableName: this.#tables.resources, Key: { resourceId: id } } },
-          ...(context.name === undefined
-            ? []
-            : [
-                {
-                  Delete: {
-                    TableName: this.#tables.resources,
-                    Key: { resourceId: contextNameKey(context.projectId, context.name) },
-                  },
-                },
-              ]),
-        ],
-      }),
-    );
-    return true;
+  deleteContext(id: string): Promise<boolean> {
+    return this.#resources.deleteContext(id);
   }
 
-  async createExtension(extension: ExtensionRecord): Promise<void> {
-    try {
-      await this.#db.send(
-        new PutCommand({
-          TableName: this.#tables.resources,
-          Item: extensionToItem(extension),
-          ConditionExpression: 'attribute_not_exists(resourceId)',
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new RecordExistsError('extension', extension.id);
-      throw error;
-    }
+  createExtension(extension: ExtensionRecord): Promise<void> {
+    return this.#resources.createExtension(extension);
   }
 
-  async getExtension(id: string): Promise<ExtensionRecord | undefined> {
-    const item = await this.#resource(id, 'extension');
-    return item ? itemToExtension(item) : undefined;
+  getExtension(id: string): Promise<ExtensionRecord | undefined> {
+    return this.#resources.getExtension(id);
   }
 
-  async deleteExtension(id: string): Promise<boolean> {
-    try {
-      await this.#db.send(
-        new DeleteCommand({
-          TableName: this.#tables.resources,
-          Key: { resourceId: id },
-          ConditionExpression: 'kind = :kind',
-          ExpressionAttributeValues: { ':kind': 'extension' },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+  deleteExtension(id: string): Promise<boolean> {
+    return this.#resources.deleteExtension(id);
   }
 
   async close(): Promise<void> {
     this.#db.destroy();
-  }
-
-  /** A context or extension item; undefined when missing or of the other kind. */
-  async #resource(id: string, kind: 'context' | 'extension'): Promise<Item | undefined> {
-    const { Item } = await this.#db.send(
-      new GetCommand({ TableName: this.#tables.resources, Key: { resourceId: id }, ConsistentRead: true }),
-    );
-    return Item?.kind === kind ? Item : undefined;
   }
 
   /** Retries transactions that lost races; past the limit, a retryable `WriteConflictError`. */
