@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { expectNothingLeft, type PageServer, startPageServer } from '@wallcrawler/test-support';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../packages/server/test/support/test-server.js';
-import { expectNothingLeft, type PageServer, startPageServer } from '../../../test-support/index.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const example = fileURLToPath(new URL('../index.ts', import.meta.url));

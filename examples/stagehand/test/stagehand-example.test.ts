@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { expectNothingLeft } from '@wallcrawler/test-support';
+import { type ScriptedModel, startScriptedModel } from '@wallcrawler/test-support/scripted-model';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../packages/server/test/support/test-server.js';
-import { expectNothingLeft } from '../../../test-support/index.js';
-import { type ScriptedModel, startScriptedModel } from '../../../test-support/scripted-model.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const example = fileURLToPath(new URL('../index.ts', import.meta.url));

@@ -10,17 +10,11 @@ import Browserbase, {
   RateLimitError,
   toFile,
 } from '@browserbasehq/sdk';
+import { expectNothingLeft, type PageServer, startPageServer, tempDir, waitFor } from '@wallcrawler/test-support';
 import { chromium } from 'playwright-core';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import {
-  expectNothingLeft,
-  type PageServer,
-  startPageServer,
-  tempDir,
-  waitFor,
-} from '../../../../test-support/index.js';
 import { generateApiKey } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
 import type { ProjectRecord } from '../../src/domain/model.js';

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import Browserbase, { BadRequestError, toFile } from '@browserbasehq/sdk';
 import type { SessionCreateParams } from '@browserbasehq/sdk/resources/sessions/sessions';
+import { expectNothingLeft, type PageServer, startPageServer } from '@wallcrawler/test-support';
+import { startUpstreamProxy, type UpstreamProxy } from '@wallcrawler/test-support/http-proxy';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { startUpstreamProxy, type UpstreamProxy } from '../../../../test-support/http-proxy.js';
-import { expectNothingLeft, type PageServer, startPageServer } from '../../../../test-support/index.js';
 import { CREATE_FIELDS, IGNORED_FIELDS_HEADER } from '../../src/http/create-fields.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 

@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Stagehand } from '@browserbasehq/stagehand';
+import { expectNothingLeft, waitFor } from '@wallcrawler/test-support';
+import { type ScriptedModel, startScriptedModel } from '@wallcrawler/test-support/scripted-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { expectNothingLeft, waitFor } from '../../../../test-support/index.js';
-import { type ScriptedModel, startScriptedModel } from '../../../../test-support/scripted-model.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**

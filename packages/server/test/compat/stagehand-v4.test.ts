@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { expectNothingLeft } from '@wallcrawler/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNothingLeft } from '../../../../test-support/index.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**

@@ -1,5 +1,5 @@
+import { expectNothingLeft, processesUnder } from '@wallcrawler/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNothingLeft, processesUnder } from '../../../../test-support/index.js';
 import { generateApiKey } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';

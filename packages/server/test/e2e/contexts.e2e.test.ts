@@ -2,8 +2,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, NotFoundError, Wallcrawler } from '@wallcrawler/sdk';
 import { generateApiKey, newProject } from '@wallcrawler/server';
-import puppeteer, { type Browser } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectNothingLeft,
   type PageServer,
@@ -11,7 +9,9 @@ import {
   startPageServer,
   tempDir,
   waitFor,
-} from '../../../../test-support/index.js';
+} from '@wallcrawler/test-support';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let pages: PageServer;

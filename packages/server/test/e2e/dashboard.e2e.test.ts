@@ -1,8 +1,8 @@
 import { findChromium } from '@wallcrawler/controller';
 import { Wallcrawler } from '@wallcrawler/sdk';
+import { type PageServer, startPageServer, tempDir, waitFor } from '@wallcrawler/test-support';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PageServer, startPageServer, tempDir, waitFor } from '../../../../test-support/index.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let pages: PageServer;

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { NotFoundError, Wallcrawler } from '@wallcrawler/sdk';
 import { generateApiKey, newProject } from '@wallcrawler/server';
+import { expectNothingLeft, type PageServer, startPageServer, tempDir } from '@wallcrawler/test-support';
 import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { expectNothingLeft, type PageServer, startPageServer, tempDir } from '../../../../test-support/index.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let pages: PageServer;

@@ -2,10 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { findChromium } from '@wallcrawler/controller';
 import { Wallcrawler } from '@wallcrawler/sdk';
+import { tempDir, waitFor } from '@wallcrawler/test-support';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { tempDir, waitFor } from '../../../../test-support/index.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /** A red page with a big button that turns it green when clicked. */

@@ -1,9 +1,9 @@
 import { NotFoundError, type SessionLog, Wallcrawler } from '@wallcrawler/sdk';
 import { generateApiKey, newProject } from '@wallcrawler/server';
+import { expectNothingLeft, type PageServer, startPageServer, waitFor } from '@wallcrawler/test-support';
 import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { expectNothingLeft, type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let pages: PageServer;

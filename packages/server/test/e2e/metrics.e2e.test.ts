@@ -1,6 +1,6 @@
+import { expectNothingLeft, type PageServer, startPageServer, waitFor } from '@wallcrawler/test-support';
 import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { expectNothingLeft, type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
 import { metricSample as sample, startTestServer, type TestServer } from '../support/test-server.js';
 
 /** `GET /metrics` on a real server, after a real session: what Prometheus would scrape. */

@@ -2,8 +2,6 @@ import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listSessionDirs } from '@wallcrawler/controller';
 import { Wallcrawler } from '@wallcrawler/sdk';
-import puppeteer, { type Browser } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectNothingLeft,
   liveBrowsers,
@@ -13,7 +11,9 @@ import {
   startPageServer,
   tempDir,
   waitFor,
-} from '../../../../test-support/index.js';
+} from '@wallcrawler/test-support';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type LogLine,
   memoryLogger,

@@ -1,11 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { listSessionDirs } from '@wallcrawler/controller';
 import { Wallcrawler } from '@wallcrawler/sdk';
+import { type PageServer, startPageServer, waitFor } from '@wallcrawler/test-support';
+import { startUpstreamProxy, type UpstreamProxy } from '@wallcrawler/test-support/http-proxy';
 import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { startUpstreamProxy, type UpstreamProxy } from '../../../../test-support/http-proxy.js';
-import { type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**

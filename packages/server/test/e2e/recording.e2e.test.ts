@@ -1,14 +1,8 @@
 import { findChromium } from '@wallcrawler/controller';
 import { NotFoundError, Wallcrawler } from '@wallcrawler/sdk';
+import { expectNothingLeft, type PageServer, startPageServer, tempDir, waitFor } from '@wallcrawler/test-support';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  expectNothingLeft,
-  type PageServer,
-  startPageServer,
-  tempDir,
-  waitFor,
-} from '../../../../test-support/index.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let pages: PageServer;

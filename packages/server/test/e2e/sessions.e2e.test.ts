@@ -5,17 +5,17 @@ import { join } from 'node:path';
 import { signConnectToken } from '@wallcrawler/contracts';
 import { NotFoundError, RateLimitError, Wallcrawler } from '@wallcrawler/sdk';
 import { generateApiKey, newProject } from '@wallcrawler/server';
-import { chromium } from 'playwright-core';
-import puppeteer from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import {
   expectNothingLeft,
   type PageServer,
   processesUnder,
   startPageServer,
   waitFor,
-} from '../../../../test-support/index.js';
+} from '@wallcrawler/test-support';
+import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let pages: PageServer;

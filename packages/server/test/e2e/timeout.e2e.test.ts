@@ -1,8 +1,8 @@
 import { Wallcrawler } from '@wallcrawler/sdk';
+import { expectNothingLeft, startPageServer, waitFor } from '@wallcrawler/test-support';
 import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { expectNothingLeft, startPageServer, waitFor } from '../../../../test-support/index.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 // The API's shortest timeout is 60 s (as Browserbase's), so these tests take a minute; they run side by side,

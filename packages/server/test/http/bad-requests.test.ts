@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request, STATUS_CODES } from 'node:http';
+import { expectNothingLeft } from '@wallcrawler/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNothingLeft } from '../../../../test-support/index.js';
 import { generateApiKey } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
 import { sessionRecord } from '../support/records.js';

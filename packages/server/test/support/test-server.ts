@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from '@wallcrawler/contracts';
-import { tempDir } from '../../../../test-support/index.js';
+import { tempDir } from '@wallcrawler/test-support';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import { loadServerConfig } from '../../src/config.js';
 import { type LocalServer, startLocalServer } from '../../src/runtime/node.js';
