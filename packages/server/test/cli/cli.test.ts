@@ -3,12 +3,12 @@ import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { expectNothingLeft, tempDir, waitFor } from '@wallcrawler/test-support';
+import { startTestServer, type TestServer } from '@wallcrawler/test-support/test-server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hashApiKey } from '../../src/api-keys.js';
 import { DynamoDbStore } from '../../src/aws/dynamodb/dynamodb-store.js';
 import { VERSION } from '../../src/version.js';
 import { dynamoDbClient, freshTables } from '../support/dynamodb.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
  * The real `wallcrawler` CLI, run as a child process from its TypeScript source (the same entry `bin` points at
