@@ -19,8 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import Browserbase from '@browserbasehq/sdk';
+import { startDynamoDbLocal } from '@wallcrawler/test-support/dynamodb-local';
 import { type AwsTopology, startAwsTopology } from '../packages/server/test/support/aws-topology.js';
-import { startDynamoDbLocal } from '../test-support/dynamodb-local.js';
 import { progress } from './progress.js';
 import { type Summary, summarize } from './stats.js';
 

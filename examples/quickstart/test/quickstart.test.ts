@@ -2,23 +2,14 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../../packages/server/test/support/test-server.js';
-import { expectNothingLeft, type PageServer, startPageServer } from '../../../test-support/index.js';
+import { expectNothingLeft } from '@wallcrawler/test-support';
+import { usePageServer, useTestServer } from '@wallcrawler/test-support/test-server';
+import { expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const example = fileURLToPath(new URL('../index.ts', import.meta.url));
-let server: TestServer;
-let pages: PageServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  pages = await startPageServer();
-});
-afterAll(async () => {
-  await pages.close();
-  await server.close();
-});
+const server = useTestServer();
+const pages = usePageServer();
 
 it('runs the quickstart against a local server', async () => {
   const { stdout } = await promisify(execFile)(

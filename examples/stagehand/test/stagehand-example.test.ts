@@ -3,21 +3,20 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { expectNothingLeft } from '@wallcrawler/test-support';
+import { type ScriptedModel, startScriptedModel } from '@wallcrawler/test-support/scripted-model';
+import { useTestServer } from '@wallcrawler/test-support/test-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../../packages/server/test/support/test-server.js';
-import { expectNothingLeft } from '../../../test-support/index.js';
-import { type ScriptedModel, startScriptedModel } from '../../../test-support/scripted-model.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const example = fileURLToPath(new URL('../index.ts', import.meta.url));
 const MODEL_KEY = 'sk-example-model-key-0123456789';
-let server: TestServer;
+const server = useTestServer();
 let model: ScriptedModel;
 let pages: Server;
 let pageUrl: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
   model = await startScriptedModel({
     apiKey: MODEL_KEY,
     extract: (call) => ({ price: /Price: (\d+)/.exec(call.user)?.[1] ?? '' }),
@@ -36,7 +35,6 @@ beforeAll(async () => {
 afterAll(async () => {
   pages?.close();
   await model?.close();
-  await server?.close();
 });
 
 it('runs Stagehand 3 through the adapter against a local server and the scripted model', async () => {

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@wallcrawler/contracts';
+import { expectNothingLeft, tempDir } from '@wallcrawler/test-support';
 import { afterAll, afterEach, expect, it } from 'vitest';
-import { expectNothingLeft, tempDir } from '../../../test-support/index.js';
 import { BrowserSession, MIN_RETRY_WAIT_MS } from '../src/browser-session.js';
 import { ChromiumLaunchTimeoutError } from '../src/chromium/launch-chromium.js';
 

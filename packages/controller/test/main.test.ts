@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { signConnectToken } from '@wallcrawler/contracts';
+import { expectNothingLeft, tempDir, waitFor } from '@wallcrawler/test-support';
 import puppeteer from 'puppeteer-core';
 import { afterAll, expect, it } from 'vitest';
-import { expectNothingLeft, tempDir, waitFor } from '../../../test-support/index.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const dataDir = tempDir();

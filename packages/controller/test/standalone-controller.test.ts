@@ -1,10 +1,10 @@
 /// <reference lib="dom" />
 import { randomBytes, randomUUID } from 'node:crypto';
 import { signConnectToken } from '@wallcrawler/contracts';
+import { expectNothingLeft, type PageServer, startPageServer, tempDir, waitFor } from '@wallcrawler/test-support';
 import puppeteer from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { expectNothingLeft, type PageServer, startPageServer, tempDir, waitFor } from '../../../test-support/index.js';
 import { type ControllerConfig, type RunningController, startController } from '../src/task/index.js';
 
 const secret = randomBytes(32);

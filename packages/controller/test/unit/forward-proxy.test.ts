@@ -2,8 +2,8 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { ProxyRoute } from '@wallcrawler/contracts';
+import { startUpstreamProxy, type UpstreamProxy } from '@wallcrawler/test-support/http-proxy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startUpstreamProxy, type UpstreamProxy } from '../../../../test-support/http-proxy.js';
 import { checkProxy, ForwardProxy, UpstreamProxyError } from '../../src/proxy/forward-proxy.js';
 
 /** A session's forward proxy against a real upstream proxy and real servers, on loopback. */

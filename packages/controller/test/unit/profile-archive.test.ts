@@ -2,9 +2,9 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tempDir } from '@wallcrawler/test-support';
 import * as tar from 'tar';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../../test-support/index.js';
 import { packProfile, unpackProfile } from '../../src/context/profile-archive.js';
 
 const key = randomBytes(32);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '@wallcrawler/test-support';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { tempDir } from '../../../../test-support/index.js';
 import { WallcrawlerStack, type WallcrawlerStackProps } from '../../src/index.js';
 
 export interface Synthesized {

@@ -1,5 +1,5 @@
-import { tempDir } from '../../../../test-support/index.js';
-import { startS3rver } from '../../../../test-support/s3rver.js';
+import { tempDir } from '@wallcrawler/test-support';
+import { startS3rver } from '@wallcrawler/test-support/s3rver';
 import { DiskBlobStore } from '../../src/adapters/disk/disk-blob-store.js';
 import { S3BlobStore } from '../../src/aws/s3/s3-blob-store.js';
 import { describeBlobStoreContract } from './blob-store-contract.js';

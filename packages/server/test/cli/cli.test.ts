@@ -1,69 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { expectNothingLeft, tempDir, waitFor } from '../../../../test-support/index.js';
+import type { ChildProcess } from 'node:child_process';
+import { expectNothingLeft, tempDir, waitFor } from '@wallcrawler/test-support';
+import { startTestServer, type TestServer } from '@wallcrawler/test-support/test-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/api-keys.js';
-import { DynamoDbStore } from '../../src/aws/dynamodb/dynamodb-store.js';
 import { VERSION } from '../../src/version.js';
-import { dynamoDbClient, freshTables } from '../support/dynamodb.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { cli, cliAll, cliEnv, type Run, spawnCli } from '../support/cli.js';
 
 /**
  * The real `wallcrawler` CLI, run as a child process from its TypeScript source (the same entry `bin` points at
- * once built), against a temporary data dir.
+ * once built), against a temporary data dir. Its commands against DynamoDB are cli-dynamodb.test.ts.
  */
-
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const NODE_ARGS = ['--import', 'tsx', '--conditions=@wallcrawler/source', CLI];
-
-/** The environment a user would have, minus any Wallcrawler settings of the machine running the tests. */
-function cliEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WALLCRAWLER_')));
-  return { ...env, WALLCRAWLER_DATA_DIR: dataDir, ...extra };
-}
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function spawnCli(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): { child: ChildProcess; output: () => Run; exited: Promise<Run> } {
-  const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const output = (): Run => ({ code: child.exitCode, signal: child.signalCode, stdout, stderr });
-  const exited = new Promise<Run>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', () => resolve(output()));
-  });
-  return { child, output, exited };
-}
-
-const cli = (args: string[], env: NodeJS.ProcessEnv) => spawnCli(args, env).exited;
-
-/** Runs several CLI commands, as many at a time as there are cores (more would only slow each down). */
-async function cliAll(argsList: string[][], env: NodeJS.ProcessEnv): Promise<Run[]> {
-  const results: Run[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < argsList.length) {
-      const i = next++;
-      results[i] = await cli(argsList[i] as string[], env);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(availableParallelism(), argsList.length) }, worker));
-  return results;
-}
 
 /** The API through the server `t`, with `key`. */
 async function api(t: TestServer, path: string, key: string) {
@@ -210,50 +156,6 @@ describe('projects and keys', () => {
     }
     expect(help.stdout).toContain('WALLCRAWLER_DATA_DIR');
     expect(dashHelp.stdout).toBe(help.stdout);
-  });
-});
-
-describe('projects and keys of an AWS deployment (the stack’s DynamoDB tables)', () => {
-  it('creates the first project and a key that the DynamoDB store authenticates, and lists them', async () => {
-    const client = dynamoDbClient();
-    const tables = await freshTables(client);
-    const dir = tempDir('wallcrawler-cli-aws-');
-    try {
-      const env = cliEnv(dir.path, {
-        WALLCRAWLER_SESSIONS_TABLE: tables.names.sessions,
-        WALLCRAWLER_PROJECTS_TABLE: tables.names.projects,
-        WALLCRAWLER_API_KEYS_TABLE: tables.names.apiKeys,
-        WALLCRAWLER_DYNAMODB_ENDPOINT: inject('dynamodbEndpoint'),
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-      });
-      const made = await cli(['projects', 'create', '--name', 'prod', '--concurrency', '25', '--json'], env);
-      expect(made.code, made.stderr).toBe(0);
-      const project = JSON.parse(made.stdout) as { id: string };
-      const keyRun = await cli(['keys', 'create', '--name', 'first', '--json'], env);
-      expect(keyRun.code, keyRun.stderr).toBe(0);
-      const key = JSON.parse(keyRun.stdout) as { key: string; projectIds: string[] };
-      expect(key.projectIds).toEqual([project.id]);
-      const store = new DynamoDbStore({ client, tables: tables.names });
-      expect(await store.findApiKeyByHash(hashApiKey(key.key))).toMatchObject({
-        name: 'first',
-        projectIds: [project.id],
-      });
-      expect(await store.getProject(project.id)).toMatchObject({ name: 'prod', concurrency: 25 });
-      const listed = await cli(['keys', 'list', '--json'], env);
-      expect(JSON.parse(listed.stdout)).toHaveLength(1);
-      // Nothing was written to the local data dir.
-      expect(readdirSync(dir.path)).toEqual([]);
-      // Only some of the tables: a usage error that says which to set.
-      const partial = await cli(['projects', 'list'], { ...env, WALLCRAWLER_API_KEYS_TABLE: '' });
-      expect(partial.code).toBe(2);
-      expect(partial.stderr).toMatch(/set all of WALLCRAWLER_SESSIONS_TABLE, WALLCRAWLER_PROJECTS_TABLE/);
-    } finally {
-      await tables.drop();
-      client.destroy();
-      dir.remove();
-    }
   });
 });
 

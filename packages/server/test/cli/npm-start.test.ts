@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expectNothingLeft, tempDir, waitFor } from '@wallcrawler/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain script without types, shared with `npm run setup` and `npm test`'s pretest.
 import { buildIsCurrent, workspacePackages } from '../../../../scripts/steps.mjs';
-import { expectNothingLeft, tempDir, waitFor } from '../../../../test-support/index.js';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 
 /**

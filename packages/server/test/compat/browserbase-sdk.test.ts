@@ -10,21 +10,15 @@ import Browserbase, {
   RateLimitError,
   toFile,
 } from '@browserbasehq/sdk';
+import { expectNothingLeft, tempDir, waitFor } from '@wallcrawler/test-support';
+import { usePageServer, useTestServer } from '@wallcrawler/test-support/test-server';
 import { chromium } from 'playwright-core';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import {
-  expectNothingLeft,
-  type PageServer,
-  startPageServer,
-  tempDir,
-  waitFor,
-} from '../../../../test-support/index.js';
 import { generateApiKey } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
 import type { ProjectRecord } from '../../src/domain/model.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
  * The official `@browserbasehq/sdk` (2.21), pointed at Wallcrawler with only `apiKey` and `baseURL`, against a real
@@ -142,23 +136,17 @@ function expectLiveUrls(value: unknown) {
   }
 }
 
-let pages: PageServer;
-let t: TestServer;
+const pages = usePageServer();
+const t = useTestServer();
 let project: ProjectRecord;
 let bb: Browserbase;
 
 beforeAll(async () => {
-  [pages, t] = await Promise.all([startPageServer(), startTestServer()]);
   project = newProject('compat', { concurrency: 1 });
   await t.store.createProject(project);
   const { key, record } = generateApiKey('compat', [project.id]);
   await t.store.createApiKey(record);
   bb = new Browserbase({ apiKey: key, baseURL: t.url });
-});
-
-afterAll(async () => {
-  await t?.close();
-  await pages?.close();
 });
 
 describe('@browserbasehq/sdk against Wallcrawler', () => {

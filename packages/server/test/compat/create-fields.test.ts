@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import Browserbase, { BadRequestError, toFile } from '@browserbasehq/sdk';
 import type { SessionCreateParams } from '@browserbasehq/sdk/resources/sessions/sessions';
+import { expectNothingLeft, type PageServer, startPageServer } from '@wallcrawler/test-support';
+import { startUpstreamProxy, type UpstreamProxy } from '@wallcrawler/test-support/http-proxy';
+import { useTestServer } from '@wallcrawler/test-support/test-server';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { startUpstreamProxy, type UpstreamProxy } from '../../../../test-support/http-proxy.js';
-import { expectNothingLeft, type PageServer, startPageServer } from '../../../../test-support/index.js';
 import { CREATE_FIELDS, IGNORED_FIELDS_HEADER } from '../../src/http/create-fields.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
  * Browserbase's own "all optional params" create body (every field the SDK's types allow, each set to a value that
@@ -71,8 +71,8 @@ const IGNORED_IN_SDK_BODY = IGNORED.filter((p) => p !== 'browserSettings.fingerp
 const headerList = (value: string | null) => (value ? value.split(', ').sort() : []);
 
 describe('the create fields of Browserbase, each with its documented treatment', () => {
-  let refusing: TestServer;
-  let ignoring: TestServer;
+  const refusing = useTestServer();
+  const ignoring = useTestServer({ WALLCRAWLER_UNSUPPORTED_FIELDS: 'ignore' });
   const clients = {} as { refusing: Browserbase; ignoring: Browserbase };
   const setup = {} as Record<'refusing' | 'ignoring', { contextId: string; extensionId: string }>;
 
@@ -87,10 +87,6 @@ describe('the create fields of Browserbase, each with its documented treatment',
       password: 'p',
       hosts: { 'site.wallcrawler.test': new URL(site.url).host },
     });
-    [refusing, ignoring] = await Promise.all([
-      startTestServer(),
-      startTestServer({ WALLCRAWLER_UNSUPPORTED_FIELDS: 'ignore' }),
-    ]);
     const zip = await extensionZip();
     for (const [name, server] of [
       ['refusing', refusing],
@@ -105,7 +101,6 @@ describe('the create fields of Browserbase, each with its documented treatment',
   });
 
   afterAll(async () => {
-    await Promise.all([refusing?.close(), ignoring?.close()]);
     await proxy?.close();
     await site?.close();
   });

@@ -3,11 +3,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Stagehand } from '@browserbasehq/stagehand';
+import { expectNothingLeft, waitFor } from '@wallcrawler/test-support';
+import { type ScriptedModel, startScriptedModel } from '@wallcrawler/test-support/scripted-model';
+import { useTestServer } from '@wallcrawler/test-support/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { expectNothingLeft, waitFor } from '../../../../test-support/index.js';
-import { type ScriptedModel, startScriptedModel } from '../../../../test-support/scripted-model.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
  * Stagehand 3 in its default mode (the hosted Stagehand API) pointed at Wallcrawler with `STAGEHAND_API_URL` and
@@ -24,14 +24,13 @@ const FORM = `<!doctype html><html><head><title>Order</title></head><body>
 <button id="save" onclick="document.title = 'Saved ' + document.getElementById('name').value">Save</button>
 </body></html>`;
 
-let t: TestServer;
+const t = useTestServer();
 let model: ScriptedModel;
 let pages: Server;
 let pageUrl: string;
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
-  t = await startTestServer();
   model = await startScriptedModel({
     apiKey: MODEL_KEY,
     extract: (call) => {
@@ -56,7 +55,6 @@ afterAll(async () => {
   process.env = savedEnv;
   pages?.close();
   await model?.close();
-  await t?.close();
 });
 
 const logs: string[] = [];

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { expectNothingLeft } from '@wallcrawler/test-support';
+import { useTestServer } from '@wallcrawler/test-support/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNothingLeft } from '../../../../test-support/index.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
  * Stagehand 4.4 (`browserbase.launch` + `Stagehand.create`), unmodified, on the Node 22 it requires (the npm
@@ -16,12 +16,11 @@ import { startTestServer, type TestServer } from '../support/test-server.js';
 
 const COMPAT = fileURLToPath(new URL('../../../../compat/stagehand-v4/', import.meta.url));
 
-let t: TestServer;
+const t = useTestServer();
 let pages: Server;
 let pageUrl: string;
 
 beforeAll(async () => {
-  t = await startTestServer();
   pages = createServer((_request, response) => {
     response
       .writeHead(200, { 'content-type': 'text/html' })
@@ -35,7 +34,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   pages?.close();
-  await t?.close();
 });
 
 interface Report {

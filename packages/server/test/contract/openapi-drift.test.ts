@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { startTestServer, type TestServer } from '@wallcrawler/test-support/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 import { diffContracts, formatDifferences, type NormalisedContract, normaliseOpenApi } from './openapi-compare.js';
 
 /**

@@ -7,8 +7,8 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Browserbase from '@browserbasehq/sdk';
 import { findProcesses } from '@wallcrawler/controller';
+import { tempDir, waitFor } from '@wallcrawler/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, waitFor } from '../../../../test-support/index.js';
 import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
 
 async function expectEverythingStopped(aws: AwsTopology) {

@@ -8,10 +8,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Stagehand } from '@browserbasehq/stagehand';
 import { findProcesses } from '@wallcrawler/controller';
+import { waitFor } from '@wallcrawler/test-support';
+import { type ScriptedModel, startScriptedModel } from '@wallcrawler/test-support/scripted-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { waitFor } from '../../../../test-support/index.js';
-import { type ScriptedModel, startScriptedModel } from '../../../../test-support/scripted-model.js';
 import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
 
 const MODEL_KEY = 'sk-aws-stagehand-model-key-0123456789';

@@ -4,9 +4,9 @@
  */
 import Browserbase from '@browserbasehq/sdk';
 import { findProcesses } from '@wallcrawler/controller';
+import { waitFor } from '@wallcrawler/test-support';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { waitFor } from '../../../../test-support/index.js';
 import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
 
 let aws: AwsTopology;

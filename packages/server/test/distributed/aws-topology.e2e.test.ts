@@ -5,10 +5,10 @@
  */
 import Browserbase from '@browserbasehq/sdk';
 import { findProcesses } from '@wallcrawler/controller';
+import { type PageServer, startPageServer, waitFor } from '@wallcrawler/test-support';
+import { startUpstreamProxy } from '@wallcrawler/test-support/http-proxy';
 import puppeteer from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startUpstreamProxy } from '../../../../test-support/http-proxy.js';
-import { type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
 import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
 
 let pages: PageServer;

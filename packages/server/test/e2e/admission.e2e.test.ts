@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNothingLeft, processesUnder } from '../../../../test-support/index.js';
+import { expectNothingLeft, processesUnder } from '@wallcrawler/test-support';
+import { type TestServer, useTestServer } from '@wallcrawler/test-support/test-server';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
  * Host-aware admission on a real server with real browsers: a per-host limit (`WALLCRAWLER_MAX_SESSIONS`), a
@@ -34,20 +34,16 @@ const release = (t: TestServer, key: string, id: string) =>
 
 describe('200 concurrent creates and releases on a host that runs 4 browsers', () => {
   const MAX = 4;
-  let t: TestServer;
+  const t = useTestServer({
+    WALLCRAWLER_MAX_SESSIONS: String(MAX),
+    WALLCRAWLER_QUEUE_SIZE: '200',
+    WALLCRAWLER_QUEUE_TIMEOUT_MS: '180000',
+  });
   let key: string;
   let projectId: string;
 
   beforeAll(async () => {
-    t = await startTestServer({
-      WALLCRAWLER_MAX_SESSIONS: String(MAX),
-      WALLCRAWLER_QUEUE_SIZE: '200',
-      WALLCRAWLER_QUEUE_TIMEOUT_MS: '180000',
-    });
     ({ key, projectId } = await projectKey(t, 'storm', 200));
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   it('serves every create through the queue, never runs more than the limit, and the counts end where they began', async () => {
@@ -97,21 +93,17 @@ describe('200 concurrent creates and releases on a host that runs 4 browsers', (
 });
 
 describe('the queue past the limit', () => {
-  let t: TestServer;
+  const t = useTestServer({
+    WALLCRAWLER_MAX_SESSIONS: '1',
+    WALLCRAWLER_QUEUE_SIZE: '2',
+    WALLCRAWLER_QUEUE_TIMEOUT_MS: '10000',
+  });
   let a: { key: string; projectId: string };
   let b: { key: string; projectId: string };
 
   beforeAll(async () => {
-    t = await startTestServer({
-      WALLCRAWLER_MAX_SESSIONS: '1',
-      WALLCRAWLER_QUEUE_SIZE: '2',
-      WALLCRAWLER_QUEUE_TIMEOUT_MS: '10000',
-    });
     a = await projectKey(t, 'project-a', 10);
     b = await projectKey(t, 'project-b', 10);
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   it('is bounded per project, refuses past it with Retry-After and stores nothing, and serves projects in turn', async () => {

@@ -1,32 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConflictError, NotFoundError, Wallcrawler } from '@wallcrawler/sdk';
+import { ConflictError, DEFAULT_MAX_RETRIES, NotFoundError, Wallcrawler } from '@wallcrawler/sdk';
 import { generateApiKey, newProject } from '@wallcrawler/server';
+import { expectNothingLeft, processesUnder, tempDir, waitFor } from '@wallcrawler/test-support';
+import { startTestServer, type TestServer, usePageServer, useTestServer } from '@wallcrawler/test-support/test-server';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  expectNothingLeft,
-  type PageServer,
-  processesUnder,
-  startPageServer,
-  tempDir,
-  waitFor,
-} from '../../../../test-support/index.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { describe, expect, it } from 'vitest';
 
-let pages: PageServer;
-let t: TestServer;
-let client: Wallcrawler;
-
-beforeAll(async () => {
-  pages = await startPageServer();
-  t = await startTestServer();
-  client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url });
-});
-afterAll(async () => {
-  await t.close();
-  await pages.close();
-});
+const pages = usePageServer();
+// The SDK's own retries, as a user has them.
+const t = useTestServer({}, { sdk: { maxRetries: DEFAULT_MAX_RETRIES } });
 
 async function connect(connectUrl: string): Promise<Browser> {
   return puppeteer.connect({ browserWSEndpoint: connectUrl, defaultViewport: null });
@@ -72,18 +55,18 @@ function ended(api: Wallcrawler, sessionId: string) {
 
 describe('contexts through the SDK', () => {
   it('creates, retrieves, updates and deletes, with Browserbase fields and unique names', async () => {
-    const created = await client.contexts.create({ name: '  Shop login  ' });
+    const created = await t.client.contexts.create({ name: '  Shop login  ' });
     expect(created).toMatchObject({ cipherAlgorithm: 'AES-256-CBC', initializationVectorSize: 16 });
     expect(typeof created.uploadUrl).toBe('string');
-    const context = await client.contexts.retrieve(created.id);
+    const context = await t.client.contexts.retrieve(created.id);
     expect(context).toMatchObject({ id: created.id, projectId: t.projectId, name: 'Shop login' });
-    await expect(client.contexts.create({ name: 'shop LOGIN' })).rejects.toMatchObject({
+    await expect(t.client.contexts.create({ name: 'shop LOGIN' })).rejects.toMatchObject({
       status: 409,
       error: { code: 'context_name_taken' },
     });
-    const updated = await client.contexts.update(created.id);
+    const updated = await t.client.contexts.update(created.id);
     expect(updated.id).toBe(created.id);
-    expect((await client.contexts.retrieve(created.id)).updatedAt >= context.updatedAt).toBe(true);
+    expect((await t.client.contexts.retrieve(created.id)).updatedAt >= context.updatedAt).toBe(true);
 
     // Another project's key sees a 404, as for a missing one.
     const other = newProject('other');
@@ -97,17 +80,17 @@ describe('contexts through the SDK', () => {
       otherClient.sessions.create({ browserSettings: { context: { id: created.id } } }),
     ).rejects.toMatchObject({ status: 404, error: { code: 'context_not_found' } });
 
-    await client.contexts.delete(created.id);
-    await expect(client.contexts.retrieve(created.id)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(client.sessions.create({ browserSettings: { context: { id: created.id } } })).rejects.toMatchObject({
+    await t.client.contexts.delete(created.id);
+    await expect(t.client.contexts.retrieve(created.id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(t.client.sessions.create({ browserSettings: { context: { id: created.id } } })).rejects.toMatchObject({
       status: 404,
     });
-    expect(await client.sessions.list({ status: 'RUNNING' })).toEqual([]);
+    expect(await t.client.sessions.list({ status: 'RUNNING' })).toEqual([]);
   });
 
   it('lets one running session at a time persist a context, and deletes its blobs with it', async () => {
-    const { id } = await client.contexts.create();
-    const writer = await client.sessions.create({ browserSettings: { context: { id, persist: true } } });
+    const { id } = await t.client.contexts.create();
+    const writer = await t.client.sessions.create({ browserSettings: { context: { id, persist: true } } });
     const maxRetries0 = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
     const refused = await maxRetries0.sessions
       .create({ browserSettings: { context: { id, persist: true } } })
@@ -117,13 +100,13 @@ describe('contexts through the SDK', () => {
       error: { code: 'context_in_use', message: expect.stringMatching(/persist: false/) },
     });
     // A reader is fine beside the writer.
-    const reader = await client.sessions.create({ browserSettings: { context: { id } } });
-    await client.sessions.update(reader.id, { status: 'REQUEST_RELEASE' });
-    await client.sessions.update(writer.id, { status: 'REQUEST_RELEASE' });
+    const reader = await t.client.sessions.create({ browserSettings: { context: { id } } });
+    await t.client.sessions.update(reader.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(writer.id, { status: 'REQUEST_RELEASE' });
 
     const blobs = join(t.dataDir, 'blobs', 'objects', 'contexts', id);
     expect(readdirSync(blobs)).toEqual(['profile.tar.gz.enc']);
-    await client.contexts.delete(id);
+    await t.client.contexts.delete(id);
     expect(() => readdirSync(blobs)).toThrow();
     await expectNothingLeft(t.dataDir);
   });
@@ -131,30 +114,30 @@ describe('contexts through the SDK', () => {
 
 describe.concurrent('a context persisted by session 1 is there in session 2, whichever way session 1 ended', () => {
   it('released', async () => {
-    const { id } = await client.contexts.create();
-    const s1 = await client.sessions.create({ browserSettings: { context: { id, persist: true } } });
+    const { id } = await t.client.contexts.create();
+    const s1 = await t.client.sessions.create({ browserSettings: { context: { id, persist: true } } });
     const browser = await connect(s1.connectUrl);
     await writeState(browser, 'released');
-    await client.sessions.update(s1.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(s1.id, { status: 'REQUEST_RELEASE' });
     await browser.disconnect();
-    expect(await readState(client, id)).toEqual({ cookie: 'wc_cookie=released', storage: 'released' });
+    expect(await readState(t.client, id)).toEqual({ cookie: 'wc_cookie=released', storage: 'released' });
   });
 
   it('disconnected (the last client left)', async () => {
-    const { id } = await client.contexts.create();
-    const s1 = await client.sessions.create({ browserSettings: { context: { id, persist: true } } });
+    const { id } = await t.client.contexts.create();
+    const s1 = await t.client.sessions.create({ browserSettings: { context: { id, persist: true } } });
     const browser = await connect(s1.connectUrl);
     await writeState(browser, 'disconnected');
     await browser.disconnect();
-    expect((await ended(client, s1.id)).status).toBe('COMPLETED');
-    expect(await readState(client, id)).toEqual({ cookie: 'wc_cookie=disconnected', storage: 'disconnected' });
+    expect((await ended(t.client, s1.id)).status).toBe('COMPLETED');
+    expect(await readState(t.client, id)).toEqual({ cookie: 'wc_cookie=disconnected', storage: 'disconnected' });
   });
 
   it('crashed (Chromium killed with SIGKILL): what Chromium had written to disk is kept', {
     timeout: 90_000,
   }, async () => {
-    const { id } = await client.contexts.create();
-    const s1 = await client.sessions.create({ browserSettings: { context: { id, persist: true } } });
+    const { id } = await t.client.contexts.create();
+    const s1 = await t.client.sessions.create({ browserSettings: { context: { id, persist: true } } });
     const browser = await connect(s1.connectUrl);
     await writeState(browser, 'crashed');
     const profile = join(t.dataDir, 'sessions', s1.id, 'profile', 'Default');
@@ -173,9 +156,9 @@ describe.concurrent('a context persisted by session 1 is there in session 2, whi
     const main = processesUnder(t.dataDir).find((p) => p.cmdline.includes(marker) && p.pid === p.pgid);
     if (!main) throw new Error('no Chromium process for the session');
     process.kill(main.pid, 'SIGKILL');
-    expect((await ended(client, s1.id)).status).toBe('ERROR');
+    expect((await ended(t.client, s1.id)).status).toBe('ERROR');
     await browser.disconnect();
-    expect(await readState(client, id)).toEqual({ cookie: 'wc_cookie=crashed', storage: 'crashed' });
+    expect(await readState(t.client, id)).toEqual({ cookie: 'wc_cookie=crashed', storage: 'crashed' });
   });
 });
 

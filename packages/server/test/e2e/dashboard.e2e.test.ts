@@ -1,21 +1,16 @@
 import { findChromium } from '@wallcrawler/controller';
-import { Wallcrawler } from '@wallcrawler/sdk';
+import { tempDir, waitFor } from '@wallcrawler/test-support';
+import { usePageServer, useTestServer } from '@wallcrawler/test-support/test-server';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PageServer, startPageServer, tempDir, waitFor } from '../../../../test-support/index.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
-let pages: PageServer;
-let t: TestServer;
-let client: Wallcrawler;
+const pages = usePageServer();
+const t = useTestServer();
 /** The person's browser. */
 let person: Browser;
 const profile = tempDir('wallcrawler-person-');
 
 beforeAll(async () => {
-  pages = await startPageServer();
-  t = await startTestServer();
-  client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
   person = await puppeteer.launch({
     executablePath: findChromium(),
     headless: true,
@@ -25,13 +20,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await person.close();
   profile.remove();
-  await t.close();
-  await pages.close();
 });
 
 describe('the dashboard', () => {
   it('signs in with an API key (a cookie after that), lists sessions, and opens a live view and a replay', async () => {
-    const session = await client.sessions.create({ keepAlive: true });
+    const session = await t.client.sessions.create({ keepAlive: true });
     const automation = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     await (await automation.pages())[0]?.goto(`${pages.url}/title/Dashboard%20demo`);
 
@@ -74,7 +67,7 @@ describe('the dashboard', () => {
 
     // After the session, its replay plays.
     await automation.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
     await tab.reload();
     const ended = await tab.$(`tr[data-session="${session.id}"]`);
     expect(await ended?.$eval('.status', (e) => e.textContent)).toBe('COMPLETED');

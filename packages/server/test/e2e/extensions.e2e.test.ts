@@ -3,27 +3,16 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { NotFoundError, Wallcrawler } from '@wallcrawler/sdk';
 import { generateApiKey, newProject } from '@wallcrawler/server';
+import { expectNothingLeft, tempDir } from '@wallcrawler/test-support';
+import { startTestServer, usePageServer, useTestServer } from '@wallcrawler/test-support/test-server';
 import puppeteer from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { expectNothingLeft, type PageServer, startPageServer, tempDir } from '../../../../test-support/index.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
-let pages: PageServer;
-let t: TestServer;
-let client: Wallcrawler;
+const pages = usePageServer();
+const t = useTestServer();
 const scratch = tempDir('wallcrawler-ext-');
-
-beforeAll(async () => {
-  pages = await startPageServer();
-  t = await startTestServer();
-  client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
-});
-afterAll(async () => {
-  await t.close();
-  await pages.close();
-  scratch.remove();
-});
+afterAll(() => scratch.remove());
 
 type ZipEntry = { name: string; data: Buffer | string; mode?: number; compressionLevel?: number };
 
@@ -73,15 +62,15 @@ describe('extensions', () => {
   it('uploads a zip, loads it into a session (top level or in browserSettings), lists it over CDP, and deletes it', async () => {
     const path = join(scratch.path, 'my-extension.zip');
     writeFileSync(path, await goodZip());
-    const extension = await client.extensions.create({ file: createReadStream(path) });
+    const extension = await t.client.extensions.create({ file: createReadStream(path) });
     expect(extension).toMatchObject({ fileName: 'my-extension.zip', projectId: t.projectId });
-    expect(await client.extensions.retrieve(extension.id)).toEqual(extension);
+    expect(await t.client.extensions.retrieve(extension.id)).toEqual(extension);
     // The same zip again is another extension.
-    const again = await client.extensions.create({ file: await goodZip(), fileName: 'again.zip' });
+    const again = await t.client.extensions.create({ file: await goodZip(), fileName: 'again.zip' });
     expect(again.id).not.toBe(extension.id);
 
     for (const params of [{ extensionId: extension.id }, { browserSettings: { extensionId: again.id } }]) {
-      const session = await client.sessions.create(params);
+      const session = await t.client.sessions.create(params);
       const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
       try {
         const cdp = await browser.target().createCDPSession();
@@ -94,19 +83,19 @@ describe('extensions', () => {
         expect(await page?.evaluate(() => document.documentElement.dataset.wcExtension)).toBe('loaded');
       } finally {
         await browser.disconnect();
-        await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+        await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
       }
     }
 
-    await client.extensions.delete(extension.id);
-    await client.extensions.delete(again.id);
-    await expect(client.extensions.retrieve(extension.id)).rejects.toBeInstanceOf(NotFoundError);
+    await t.client.extensions.delete(extension.id);
+    await t.client.extensions.delete(again.id);
+    await expect(t.client.extensions.retrieve(extension.id)).rejects.toBeInstanceOf(NotFoundError);
     expect(storedZips()).toBe(0);
     await expectNothingLeft(t.dataDir);
   });
 
   it('refuses sessions with an unknown extension, or another project’s, starting nothing', async () => {
-    const extension = await client.extensions.create({ file: await goodZip() });
+    const extension = await t.client.extensions.create({ file: await goodZip() });
     const other = newProject('other');
     await t.store.createProject(other);
     const { key, record } = generateApiKey('other', [other.id]);
@@ -118,9 +107,9 @@ describe('extensions', () => {
       status: 404,
       error: { code: 'extension_not_found' },
     });
-    await expect(client.sessions.create({ extensionId: 'no-such-extension' })).rejects.toMatchObject({ status: 404 });
-    expect(await client.sessions.list({ status: 'RUNNING' })).toEqual([]);
-    await client.extensions.delete(extension.id);
+    await expect(t.client.sessions.create({ extensionId: 'no-such-extension' })).rejects.toMatchObject({ status: 404 });
+    expect(await t.client.sessions.list({ status: 'RUNNING' })).toEqual([]);
+    await t.client.extensions.delete(extension.id);
   });
 
   it('refuses bad uploads with a 4xx that says why, and stores nothing', async () => {

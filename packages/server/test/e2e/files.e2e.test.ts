@@ -4,20 +4,19 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ConflictError, NotFoundError, Wallcrawler } from '@wallcrawler/sdk';
 import { generateApiKey, newProject } from '@wallcrawler/server';
+import { expectNothingLeft, tempDir, waitFor } from '@wallcrawler/test-support';
+import { startTestServer, useTestServer } from '@wallcrawler/test-support/test-server';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
-import { expectNothingLeft, tempDir, waitFor } from '../../../../test-support/index.js';
 import { DiskBlobStore } from '../../src/adapters/disk/disk-blob-store.js';
 import { ArtifactRetention } from '../../src/services/artifact-retention.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /** A site with downloads (a small file, a 3 MiB one sent slowly) and a file input. */
 let site: Server;
 let siteUrl: string;
 const BIG = 3 * 1024 * 1024;
-let t: TestServer;
-let client: Wallcrawler;
+const t = useTestServer({ WALLCRAWLER_SESSION_DOWNLOADS_MAX_MB: '1' });
 
 beforeAll(async () => {
   site = createServer((request, response) => {
@@ -52,11 +51,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
   siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-  t = await startTestServer({ WALLCRAWLER_SESSION_DOWNLOADS_MAX_MB: '1' });
-  client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
 });
 afterAll(async () => {
-  await t.close();
   site.closeAllConnections();
   await new Promise((resolve) => site.close(resolve));
 });
@@ -102,32 +98,32 @@ async function openSite(connectUrl: string): Promise<{ browser: Browser; page: i
 
 describe('downloads', () => {
   it('collects what the browser downloads into the session, served as a zip while it runs and after it ended', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     // No downloads yet: a valid, empty zip.
-    expect((await downloadsOf(client, session.id)).size).toBe(0);
+    expect((await downloadsOf(t.client, session.id)).size).toBe(0);
     const { browser, page } = await openSite(session.connectUrl);
     await page.click('#small');
     const live = await waitFor(async () => {
-      const entries = await downloadsOf(client, session.id);
+      const entries = await downloadsOf(t.client, session.id);
       return entries.has('hello.txt') && entries;
     });
     expect(live.get('hello.txt')).toBe('hello from a download');
     await browser.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
 
     // Kept after the session, from the blob store.
-    const kept = await downloadsOf(client, session.id);
+    const kept = await downloadsOf(t.client, session.id);
     expect([...kept.keys()]).toEqual(['hello.txt']);
     expect(kept.get('hello.txt')).toBe('hello from a download');
     await expectNothingLeft(t.dataDir);
   });
 
   it('cancels a download past the session limit, says why, and the session keeps running', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const { browser, page } = await openSite(session.connectUrl);
     await page.click('#big');
     const entries = await waitFor(async () => {
-      const e = await downloadsOf(client, session.id);
+      const e = await downloadsOf(t.client, session.id);
       return e.has('wallcrawler-download-errors.json') && e;
     });
     const [failure] = JSON.parse(entries.get('wallcrawler-download-errors.json') ?? '[]') as {
@@ -137,19 +133,19 @@ describe('downloads', () => {
     expect(failure).toMatchObject({ fileName: 'big.bin', reason: expect.stringMatching(/limit of 1 MiB/) });
     expect(entries.has('big.bin')).toBe(false);
     // The session runs on, and a small download still works.
-    expect((await client.sessions.retrieve(session.id)).status).toBe('RUNNING');
+    expect((await t.client.sessions.retrieve(session.id)).status).toBe('RUNNING');
     await page.click('#small');
-    await waitFor(async () => (await downloadsOf(client, session.id)).has('hello.txt'));
+    await waitFor(async () => (await downloadsOf(t.client, session.id)).has('hello.txt'));
     await browser.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
-    expect([...(await downloadsOf(client, session.id)).keys()].sort()).toEqual([
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    expect([...(await downloadsOf(t.client, session.id)).keys()].sort()).toEqual([
       'hello.txt',
       'wallcrawler-download-errors.json',
     ]);
   });
 
   it('answers 404 for another project’s session', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const other = newProject('other-downloads');
     await t.store.createProject(other);
     const { key, record } = generateApiKey('other', [other.id]);
@@ -159,7 +155,7 @@ describe('downloads', () => {
     await expect(
       otherClient.sessions.uploads.create(session.id, { file: Buffer.from('x'), fileName: 'x.txt' }),
     ).rejects.toBeInstanceOf(NotFoundError);
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 });
 
@@ -193,10 +189,10 @@ describe('artifact retention', () => {
 
 describe('uploads', () => {
   it('stores a file where the browser reads it, for a file input', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const { browser, page } = await openSite(session.connectUrl);
     try {
-      const uploaded = await client.sessions.uploads.create(session.id, {
+      const uploaded = await t.client.sessions.uploads.create(session.id, {
         file: Buffer.from('uploaded through Wallcrawler'),
         fileName: '../../notes.txt',
       });
@@ -214,15 +210,15 @@ describe('uploads', () => {
       expect(read).toEqual({ name: 'notes.txt', text: 'uploaded through Wallcrawler' });
     } finally {
       await browser.disconnect();
-      await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+      await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
     }
     await expectNothingLeft(t.dataDir);
   });
 
   it('refuses an empty file, an ended session, an unknown one, a non-multipart body and a file over the limit', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     await expect(
-      client.sessions.uploads.create(session.id, { file: Buffer.alloc(0), fileName: 'empty.txt' }),
+      t.client.sessions.uploads.create(session.id, { file: Buffer.alloc(0), fileName: 'empty.txt' }),
     ).rejects.toMatchObject({
       status: 400,
       error: { code: 'invalid_upload', message: expect.stringMatching(/empty/) },
@@ -233,12 +229,12 @@ describe('uploads', () => {
       body: 'not a form',
     });
     expect(raw.status).toBe(415);
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
     await expect(
-      client.sessions.uploads.create(session.id, { file: Buffer.from('late'), fileName: 'late.txt' }),
+      t.client.sessions.uploads.create(session.id, { file: Buffer.from('late'), fileName: 'late.txt' }),
     ).rejects.toBeInstanceOf(ConflictError);
     await expect(
-      client.sessions.uploads.create('no-such-session', { file: Buffer.from('x'), fileName: 'x.txt' }),
+      t.client.sessions.uploads.create('no-such-session', { file: Buffer.from('x'), fileName: 'x.txt' }),
     ).rejects.toBeInstanceOf(NotFoundError);
 
     const small = await startTestServer({ WALLCRAWLER_UPLOAD_MAX_MB: '1' });

@@ -1,18 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { findChromium } from '@wallcrawler/controller';
-import { Wallcrawler } from '@wallcrawler/sdk';
+import { tempDir, waitFor } from '@wallcrawler/test-support';
+import { useTestServer } from '@wallcrawler/test-support/test-server';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { tempDir, waitFor } from '../../../../test-support/index.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /** A red page with a big button that turns it green when clicked. */
 let site: Server;
 let siteUrl: string;
-let t: TestServer;
-let client: Wallcrawler;
+const t = useTestServer();
 let viewer: Browser;
 const viewerProfile = tempDir('wallcrawler-viewer-');
 
@@ -25,8 +23,6 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
   siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-  t = await startTestServer();
-  client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
   viewer = await puppeteer.launch({
     executablePath: findChromium(),
     headless: true,
@@ -36,7 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await viewer.close();
   viewerProfile.remove();
-  await t.close();
   site.closeAllConnections();
   await new Promise((resolve) => site.close(resolve));
 });
@@ -52,13 +47,13 @@ function centreColour(tab: Page): Promise<[number, number, number]> {
 
 describe('live view', () => {
   it('shows the page in a second browser, and a click in the viewer reaches the page', async () => {
-    const session = await client.sessions.create({ keepAlive: true });
+    const session = await t.client.sessions.create({ keepAlive: true });
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     const [page] = await browser.pages();
     if (!page) throw new Error('no page');
     await page.goto(siteUrl);
 
-    const debug = await client.sessions.debug(session.id, { expiresIn: 600 });
+    const debug = await t.client.sessions.debug(session.id, { expiresIn: 600 });
     const live = debug.pages.find((p) => p.title === 'Live');
     expect(live?.debuggerFullscreenUrl).toContain(`/debug/${session.id}/live?ws=`);
     expect(debug.debuggerFullscreenUrl).toBe(debug.pages[0]?.debuggerFullscreenUrl);
@@ -99,12 +94,12 @@ describe('live view', () => {
 
     await tab.close();
     await browser.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
   it('refuses tampered and expired live view links', async () => {
-    const session = await client.sessions.create({ keepAlive: true });
-    const { pages } = await client.sessions.debug(session.id, { expiresIn: 1 });
+    const session = await t.client.sessions.create({ keepAlive: true });
+    const { pages } = await t.client.sessions.debug(session.id, { expiresIn: 1 });
     const ws = new URL(pages[0]?.debuggerFullscreenUrl ?? '').searchParams.get('ws') ?? '';
     const handshake = (url: string) =>
       new Promise<number>((resolve) => {
@@ -120,7 +115,7 @@ describe('live view', () => {
     // expiresIn: 1 second; the link stops working once it has passed.
     expect(await waitFor(async () => (await handshake(ws)) === 401, { timeout: 5_000 })).toBe(true);
     // The page itself is only served while the session runs.
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
     expect((await fetch(pages[0]?.debuggerFullscreenUrl ?? '')).status).toBe(404);
   });
 });

@@ -1,24 +1,13 @@
 import { NotFoundError, type SessionLog, Wallcrawler } from '@wallcrawler/sdk';
 import { generateApiKey, newProject } from '@wallcrawler/server';
+import { expectNothingLeft, waitFor } from '@wallcrawler/test-support';
+import { usePageServer, useTestServer } from '@wallcrawler/test-support/test-server';
 import puppeteer from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { expectNothingLeft, type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
-let pages: PageServer;
-let t: TestServer;
-let client: Wallcrawler;
-
-beforeAll(async () => {
-  pages = await startPageServer();
-  t = await startTestServer({ WALLCRAWLER_SESSION_LOG_MAX_MB: '1' });
-  client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
-});
-afterAll(async () => {
-  await t.close();
-  await pages.close();
-});
+const pages = usePageServer();
+const t = useTestServer({ WALLCRAWLER_SESSION_LOG_MAX_MB: '1' });
 
 /** A raw CDP client over `ws`, with permessage-deflate on every message (threshold 0) when asked. */
 async function rawClient(url: string, deflate: boolean) {
@@ -53,13 +42,13 @@ const find = (logs: SessionLog[], method: string) => logs.filter((l) => l.method
 
 describe('the CDP log', () => {
   it("records the clients' commands with their answers, in Browserbase's shape, live and after the end", async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     const [page] = await browser.pages();
     await page?.goto(`${pages.url}/title/Logged`);
     expect(await page?.evaluate(() => document.title)).toBe('Logged');
 
-    const live = await client.sessions.logs.list(session.id);
+    const live = await t.client.sessions.logs.list(session.id);
     const [navigate] = find(live, 'Page.navigate');
     expect(navigate).toMatchObject({
       sessionId: session.id,
@@ -77,15 +66,15 @@ describe('the CDP log', () => {
     );
 
     await browser.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
-    const kept = await client.sessions.logs.list(session.id);
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    const kept = await t.client.sessions.logs.list(session.id);
     expect(kept.length).toBeGreaterThanOrEqual(live.length);
     expect(find(kept, 'Page.navigate')).toHaveLength(1);
     await expectNothingLeft(t.dataDir);
   });
 
   it('never keeps credentials, cookie values or typed text', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     const [page] = await browser.pages();
     if (!page) throw new Error('no page');
@@ -99,18 +88,18 @@ describe('the CDP log', () => {
     const cookies = await browser.cookies();
     expect(cookies.find((c) => c.name === 'sid')?.value).toBe('SECRET-COOKIE-456');
 
-    const text = JSON.stringify(await client.sessions.logs.list(session.id));
+    const text = JSON.stringify(await t.client.sessions.logs.list(session.id));
     expect(text).toContain('Network.setExtraHTTPHeaders');
     expect(text).toContain('[redacted]');
     for (const secret of ['SECRET-HEADER-123', 'SECRET-COOKIE-456', 'hunter2']) expect(text).not.toContain(secret);
     // What was typed did reach the page. (Reading it back is page data, which the log keeps.)
     expect(await page.$eval('#pw', (e) => (e as HTMLInputElement).value)).toBe('hunter2-typed');
     await browser.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
   it('decodes compressed (permessage-deflate) and fragmented messages', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const cdp = await rawClient(session.connectUrl, true);
     expect(cdp.ws.extensions).toContain('permessage-deflate');
     const { result } = (await cdp.send('Target.getTargets', {})) as {
@@ -130,7 +119,7 @@ describe('the CDP log', () => {
     expect(answer.result.result.value).toBe(marker.length);
 
     const logs = await waitFor(async () => {
-      const l = await client.sessions.logs.list(session.id);
+      const l = await t.client.sessions.logs.list(session.id);
       return find(l, 'Runtime.evaluate').length > 0 && l;
     });
     const [evaluate] = find(logs, 'Runtime.evaluate');
@@ -139,11 +128,11 @@ describe('the CDP log', () => {
     // Commands on the attached page's session are that page's.
     expect(evaluate?.pageId).toBe(0);
     cdp.ws.close();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
   it('survives a compressed client that drops its connection while a message is still being inflated', async () => {
-    const session = await client.sessions.create({ keepAlive: true });
+    const session = await t.client.sessions.create({ keepAlive: true });
     for (let i = 0; i < 5; i++) {
       const cdp = await rawClient(session.connectUrl, true);
       // A large, very compressible message, then the socket is cut at once: the tap stops mid-inflate.
@@ -153,15 +142,15 @@ describe('the CDP log', () => {
       cdp.ws.terminate();
     }
     // The server is still there, and the session with it (an uncaught error would also fail the run).
-    expect((await client.sessions.retrieve(session.id)).status).toBe('RUNNING');
+    expect((await t.client.sessions.retrieve(session.id)).status).toBe('RUNNING');
     const again = await rawClient(session.connectUrl, true);
     expect(await again.send('Browser.getVersion', {})).toMatchObject({ result: { product: expect.any(String) } });
     again.ws.close();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
   it('is bounded: each body to 64 KiB, the whole log to WALLCRAWLER_SESSION_LOG_MAX_MB, oldest first', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const cdp = await rawClient(session.connectUrl, false);
     const { result } = (await cdp.send('Target.getTargets', {})) as {
       result: { targetInfos: { targetId: string; type: string }[] };
@@ -177,7 +166,7 @@ describe('the CDP log', () => {
         attached.result.sessionId,
       );
     }
-    const logs = await client.sessions.logs.list(session.id);
+    const logs = await t.client.sessions.logs.list(session.id);
     const evaluates = find(logs, 'Runtime.evaluate');
     for (const entry of evaluates) {
       expect(entry.response?.rawBody.length).toBeLessThan(64 * 1024 + 100);
@@ -189,14 +178,14 @@ describe('the CDP log', () => {
     // The newest is kept.
     expect(evaluates.at(-1)?.request?.rawBody).toContain('23:');
     cdp.ws.close();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
   it('is empty with logSession: false, and a 404 for another project', async () => {
-    const session = await client.sessions.create({ browserSettings: { logSession: false } });
+    const session = await t.client.sessions.create({ browserSettings: { logSession: false } });
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     await (await browser.pages())[0]?.goto(pages.url);
-    expect(await client.sessions.logs.list(session.id)).toEqual([]);
+    expect(await t.client.sessions.logs.list(session.id)).toEqual([]);
     await browser.disconnect();
 
     const other = newProject('other-logs');
@@ -205,7 +194,7 @@ describe('the CDP log', () => {
     await t.store.createApiKey(record);
     const otherClient = new Wallcrawler({ apiKey: key, baseURL: t.url, maxRetries: 0 });
     await expect(otherClient.sessions.logs.list(session.id)).rejects.toBeInstanceOf(NotFoundError);
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
-    expect(await client.sessions.logs.list(session.id)).toEqual([]);
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    expect(await t.client.sessions.logs.list(session.id)).toEqual([]);
   });
 });

@@ -1,19 +1,11 @@
+import { expectNothingLeft, waitFor } from '@wallcrawler/test-support';
+import { metricSample as sample, usePageServer, useTestServer } from '@wallcrawler/test-support/test-server';
 import puppeteer from 'puppeteer-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { expectNothingLeft, type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
-import { metricSample as sample, startTestServer, type TestServer } from '../support/test-server.js';
+import { expect, it } from 'vitest';
 
 /** `GET /metrics` on a real server, after a real session: what Prometheus would scrape. */
-let t: TestServer;
-let pages: PageServer;
-
-beforeAll(async () => {
-  [t, pages] = await Promise.all([startTestServer({ WALLCRAWLER_MAX_SESSIONS: '5' }), startPageServer()]);
-});
-afterAll(async () => {
-  await pages?.close();
-  await t?.close();
-});
+const t = useTestServer({ WALLCRAWLER_MAX_SESSIONS: '5' });
+const pages = usePageServer();
 
 const scrape = async () => {
   const response = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.apiKey}` } });

@@ -1,49 +1,17 @@
 import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listSessionDirs } from '@wallcrawler/controller';
-import { Wallcrawler } from '@wallcrawler/sdk';
+import { expectNothingLeft, liveBrowsers, processesUnder, tempDir, waitFor } from '@wallcrawler/test-support';
+import { type LogLine, memoryLogger, usePageServer, useTestServer } from '@wallcrawler/test-support/test-server';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  expectNothingLeft,
-  liveBrowsers,
-  onlyPoolBrowsersLeft,
-  type PageServer,
-  processesUnder,
-  startPageServer,
-  tempDir,
-  waitFor,
-} from '../../../../test-support/index.js';
-import {
-  type LogLine,
-  memoryLogger,
-  metricSample as sample,
-  startTestServer,
-  type TestServer,
-} from '../support/test-server.js';
+import { onlyThePoolLeft, poolFigures, poolFilled } from '../support/pool.js';
 
 /**
  * The warm pool on a real server: browsers started ahead of sessions, one session each, refilled in the
- * background, within the host's limit, and out of the way when it cannot start browsers.
+ * background, and out of the way when it cannot start browsers. Its storm within the host's limit is
+ * pool-limit.e2e.test.ts, which runs alone.
  */
-
-const scrape = async (t: TestServer) => {
-  const response = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.apiKey}` } });
-  return response.text();
-};
-const poolFigures = async (t: TestServer) => {
-  const text = await scrape(t);
-  return {
-    idle: sample(text, 'wallcrawler_pool_browsers{state="idle"}'),
-    target: sample(text, 'wallcrawler_pool_browsers{state="target"}'),
-    hit: sample(text, 'wallcrawler_pool_takes_total{result="hit"}'),
-    empty: sample(text, 'wallcrawler_pool_takes_total{result="miss_empty"}'),
-    unfit: sample(text, 'wallcrawler_pool_takes_total{result="miss_unfit"}'),
-    viewport: sample(text, 'wallcrawler_pool_takes_total{result="miss_viewport"}'),
-  };
-};
-const poolFilled = (t: TestServer, idle: number) =>
-  waitFor(async () => (await poolFigures(t)).idle === idle, { timeout: 30_000, message: `${idle} idle browsers` });
 
 /** The browser behind a client's session, as Chromium itself reports its pid: its process, and its directory's name. */
 async function servingBrowser(browser: Browser, dataDir: string) {
@@ -57,38 +25,19 @@ async function servingBrowser(browser: Browser, dataDir: string) {
   return { pid, dir: /\/sessions\/([^/\s]+)\//.exec(cmdline)?.[1] };
 }
 
-const onlyThePoolLeft = (dataDir: string, idle: number) =>
-  waitFor(() => onlyPoolBrowsersLeft(dataDir, idle), {
-    timeout: 15_000,
-    message: `only the pool's ${idle} idle browsers to be left`,
-  });
-
-let pages: PageServer;
-beforeAll(async () => {
-  pages = await startPageServer();
-});
-afterAll(async () => {
-  await pages?.close();
-});
+const pages = usePageServer();
 
 describe('a server with a warm pool', () => {
-  let t: TestServer;
-  let client: Wallcrawler;
+  // Closing it ends the pool too: the fixture's close checks that nothing of it is left.
+  const t = useTestServer({ WALLCRAWLER_POOL_SIZE: '2', WALLCRAWLER_MAX_SESSIONS: '4' });
 
   beforeAll(async () => {
-    t = await startTestServer({ WALLCRAWLER_POOL_SIZE: '2', WALLCRAWLER_MAX_SESSIONS: '4' });
-    client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
     await poolFilled(t, 2);
-  });
-  afterAll(async () => {
-    await t?.close();
-    // Closing the server ends the pool too: nothing of it is left.
-    if (t) await expectNothingLeft(t.dataDir);
   });
 
   it('serves a session from a pooled browser, which serves no other session, and refills', async () => {
     const before = listSessionDirs(t.dataDir).map((d) => d.sessionId);
-    const first = await client.sessions.create();
+    const first = await t.client.sessions.create();
     expect(first.status).toBe('RUNNING');
     // The session runs in one of the pool's browsers: no directory of its own was made.
     expect(existsSync(join(t.dataDir, 'sessions', first.id))).toBe(false);
@@ -109,7 +58,7 @@ describe('a server with a warm pool', () => {
     expect(before).toContain(served);
 
     await browser.disconnect();
-    const released = await client.sessions.update(first.id, { status: 'REQUEST_RELEASE' });
+    const released = await t.client.sessions.update(first.id, { status: 'REQUEST_RELEASE' });
     expect(released.status).toBe('COMPLETED');
     // The browser it used is killed and its directory deleted; it went back to no one.
     await waitFor(() => !liveBrowsers(t.dataDir).has(served as string), { message: 'the used browser to go' });
@@ -117,19 +66,19 @@ describe('a server with a warm pool', () => {
       message: 'its directories to go',
     });
     // What a session keeps is read once its browser is gone, complete.
-    expect((await client.sessions.logs.list(first.id)).length).toBeGreaterThan(0);
-    const recording = await client.sessions.recording.retrieve(first.id);
+    expect((await t.client.sessions.logs.list(first.id)).length).toBeGreaterThan(0);
+    const recording = await t.client.sessions.recording.retrieve(first.id);
     expect(JSON.stringify(recording)).toContain('Hello from Pooled');
 
     // The pool refilled in the background, with browsers that never served anyone.
     await poolFilled(t, 2);
-    const second = await client.sessions.create();
+    const second = await t.client.sessions.create();
     const next = await puppeteer.connect({ browserWSEndpoint: second.connectUrl, defaultViewport: null });
     const [fresh] = await next.pages();
     await fresh?.goto(`${pages.url}/title/Next`);
     expect(await fresh?.evaluate(() => [localStorage.getItem('left'), document.cookie])).toEqual([null, '']);
     await next.disconnect();
-    await client.sessions.update(second.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(second.id, { status: 'REQUEST_RELEASE' });
     expect((await poolFigures(t)).hit).toBe(2);
     await poolFilled(t, 2);
     await onlyThePoolLeft(t.dataDir, 2);
@@ -144,36 +93,36 @@ describe('a server with a warm pool', () => {
       await browser.disconnect();
       return seen;
     };
-    const session = await client.sessions.create({ browserSettings: { viewport } });
+    const session = await t.client.sessions.create({ browserSettings: { viewport } });
     expect(existsSync(join(t.dataDir, 'sessions', session.id))).toBe(true);
     expect(await poolFigures(t)).toMatchObject({ unfit: 0, viewport: 1 });
     expect(await sizes(session.connectUrl)).toEqual([800, 600, 800, 600]);
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
 
     // One idle browser made way for one of this viewport: the next session that wants it is served from the pool,
     // with the viewport and the screen it asked for.
     await poolFilled(t, 2);
-    const again = await client.sessions.create({ browserSettings: { viewport } });
+    const again = await t.client.sessions.create({ browserSettings: { viewport } });
     expect(existsSync(join(t.dataDir, 'sessions', again.id))).toBe(false);
     expect(await poolFigures(t)).toMatchObject({ hit: 3, viewport: 1 });
     expect(await sizes(again.connectUrl)).toEqual([800, 600, 800, 600]);
     // The default viewport is still served too.
-    const plain = await client.sessions.create();
+    const plain = await t.client.sessions.create();
     expect(existsSync(join(t.dataDir, 'sessions', plain.id))).toBe(false);
     expect(await poolFigures(t)).toMatchObject({ hit: 4, empty: 0 });
     expect(await sizes(plain.connectUrl)).toEqual([1024, 768, 1024, 768]);
-    for (const s of [again, plain]) await client.sessions.update(s.id, { status: 'REQUEST_RELEASE' });
+    for (const s of [again, plain]) await t.client.sessions.update(s.id, { status: 'REQUEST_RELEASE' });
     await poolFilled(t, 2);
     await onlyThePoolLeft(t.dataDir, 2);
   });
 
   it('ends a pooled session whose browser is killed, like any other, and the pool carries on', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     const { pid, dir } = await servingBrowser(browser, t.dataDir);
     expect(dir).toMatch(/^pool-/);
     process.kill(pid, 'SIGKILL');
-    await waitFor(async () => (await client.sessions.retrieve(session.id)).status === 'ERROR', {
+    await waitFor(async () => (await t.client.sessions.retrieve(session.id)).status === 'ERROR', {
       message: 'the session to end ERROR',
     });
     await browser.disconnect().catch(() => {});
@@ -182,72 +131,11 @@ describe('a server with a warm pool', () => {
   });
 });
 
-describe('the pool within the host limit', () => {
-  const MAX = 3;
-  let t: TestServer;
-
-  beforeAll(async () => {
-    t = await startTestServer({
-      WALLCRAWLER_POOL_SIZE: '2',
-      WALLCRAWLER_MAX_SESSIONS: String(MAX),
-      WALLCRAWLER_QUEUE_SIZE: '100',
-    });
-    await poolFilled(t, 2);
-  });
-  afterAll(async () => {
-    await t?.close();
-    if (t) await expectNothingLeft(t.dataDir);
-  });
-
-  it('never runs more browsers than the limit, idle ones included, and ends where it began', async () => {
-    let most = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        most = Math.max(most, liveBrowsers(t.dataDir).size);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
-    const headers = { 'x-bb-api-key': t.apiKey, 'content-type': 'application/json' };
-    // Every third session wants another viewport: browsers of the pool make way for it within the same limit.
-    const bodies = ['{}', '{}', JSON.stringify({ browserSettings: { viewport: { width: 800, height: 600 } } })];
-    const statuses = await Promise.all(
-      Array.from({ length: 30 }, async (_, i) => {
-        const response = await fetch(`${t.url}/v1/sessions`, { method: 'POST', headers, body: bodies[i % 3] });
-        const body = (await response.json()) as { id: string; message?: string };
-        const { id } = body;
-        if (response.status !== 201) return `${response.status} ${body.message}`;
-        if (response.status === 201) {
-          const released = await fetch(`${t.url}/v1/sessions/${id}`, {
-            method: 'POST',
-            headers,
-            body: JSON.stringify({ status: 'REQUEST_RELEASE' }),
-          });
-          expect(released.status).toBe(200);
-        }
-        return response.status;
-      }),
-    );
-    sampling = false;
-    await sampler;
-    expect(statuses).toEqual(Array(30).fill(201));
-    expect(most).toBeGreaterThan(1);
-    expect(most).toBeLessThanOrEqual(MAX);
-    expect(await t.store.listActiveSessions()).toEqual([]);
-    const figures = await poolFigures(t);
-    expect((figures.hit ?? 0) + (figures.empty ?? 0) + (figures.viewport ?? 0)).toBe(30);
-    expect(figures.hit).toBeGreaterThanOrEqual(2);
-    await poolFilled(t, 2);
-    await onlyThePoolLeft(t.dataDir, 2);
-  }, 180_000);
-});
-
 describe('a pool that cannot start browsers', () => {
   const lines: LogLine[] = [];
   const bin = tempDir('wallcrawler-pool-bin-');
   const wrapper = join(bin.path, 'chromium');
   const allow = join(bin.path, 'allow');
-  let t: TestServer;
 
   beforeAll(async () => {
     // A Chromium that fails until `allow` exists: the pool's starts fail, later sessions' starts work.
@@ -256,16 +144,13 @@ describe('a pool that cannot start browsers', () => {
       `#!/bin/sh\n[ -f '${allow}' ] || { echo 'this chromium is broken' >&2; exit 1; }\nexec /usr/lib/chromium/chromium "$@"\n`,
     );
     chmodSync(wrapper, 0o755);
-    t = await startTestServer(
-      { WALLCRAWLER_POOL_SIZE: '2', WALLCRAWLER_CHROME_PATH: wrapper },
-      { logger: memoryLogger(lines) },
-    );
   });
-  afterAll(async () => {
-    await t?.close();
-    if (t) await expectNothingLeft(t.dataDir);
-    rmSync(bin.path, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(bin.path, { recursive: true, force: true }));
+  // After the hooks above: it starts once the wrapper is there, and closes before the wrapper goes.
+  const t = useTestServer(
+    { WALLCRAWLER_POOL_SIZE: '2', WALLCRAWLER_CHROME_PATH: wrapper },
+    { logger: memoryLogger(lines) },
+  );
 
   it('turns itself off with one clear log line, and sessions start their own browsers', async () => {
     const off = await waitFor(
@@ -282,11 +167,10 @@ describe('a pool that cannot start browsers', () => {
     expect(listSessionDirs(t.dataDir)).toEqual([]);
 
     writeFileSync(allow, '');
-    const client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     expect(session.status).toBe('RUNNING');
     expect(existsSync(join(t.dataDir, 'sessions', session.id))).toBe(true);
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
     await expectNothingLeft(t.dataDir);
   });
 });
@@ -297,7 +181,6 @@ describe('a Chromium that dies while starting', () => {
   const wrapper = join(bin.path, 'chromium');
   const crashed = join(bin.path, 'crashed-once');
   const broken = join(bin.path, 'broken');
-  let t: TestServer;
 
   beforeAll(async () => {
     // Dies at its first start (and at every start while `broken` exists), as a crash at start would.
@@ -306,22 +189,17 @@ describe('a Chromium that dies while starting', () => {
       `#!/bin/sh\nif [ -f '${broken}' ] || [ ! -f '${crashed}' ]; then touch '${crashed}'; echo 'crashed at start' >&2; exit 1; fi\nexec /usr/lib/chromium/chromium "$@"\n`,
     );
     chmodSync(wrapper, 0o755);
-    t = await startTestServer({ WALLCRAWLER_CHROME_PATH: wrapper }, { logger: memoryLogger(lines) });
   });
-  afterAll(async () => {
-    await t?.close();
-    if (t) await expectNothingLeft(t.dataDir);
-    rmSync(bin.path, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(bin.path, { recursive: true, force: true }));
+  const t = useTestServer({ WALLCRAWLER_CHROME_PATH: wrapper }, { logger: memoryLogger(lines) });
 
   it('is started once more, and the create succeeds', async () => {
-    const client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     expect(session.status).toBe('RUNNING');
     const retried = lines.filter((l) => /Chromium exited while starting; starting it once more/.test(l.message ?? ''));
     expect(retried).toHaveLength(1);
     expect(retried[0]?.level).toBe('warn');
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
     await expectNothingLeft(t.dataDir);
   });
 
@@ -348,7 +226,6 @@ describe('a Chromium too slow to start (a starved host)', () => {
   const wrapper = join(bin.path, 'chromium');
   const slowOnce = join(bin.path, 'slow-once');
   const slowAlways = join(bin.path, 'slow-always');
-  let t: TestServer;
   const retried = () =>
     lines.filter((l) => /Chromium did not start in time; starting it once more/.test(l.message ?? ''));
 
@@ -360,21 +237,16 @@ describe('a Chromium too slow to start (a starved host)', () => {
       `#!/bin/sh\nif [ -f '${slowAlways}' ] || rm '${slowOnce}' 2>/dev/null; then exec perl -e 'sleep 600' -- "$@"; fi\nexec /usr/lib/chromium/chromium "$@"\n`,
     );
     chmodSync(wrapper, 0o755);
-    t = await startTestServer(
-      { WALLCRAWLER_CHROME_PATH: wrapper, WALLCRAWLER_LAUNCH_TIMEOUT_MS: '6000' },
-      { logger: memoryLogger(lines) },
-    );
   });
-  afterAll(async () => {
-    await t?.close();
-    if (t) await expectNothingLeft(t.dataDir);
-    rmSync(bin.path, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(bin.path, { recursive: true, force: true }));
+  const t = useTestServer(
+    { WALLCRAWLER_CHROME_PATH: wrapper, WALLCRAWLER_LAUNCH_TIMEOUT_MS: '6000' },
+    { logger: memoryLogger(lines) },
+  );
 
   it('is started once more when its first start timed out, and the create succeeds', async () => {
     writeFileSync(slowOnce, '');
-    const client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     expect(session.status).toBe('RUNNING');
     expect(existsSync(slowOnce)).toBe(false);
     expect(retried()).toHaveLength(1);
@@ -384,7 +256,7 @@ describe('a Chromium too slow to start (a starved host)', () => {
     await page?.goto(`${pages.url}/title/Retried`);
     expect(await page?.title()).toBe('Retried');
     await browser.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
     await expectNothingLeft(t.dataDir);
   });
 

@@ -1,20 +1,17 @@
 import type { AddressInfo } from 'node:net';
 import { listSessionDirs } from '@wallcrawler/controller';
-import { Wallcrawler } from '@wallcrawler/sdk';
+import { type PageServer, startPageServer, waitFor } from '@wallcrawler/test-support';
+import { startUpstreamProxy, type UpstreamProxy } from '@wallcrawler/test-support/http-proxy';
+import { useTestServer } from '@wallcrawler/test-support/test-server';
 import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { startUpstreamProxy, type UpstreamProxy } from '../../../../test-support/http-proxy.js';
-import { type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
  * Sessions with proxies of the user's (`proxies: [{type: "external", ...}]`), against a real HTTP proxy on
  * loopback that alone knows where `*.wallcrawler.test` is: a page there loads only through it.
  */
 
-let t: TestServer;
-let client: Wallcrawler;
 let site: PageServer;
 let proxy: UpstreamProxy;
 let echo: WebSocketServer;
@@ -34,16 +31,15 @@ beforeAll(async () => {
       'echo.wallcrawler.test': `127.0.0.1:${(echo.address() as AddressInfo).port}`,
     },
   });
-  // With a warm pool: a proxied session must not take one of its browsers (the proxy is a launch flag).
-  t = await startTestServer({ WALLCRAWLER_POOL_SIZE: '1' });
-  client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
 });
 afterAll(async () => {
-  await t?.close();
   await proxy?.close();
   await new Promise((r) => echo?.close(r));
   await site?.close();
 });
+// With a warm pool: a proxied session must not take one of its browsers (the proxy is a launch flag). Registered
+// after the hooks above, it starts after the proxy and closes before it.
+const t = useTestServer({ WALLCRAWLER_POOL_SIZE: '1' });
 
 const proxied = (password = PASSWORD, extra: Record<string, unknown> = {}) => ({
   proxies: [{ type: 'external' as const, server: proxy.url, username: USER, password, ...extra }],
@@ -62,7 +58,7 @@ const sessionDirsOutsidePool = () =>
 
 describe('a session with a proxy of its own', () => {
   it("sends its pages and WebSockets through the proxy with the session's credentials, and reports proxyBytes", async () => {
-    const session = await client.sessions.create(proxied());
+    const session = await t.client.sessions.create(proxied());
     expect(session.status).toBe('RUNNING');
     // Its own browser, started with the proxy: not a pooled one.
     expect(sessionDirsOutsidePool().map((d) => d.sessionId)).toContain(session.id);
@@ -90,18 +86,18 @@ describe('a session with a proxy of its own', () => {
     expect(seen.every((r) => r.credentials === `${USER}:${PASSWORD}`)).toBe(true);
 
     // Live while it runs, final once it ended, and in the project's usage.
-    const live = await client.sessions.retrieve(session.id);
+    const live = await t.client.sessions.retrieve(session.id);
     expect(live.proxyBytes).toBeGreaterThan(1000);
     await browser.disconnect();
-    const released = await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    const released = await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
     expect(released.proxyBytes).toBeGreaterThanOrEqual(live.proxyBytes);
-    const usage = await client.projects.usage(t.projectId);
+    const usage = await t.client.projects.usage(t.projectId);
     expect(usage.proxyBytes).toBeGreaterThanOrEqual(released.proxyBytes);
     await waitFor(() => sessionDirsOutsidePool().length === 0, { message: 'the session to be cleaned up' });
   });
 
   it('sends only the hosts its domainPattern matches through the proxy', async () => {
-    const session = await client.sessions.create(proxied(PASSWORD, { domainPattern: 'site\\.wallcrawler\\.test' }));
+    const session = await t.client.sessions.create(proxied(PASSWORD, { domainPattern: 'site\\.wallcrawler\\.test' }));
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     const [page] = await browser.pages();
     await page?.goto('http://site.wallcrawler.test/title/Matched');
@@ -114,12 +110,12 @@ describe('a session with a proxy of its own', () => {
     expect(await page?.evaluate(() => document.body.innerText)).toMatch(/ENOTFOUND|EAI_AGAIN/);
     expect(proxy.requests.slice(before).filter((r) => r.target.includes('echo.'))).toEqual([]);
     await browser.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
   it('refuses a create whose proxy rejects the credentials with a clear 400, and starts and stores nothing', async () => {
     await waitFor(() => sessionDirsOutsidePool().length === 0, { message: 'earlier sessions to be cleaned up' });
-    const before = (await client.sessions.list()).length;
+    const before = (await t.client.sessions.list()).length;
     const response = await createRaw(proxied('not-the-password'));
     expect(response.status).toBe(400);
     const body = (await response.json()) as { code: string; message: string };
@@ -128,7 +124,7 @@ describe('a session with a proxy of its own', () => {
     expect(body.message).toContain(proxy.url);
     // Secrets stay out of answers.
     expect(JSON.stringify(body)).not.toContain('not-the-password');
-    expect((await client.sessions.list()).length).toBe(before);
+    expect((await t.client.sessions.list()).length).toBe(before);
     expect(sessionDirsOutsidePool()).toEqual([]);
   });
 
@@ -141,7 +137,7 @@ describe('a session with a proxy of its own', () => {
   });
 
   it('fails pages at once with the reason, not a hang, when the proxy starts refusing mid-session', async () => {
-    const session = await client.sessions.create(proxied());
+    const session = await t.client.sessions.create(proxied());
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     const [page] = await browser.pages();
     proxy.setCredentials(USER, 'rotated');
@@ -153,7 +149,7 @@ describe('a session with a proxy of its own', () => {
       proxy.setCredentials(USER, PASSWORD);
     }
     await browser.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
   it('answers proxies it cannot use with a 400 naming each entry', async () => {

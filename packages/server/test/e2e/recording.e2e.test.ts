@@ -1,27 +1,17 @@
 import { findChromium } from '@wallcrawler/controller';
-import { NotFoundError, Wallcrawler } from '@wallcrawler/sdk';
+import { NotFoundError } from '@wallcrawler/sdk';
+import { expectNothingLeft, tempDir, waitFor } from '@wallcrawler/test-support';
+import { usePageServer, useTestServer } from '@wallcrawler/test-support/test-server';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  expectNothingLeft,
-  type PageServer,
-  startPageServer,
-  tempDir,
-  waitFor,
-} from '../../../../test-support/index.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
-let pages: PageServer;
-let t: TestServer;
-let client: Wallcrawler;
+const pages = usePageServer();
+const t = useTestServer();
 /** A second, plain headless Chromium: the person who opens the replay page. */
 let viewer: Browser;
 const viewerProfile = tempDir('wallcrawler-viewer-');
 
 beforeAll(async () => {
-  pages = await startPageServer();
-  t = await startTestServer();
-  client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url, maxRetries: 0 });
   viewer = await puppeteer.launch({
     executablePath: findChromium(),
     headless: true,
@@ -31,13 +21,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await viewer.close();
   viewerProfile.remove();
-  await t.close();
-  await pages.close();
 });
 
 describe('recording', () => {
   it('records every page with rrweb, lists replays, and the replay page plays it in a browser', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     const [first] = await browser.pages();
     await first?.goto(`${pages.url}/title/First%20page`);
@@ -49,7 +37,7 @@ describe('recording', () => {
 
     // Live: both pages have a full snapshot (type 2) and a meta event (type 4).
     const live = await waitFor(async () => {
-      const events = await client.sessions.recording.retrieve(session.id);
+      const events = await t.client.sessions.recording.retrieve(session.id);
       const full = (page: string) => events.some((e) => e.pageId === page && e.type === 2);
       return full('0') && full('1') && events;
     });
@@ -60,11 +48,11 @@ describe('recording', () => {
     expect(await second.evaluate(() => typeof (window as unknown as { rrweb?: unknown }).rrweb)).toBe('undefined');
 
     await browser.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
-    const kept = await client.sessions.recording.retrieve(session.id);
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    const kept = await t.client.sessions.recording.retrieve(session.id);
     expect(kept.length).toBeGreaterThanOrEqual(live.length);
 
-    const replays = await client.sessions.replays.retrieve(session.id);
+    const replays = await t.client.sessions.replays.retrieve(session.id);
     expect(replays.pageCount).toBe(2);
     expect(replays.pages.map((p) => p.pageId)).toEqual(['0', '1']);
     const [page0] = replays.pages;
@@ -94,17 +82,17 @@ describe('recording', () => {
     await tab.close();
 
     // Browserbase's video downloads: honestly not produced.
-    const downloads = await client.sessions.recording.downloads.create(session.id);
+    const downloads = await t.client.sessions.recording.downloads.create(session.id);
     expect(downloads.downloads).toEqual([
       { pageId: '0', status: 'FAILED' },
       { pageId: '1', status: 'FAILED' },
     ]);
-    expect(await client.sessions.recording.downloads.list(session.id)).toEqual(downloads);
+    expect(await t.client.sessions.recording.downloads.list(session.id)).toEqual(downloads);
     await expectNothingLeft(t.dataDir);
   });
 
   it("records a page without adding anything to the page's DOM", async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     const [page] = await browser.pages();
     // The page's own view of its DOM, from its first moment: every element added to it.
@@ -122,7 +110,7 @@ describe('recording', () => {
     });
     await page?.goto(`${pages.url}/title/Untouched`);
     await waitFor(async () =>
-      (await client.sessions.recording.retrieve(session.id)).some((e) => e.type === 2 && e.pageId === '0'),
+      (await t.client.sessions.recording.retrieve(session.id)).some((e) => e.type === 2 && e.pageId === '0'),
     );
     // The parser's elements only: the recorder added no element of its own (rrweb used to add a hidden iframe).
     const added = (await page?.evaluate(() => (window as unknown as { __added: string[] }).__added)) ?? [];
@@ -131,11 +119,11 @@ describe('recording', () => {
       [],
     );
     await browser.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
   it('records a page without throwing in it', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     const [page] = await browser.pages();
     if (!page) throw new Error('no page');
@@ -151,25 +139,25 @@ describe('recording', () => {
     await cdp.send('Debugger.setPauseOnExceptions', { state: 'all' });
     await page.goto(`${pages.url}/title/Quiet`);
     await waitFor(async () =>
-      (await client.sessions.recording.retrieve(session.id)).some((e) => e.type === 2 && e.pageId === '0'),
+      (await t.client.sessions.recording.retrieve(session.id)).some((e) => e.type === 2 && e.pageId === '0'),
     );
     expect(thrown).toEqual([]);
     await cdp.send('Debugger.disable');
     await browser.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
   it('refuses replay links that are tampered with, expired, for another session, or CDP tokens', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     await (await browser.pages())[0]?.goto(pages.url);
     await browser.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
-    const other = await client.sessions.create();
-    await client.sessions.update(other.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    const other = await t.client.sessions.create();
+    await t.client.sessions.update(other.id, { status: 'REQUEST_RELEASE' });
 
     const replays = await waitFor(async () => {
-      const r = await client.sessions.replays.retrieve(session.id);
+      const r = await t.client.sessions.replays.retrieve(session.id);
       return r.pageCount > 0 && r;
     });
     const url = new URL(replays.pages[0]?.url ?? '');
@@ -205,17 +193,17 @@ describe('recording', () => {
   });
 
   it('records nothing with recordSession: false; HLS pages are a clear 501; another project gets 404', async () => {
-    const session = await client.sessions.create({ browserSettings: { recordSession: false } });
+    const session = await t.client.sessions.create({ browserSettings: { recordSession: false } });
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     await (await browser.pages())[0]?.goto(pages.url);
-    expect(await client.sessions.recording.retrieve(session.id)).toEqual([]);
+    expect(await t.client.sessions.recording.retrieve(session.id)).toEqual([]);
     await browser.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
-    expect(await client.sessions.replays.retrieve(session.id)).toEqual({ pageCount: 0, pages: [] });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    expect(await t.client.sessions.replays.retrieve(session.id)).toEqual({ pageCount: 0, pages: [] });
     const hls = await fetch(`${t.url}/v1/sessions/${session.id}/replays/0`, { headers: { 'x-wc-api-key': t.apiKey } });
     expect(hls.status).toBe(501);
     expect(await hls.json()).toMatchObject({ code: 'not_supported', message: expect.stringMatching(/replays/) });
-    await expect(client.sessions.replays.retrievePage(session.id, '0')).rejects.toMatchObject({ status: 501 });
-    await expect(client.sessions.recording.retrieve('no-such-session')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(t.client.sessions.replays.retrievePage(session.id, '0')).rejects.toMatchObject({ status: 501 });
+    await expect(t.client.sessions.recording.retrieve('no-such-session')).rejects.toBeInstanceOf(NotFoundError);
   });
 });

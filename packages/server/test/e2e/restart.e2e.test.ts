@@ -4,9 +4,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { listSessionDirs } from '@wallcrawler/controller';
 import { Wallcrawler } from '@wallcrawler/sdk';
+import { expectNothingLeft, processesUnder, tempDir, waitFor } from '@wallcrawler/test-support';
 import { afterAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { expectNothingLeft, processesUnder, tempDir, waitFor } from '../../../../test-support/index.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const dataDir = tempDir('wallcrawler-restart-');

@@ -3,39 +3,23 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signConnectToken } from '@wallcrawler/contracts';
-import { NotFoundError, RateLimitError, Wallcrawler } from '@wallcrawler/sdk';
+import { DEFAULT_MAX_RETRIES, NotFoundError, RateLimitError, Wallcrawler } from '@wallcrawler/sdk';
 import { generateApiKey, newProject } from '@wallcrawler/server';
+import { expectNothingLeft, processesUnder, waitFor } from '@wallcrawler/test-support';
+import { usePageServer, useTestServer } from '@wallcrawler/test-support/test-server';
 import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import {
-  expectNothingLeft,
-  type PageServer,
-  processesUnder,
-  startPageServer,
-  waitFor,
-} from '../../../../test-support/index.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
-let pages: PageServer;
-let t: TestServer;
-let client: Wallcrawler;
-
-beforeAll(async () => {
-  pages = await startPageServer();
-  t = await startTestServer();
-  client = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url });
-});
+const pages = usePageServer();
+// The SDK's own retries, as a user has them.
+const t = useTestServer({}, { sdk: { maxRetries: DEFAULT_MAX_RETRIES } });
 afterEach(async () => {
   // Whatever a test left running is released, and then nothing may remain.
-  for (const s of await client.sessions.list({ status: 'RUNNING' }))
-    await client.sessions.update(s.id, { status: 'REQUEST_RELEASE' });
+  for (const s of await t.client.sessions.list({ status: 'RUNNING' }))
+    await t.client.sessions.update(s.id, { status: 'REQUEST_RELEASE' });
   await expectNothingLeft(t.dataDir);
-});
-afterAll(async () => {
-  await t.close();
-  await pages.close();
 });
 
 /** The main Chromium process of a session: the group leader whose profile is the session's. */
@@ -50,7 +34,7 @@ function browserProcess(sessionId: string) {
 function ended(sessionId: string) {
   return waitFor(
     async () => {
-      const s = await client.sessions.retrieve(sessionId);
+      const s = await t.client.sessions.retrieve(sessionId);
       return s.status !== 'RUNNING' && s;
     },
     { message: `session ${sessionId} to end` },
@@ -76,7 +60,7 @@ function handshake(url: string): Promise<{ status: number; body: Record<string, 
 
 describe('a session through the SDK and a CDP client', () => {
   it('creates, drives with puppeteer-core, releases, and leaves nothing behind', async () => {
-    const session = await client.sessions.create({ userMetadata: { suite: 'e2e' } });
+    const session = await t.client.sessions.create({ userMetadata: { suite: 'e2e' } });
     expect(session.status).toBe('RUNNING');
     expect(session.connectUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/\?signingKey=/);
     expect(browserProcess(session.id)).toBeDefined();
@@ -86,22 +70,22 @@ describe('a session through the SDK and a CDP client', () => {
     await page?.goto(`${pages.url}/title/Quickstart`);
     expect(await page?.evaluate(() => document.querySelector('#greeting')?.textContent)).toBe('Hello from Quickstart');
 
-    const released = await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    const released = await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
     expect(released.status).toBe('COMPLETED');
     expect(released.endedAt).toBeDefined();
     // Release answers once the ending is recorded; the whole process tree and the directories go just after.
     await expectNothingLeft(t.dataDir, { timeout: 5_000 });
     await waitFor(() => !browser.connected, { message: 'puppeteer to see the disconnect' });
-    expect((await client.sessions.retrieve(session.id)).status).toBe('COMPLETED');
+    expect((await t.client.sessions.retrieve(session.id)).status).toBe('COMPLETED');
     // Releasing again is a no-op that returns the same ended session.
-    expect(await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' })).toMatchObject({
+    expect(await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' })).toMatchObject({
       status: 'COMPLETED',
       endedAt: released.endedAt,
     });
   });
 
   it('serves playwright-core and puppeteer-core on one session at once', async () => {
-    const session = await client.sessions.create({ keepAlive: true });
+    const session = await t.client.sessions.create({ keepAlive: true });
     const pw = await chromium.connectOverCDP(session.connectUrl);
     const pp = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     const context = pw.contexts()[0];
@@ -126,7 +110,7 @@ describe('a session through the SDK and a CDP client', () => {
     );
     await pw.close();
     await pp.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
   it('accepts unknown and legacy Browserbase fields, and names the ones it ignores', async () => {
@@ -158,11 +142,11 @@ describe('a session through the SDK and a CDP client', () => {
     expect(response.headers.get('x-wallcrawler-ignored-fields')).toBe(
       'proxySettings, browserSettings.blockAds, browserSettings.fingerprint, fingerprint, aFieldFromTheFuture',
     );
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
   });
 
   it('applies browserSettings.viewport to every page', async () => {
-    const session = await client.sessions.create({ browserSettings: { viewport: { width: 1288, height: 711 } } });
+    const session = await t.client.sessions.create({ browserSettings: { viewport: { width: 1288, height: 711 } } });
     const browser = await chromium.connectOverCDP(session.connectUrl);
     const first = browser.contexts()[0]?.pages()[0];
     expect(await first?.evaluate(() => [window.innerWidth, window.innerHeight])).toEqual([1288, 711]);
@@ -172,11 +156,11 @@ describe('a session through the SDK and a CDP client', () => {
   });
 
   it('reports the real pages in debug, with DevTools URLs that open', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     const [page] = await browser.pages();
     await page?.goto(`${pages.url}/title/Debugged`);
-    const debug = await client.sessions.debug(session.id);
+    const debug = await t.client.sessions.debug(session.id);
     expect(debug.wsUrl).toMatch(/^ws:\/\//);
     const debugged = debug.pages.find((p) => p.title === 'Debugged');
     expect(debugged).toMatchObject({ url: `${pages.url}/title/Debugged` });
@@ -193,7 +177,7 @@ describe('a session through the SDK and a CDP client', () => {
 
 describe('ending paths', () => {
   it('ends COMPLETED after the last client disconnects (no keepAlive)', async () => {
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl });
     await browser.disconnect();
     const ending = await ended(session.id);
@@ -203,25 +187,25 @@ describe('ending paths', () => {
   });
 
   it('keeps a keepAlive session through disconnects, and the client can reconnect', async () => {
-    const session = await client.sessions.create({ keepAlive: true });
+    const session = await t.client.sessions.create({ keepAlive: true });
     const first = await puppeteer.connect({ browserWSEndpoint: session.connectUrl });
     const page = await first.newPage();
     await page.goto(`${pages.url}/title/Kept`);
     await first.disconnect();
     // Well past the disconnect grace (300 ms in tests).
     await new Promise((r) => setTimeout(r, 1_000));
-    const again = await client.sessions.retrieve(session.id);
+    const again = await t.client.sessions.retrieve(session.id);
     expect(again.status).toBe('RUNNING');
     const second = await puppeteer.connect({ browserWSEndpoint: again.connectUrl as string });
     const titles = await Promise.all((await second.pages()).map((p) => p.title()));
     expect(titles).toContain('Kept');
     await second.disconnect();
-    await client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
     await expectNothingLeft(t.dataDir);
   });
 
   it('ends ERROR when Chromium is killed with SIGKILL, and cleans up', async () => {
-    const session = await client.sessions.create({ keepAlive: true });
+    const session = await t.client.sessions.create({ keepAlive: true });
     const ws = new WebSocket(session.connectUrl);
     await new Promise((r) => ws.once('open', r));
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
@@ -235,7 +219,7 @@ describe('ending paths', () => {
   });
 
   it('ends COMPLETED when a client closes the browser (puppeteer browser.close())', async () => {
-    const session = await client.sessions.create({ keepAlive: true });
+    const session = await t.client.sessions.create({ keepAlive: true });
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl });
     await browser.close();
     const ending = await ended(session.id);
@@ -246,8 +230,8 @@ describe('ending paths', () => {
 
 describe('connect authentication', () => {
   it('rejects tampered, expired, wrong-key and foreign tokens at the upgrade, and accepts the legacy apiKey form', async () => {
-    const a = await client.sessions.create({ keepAlive: true });
-    const b = await client.sessions.create({ keepAlive: true });
+    const a = await t.client.sessions.create({ keepAlive: true });
+    const b = await t.client.sessions.create({ keepAlive: true });
     const base = a.connectUrl.slice(0, a.connectUrl.indexOf('?'));
     const token = a.signingKey;
     const secret = Buffer.from(readFileSync(join(t.dataDir, 'connect-secret'), 'utf8').trim(), 'base64url');
@@ -288,7 +272,7 @@ describe('connect authentication', () => {
     expect((await handshake(`${base}?apiKey=${t.apiKey}&sessionId=${a.id}`)).status).toBe(101);
 
     // A token stays bound to its session: once the session has ended, it opens nothing.
-    await client.sessions.update(b.id, { status: 'REQUEST_RELEASE' });
+    await t.client.sessions.update(b.id, { status: 'REQUEST_RELEASE' });
     const ended = await handshake(b.connectUrl);
     expect({ status: ended.status, code: ended.body.code }).toEqual({ status: 410, code: 'session_ended' });
   });
@@ -300,7 +284,7 @@ describe('connect authentication', () => {
     await t.store.createApiKey(record);
     const outsider = new Wallcrawler({ apiKey: key, baseURL: t.url, maxRetries: 0 });
 
-    const session = await client.sessions.create();
+    const session = await t.client.sessions.create();
     await expect(outsider.sessions.retrieve(session.id)).rejects.toBeInstanceOf(NotFoundError);
     await expect(outsider.sessions.update(session.id, { status: 'REQUEST_RELEASE' })).rejects.toBeInstanceOf(
       NotFoundError,
@@ -313,7 +297,7 @@ describe('connect authentication', () => {
     );
     expect(legacy.status).toBe(404);
     // The session is untouched.
-    expect((await client.sessions.retrieve(session.id)).status).toBe('RUNNING');
+    expect((await t.client.sessions.retrieve(session.id)).status).toBe('RUNNING');
   });
 });
 

@@ -1,19 +1,16 @@
 import { Wallcrawler } from '@wallcrawler/sdk';
+import { expectNothingLeft, startPageServer, waitFor } from '@wallcrawler/test-support';
+import { useTestServer } from '@wallcrawler/test-support/test-server';
 import puppeteer from 'puppeteer-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { expectNothingLeft, startPageServer, waitFor } from '../../../../test-support/index.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
 // The API's shortest timeout is 60 s (as Browserbase's), so these tests take a minute; they run side by side,
 // in a file of their own so the rest of the suite runs beside them.
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
+const t = useTestServer();
 afterAll(async () => {
+  // Before the server closes: the timeouts alone ended the sessions and left nothing.
   await expectNothingLeft(t.dataDir);
-  await t.close();
 });
 
 it.concurrent('ends a session TIMED_OUT at its timeout, closing clients with the reason', {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request, STATUS_CODES } from 'node:http';
+import { expectNothingLeft } from '@wallcrawler/test-support';
+import { startTestServer, type TestServer } from '@wallcrawler/test-support/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNothingLeft } from '../../../../test-support/index.js';
 import { generateApiKey } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
 import { sessionRecord } from '../support/records.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
  * Every way a request can be wrong, over real HTTP against a real server: each answer has the right status, the

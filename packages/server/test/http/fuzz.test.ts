@@ -3,14 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
+import { expectNothingLeft } from '@wallcrawler/test-support';
+import { startTestServer, type TestServer } from '@wallcrawler/test-support/test-server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { expectNothingLeft } from '../../../../test-support/index.js';
 import { generateApiKey } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
 import { sessionRecord } from '../support/records.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
  * Fuzzing from the contract: requests generated from `openapi.yaml` (every operation, its path and query

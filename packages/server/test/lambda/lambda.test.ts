@@ -3,9 +3,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AWS_API_ENV as A } from '@wallcrawler/contracts';
+import { tempDir } from '@wallcrawler/test-support';
 import { build } from 'tsup';
 import { describe, expect, inject, it } from 'vitest';
-import { tempDir } from '../../../../test-support/index.js';
 import { loadAwsApiConfig } from '../../src/aws/lambda/config.js';
 import { dynamoDbClient, freshTables } from '../support/dynamodb.js';
 

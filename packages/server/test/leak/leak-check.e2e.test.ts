@@ -2,10 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Wallcrawler } from '@wallcrawler/sdk';
-import pino from 'pino';
-import puppeteer, { type Browser } from 'puppeteer-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import {
   expectNothingLeft,
   onlyPoolBrowsersLeft,
@@ -13,7 +9,11 @@ import {
   startPageServer,
   tempDir,
   waitFor,
-} from '../../../../test-support/index.js';
+} from '@wallcrawler/test-support';
+import pino from 'pino';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { loadServerConfig } from '../../src/config.js';
 import { type LocalServer, startLocalServer } from '../../src/runtime/node.js';
 

@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { expectNothingLeft, type PageServer, startPageServer, waitFor } from '@wallcrawler/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNothingLeft, type PageServer, startPageServer, waitFor } from '../../../../test-support/index.js';
 
 /**
  * What users install is what is tested: every published package is packed (`npm pack`, from its build), the

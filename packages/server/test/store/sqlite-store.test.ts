@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import { tempDir } from '@wallcrawler/test-support';
 import { expect, it } from 'vitest';
-import { tempDir } from '../../../../test-support/index.js';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import { describeStoreContract } from './store-contract.js';
 

@@ -4,10 +4,10 @@ import { CreateServiceCommand, ECSClient, RunTaskCommand } from '@aws-sdk/client
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AWS_API_ENV as A, CONTROLLER_ENV as E } from '@wallcrawler/contracts';
 import { TaskTable } from '@wallcrawler/controller/aws';
+import { waitFor } from '@wallcrawler/test-support';
+import { type LambdaHttpHandler, startApiGateway } from '@wallcrawler/test-support/api-gateway';
+import { type LocalEcs, type LocalTaskDefinition, startLocalEcs } from '@wallcrawler/test-support/local-ecs';
 import { inject } from 'vitest';
-import { type LambdaHttpHandler, startApiGateway } from '../../../../test-support/api-gateway.js';
-import { waitFor } from '../../../../test-support/index.js';
-import { type LocalEcs, type LocalTaskDefinition, startLocalEcs } from '../../../../test-support/local-ecs.js';
 import { apiKeyRecord } from '../../src/api-keys.js';
 import { DynamoDbStore } from '../../src/aws/dynamodb/dynamodb-store.js';
 import type { TaskStateOutcome } from '../../src/aws/ecs/task-state-events.js';

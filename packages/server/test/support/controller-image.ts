@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { packageDirectory } from '@wallcrawler/controller';
+import { tempDir } from '@wallcrawler/test-support';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'tsup';
-import { tempDir } from '../../../../test-support/index.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const controllerDir = join(root, 'packages', 'controller');

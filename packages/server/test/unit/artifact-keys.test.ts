@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SESSION_ARTIFACT_PREFIXES } from '@wallcrawler/contracts';
+import { tempDir } from '@wallcrawler/test-support';
 import { afterAll, expect, it } from 'vitest';
-import { tempDir } from '../../../../test-support/index.js';
 import { DiskBlobStore } from '../../src/adapters/disk/disk-blob-store.js';
 import { ArtifactRetention } from '../../src/services/artifact-retention.js';
 import { DownloadService } from '../../src/services/download-service.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import { tempDir } from '@wallcrawler/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../../test-support/index.js';
 import { withApiKeyCache } from '../../src/adapters/cached-api-keys.js';
 import { withSessionCache } from '../../src/adapters/cached-sessions.js';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';

@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { CdpGateway } from '@wallcrawler/controller';
+import { tempDir } from '@wallcrawler/test-support';
+import { type LogLine, memoryLogger } from '@wallcrawler/test-support/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../../test-support/index.js';
 import { withSessionCache } from '../../src/adapters/cached-sessions.js';
 import { FileTokenSigner } from '../../src/adapters/local/file-token-signer.js';
 import { LocalBrowserProvider } from '../../src/adapters/local/local-browser-provider.js';
@@ -14,7 +15,6 @@ import { createApi } from '../../src/app.js';
 import { newProject } from '../../src/bootstrap.js';
 import { localConnectAuthenticator } from '../../src/runtime/connect-authenticator.js';
 import { sessionRecord } from '../support/records.js';
-import { type LogLine, memoryLogger } from '../support/test-server.js';
 
 /**
  * The Node runtime's fast `GET /v1/sessions/{id}` answers exactly what the app answers, and leaves every other
