@@ -11,13 +11,29 @@ export interface ServerMetricsOptions {
   pool?: BrowserPool | undefined;
 }
 
+let processRegistry: Registry | undefined;
+
 /**
- * The server's Prometheus metrics (`GET /metrics`), in a registry of its own (several servers in one process
- * do not mix): sessions by status, create latency by stage, the host's browser slots and queue, CDP traffic,
- * rejections by code, and the process's own figures.
+ * The process's own figures (CPU, memory, handles, event-loop lag, GC), collected once per process. prom-client
+ * cannot stop them: its GC observer and event-loop histogram live as long as the process and hold the registry
+ * they were given — so a registry per server would keep every closed server, and all it references, alive.
+ */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: 'wallcrawler_' });
+  }
+  return processRegistry;
+}
+
+/**
+ * The server's Prometheus metrics (`GET /metrics`): sessions by status, create latency by stage, the host's
+ * browser slots and queue, CDP traffic, rejections by code — in a registry of its own (several servers in one
+ * process do not mix) — and the process's own figures, shared by every server in the process.
  */
 export class ServerMetrics {
-  readonly registry = new Registry();
+  /** This server's metrics and the process's: what `GET /metrics` serves. */
+  readonly registry: Registry;
   readonly sessionsEnded: Counter<'status'>;
   readonly createSeconds: Histogram<'stage'>;
   readonly rejections: Counter<'code'>;
@@ -26,7 +42,8 @@ export class ServerMetrics {
   readonly cdpMessages: Counter<'direction'>;
 
   constructor({ activeSessions, admission, pool }: ServerMetricsOptions) {
-    const registers = [this.registry];
+    const own = new Registry();
+    const registers = [own];
     this.sessionsEnded = new Counter({
       name: 'wallcrawler_sessions_ended_total',
       help: 'Sessions whose ending was recorded, by final status.',
@@ -130,7 +147,8 @@ export class ServerMetrics {
         },
       });
     }
-    collectDefaultMetrics({ register: this.registry, prefix: 'wallcrawler_' });
+    // A new registry holding both sets: the process's metrics never refer to it, so it goes with this server.
+    this.registry = Registry.merge([own, processMetrics()]);
   }
 
   /** Counts a closed CDP connection's bytes (its socket's counters) and messages. */
