@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { diffContracts, formatDifferences, type NormalisedContract, normaliseOpenApi } from './openapi-compare.js';
 
 /**
- * `openapi.yaml` is the contract (ARCHITECTURE §3); the server renders its own document from its zod schemas and
+ * `openapi.yaml` is the contract (docs/architecture.md, "The contract"); the server renders its own document from its zod schemas and
  * `createRoute` definitions. They must describe the same API: any drift fails here with the place it is at.
  */
 

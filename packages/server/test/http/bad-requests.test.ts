@@ -9,7 +9,7 @@ import { sessionRecord } from '../support/records.js';
 
 /**
  * Every way a request can be wrong, over real HTTP against a real server: each answer has the right status, the
- * one error body (ARCHITECTURE §3) with a stable code, and nothing is ever a 5xx. None of these requests may
+ * one error body (docs/architecture.md, "The contract") with a stable code, and nothing is ever a 5xx. None of these requests may
  * start a browser.
  *
  * Placeholders in paths, headers and bodies are filled in once the server and its fixtures exist:
