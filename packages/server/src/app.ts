@@ -264,5 +264,5 @@ export function createApi(deps: AppDeps): Api {
     return errorResponse(c, new ApiError(404, 'not_found', `There is no route ${c.req.method} ${c.req.path}.`));
   });
   app.onError(handleError);
-  return { app, fastRoute: fastSessionRead({ store, sessions: views, publicUrl, logger }), lifecycle };
+  return { app, fastRoute: fastSessionRead({ store, views, publicUrl, logger }), lifecycle };
 }

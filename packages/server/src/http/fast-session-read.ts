@@ -14,7 +14,7 @@ const PLAIN_HOST = /^[A-Za-z0-9.:[\]-]{1,255}$/;
 export interface FastSessionReadDeps {
   /** The app's store, with its API-key cache (so revocations apply here as they do in the app). */
   store: Store;
-  sessions: SessionViews;
+  views: SessionViews;
   /** The app's `publicUrl`, if it has one; else connect URLs use the request's origin, as the app's do. */
   publicUrl: string | undefined;
   logger: Logger;
@@ -33,11 +33,11 @@ export type FastRoute = (request: IncomingMessage, response: ServerResponse) => 
  * the read's time: it served a third of the requests per second of `/health`.
  *
  * It serves only the success case, with what the app's route answers: the same authentication, the same
- * `sessions.retrieve`, the same body, `x-request-id` and request log line. Anything else (a missing or bad key,
+ * `views.retrieve`, the same body, `x-request-id` and request log line. Anything else (a missing or bad key,
  * an unknown session, a malformed host) it leaves to the app, which answers it with the one error body, so
  * those cases exist in one place only.
  */
-export function fastSessionRead({ store, sessions, publicUrl, logger }: FastSessionReadDeps): FastRoute {
+export function fastSessionRead({ store, views, publicUrl, logger }: FastSessionReadDeps): FastRoute {
   const header =
     (request: IncomingMessage) =>
     (name: string): string | undefined => {
@@ -59,7 +59,7 @@ export function fastSessionRead({ store, sessions, publicUrl, logger }: FastSess
     if (!gatewayUrl) return false;
     const headerOf = header(request);
     const auth = await authenticate(store, headerOf);
-    const view = await sessions.retrieve(auth.projectId, id, gatewayUrl);
+    const view = await views.retrieve(auth.projectId, id, gatewayUrl);
     const body = sessionViewJson(view);
     const requestId = requestIdOf(headerOf('x-request-id'));
     if (response.headersSent || response.destroyed) return true;
