@@ -240,6 +240,8 @@ async function settled(baseline?: Record<string, number>): Promise<Record<string
         // Without a baseline yet: at least every close path has finished.
         census.gatewaySessions === 0 &&
         census.sessionsFinishing === 0 &&
+        // A sweep of old artifacts holds a listing of every artifact on disk while it runs.
+        census.artifactSweeps === 0 &&
         (!baseline || Object.entries(baseline).every(([name, n]) => census[name] === n))
       );
     },
@@ -274,6 +276,7 @@ it(
       connectTokens: 0,
       stagehandRunners: 0,
       startingBrowsers: 0,
+      artifactSweeps: 0,
     });
     const heapBefore = heapUsed();
 
