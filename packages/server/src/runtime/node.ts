@@ -71,6 +71,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
     // Retention is applied after each session too; the timer catches artifacts that merely grew old.
     const sweeper = setInterval(() => void retention.sweep().catch(() => {}), SWEEP_INTERVAL_MS);
     sweeper.unref();
+    census.add('artifactSweeps', () => (retention.sweeping ? 1 : 0));
     const admission = new HostAdmission(config.admission);
     // Idle browsers count against the host's limit: the pool only holds what the sessions leave room for.
     const pool = new BrowserPool({

@@ -41,6 +41,11 @@ export class ArtifactRetention {
     });
   }
 
+  /** Whether a sweep is asked for or running: until it ends, it holds a listing of every artifact in memory. */
+  get sweeping(): boolean {
+    return this.#requested || this.#running !== undefined;
+  }
+
   /** Deletes what is past the age limit, then the oldest until under the size limit. One sweep at a time. */
   sweep(now = Date.now()): Promise<{ deleted: number }> {
     this.#running ??= this.#sweep(now).finally(() => {
