@@ -19,7 +19,6 @@ const UNIT = [
   'packages/contracts/test/**/*.test.ts',
   'packages/stagehand-adapter/test/**/*.test.ts',
   'packages/infra-cdk/test/**/*.test.ts',
-  'examples/cdk-app/test/**/*.test.ts',
   'packages/controller/test/unit/**/*.test.ts',
   'packages/controller/test/dockerfile.test.ts',
   'packages/server/test/{unit,store,blobs,http,contract}/**/*.test.ts',
@@ -35,8 +34,11 @@ const AWS = [
 const APP = ['packages/server/test/app/**/*.test.ts'];
 /** The AWS topology on this machine: DynamoDB Local, s3rver, the local ECS endpoint running controller tasks. */
 const DISTRIBUTED = ['packages/server/test/distributed/**/*.test.ts'];
-/** The packed tarballs installed outside the monorepo. */
-const PACKAGING = ['packages/server/test/packaging/**/*.test.ts'];
+/**
+ * The packages as their users get them: the packed tarballs installed outside the monorepo, and the CDK example
+ * app synthesized by the real CDK CLI (a minute of CPU, though no browser).
+ */
+const PACKAGING = ['packages/server/test/packaging/**/*.test.ts', 'examples/cdk-app/test/**/*.test.ts'];
 /** Load storms: hundreds of browser starts. Beside other browser-heavy files they starve them, and are starved. */
 const STORMS = [
   'packages/server/test/e2e/admission.e2e.test.ts',

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm test`'s pretest: what only the tests need, on top of `npm run setup`. Each step is skipped when already
 // done, so after the first run this takes about a second.
-//   - A Java runtime and DynamoDB Local, AWS's emulator that the DynamoDB adapter is tested against (every
-//     vitest run starts it: test-support/global-dynamodb-local.ts).
+//   - A Java runtime and DynamoDB Local, AWS's emulator that the DynamoDB adapter is tested against (the vitest
+//     tiers that talk to DynamoDB start it: test-support/global-dynamodb-local.ts).
 //   - The Stagehand 4 client with the Node 22 it needs, for the compatibility suite (compat/stagehand-v4). It is
 //     not a workspace because its `node` binary would shadow Node 20 for every npm script.
 //   - The full build: every package's JavaScript and type declarations, which the packaging test packs and

@@ -31,6 +31,11 @@ export interface TestServer {
 
 export interface TestServerOptions {
   logger?: Logger;
+  /**
+   * The shortest session `timeout` a create accepts, in seconds, for a test that waits a timeout out.
+   * @default 60, Browserbase's (the API's contract)
+   */
+  minSessionTimeoutSeconds?: number;
 }
 
 /**
@@ -40,7 +45,7 @@ export interface TestServerOptions {
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  { logger }: TestServerOptions = {},
+  { logger, minSessionTimeoutSeconds }: TestServerOptions = {},
 ): Promise<TestServer> {
   const dir = tempDir('wallcrawler-server-');
   const apiKey = `wc_test_${randomBytes(16).toString('hex')}`;
@@ -54,6 +59,7 @@ export async function startTestServer(
     WALLCRAWLER_POOL_SIZE: '0',
     ...env,
   });
+  if (minSessionTimeoutSeconds !== undefined) config.minSessionTimeoutSeconds = minSessionTimeoutSeconds;
   const server = await startLocalServer(config, logger);
   const store = await SqliteStore.open(join(config.dataDir, 'wallcrawler.db'));
   const [project] = await store.listProjects();

@@ -31,6 +31,7 @@ import { registerReplayPages } from './routes/replay-pages.js';
 import { registerSessionFileRoutes } from './routes/session-files.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerStagehandRoutes } from './routes/stagehand.js';
+import { MIN_SESSION_TIMEOUT_SECONDS, sessionCreateParamsSchema } from './schemas/session.js';
 import { BrowserStartPlanner } from './services/browser-start-planner.js';
 import { ContextService } from './services/context-service.js';
 import type { DownloadService } from './services/download-service.js';
@@ -74,6 +75,11 @@ export interface AppDeps {
   metrics?: ServerMetrics;
   /** What a create asking for an unsupported feature gets (see `http/create-fields.ts`). @default 'refuse' */
   unsupportedFields?: UnsupportedFieldsMode;
+  /**
+   * Test-only: the shortest session `timeout` a create accepts, in seconds, so that tests reach a timeout in
+   * seconds. Users keep Browserbase's minimum, which `openapi.yaml` documents. @default 60
+   */
+  minSessionTimeoutSeconds?: number;
   /**
    * The base URL (`http://127.0.0.1:<port>`) at which this process reaches its own connect gateway, for the
    * Stagehand it runs on sessions (`/v1/sessions/start`). Without it, Stagehand's routes answer 501.
@@ -209,8 +215,9 @@ export function createApi(deps: AppDeps): Api {
     logger,
     census: deps.census,
   });
-  registerStagehandRoutes(app, { stagehand, gatewayUrl, unsupportedFields });
-  registerSessionRoutes(app, { lifecycle, views, gatewayUrl, unsupportedFields });
+  const createParams = sessionCreateParamsSchema(deps.minSessionTimeoutSeconds ?? MIN_SESSION_TIMEOUT_SECONDS);
+  registerStagehandRoutes(app, { stagehand, gatewayUrl, unsupportedFields, createParams });
+  registerSessionRoutes(app, { lifecycle, views, gatewayUrl, unsupportedFields, createParams });
   registerProjectRoutes(app, { store });
   registerSessionFileRoutes(app, { files, views, gatewayUrl });
   registerReplayPages(app, { files, signer });

@@ -75,6 +75,11 @@ export interface ServerConfig {
   admission: { maxSessions: number; queueSize: number; queueTimeoutMs: number };
   /** Browsers kept started ahead of sessions (never more than the host's room besides its sessions); 0 is off. */
   poolSize: number;
+  /**
+   * Test-only, and set by no environment variable: the shortest session `timeout` a create accepts, in seconds,
+   * so that tests reach a timeout in seconds. Users keep Browserbase's minimum. @default 60
+   */
+  minSessionTimeoutSeconds?: number;
 }
 
 /**

@@ -10,7 +10,7 @@ import { jsonContent } from '../schemas/json-content.js';
 import { IdParamSchema, ProjectIdHeaderSchema } from '../schemas/parameters.js';
 import {
   IgnoredFieldsHeaderSchema,
-  SessionCreateParamsSchema,
+  type SessionCreateParamsZod,
   SessionLiveURLsSchema,
   SessionSchema,
   SessionStatusSchema,
@@ -20,25 +20,27 @@ import {
 import type { SessionLifecycle } from '../services/session-lifecycle.js';
 import type { SessionViews } from '../services/session-views.js';
 
-const createSession = createRoute({
-  method: 'post',
-  path: '/v1/sessions',
-  operationId: 'createSession',
-  tags: ['Sessions'],
-  summary: 'Create a browser session',
-  request: {
-    headers: ProjectIdHeaderSchema,
-    body: { required: false, content: jsonContent(SessionCreateParamsSchema) },
-  },
-  responses: {
-    201: {
-      description: 'The session is running.',
-      headers: IgnoredFieldsHeaderSchema,
-      content: jsonContent(SessionViewSchemas.create),
+/** `POST /v1/sessions`, whose body is `createParams` (its shortest timeout is the app's). */
+const createSession = (createParams: SessionCreateParamsZod) =>
+  createRoute({
+    method: 'post',
+    path: '/v1/sessions',
+    operationId: 'createSession',
+    tags: ['Sessions'],
+    summary: 'Create a browser session',
+    request: {
+      headers: ProjectIdHeaderSchema,
+      body: { required: false, content: jsonContent(createParams) },
     },
-    ...pickErrors(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 501, 502, 503),
-  },
-});
+    responses: {
+      201: {
+        description: 'The session is running.',
+        headers: IgnoredFieldsHeaderSchema,
+        content: jsonContent(SessionViewSchemas.create),
+      },
+      ...pickErrors(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 501, 502, 503),
+    },
+  });
 
 const listSessions = createRoute({
   method: 'get',
@@ -113,14 +115,16 @@ export function registerSessionRoutes(
     views,
     gatewayUrl,
     unsupportedFields,
+    createParams,
   }: {
     lifecycle: SessionLifecycle;
     views: SessionViews;
     gatewayUrl: (requestUrl: string) => string;
     unsupportedFields: UnsupportedFieldsMode;
+    createParams: SessionCreateParamsZod;
   },
 ) {
-  app.openapi(createSession, async (c) => {
+  app.openapi(createSession(createParams), async (c) => {
     const body = c.req.valid('json');
     const { ignored } = reviewCreateFields(body, unsupportedFields);
     const projectId = projectFor(c.var.auth, body.projectId);

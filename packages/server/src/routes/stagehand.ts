@@ -7,7 +7,7 @@ import { createInputFrom } from '../http/session-create-input.js';
 import { pickErrors } from '../schemas/error.js';
 import { jsonContent } from '../schemas/json-content.js';
 import { IdParamSchema } from '../schemas/parameters.js';
-import { IgnoredFieldsHeaderSchema, SessionCreateParamsSchema } from '../schemas/session.js';
+import { IgnoredFieldsHeaderSchema, type SessionCreateParamsZod } from '../schemas/session.js';
 import type { StagehandMethod, StagehandService } from '../stagehand/stagehand-service.js';
 
 const StagehandHeadersSchema = z.object({
@@ -58,17 +58,18 @@ const ModelConfigSchema = z
     description: 'A model name, or `{modelName, apiKey?, baseURL?, ...}`: any OpenAI-compatible endpoint works.',
   });
 
-const StartRequestSchema = z
-  .looseObject({
-    modelName: z.string().min(1),
-    verbose: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
-    systemPrompt: z.string().optional(),
-    selfHeal: z.boolean().optional(),
-    domSettleTimeoutMs: z.number().int().min(0).optional(),
-    browserbaseSessionID: z.string().min(1).optional(),
-    browserbaseSessionCreateParams: SessionCreateParamsSchema.optional(),
-  })
-  .openapi('StagehandSessionStartRequest');
+const startRequestSchema = (createParams: SessionCreateParamsZod) =>
+  z
+    .looseObject({
+      modelName: z.string().min(1),
+      verbose: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
+      systemPrompt: z.string().optional(),
+      selfHeal: z.boolean().optional(),
+      domSettleTimeoutMs: z.number().int().min(0).optional(),
+      browserbaseSessionID: z.string().min(1).optional(),
+      browserbaseSessionCreateParams: createParams.optional(),
+    })
+    .openapi('StagehandSessionStartRequest');
 
 const StartResponseSchema = z
   .object({
@@ -111,22 +112,27 @@ const ReplaySchema = z
   })
   .openapi('StagehandReplay');
 
-const startRoute = createRoute({
-  method: 'post',
-  path: '/v1/sessions/start',
-  operationId: 'stagehandStart',
-  tags: ['Stagehand'],
-  summary: "Start a Stagehand session (Stagehand's hosted API)",
-  request: { headers: StagehandHeadersSchema, body: { required: true, content: jsonContent(StartRequestSchema) } },
-  responses: {
-    200: {
-      description: 'The session runs, with Stagehand attached.',
-      headers: IgnoredFieldsHeaderSchema,
-      content: jsonContent(StartResponseSchema),
+/** `POST /v1/sessions/start`, whose create fields are `createParams` (its shortest timeout is the app's). */
+const startRoute = (createParams: SessionCreateParamsZod) =>
+  createRoute({
+    method: 'post',
+    path: '/v1/sessions/start',
+    operationId: 'stagehandStart',
+    tags: ['Stagehand'],
+    summary: "Start a Stagehand session (Stagehand's hosted API)",
+    request: {
+      headers: StagehandHeadersSchema,
+      body: { required: true, content: jsonContent(startRequestSchema(createParams)) },
     },
-    ...pickErrors(400, 401, 403, 404, 409, 413, 415, 429, 500, 501, 502),
-  },
-});
+    responses: {
+      200: {
+        description: 'The session runs, with Stagehand attached.',
+        headers: IgnoredFieldsHeaderSchema,
+        content: jsonContent(StartResponseSchema),
+      },
+      ...pickErrors(400, 401, 403, 404, 409, 413, 415, 429, 500, 501, 502),
+    },
+  });
 
 const STREAM_DESCRIPTION =
   'Server-sent events `{id, type, data}`: `starting`, `connected`, log lines (`running`), then `finished` with the result or `error`. Without `x-stream-response: true`, one JSON body.';
@@ -237,13 +243,15 @@ export function registerStagehandRoutes(
     stagehand,
     gatewayUrl,
     unsupportedFields,
+    createParams,
   }: {
     stagehand: StagehandService;
     gatewayUrl: (requestUrl: string) => string;
     unsupportedFields: UnsupportedFieldsMode;
+    createParams: SessionCreateParamsZod;
   },
 ) {
-  app.openapi(startRoute, async (c) => {
+  app.openapi(startRoute(createParams), async (c) => {
     const body = c.req.valid('json');
     const params = body.browserbaseSessionCreateParams ?? {};
     const { ignored } = body.browserbaseSessionID ? { ignored: [] } : reviewCreateFields(params, unsupportedFields);

@@ -107,25 +107,38 @@ const ProxySchema = z
   })
   .openapi('SessionProxy');
 
-export const SessionCreateParamsSchema = z
-  .looseObject({
-    projectId: z.string().optional(),
-    timeout: z.number().int().min(60).max(21600).optional(),
-    keepAlive: z.boolean().optional(),
-    region: RegionSchema.optional(),
-    extensionId: z.string().optional(),
-    userMetadata: metadata.optional(),
-    browserSettings: BrowserSettingsSchema.optional(),
-    proxies: z
-      .union([z.boolean(), z.array(ProxySchema)])
-      .optional()
-      .openapi({
-        description:
-          "Proxies of your own. An entry of type `external` sends the hosts its `domainPattern` matches (a regular expression over the whole host name, case-insensitive; every host without one) through an HTTP proxy (`server`: `http://host:port`), with its `username` and `password`; one of type `none` sends them straight out; hosts no entry matches go straight out. Each proxy is checked at create: wrong credentials are a 400 `proxy_auth_failed`, an unreachable proxy a 502 `proxy_unreachable`. The session's `proxyBytes` counts the bytes through these proxies. `true` and entries of type `browserbase` are refused (400 `unsupported_field`) unless the operator set `WALLCRAWLER_UNSUPPORTED_FIELDS=ignore`, which ignores them. On AWS, `proxyBytes` is up to 5 seconds behind while the session runs.",
-      }),
-    proxySettings: z.record(z.string(), z.unknown()).optional().openapi({ description: 'Ignored.' }),
-  })
-  .openapi('SessionCreateParams');
+/** Browserbase's shortest session `timeout`, in seconds: what the API documents, and what users get. */
+export const MIN_SESSION_TIMEOUT_SECONDS = 60;
+
+/**
+ * The create body, with the shortest `timeout` it accepts (and documents) at `minTimeoutSeconds`. Only tests
+ * lower it (`AppDeps.minSessionTimeoutSeconds`), so that a timeout is reached in seconds, not a minute.
+ */
+export function sessionCreateParamsSchema(minTimeoutSeconds: number) {
+  return z
+    .looseObject({
+      projectId: z.string().optional(),
+      timeout: z.number().int().min(minTimeoutSeconds).max(21600).optional(),
+      keepAlive: z.boolean().optional(),
+      region: RegionSchema.optional(),
+      extensionId: z.string().optional(),
+      userMetadata: metadata.optional(),
+      browserSettings: BrowserSettingsSchema.optional(),
+      proxies: z
+        .union([z.boolean(), z.array(ProxySchema)])
+        .optional()
+        .openapi({
+          description:
+            "Proxies of your own. An entry of type `external` sends the hosts its `domainPattern` matches (a regular expression over the whole host name, case-insensitive; every host without one) through an HTTP proxy (`server`: `http://host:port`), with its `username` and `password`; one of type `none` sends them straight out; hosts no entry matches go straight out. Each proxy is checked at create: wrong credentials are a 400 `proxy_auth_failed`, an unreachable proxy a 502 `proxy_unreachable`. The session's `proxyBytes` counts the bytes through these proxies. `true` and entries of type `browserbase` are refused (400 `unsupported_field`) unless the operator set `WALLCRAWLER_UNSUPPORTED_FIELDS=ignore`, which ignores them. On AWS, `proxyBytes` is up to 5 seconds behind while the session runs.",
+        }),
+      proxySettings: z.record(z.string(), z.unknown()).optional().openapi({ description: 'Ignored.' }),
+    })
+    .openapi('SessionCreateParams');
+}
+
+export const SessionCreateParamsSchema = sessionCreateParamsSchema(MIN_SESSION_TIMEOUT_SECONDS);
+/** A create body schema, whatever its shortest timeout. */
+export type SessionCreateParamsZod = typeof SessionCreateParamsSchema;
 
 export const SessionUpdateParamsSchema = z
   .looseObject({

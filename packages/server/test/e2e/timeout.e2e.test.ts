@@ -5,9 +5,10 @@ import puppeteer from 'puppeteer-core';
 import { afterAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
-// The API's shortest timeout is 60 s (as Browserbase's), so these tests take a minute; they run side by side,
-// in a file of their own so the rest of the suite runs beside them.
-const t = useTestServer();
+// The API's shortest timeout is 60 s (as Browserbase's): this server takes shorter ones, so that these tests wait
+// seconds, not a minute. 20 s leaves a starved host the time to start the browser and write the context first.
+const TIMEOUT_S = 20;
+const t = useTestServer({}, { minSessionTimeoutSeconds: 1 });
 afterAll(async () => {
   // Before the server closes: the timeouts alone ended the sessions and left nothing.
   await expectNothingLeft(t.dataDir);
@@ -17,8 +18,8 @@ it.concurrent('ends a session TIMED_OUT at its timeout, closing clients with the
   timeout: 120_000,
 }, async () => {
   const sdk = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url });
-  const session = await sdk.sessions.create({ timeout: 60, keepAlive: true });
-  expect(new Date(session.expiresAt).getTime() - new Date(session.createdAt).getTime()).toBe(60_000);
+  const session = await sdk.sessions.create({ timeout: TIMEOUT_S, keepAlive: true });
+  expect(new Date(session.expiresAt).getTime() - new Date(session.createdAt).getTime()).toBe(TIMEOUT_S * 1000);
   const ws = new WebSocket(session.connectUrl);
   await new Promise((r) => ws.once('open', r));
   const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
@@ -36,7 +37,7 @@ it.concurrent('saves a persisted context when its session times out', { timeout:
     const sdk = new Wallcrawler({ apiKey: t.apiKey, baseURL: t.url });
     const { id } = await sdk.contexts.create();
     const s1 = await sdk.sessions.create({
-      timeout: 60,
+      timeout: TIMEOUT_S,
       keepAlive: true,
       browserSettings: { context: { id, persist: true } },
     });
@@ -49,7 +50,9 @@ it.concurrent('saves a persisted context when its session times out', { timeout:
       localStorage.setItem('wc_storage', 'timed-out');
     });
     await browser.disconnect();
-    await waitFor(async () => (await sdk.sessions.retrieve(s1.id)).status === 'TIMED_OUT', { timeout: 90_000 });
+    await waitFor(async () => (await sdk.sessions.retrieve(s1.id)).status === 'TIMED_OUT', {
+      timeout: (TIMEOUT_S + 30) * 1000,
+    });
 
     const s2 = await sdk.sessions.create({ browserSettings: { context: { id } } });
     const reader = await puppeteer.connect({ browserWSEndpoint: s2.connectUrl, defaultViewport: null });
@@ -65,4 +68,17 @@ it.concurrent('saves a persisted context when its session times out', { timeout:
   } finally {
     await pages.close();
   }
+});
+
+it.concurrent("refuses a timeout under the server's minimum, as it refuses 59 s at the default one", async () => {
+  const response = await fetch(`${t.url}/v1/sessions`, {
+    method: 'POST',
+    headers: { 'x-bb-api-key': t.apiKey, 'content-type': 'application/json' },
+    body: JSON.stringify({ timeout: 0 }),
+  });
+  expect(response.status).toBe(400);
+  expect(await response.json()).toMatchObject({
+    code: 'validation_failed',
+    details: [{ path: 'body.timeout', message: expect.stringMatching(/>=1/) }],
+  });
 });

@@ -62,6 +62,8 @@ export interface AwsTopologyOptions {
   /** A warm pool: its ECS service is created with `min` tasks, and `scalePool()` runs the scaler function. */
   warmPool?: { min: number; max: number; targetIdle: number };
   startDelayMs?: number;
+  /** The shortest session `timeout` the API accepts, in seconds. @default 60, Browserbase's */
+  minSessionTimeoutSeconds?: number;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function startAwsTopology({
   startDelayMs = 0,
   dynamodbEndpoint = inject('dynamodbEndpoint'),
   warmPool,
+  minSessionTimeoutSeconds,
 }: AwsTopologyOptions = {}): Promise<AwsTopology> {
   const dynamo = dynamoDbClient(dynamodbEndpoint);
   const tables = await freshTables(dynamo);
@@ -165,6 +168,7 @@ export async function startAwsTopology({
   });
   const lambda = await createLambdaHandlers(config, {
     provider: { pollIntervalMs: 100, runTaskBackoffMs: 50, ...provider },
+    minSessionTimeoutSeconds,
   });
   handlers = lambda;
   const gateway = await startApiGateway(lambda.api as unknown as LambdaHttpHandler);

@@ -51,6 +51,8 @@ export interface LambdaHandlerOptions {
   logger?: Logger;
   /** Provider settings the environment does not carry (backoffs, poll interval), for tests and embedders. */
   provider?: Partial<Omit<EcsBrowserProviderOptions, 'ecs' | 'store' | 'signer'>>;
+  /** Test-only: the shortest session `timeout` a create accepts, in seconds (see `AppDeps`). @default 60 */
+  minSessionTimeoutSeconds?: number;
 }
 
 function dynamoClient(config: AwsStoreConfig): DynamoDBClient {
@@ -76,7 +78,7 @@ function poolOf(config: AwsStoreConfig, client: DynamoDBClient): TaskTable | und
 /** The API function: DynamoDB, ECS and the connect-token secret. */
 export async function createApiHandler(
   config: AwsApiConfig,
-  { logger, provider: providerOptions }: LambdaHandlerOptions = {},
+  { logger, provider: providerOptions, minSessionTimeoutSeconds }: LambdaHandlerOptions = {},
 ): Promise<LambdaHandlers['api']> {
   const log = logger ?? createLogger(config.logLevel);
   const client = dynamoClient(config);
@@ -94,7 +96,16 @@ export async function createApiHandler(
     ...(pool ? { pool } : {}),
     ...providerOptions,
   });
-  return handle(createApp({ store, provider, signer, logger: log, unsupportedFields: config.unsupportedFields }));
+  return handle(
+    createApp({
+      store,
+      provider,
+      signer,
+      logger: log,
+      unsupportedFields: config.unsupportedFields,
+      minSessionTimeoutSeconds,
+    }),
+  );
 }
 
 /** The task-state function: DynamoDB only (no secret, no ECS). */
