@@ -4,20 +4,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { expectNothingLeft } from '@wallcrawler/test-support';
-import { startTestServer, type TestServer } from '@wallcrawler/test-support/test-server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { generateApiKey } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
 import { sessionRecord } from '../support/records.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
  * Fuzzing from the contract: requests generated from `openapi.yaml` (every operation, its path and query
  * parameters, headers and bodies derived from its schemas, then bent: wrong types, values past the bounds,
- * unknown fields, malformed JSON, wrong media types, odd ids and keys) against a real server. None may answer
- * 5xx; every error must be the one error body; nothing a rejected request carried may be stored. The fuzzed
- * project's concurrency is 0, so a create that passes validation is refused (429) before any browser starts.
+ * unknown fields, malformed JSON, wrong media types, odd ids and keys) over real HTTP against the app
+ * (`createApi`, served as the local server serves it, over a real SQLite store, with browsers in memory). None
+ * may answer 5xx; every error must be the one error body; nothing a rejected request carried may be stored. The
+ * fuzzed project's concurrency is 0, so a create that passes validation is refused (429) before any browser
+ * starts, and none does.
  */
 
 // biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document is untyped JSON.
@@ -98,18 +100,19 @@ interface Generated {
   auth: 'valid' | 'missing' | 'garbage';
 }
 
-let server: TestServer;
+let server: TestApp;
 let key: string;
 let projectId: string;
+/** The ids requests pick from, read as each request is generated (the run on running sessions adds its own). */
 let ids: string[] = [];
 
-function requestFor(): fc.Arbitrary<Generated> {
+function requestFor(ops = operations): fc.Arbitrary<Generated> {
   const idArb = fc.oneof(
-    fc.constantFrom(...ids),
+    fc.nat().map((i) => ids[i % ids.length] as string),
     fc.string({ minLength: 1, maxLength: 40 }),
     fc.constantFrom('..', '%2e%2e', 'a/b', ' ', 'x'.repeat(300), '00000000-0000-0000-0000-000000000000'),
   );
-  return fc.constantFrom(...operations).chain((operation) => {
+  return fc.constantFrom(...ops).chain((operation) => {
     const parameters: Schema[] = (operation.op.parameters ?? []).map(deref);
     const pathNames = [...operation.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
     const queryParams = parameters.filter((p) => p.in === 'query');
@@ -147,16 +150,30 @@ function requestFor(): fc.Arbitrary<Generated> {
 }
 
 const ERROR_KEYS = ['code', 'error', 'message', 'requestId', 'statusCode'];
-/** Statuses seen per operation: the run must reach past validation, not only bounce off it. */
-const seen = new Map<string, Set<number>>();
-const created = { contexts: new Set<string>(), extensions: new Set<string>() };
 
-async function send(g: Generated): Promise<void> {
+/** What one run saw and made. */
+interface Run {
+  key: string;
+  /** Statuses seen per operation: the run must reach past validation, not only bounce off it. */
+  seen: Map<string, Set<number>>;
+  created: { contexts: Set<string>; extensions: Set<string>; sessions: Set<string> };
+}
+
+const newRun = (runKey: string): Run => ({
+  key: runKey,
+  seen: new Map(),
+  created: { contexts: new Set(), extensions: new Set(), sessions: new Set() },
+});
+
+const refusing = newRun('');
+
+async function send(run: Run, g: Generated): Promise<void> {
+  const { seen, created } = run;
   const path = g.operation.path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(g.pathValues[name] ?? 'x'));
   const search = new URLSearchParams(g.query).toString();
   const headers: Record<string, string> = {};
   if (g.contentType && g.body !== undefined) headers['content-type'] = g.contentType;
-  if (g.auth === 'valid') headers['x-bb-api-key'] = key;
+  if (g.auth === 'valid') headers['x-bb-api-key'] = run.key;
   if (g.auth === 'garbage') headers['x-bb-api-key'] = 'wc_not_a_key';
   const where = `${g.operation.method} ${path}${search ? `?${search}` : ''} (${g.contentType}, ${String(g.body).slice(0, 120)})`;
   const response = await fetch(`${server.url}${path}${search ? `?${search}` : ''}`, {
@@ -185,6 +202,8 @@ async function send(g: Generated): Promise<void> {
       where,
     ).toEqual(ERROR_KEYS);
     expect(body.statusCode, where).toBe(response.status);
+  } else if (g.operation.method === 'POST' && g.operation.path === '/v1/sessions') {
+    created.sessions.add((JSON.parse(text) as { id: string }).id);
   } else if (g.operation.method === 'POST' && g.operation.path === '/v1/contexts') {
     created.contexts.add((JSON.parse(text) as { id: string }).id);
   } else if (g.operation.method === 'POST' && g.operation.path === '/v1/extensions') {
@@ -196,13 +215,14 @@ async function send(g: Generated): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestApp();
   // A project that admits no session: a create that passes validation is refused before a browser starts.
   const project = newProject('fuzz', { concurrency: 0 });
   await server.store.createProject(project);
   const generated = generateApiKey('fuzz', [project.id]);
   await server.store.createApiKey(generated.record);
   key = generated.key;
+  refusing.key = key;
   projectId = project.id;
   const ended = randomUUID();
   await server.store.insertSessionWithinLimit(
@@ -212,7 +232,7 @@ beforeAll(async () => {
   const context = (await (
     await fetch(`${server.url}/v1/contexts`, { method: 'POST', headers: { 'x-bb-api-key': key } })
   ).json()) as { id: string };
-  created.contexts.add(context.id);
+  refusing.created.contexts.add(context.id);
   ids = [ended, context.id, projectId];
 });
 
@@ -221,7 +241,11 @@ afterAll(async () => {
 });
 
 it(`answers ${RUNS} generated requests across every operation with no 5xx and the one error body`, async () => {
-  await fc.assert(fc.asyncProperty(requestFor(), send), { numRuns: RUNS, endOnFailure: true });
+  await fc.assert(
+    fc.asyncProperty(requestFor(), (g) => send(refusing, g)),
+    { numRuns: RUNS, endOnFailure: true },
+  );
+  const { seen } = refusing;
   expect([...seen.keys()].sort()).toEqual(operations.map((o) => `${o.method} ${o.path}`).sort());
   const statuses = new Set([...seen.values()].flatMap((set) => [...set]));
   // Past authentication and validation: successes and unknown ids, besides the refusals.
@@ -233,10 +257,13 @@ it('stored nothing that a rejected request carried', async () => {
   const count = async (sql: string) => Number((await db.execute(sql)).rows[0]?.[0]);
   // The arranged session is the only one: every create was refused (400, or 429 at concurrency 0).
   expect(await count(`SELECT count(*) FROM sessions WHERE project_id = '${projectId}'`)).toBe(1);
+  const { created } = refusing;
+  expect(created.sessions.size).toBe(0);
   expect(await count(`SELECT count(*) FROM contexts WHERE project_id = '${projectId}'`)).toBe(created.contexts.size);
   expect(await count(`SELECT count(*) FROM extensions WHERE project_id = '${projectId}'`)).toBe(
     created.extensions.size,
   );
   db.close();
+  expect(server.provider.started).toEqual([]);
   await expectNothingLeft(server.dataDir);
 });
