@@ -267,3 +267,129 @@ it('stored nothing that a rejected request carried', async () => {
   expect(server.provider.started).toEqual([]);
   await expectNothingLeft(server.dataDir);
 });
+
+/** Requests that are right, on the ids in play: they drive sessions through their lives between the bent ones. */
+function wellFormed(): fc.Arbitrary<Generated> {
+  const op = (method: string, path: string) => {
+    const found = operations.find((o) => o.method === method && o.path === path);
+    if (!found) throw new Error(`openapi.yaml has no ${method} ${path}`);
+    return found;
+  };
+  const id = fc.nat().map((i) => ids[i % ids.length] as string);
+  const json = 'application/json';
+  const upload = (name: string) =>
+    `--fuzz\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--fuzz--\r\n`;
+  const request = (
+    operation: Operation,
+    pathValues: fc.Arbitrary<Record<string, string>>,
+    body: fc.Arbitrary<string | undefined>,
+    contentType = json,
+  ): fc.Arbitrary<Generated> =>
+    fc.record({
+      operation: fc.constant(operation),
+      pathValues,
+      query: fc.constant({}),
+      body,
+      contentType: fc.constant(contentType),
+      auth: fc.constant('valid' as const),
+    });
+  const onSession = id.map((value) => ({ id: value }));
+  return fc.oneof(
+    request(
+      op('POST', '/v1/sessions'),
+      fc.constant({}),
+      fc.constantFrom('{}', '{"keepAlive":true}', '{"userMetadata":{"fuzz":"yes"}}', '{"timeout":60}'),
+    ),
+    request(op('POST', '/v1/sessions/{id}'), onSession, fc.constant('{"status":"REQUEST_RELEASE"}')),
+    request(op('GET', '/v1/sessions/{id}'), onSession, fc.constant(undefined)),
+    request(op('GET', '/v1/sessions/{id}/debug'), onSession, fc.constant(undefined)),
+    request(
+      op('POST', '/v1/sessions/{id}/uploads'),
+      onSession,
+      fc.constantFrom('notes.txt', '../../etc/passwd', '.hidden', 'ünïcödé.txt').map(upload),
+      'multipart/form-data; boundary=fuzz',
+    ),
+    request(op('GET', '/v1/sessions/{id}/downloads'), onSession, fc.constant(undefined)),
+    request(op('GET', '/v1/sessions/{id}/logs'), onSession, fc.constant(undefined)),
+    request(op('GET', '/v1/sessions/{id}/recording'), onSession, fc.constant(undefined)),
+    request(op('GET', '/v1/sessions/{id}/replays'), onSession, fc.constant(undefined)),
+  );
+}
+
+/**
+ * The same fuzz against a project that admits sessions, which the in-memory browsers make cheap: creates that pass
+ * validation start sessions, and requests on their ids (updates, releases, live URLs, uploads, downloads, logs,
+ * recordings) reach running and ended sessions; right requests are mixed in so that sessions come and go. The ids
+ * in play grow with the sessions created. Stagehand's operations are left out: they attach Stagehand to the
+ * session's browser over CDP, which needs Chromium (the e2e tests in `compat/` run them).
+ */
+it(`answers ${RUNS} generated requests on live sessions with no 5xx, and the store and the browsers agree`, async () => {
+  const project = newProject('fuzz-running', { concurrency: 3 });
+  await server.store.createProject(project);
+  const generated = generateApiKey('fuzz-running', [project.id]);
+  await server.store.createApiKey(generated.record);
+  const run = newRun(generated.key);
+  const first = await fetch(`${server.url}/v1/sessions`, {
+    method: 'POST',
+    headers: { 'x-bb-api-key': run.key, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  expect(first.status).toBe(201);
+  const firstId = ((await first.json()) as { id: string }).id;
+  run.created.sessions.add(firstId);
+  ids = [firstId, project.id];
+  const stagehand = /\/(start|act|extract|observe|navigate|agentExecute|end|replay)$/;
+  const notStagehand = operations.filter((o) => !stagehand.test(o.path));
+  const sendAndTrack = async (g: Generated) => {
+    await send(run, g);
+    for (const id of run.created.sessions) if (!ids.includes(id)) ids.push(id);
+  };
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof({ weight: 2, arbitrary: requestFor(notStagehand) }, { weight: 1, arbitrary: wellFormed() }),
+      sendAndTrack,
+    ),
+    { numRuns: RUNS, endOnFailure: true },
+  );
+  const statuses = new Set([...run.seen.values()].flatMap((set) => [...set]));
+  for (const status of [200, 201, 400, 401, 404, 429]) expect(statuses, `status ${status} seen`).toContain(status);
+  // Past the lookups: sessions were released, their live URLs given, files uploaded to them.
+  for (const name of ['POST /v1/sessions/{id}', 'GET /v1/sessions/{id}/debug', 'POST /v1/sessions/{id}/uploads']) {
+    expect(run.seen.get(name), name).toContain(200);
+  }
+
+  // Every session the project has is one a create answered 201 for; a browser started for each of them and for
+  // no other; the store's running sessions are exactly those whose browsers run; and every other one is stored
+  // with the ending its browser had.
+  const sessions = await server.store.listSessions(project.id);
+  expect(new Set(sessions.map((s) => s.id))).toEqual(run.created.sessions);
+  const started = server.provider.started.filter((s) => s.projectId === project.id).map((s) => s.id);
+  expect(started.length).toBe(run.created.sessions.size);
+  expect(new Set(started)).toEqual(run.created.sessions);
+  const running = sessions.filter((s) => s.status === 'RUNNING').map((s) => s.id);
+  expect(new Set(running)).toEqual(new Set(server.provider.running.filter((id) => run.created.sessions.has(id))));
+  const ended = sessions.filter((s) => s.status !== 'RUNNING');
+  expect(ended.length, 'sessions ended during the run').toBeGreaterThan(0);
+  for (const s of ended) {
+    const ending = server.provider.endings.get(s.id);
+    expect({ status: s.status, endReason: s.endReason }, s.id).toEqual({
+      status: ending?.status,
+      endReason: ending?.reason,
+    });
+  }
+
+  // Releasing the rest leaves nothing: no browser, no directory, nothing held in memory for sessions.
+  for (const id of running) {
+    const response = await fetch(`${server.url}/v1/sessions/${id}`, {
+      method: 'POST',
+      headers: { 'x-bb-api-key': run.key, 'content-type': 'application/json' },
+      body: '{"status":"REQUEST_RELEASE"}',
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { status: string }).status).toBe('COMPLETED');
+  }
+  await expectNothingLeft(server.dataDir);
+  expect(server.provider.running).toEqual([]);
+  expect(server.provider.errors).toEqual([]);
+  expect(server.census()).toMatchObject({ hostSlots: 0, hostBrowsers: 0, startingBrowsers: 0, sessionsFinishing: 0 });
+});
