@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DEFAULT_VIEWPORT } from '@wallcrawler/contracts';
+import { liveBrowsers, onlyPoolBrowsersLeft, processesUnder, waitFor } from '@wallcrawler/test-support';
 import { expect, it } from 'vitest';
-import { liveBrowsers, onlyPoolBrowsersLeft, processesUnder, waitFor } from '../../../test-support/index.js';
 import { BrowserPool, type BrowserPoolOptions } from '../src/chromium/browser-pool.js';
 import { findChromium } from '../src/chromium/find-chromium.js';
 import { listSessionDirs } from '../src/session-dirs.js';

@@ -8,8 +8,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SessionEnding } from '@wallcrawler/contracts';
+import { processesUnder, waitFor } from '@wallcrawler/test-support';
 import { describe, expect, it } from 'vitest';
-import { processesUnder, waitFor } from '../../../test-support/index.js';
 import { readProcessStat } from '../src/chromium/process-table.js';
 import { useSessions } from './support/sessions.js';
 

@@ -6,8 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger, RecordedEvent } from '@wallcrawler/contracts';
+import { waitFor } from '@wallcrawler/test-support';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { waitFor } from '../../../test-support/index.js';
 import type { BrowserSession } from '../src/browser-session.js';
 import { CdpClient } from '../src/cdp/cdp-client.js';
 import { SessionRecorder } from '../src/recording/session-recorder.js';

@@ -7,9 +7,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LogLine } from '@browserbasehq/stagehand';
+import { waitFor } from '@wallcrawler/test-support';
+import { type ScriptedModel, startScriptedModel } from '@wallcrawler/test-support/scripted-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../../test-support/index.js';
-import { type ScriptedModel, startScriptedModel } from '../../../test-support/scripted-model.js';
 import type { BrowserSession } from '../src/browser-session.js';
 import { asCallError, StagehandCallError, StagehandRunner } from '../src/stagehand/stagehand-runner.js';
 import { useSessions } from './support/sessions.js';

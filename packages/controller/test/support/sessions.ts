@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expectNothingLeft, tempDir } from '@wallcrawler/test-support';
 import { afterAll, afterEach } from 'vitest';
 import WebSocket from 'ws';
-import { expectNothingLeft, tempDir } from '../../../../test-support/index.js';
 import { BrowserSession } from '../../src/browser-session.js';
 import type { BrowserSessionOptions } from '../../src/browser-session-options.js';
 import { findChromium } from '../../src/chromium/find-chromium.js';

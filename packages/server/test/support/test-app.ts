@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { tempDir } from '../../../../test-support/index.js';
+import { tempDir } from '@wallcrawler/test-support';
 import { withSessionCache } from '../../src/adapters/cached-sessions.js';
 import { DiskBlobStore } from '../../src/adapters/disk/disk-blob-store.js';
 import { SecretTokenSigner } from '../../src/adapters/secret-token-signer.js';
