@@ -4,20 +4,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { expectNothingLeft } from '@wallcrawler/test-support';
-import { startTestServer, type TestServer } from '@wallcrawler/test-support/test-server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { generateApiKey } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
 import { sessionRecord } from '../support/records.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
  * Fuzzing from the contract: requests generated from `openapi.yaml` (every operation, its path and query
  * parameters, headers and bodies derived from its schemas, then bent: wrong types, values past the bounds,
- * unknown fields, malformed JSON, wrong media types, odd ids and keys) against a real server. None may answer
- * 5xx; every error must be the one error body; nothing a rejected request carried may be stored. The fuzzed
- * project's concurrency is 0, so a create that passes validation is refused (429) before any browser starts.
+ * unknown fields, malformed JSON, wrong media types, odd ids and keys) over real HTTP against the app
+ * (`createApi`, served as the local server serves it, over a real SQLite store, with browsers in memory). None
+ * may answer 5xx; every error must be the one error body; nothing a rejected request carried may be stored. The
+ * fuzzed project's concurrency is 0, so a create that passes validation is refused (429) before any browser
+ * starts, and none does.
  */
 
 // biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document is untyped JSON.
@@ -98,18 +100,19 @@ interface Generated {
   auth: 'valid' | 'missing' | 'garbage';
 }
 
-let server: TestServer;
+let server: TestApp;
 let key: string;
 let projectId: string;
+/** The ids requests pick from, read as each request is generated (the run on running sessions adds its own). */
 let ids: string[] = [];
 
-function requestFor(): fc.Arbitrary<Generated> {
+function requestFor(ops = operations): fc.Arbitrary<Generated> {
   const idArb = fc.oneof(
-    fc.constantFrom(...ids),
+    fc.nat().map((i) => ids[i % ids.length] as string),
     fc.string({ minLength: 1, maxLength: 40 }),
     fc.constantFrom('..', '%2e%2e', 'a/b', ' ', 'x'.repeat(300), '00000000-0000-0000-0000-000000000000'),
   );
-  return fc.constantFrom(...operations).chain((operation) => {
+  return fc.constantFrom(...ops).chain((operation) => {
     const parameters: Schema[] = (operation.op.parameters ?? []).map(deref);
     const pathNames = [...operation.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
     const queryParams = parameters.filter((p) => p.in === 'query');
@@ -147,16 +150,30 @@ function requestFor(): fc.Arbitrary<Generated> {
 }
 
 const ERROR_KEYS = ['code', 'error', 'message', 'requestId', 'statusCode'];
-/** Statuses seen per operation: the run must reach past validation, not only bounce off it. */
-const seen = new Map<string, Set<number>>();
-const created = { contexts: new Set<string>(), extensions: new Set<string>() };
 
-async function send(g: Generated): Promise<void> {
+/** What one run saw and made. */
+interface Run {
+  key: string;
+  /** Statuses seen per operation: the run must reach past validation, not only bounce off it. */
+  seen: Map<string, Set<number>>;
+  created: { contexts: Set<string>; extensions: Set<string>; sessions: Set<string> };
+}
+
+const newRun = (runKey: string): Run => ({
+  key: runKey,
+  seen: new Map(),
+  created: { contexts: new Set(), extensions: new Set(), sessions: new Set() },
+});
+
+const refusing = newRun('');
+
+async function send(run: Run, g: Generated): Promise<void> {
+  const { seen, created } = run;
   const path = g.operation.path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(g.pathValues[name] ?? 'x'));
   const search = new URLSearchParams(g.query).toString();
   const headers: Record<string, string> = {};
   if (g.contentType && g.body !== undefined) headers['content-type'] = g.contentType;
-  if (g.auth === 'valid') headers['x-bb-api-key'] = key;
+  if (g.auth === 'valid') headers['x-bb-api-key'] = run.key;
   if (g.auth === 'garbage') headers['x-bb-api-key'] = 'wc_not_a_key';
   const where = `${g.operation.method} ${path}${search ? `?${search}` : ''} (${g.contentType}, ${String(g.body).slice(0, 120)})`;
   const response = await fetch(`${server.url}${path}${search ? `?${search}` : ''}`, {
@@ -185,6 +202,8 @@ async function send(g: Generated): Promise<void> {
       where,
     ).toEqual(ERROR_KEYS);
     expect(body.statusCode, where).toBe(response.status);
+  } else if (g.operation.method === 'POST' && g.operation.path === '/v1/sessions') {
+    created.sessions.add((JSON.parse(text) as { id: string }).id);
   } else if (g.operation.method === 'POST' && g.operation.path === '/v1/contexts') {
     created.contexts.add((JSON.parse(text) as { id: string }).id);
   } else if (g.operation.method === 'POST' && g.operation.path === '/v1/extensions') {
@@ -196,13 +215,14 @@ async function send(g: Generated): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestApp();
   // A project that admits no session: a create that passes validation is refused before a browser starts.
   const project = newProject('fuzz', { concurrency: 0 });
   await server.store.createProject(project);
   const generated = generateApiKey('fuzz', [project.id]);
   await server.store.createApiKey(generated.record);
   key = generated.key;
+  refusing.key = key;
   projectId = project.id;
   const ended = randomUUID();
   await server.store.insertSessionWithinLimit(
@@ -212,7 +232,7 @@ beforeAll(async () => {
   const context = (await (
     await fetch(`${server.url}/v1/contexts`, { method: 'POST', headers: { 'x-bb-api-key': key } })
   ).json()) as { id: string };
-  created.contexts.add(context.id);
+  refusing.created.contexts.add(context.id);
   ids = [ended, context.id, projectId];
 });
 
@@ -221,7 +241,11 @@ afterAll(async () => {
 });
 
 it(`answers ${RUNS} generated requests across every operation with no 5xx and the one error body`, async () => {
-  await fc.assert(fc.asyncProperty(requestFor(), send), { numRuns: RUNS, endOnFailure: true });
+  await fc.assert(
+    fc.asyncProperty(requestFor(), (g) => send(refusing, g)),
+    { numRuns: RUNS, endOnFailure: true },
+  );
+  const { seen } = refusing;
   expect([...seen.keys()].sort()).toEqual(operations.map((o) => `${o.method} ${o.path}`).sort());
   const statuses = new Set([...seen.values()].flatMap((set) => [...set]));
   // Past authentication and validation: successes and unknown ids, besides the refusals.
@@ -233,10 +257,139 @@ it('stored nothing that a rejected request carried', async () => {
   const count = async (sql: string) => Number((await db.execute(sql)).rows[0]?.[0]);
   // The arranged session is the only one: every create was refused (400, or 429 at concurrency 0).
   expect(await count(`SELECT count(*) FROM sessions WHERE project_id = '${projectId}'`)).toBe(1);
+  const { created } = refusing;
+  expect(created.sessions.size).toBe(0);
   expect(await count(`SELECT count(*) FROM contexts WHERE project_id = '${projectId}'`)).toBe(created.contexts.size);
   expect(await count(`SELECT count(*) FROM extensions WHERE project_id = '${projectId}'`)).toBe(
     created.extensions.size,
   );
   db.close();
+  expect(server.provider.started).toEqual([]);
   await expectNothingLeft(server.dataDir);
+});
+
+/** Requests that are right, on the ids in play: they drive sessions through their lives between the bent ones. */
+function wellFormed(): fc.Arbitrary<Generated> {
+  const op = (method: string, path: string) => {
+    const found = operations.find((o) => o.method === method && o.path === path);
+    if (!found) throw new Error(`openapi.yaml has no ${method} ${path}`);
+    return found;
+  };
+  const id = fc.nat().map((i) => ids[i % ids.length] as string);
+  const json = 'application/json';
+  const upload = (name: string) =>
+    `--fuzz\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--fuzz--\r\n`;
+  const request = (
+    operation: Operation,
+    pathValues: fc.Arbitrary<Record<string, string>>,
+    body: fc.Arbitrary<string | undefined>,
+    contentType = json,
+  ): fc.Arbitrary<Generated> =>
+    fc.record({
+      operation: fc.constant(operation),
+      pathValues,
+      query: fc.constant({}),
+      body,
+      contentType: fc.constant(contentType),
+      auth: fc.constant('valid' as const),
+    });
+  const onSession = id.map((value) => ({ id: value }));
+  return fc.oneof(
+    request(
+      op('POST', '/v1/sessions'),
+      fc.constant({}),
+      fc.constantFrom('{}', '{"keepAlive":true}', '{"userMetadata":{"fuzz":"yes"}}', '{"timeout":60}'),
+    ),
+    request(op('POST', '/v1/sessions/{id}'), onSession, fc.constant('{"status":"REQUEST_RELEASE"}')),
+    request(op('GET', '/v1/sessions/{id}'), onSession, fc.constant(undefined)),
+    request(op('GET', '/v1/sessions/{id}/debug'), onSession, fc.constant(undefined)),
+    request(
+      op('POST', '/v1/sessions/{id}/uploads'),
+      onSession,
+      fc.constantFrom('notes.txt', '../../etc/passwd', '.hidden', 'ünïcödé.txt').map(upload),
+      'multipart/form-data; boundary=fuzz',
+    ),
+    request(op('GET', '/v1/sessions/{id}/downloads'), onSession, fc.constant(undefined)),
+    request(op('GET', '/v1/sessions/{id}/logs'), onSession, fc.constant(undefined)),
+    request(op('GET', '/v1/sessions/{id}/recording'), onSession, fc.constant(undefined)),
+    request(op('GET', '/v1/sessions/{id}/replays'), onSession, fc.constant(undefined)),
+  );
+}
+
+/**
+ * The same fuzz against a project that admits sessions, which the in-memory browsers make cheap: creates that pass
+ * validation start sessions, and requests on their ids (updates, releases, live URLs, uploads, downloads, logs,
+ * recordings) reach running and ended sessions; right requests are mixed in so that sessions come and go. The ids
+ * in play grow with the sessions created. Stagehand's operations are left out: they attach Stagehand to the
+ * session's browser over CDP, which needs Chromium (the e2e tests in `compat/` run them).
+ */
+it(`answers ${RUNS} generated requests on live sessions with no 5xx, and the store and the browsers agree`, async () => {
+  const project = newProject('fuzz-running', { concurrency: 3 });
+  await server.store.createProject(project);
+  const generated = generateApiKey('fuzz-running', [project.id]);
+  await server.store.createApiKey(generated.record);
+  const run = newRun(generated.key);
+  const first = await fetch(`${server.url}/v1/sessions`, {
+    method: 'POST',
+    headers: { 'x-bb-api-key': run.key, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  expect(first.status).toBe(201);
+  const firstId = ((await first.json()) as { id: string }).id;
+  run.created.sessions.add(firstId);
+  ids = [firstId, project.id];
+  const stagehand = /\/(start|act|extract|observe|navigate|agentExecute|end|replay)$/;
+  const notStagehand = operations.filter((o) => !stagehand.test(o.path));
+  const sendAndTrack = async (g: Generated) => {
+    await send(run, g);
+    for (const id of run.created.sessions) if (!ids.includes(id)) ids.push(id);
+  };
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof({ weight: 2, arbitrary: requestFor(notStagehand) }, { weight: 1, arbitrary: wellFormed() }),
+      sendAndTrack,
+    ),
+    { numRuns: RUNS, endOnFailure: true },
+  );
+  const statuses = new Set([...run.seen.values()].flatMap((set) => [...set]));
+  for (const status of [200, 201, 400, 401, 404, 429]) expect(statuses, `status ${status} seen`).toContain(status);
+  // Past the lookups: sessions were released, their live URLs given, files uploaded to them.
+  for (const name of ['POST /v1/sessions/{id}', 'GET /v1/sessions/{id}/debug', 'POST /v1/sessions/{id}/uploads']) {
+    expect(run.seen.get(name), name).toContain(200);
+  }
+
+  // Every session the project has is one a create answered 201 for; a browser started for each of them and for
+  // no other; the store's running sessions are exactly those whose browsers run; and every other one is stored
+  // with the ending its browser had.
+  const sessions = await server.store.listSessions(project.id);
+  expect(new Set(sessions.map((s) => s.id))).toEqual(run.created.sessions);
+  const started = server.provider.started.filter((s) => s.projectId === project.id).map((s) => s.id);
+  expect(started.length).toBe(run.created.sessions.size);
+  expect(new Set(started)).toEqual(run.created.sessions);
+  const running = sessions.filter((s) => s.status === 'RUNNING').map((s) => s.id);
+  expect(new Set(running)).toEqual(new Set(server.provider.running.filter((id) => run.created.sessions.has(id))));
+  const ended = sessions.filter((s) => s.status !== 'RUNNING');
+  expect(ended.length, 'sessions ended during the run').toBeGreaterThan(0);
+  for (const s of ended) {
+    const ending = server.provider.endings.get(s.id);
+    expect({ status: s.status, endReason: s.endReason }, s.id).toEqual({
+      status: ending?.status,
+      endReason: ending?.reason,
+    });
+  }
+
+  // Releasing the rest leaves nothing: no browser, no directory, nothing held in memory for sessions.
+  for (const id of running) {
+    const response = await fetch(`${server.url}/v1/sessions/${id}`, {
+      method: 'POST',
+      headers: { 'x-bb-api-key': run.key, 'content-type': 'application/json' },
+      body: '{"status":"REQUEST_RELEASE"}',
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { status: string }).status).toBe('COMPLETED');
+  }
+  await expectNothingLeft(server.dataDir);
+  expect(server.provider.running).toEqual([]);
+  expect(server.provider.errors).toEqual([]);
+  expect(server.census()).toMatchObject({ hostSlots: 0, hostBrowsers: 0, startingBrowsers: 0, sessionsFinishing: 0 });
 });

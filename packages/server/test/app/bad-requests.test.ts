@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request, STATUS_CODES } from 'node:http';
 import { expectNothingLeft } from '@wallcrawler/test-support';
-import { startTestServer, type TestServer } from '@wallcrawler/test-support/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
 import { sessionRecord } from '../support/records.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
- * Every way a request can be wrong, over real HTTP against a real server: each answer has the right status, the
- * one error body (docs/architecture.md, "The contract") with a stable code, and nothing is ever a 5xx. None of these requests may
- * start a browser.
+ * Every way a request can be wrong, over real HTTP against the app (`createApi`, served as the local server
+ * serves it, over a real SQLite store, with browsers in memory): each answer has the right status, the one error
+ * body (docs/architecture.md, "The contract") with a stable code, and nothing is ever a 5xx. None of these requests may start a browser, and none does.
  *
  * Placeholders in paths, headers and bodies are filled in once the server and its fixtures exist:
  * `{key}` the default project's key, `{otherKey}` another project's key, `{revokedKey}` a revoked key of the
@@ -105,7 +105,7 @@ const rows: Row[] = [
   { name: 'a replay page without a token', method: 'GET', path: '/replay/{otherSession}', auth: false, status: 401, code: 'missing_token' },
   { name: 'a replay page with a garbage token', method: 'GET', path: '/replay/{otherSession}/events?token=abc', auth: false, status: 401, code: 'invalid_token' },
   { name: 'dashboard logs without signing in', method: 'GET', path: '/dashboard/sessions/{otherSession}/logs', auth: false, status: 401, code: 'not_signed_in' },
-  { name: 'the live view of an unknown session', method: 'GET', path: '/debug/no-such-session/live', auth: false, status: 404, code: 'session_not_running' },
+  // The connect gateway's own routes (`/debug/…`, `/json/…`) are not the app's: controller/test/gateway.test.ts.
   // Keys.
   { name: 'no API key', method: 'GET', path: '/v1/sessions', auth: false, status: 401, code: 'missing_api_key' },
   { name: 'no API key, before validating the body', method: 'POST', path: '/v1/sessions', auth: false, headers: JSON_TYPE, body: '{"timeout":"x"}', status: 401, code: 'missing_api_key' },
@@ -158,11 +158,12 @@ const rows: Row[] = [
   { name: 'Stagehand replay of an unknown session', method: 'GET', path: '/v1/sessions/no-such-session/replay', status: 404, code: 'session_not_found' },
 ];
 
-let server: TestServer;
+let server: TestApp;
 let fixtures: Record<string, string>;
+let census: Record<string, number>;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestApp();
   const { store } = server;
   const other = newProject('other');
   await store.createProject(other);
@@ -185,6 +186,7 @@ beforeAll(async () => {
     otherProject: other.id,
     otherSession,
   };
+  census = server.census();
 });
 
 afterAll(async () => {
@@ -343,6 +345,13 @@ describe('bad requests', () => {
     expect(await server.store.listSessions(server.projectId)).toEqual([]);
     const others = await server.store.listSessions(fixtures.otherProject as string);
     expect(others.map((s) => [s.id, s.status])).toEqual([[fixtures.otherSession, 'COMPLETED']]);
+    // No browser was asked for, and the app holds nothing more in memory for sessions than before the table.
+    expect(server.provider.started).toEqual([]);
+    expect(server.provider.errors).toEqual([]);
+    // (Its API-key cache holds the keys the table used: a bounded cache of keys, not of sessions.)
+    const { apiKeyCache: _, ...now } = server.census();
+    const { apiKeyCache: __, ...before } = census;
+    expect(now).toEqual(before);
     await expectNothingLeft(server.dataDir);
   });
 });

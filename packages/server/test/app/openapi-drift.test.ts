@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startTestServer, type TestServer } from '@wallcrawler/test-support/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 import { diffContracts, formatDifferences, type NormalisedContract, normaliseOpenApi } from './openapi-compare.js';
 
 /**
- * `openapi.yaml` is the contract (docs/architecture.md, "The contract"); the server renders its own document from its zod schemas and
- * `createRoute` definitions. They must describe the same API: any drift fails here with the place it is at.
+ * `openapi.yaml` is the contract (docs/architecture.md, "The contract"); the app (`createApi`, served over HTTP as
+ * the local server serves it) renders its own document from its zod schemas and `createRoute` definitions. They
+ * must describe the same API: any drift fails here with the place it is at.
  */
 
 const SPEC_PATH = fileURLToPath(new URL('../../../../openapi.yaml', import.meta.url));
@@ -16,11 +17,11 @@ type Doc = any;
 
 const loadSpec = (): Doc => parse(readFileSync(SPEC_PATH, 'utf8'));
 
-let server: TestServer;
+let server: TestApp;
 let served: Doc;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestApp();
   const response = await fetch(`${server.url}/openapi.json`);
   expect(response.status).toBe(200);
   served = await response.json();
