@@ -21,7 +21,7 @@ const UNIT = [
   'packages/infra-cdk/test/**/*.test.ts',
   'packages/controller/test/unit/**/*.test.ts',
   'packages/controller/test/dockerfile.test.ts',
-  'packages/server/test/{unit,store,blobs,http,contract}/**/*.test.ts',
+  'packages/server/test/{unit,store,blobs}/**/*.test.ts',
 ];
 /** No browser: the AWS adapters against DynamoDB Local (the Lambda handlers, the store, the CLI's AWS commands). */
 const AWS = [
