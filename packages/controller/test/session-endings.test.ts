@@ -137,7 +137,9 @@ it('ends as ERROR, and tells its client so, when the crash dropped the client be
 });
 
 it('ends as a client closing the browser when a release comes after a clean exit, before it was heard', async () => {
-  const session = await start();
+  // The browser drops its client as it closes; a loaded machine may take longer than the usual 100 ms grace to
+  // reach its exit, and the grace must not end the session first: this race is between the exit and the release.
+  const session = await start({ disconnectGraceMs: 60_000 });
   const client = await connectClient(session);
   const resume = stopReaper(session);
   client.ws.send(JSON.stringify({ id: 2, method: 'Browser.close' }));
