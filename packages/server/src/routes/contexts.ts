@@ -54,7 +54,7 @@ const updateContext = createRoute({
   request: { headers: ProjectIdHeaderSchema, params: IdParamSchema },
   responses: {
     200: { description: 'The context.', content: jsonContent(ContextCreateResponseSchema) },
-    ...pickErrors(401, 403, 404, 501),
+    ...pickErrors(400, 401, 403, 404, 501),
   },
 });
 
@@ -67,7 +67,7 @@ const deleteContext = createRoute({
   request: { headers: ProjectIdHeaderSchema, params: IdParamSchema },
   responses: {
     204: { description: 'Deleted.' },
-    ...pickErrors(401, 403, 404, 501),
+    ...pickErrors(400, 401, 403, 404, 501),
   },
 });
 

@@ -47,7 +47,7 @@ const deleteExtension = createRoute({
   request: { headers: ProjectIdHeaderSchema, params: IdParamSchema },
   responses: {
     204: { description: 'Deleted.' },
-    ...pickErrors(401, 403, 404, 501),
+    ...pickErrors(400, 401, 403, 404, 501),
   },
 });
 

@@ -76,7 +76,7 @@ const createRecordingDownloads = createRoute({
   request: { headers: ProjectIdHeaderSchema, params: IdParamSchema },
   responses: {
     200: { description: 'The pages, each FAILED.', content: jsonContent(RecordingDownloadsSchema) },
-    ...pickErrors(401, 403, 404, 501),
+    ...pickErrors(400, 401, 403, 404, 501),
   },
 });
 

@@ -171,7 +171,7 @@ const endRoute = createRoute({
   request: { params: IdParamSchema },
   responses: {
     200: { description: 'The session is released.', content: jsonContent(SuccessSchema) },
-    ...pickErrors(401, 403, 404, 501, 502),
+    ...pickErrors(400, 401, 403, 404, 501, 502),
   },
 });
 

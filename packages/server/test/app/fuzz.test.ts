@@ -193,6 +193,10 @@ async function send(run: Run, g: Generated): Promise<void> {
   if (!documented501 && !unreachableProxy) {
     expect(response.status, `${where} → ${response.status} ${text.slice(0, 300)}`).toBeLessThan(500);
   }
+  // The contract lists every answer an operation gives: a client generated from it knows each status it may meet.
+  expect(Object.keys(g.operation.op.responses ?? {}), `${where} → ${response.status}: not in openapi.yaml`).toContain(
+    String(response.status),
+  );
   if (response.status >= 400) {
     const body = JSON.parse(text) as Record<string, unknown>;
     expect(
