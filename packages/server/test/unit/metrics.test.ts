@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { waitFor } from '@wallcrawler/test-support';
 import { expect, it } from 'vitest';
-import { waitFor } from '../../../../test-support/index.js';
 import type { SessionRecord } from '../../src/domain/model.js';
 import { ServerMetrics } from '../../src/metrics.js';
 
