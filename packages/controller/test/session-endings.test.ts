@@ -5,42 +5,15 @@
  * shows the browser dead (the event loop ran nothing in between, so no exit can have been heard), or the
  * browser's reaper is stopped (SIGSTOP), so that its exit cannot be heard until the test lets it go on.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { expectNothingLeft, tempDir, waitFor } from '@wallcrawler/test-support';
-import { afterAll, afterEach, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { BrowserSession } from '../src/browser-session.js';
-import type { BrowserSessionOptions } from '../src/browser-session-options.js';
-import { findChromium } from '../src/chromium/find-chromium.js';
+import { waitFor } from '@wallcrawler/test-support';
+import { expect, it } from 'vitest';
+import type { BrowserSession } from '../src/browser-session.js';
 import { readProcessStat } from '../src/chromium/process-table.js';
+import { useSessions } from './support/sessions.js';
 
-const dataDir = tempDir();
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await expectNothingLeft(dataDir.path);
-});
-afterAll(() => dataDir.remove());
+const { start, connect, defer } = useSessions();
 
 const CRASH = { status: 'ERROR', reason: 'The browser exited unexpectedly (exit code 137)' };
-
-async function start(options: Partial<BrowserSessionOptions> = {}): Promise<BrowserSession> {
-  const session = await BrowserSession.start({
-    id: randomUUID(),
-    executablePath: findChromium(),
-    dataDir: dataDir.path,
-    expiresAt: new Date(Date.now() + 120_000),
-    keepAlive: false,
-    disconnectGraceMs: 100,
-    // As the local server starts its sessions: a release answers once the ending is recorded.
-    recordFirst: true,
-    ...options,
-  });
-  cleanups.push(() => void session.close());
-  return session;
-}
 
 /** Blocks this thread, without a turn of the event loop, until the kernel shows `pid` dead (a zombie, or gone). */
 function waitDeadSync(pid: number): void {
@@ -65,39 +38,8 @@ function stopReaper(session: BrowserSession): () => void {
     resumed = true;
     process.kill(reaper, 'SIGCONT');
   };
-  cleanups.push(resume);
+  defer(resume);
   return resume;
-}
-
-/** A client of the session's browser target, through a server that hands its upgrade to the session. */
-async function connectClient(
-  session: BrowserSession,
-): Promise<{ ws: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
-  const server: Server = createServer();
-  server.on('upgrade', (request, socket, head) => session.connect(request, socket, head, session.browserPath));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const ws = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}${session.browserPath}`);
-  ws.on('error', () => {});
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-  );
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  // One answered command: the client is attached through the session's connection, both ways.
-  await new Promise<void>((resolve) => {
-    ws.once('message', () => resolve());
-    ws.send(JSON.stringify({ id: 1, method: 'Browser.getVersion' }));
-  });
-  return { ws, closed };
 }
 
 it('ends as ERROR when a release comes after the crash, before the exit was heard', async () => {
@@ -113,7 +55,7 @@ it('ends as ERROR when a release comes after the crash, before the exit was hear
 
 it('ends as ERROR when the disconnect grace runs out after the crash, before the exit was heard', async () => {
   const session = await start();
-  const client = await connectClient(session);
+  const client = await connect(session);
   client.ws.close();
   await client.closed;
   // The last client left: the grace runs. The browser dies within it, and its exit cannot be heard yet.
@@ -126,7 +68,7 @@ it('ends as ERROR when the disconnect grace runs out after the crash, before the
 
 it('ends as ERROR, and tells its client so, when the crash dropped the client before the exit was heard', async () => {
   const session = await start();
-  const client = await connectClient(session);
+  const client = await connect(session);
   const resume = stopReaper(session);
   process.kill(session.pid, 'SIGKILL');
   // Chromium's end of the client's connection is gone with it; the session sees the drop, not the exit.
@@ -140,7 +82,7 @@ it('ends as a client closing the browser when a release comes after a clean exit
   // The browser drops its client as it closes; a loaded machine may take longer than the usual 100 ms grace to
   // reach its exit, and the grace must not end the session first: this race is between the exit and the release.
   const session = await start({ disconnectGraceMs: 60_000 });
-  const client = await connectClient(session);
+  const client = await connect(session);
   const resume = stopReaper(session);
   client.ws.send(JSON.stringify({ id: 2, method: 'Browser.close' }));
   await waitFor(() => readProcessStat(session.pid)?.state === 'Z', { message: 'the browser to exit' });
