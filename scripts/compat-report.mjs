@@ -17,7 +17,8 @@ const puppeteer = version('node_modules/puppeteer-core/package.json');
 /** Which client each test file (and describe block) exercises. */
 function clientOf(file, ancestors) {
   const describe = ancestors.join(' ');
-  if (file.endsWith('browserbase-sdk.test.ts')) {
+  // browserbase-sdk-sessions, -contexts, -artifacts and -env: the official SDK, one file per resource.
+  if (/\/browserbase-sdk-[a-z]+\.test\.ts$/.test(file)) {
     return describe.includes('Playwright')
       ? `@browserbasehq/sdk ${sdk} + playwright-core ${playwright}`
       : `@browserbasehq/sdk ${sdk} + puppeteer-core ${puppeteer}`;
