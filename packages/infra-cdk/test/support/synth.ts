@@ -4,6 +4,7 @@ import { tempDir } from '@wallcrawler/test-support';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll } from 'vitest';
 import { WallcrawlerStack, type WallcrawlerStackProps } from '../../src/index.js';
 
 export interface Synthesized {
@@ -91,3 +92,41 @@ export function resolveForRuntime(value: unknown, template: Template): string {
   };
   return render(value);
 }
+
+/**
+ * The stack synthesized in dev mode and in prod mode, once for the enclosing file in `beforeAll`. Read the fields
+ * in hooks and tests, not at the top level.
+ */
+export function useModes(): { readonly dev: Synthesized; readonly prod: Synthesized } {
+  let modes: { dev: Synthesized; prod: Synthesized } | undefined;
+  // Two syntheses are a lot of CPU: beside another stack file on two cores they can outlast the default 60 s.
+  beforeAll(() => {
+    modes = { dev: synth({ mode: 'dev' }), prod: synth({ mode: 'prod' }) };
+  }, 240_000);
+  const synthesized = () => {
+    if (!modes) throw new Error('The stack is synthesized in beforeAll: use it in a hook or a test.');
+    return modes;
+  };
+  return {
+    get dev() {
+      return synthesized().dev;
+    },
+    get prod() {
+      return synthesized().prod;
+    },
+  };
+}
+
+export type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
+
+/** Every statement of the policies attached to the role whose logical id starts with `rolePrefix`. */
+export function statementsOf(s: Synthesized, rolePrefix: string): Statement[] {
+  const policies = resourcesOf(s.template, 'AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((p) => ((p.Properties?.Roles as { Ref: string }[]) ?? []).some((r) => r.Ref.startsWith(rolePrefix)))
+    .flatMap((p) => (p.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? []);
+}
+
+export const actions = (statements: Statement[]) =>
+  statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+export const refs = (value: unknown) => JSON.stringify(value);
