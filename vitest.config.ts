@@ -1,5 +1,6 @@
 import { defaultServerConditions } from 'vite';
 import { configDefaults, defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // Workspace packages resolve to their TypeScript sources through this export condition, so tests never
 // run against a stale build. Vite's bundler-only 'module' condition is left out: the AWS SDK's 'module' builds
@@ -46,6 +47,26 @@ const STORMS = [
   'packages/server/test/leak/**/*.test.ts',
 ];
 
+/**
+ * The projects that share the two workers, longest files first: a long file that starts last runs on while the
+ * other worker has nothing left to do. Within a project, vitest's own order stands (the longest first when a
+ * previous run's durations are cached, else the largest file first).
+ */
+const LONGEST_FIRST = ['packaging', 'distributed', 'e2e', 'aws', 'app', 'unit'];
+
+class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (spec: TestSpecification) => {
+      const i = LONGEST_FIRST.indexOf(spec.project.name);
+      return i === -1 ? LONGEST_FIRST.length : i;
+    };
+    // Array.prototype.sort is stable: within a group and project, the base order is kept.
+    return (await super.sort(files)).sort(
+      (a, b) => a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder || rank(a) - rank(b),
+    );
+  }
+}
+
 function project(
   name: string,
   test: NonNullable<TestProjectInlineConfiguration['test']>,
@@ -69,6 +90,7 @@ function project(
 export default defineConfig({
   test: {
     teardownTimeout: 30_000,
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       project('unit', { include: UNIT, exclude: [...configDefaults.exclude, ...AWS] }),
       project('aws', { include: AWS, globalSetup: [DYNAMODB_LOCAL] }),

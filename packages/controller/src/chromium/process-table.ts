@@ -19,6 +19,14 @@ export interface ProcessInfo {
  * that as "nothing to find", which is right for what they use it for (reaping orphans, leak checks).
  */
 export function listProcesses(): ProcessInfo[] {
+  return readProcesses(() => true);
+}
+
+/**
+ * The processes whose command line passes `keep`. The command line is read first, and the stat only of those
+ * kept: leak checks and samplers scan the table every few milliseconds while hundreds of processes run.
+ */
+function readProcesses(keep: (cmdline: string, pid: number) => boolean): ProcessInfo[] {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -29,12 +37,14 @@ export function listProcesses(): ProcessInfo[] {
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     try {
+      const pid = Number(entry);
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      if (!keep(cmdline, pid)) continue;
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const close = stat.lastIndexOf(')');
       const fields = stat.slice(close + 2).split(' ');
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
       rows.push({
-        pid: Number(entry),
+        pid,
         comm: stat.slice(stat.indexOf('(') + 1, close),
         state: fields[0] ?? '?',
         ppid: Number(fields[1]),
@@ -73,5 +83,5 @@ export function readProcessStat(pid: number): ProcessStat | undefined {
 
 /** Processes whose command line contains `marker` (a session directory, say), excluding this process. */
 export function findProcesses(marker: string): ProcessInfo[] {
-  return listProcesses().filter((p) => p.pid !== process.pid && p.cmdline.includes(marker));
+  return readProcesses((cmdline, pid) => pid !== process.pid && cmdline.includes(marker));
 }

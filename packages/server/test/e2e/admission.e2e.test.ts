@@ -1,4 +1,4 @@
-import { expectNothingLeft, processesUnder } from '@wallcrawler/test-support';
+import { expectNothingLeft, processesUnder, waitFor } from '@wallcrawler/test-support';
 import { type TestServer, useTestServer } from '@wallcrawler/test-support/test-server';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/api-keys.js';
@@ -92,10 +92,15 @@ describe('200 concurrent creates and releases on a host that runs 4 browsers', (
   }, 300_000);
 });
 
+/** Waits until `n` creates wait in the host's queue. */
+const queued = (t: TestServer, n: number) =>
+  waitFor(() => t.server.census().queuedCreates === n, { message: `${n} creates queued` });
+
 describe('the queue past the limit', () => {
   const t = useTestServer({
     WALLCRAWLER_MAX_SESSIONS: '1',
     WALLCRAWLER_QUEUE_SIZE: '2',
+    // Long enough that the waiting creates are served in turn on a starved host, never timed out.
     WALLCRAWLER_QUEUE_TIMEOUT_MS: '10000',
   });
   let a: { key: string; projectId: string };
@@ -116,8 +121,9 @@ describe('the queue past the limit', () => {
         return ((await response.json()) as { id: string }).id;
       });
     const a2 = waiting(a, 'a2');
+    await queued(t, 1);
     const a3 = waiting(a, 'a3');
-    await new Promise((r) => setTimeout(r, 200));
+    await queued(t, 2);
     // A's queue is full: its next create is refused at once, and nothing of it is stored.
     const refused = await create(t, a.key, { keepAlive: true });
     expect(refused.status).toBe(429);
@@ -129,7 +135,7 @@ describe('the queue past the limit', () => {
     expect(await t.store.listSessions(a.projectId)).toHaveLength(1);
     // B still gets into its own queue.
     const b1 = waiting(b, 'b1');
-    await new Promise((r) => setTimeout(r, 200));
+    await queued(t, 3);
 
     await release(t, a.key, held.id);
     const a2Id = await a2;
@@ -142,13 +148,31 @@ describe('the queue past the limit', () => {
     expect(order).toEqual(['a2', 'b1', 'a3']);
     await expectNothingLeft(t.dataDir);
   });
+});
 
-  it('answers a create that waited past the timeout with a 429 and stores nothing', async () => {
+describe('a create that waits past the queue timeout', () => {
+  // Its own server, so that the wait is seconds: nothing else here needs the queue to hold a create for long.
+  const QUEUE_TIMEOUT_MS = 2_000;
+  const t = useTestServer({
+    WALLCRAWLER_MAX_SESSIONS: '1',
+    WALLCRAWLER_QUEUE_SIZE: '2',
+    WALLCRAWLER_QUEUE_TIMEOUT_MS: String(QUEUE_TIMEOUT_MS),
+  });
+  let a: { key: string; projectId: string };
+  let b: { key: string; projectId: string };
+
+  beforeAll(async () => {
+    a = await projectKey(t, 'project-a', 10);
+    b = await projectKey(t, 'project-b', 10);
+  });
+
+  it('is answered with a 429 and Retry-After once it waited the timeout, and stores nothing', async () => {
     const held = (await (await create(t, b.key, { keepAlive: true })).json()) as { id: string };
     const started = Date.now();
     const late = await create(t, a.key);
     expect(late.status).toBe(429);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(9_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(QUEUE_TIMEOUT_MS - 100);
+    expect(late.headers.get('retry-after')).toBe(String(QUEUE_TIMEOUT_MS / 1000));
     expect(await late.json()).toMatchObject({ code: 'host_at_capacity' });
     expect((await t.store.listSessions(a.projectId)).filter((s) => s.status !== 'COMPLETED')).toEqual([]);
     await release(t, b.key, held.id);

@@ -141,7 +141,15 @@ describe.concurrent('a context persisted by session 1 is there in session 2, whi
     const browser = await connect(s1.connectUrl);
     await writeState(browser, 'crashed');
     const profile = join(t.dataDir, 'sessions', s1.id, 'profile', 'Default');
-    // A crash loses what Chromium had not written yet: it commits cookies every 30 s, storage within seconds.
+    // A crash loses what Chromium had not written yet: it commits cookies every 30 s, or once 512 changes are
+    // pending, and storage within seconds. The page makes a thousand changes to a cookie of another path (one
+    // that the next session's page does not see), so the commit comes at once instead of in 30 s.
+    await (await browser.pages())[0]?.evaluate(() => {
+      for (let i = 0; i < 500; i++) {
+        // biome-ignore lint/suspicious/noDocumentCookie: cookie changes are what make Chromium commit
+        document.cookie = `wc_batch=${i}; max-age=86400; path=/batch`;
+      }
+    });
     // Wait until both are on disk, as they would be in a session that ran a while.
     await waitFor(
       () => {
