@@ -4,8 +4,6 @@
  * client's. The pid measured is the one holding the listening socket.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import WebSocket from 'ws';
 import { onCleanup, throwIfAborted } from './cleanup.js';
 import { findByArg, groupAlive, listeningPid, tree } from './procfs.js';
@@ -84,14 +82,6 @@ function collectGarbage(url: string): Promise<void> {
   });
 }
 
-/** The flags after `node` in a script's `#!/usr/bin/env -S node …` line (none for a plain `#!/usr/bin/env node`). */
-export function shebangNodeFlags(script: string): string[] {
-  const first = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
-  const match = /^#!\/usr\/bin\/env(?: -S)? node((?: \S+)*)\s*$/.exec(first);
-  if (!match) throw new Error(`${script} does not start with a \`#!/usr/bin/env [-S] node\` line: ${first}`);
-  return match[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
-}
-
 export async function startServer({
   repoRoot,
   from,
@@ -103,13 +93,12 @@ export async function startServer({
   poolSize = 0,
 }: StartServerOptions): Promise<ServerProcess> {
   throwIfAborted();
-  const cli = from === 'dist' ? 'packages/server/dist/cli.js' : 'packages/server/src/cli.ts';
   const argv = [
     process.execPath,
     ...(inspect ? ['--inspect=127.0.0.1:0'] : []),
-    // The Node flags the `wallcrawler` bin runs with (and `npm start`), so the server measured is the one users run.
-    ...shebangNodeFlags(join(repoRoot, cli)),
-    ...(from === 'dist' ? [cli, 'start'] : ['--import', 'tsx', '--conditions=@wallcrawler/source', cli, 'start']),
+    ...(from === 'dist'
+      ? ['packages/server/dist/cli.js', 'start']
+      : ['--import', 'tsx', '--conditions=@wallcrawler/source', 'packages/server/src/cli.ts', 'start']),
   ];
   const env: NodeJS.ProcessEnv = {
     ...process.env,

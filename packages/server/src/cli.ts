@@ -1,12 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env node
 /**
  * `wallcrawler`: start the local server, and manage projects and API keys in its data dir.
  * Run `wallcrawler help` for the commands.
- *
- * The shebang's flag is for memory at rest: V8 grows the young generation to 16 MiB per semi-space while the
- * modules load, and gives it back only when its memory reducer happens to run, so an idle server sat at 75 to
- * 88 MB depending on that timing. With 1 MiB it stays small (bench/README.md, "Memory"). `npm start` passes the
- * same flag (the root package.json), and the bench reads it from here.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -27,16 +27,6 @@ const NOT_AT_REST = [
   /\/node_modules\/(tar|yazl|yauzl)\//,
 ];
 
-/** The flags after `node` in a `#!/usr/bin/env -S node …` line. */
-function shebangFlags(file: string): string[] {
-  const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
-  return first
-    .replace(/^#!\/usr\/bin\/env(?: -S)? node/, '')
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean);
-}
-
 const data = tempDir('wallcrawler-start-modules-');
 const log = join(data.path, 'modules.log');
 const apiKey = `wc_mod_${randomBytes(16).toString('hex')}`;
@@ -61,7 +51,7 @@ beforeAll(async () => {
     );
   }
   const dataDir = join(data.path, 'data');
-  const child = spawn(process.execPath, [...shebangFlags(CLI), '--import', MODULE_LOG_HOOK, CLI, 'start'], {
+  const child = spawn(process.execPath, ['--import', MODULE_LOG_HOOK, CLI, 'start'], {
     cwd: ROOT,
     env: cliEnv(dataDir, {
       WALLCRAWLER_PORT: '0',
@@ -111,13 +101,5 @@ describe('wallcrawler start, at rest', () => {
     });
     expect(released.status).toBe(200);
     expect(loadedAtRestViolations()).toEqual([]);
-  });
-
-  it('runs with the flags `npm start` gives it: the same in the bin’s shebang and the root package.json', () => {
-    const flags = shebangFlags(join(ROOT, 'packages/server/src/cli.ts'));
-    expect(flags).toContain('--max-semi-space-size=1');
-    const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } })
-      .scripts.start;
-    expect(start).toBe(`exec node ${flags.join(' ')} scripts/start.mjs`);
   });
 });
