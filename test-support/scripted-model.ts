@@ -11,6 +11,17 @@ import type { AddressInfo } from 'node:net';
  * by the test's `extract` script; the extract metadata call says the work is complete.
  */
 
+/**
+ * A page for the scripted model's tests: a price to extract, a "Name" textbox to type into and a "Save" button
+ * whose click puts the name in the title, so a test can see that an act really ran.
+ */
+export const ORDER_FORM_PAGE = `<!doctype html><html><head><title>Order</title></head><body>
+<h1>Order form</h1>
+<p id="price">Price: 42 EUR</p>
+<label for="name">Name</label><input id="name" aria-label="Name">
+<button id="save" onclick="document.title = 'Saved ' + document.getElementById('name').value">Save</button>
+</body></html>`;
+
 export interface ModelCall {
   kind: 'act' | 'observe' | 'extract' | 'metadata' | 'other';
   api: 'responses' | 'chat';

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LogLine } from '@browserbasehq/stagehand';
 import { waitFor } from '@wallcrawler/test-support';
-import { type ScriptedModel, startScriptedModel } from '@wallcrawler/test-support/scripted-model';
+import { ORDER_FORM_PAGE, type ScriptedModel, startScriptedModel } from '@wallcrawler/test-support/scripted-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserSession } from '../src/browser-session.js';
 import { asCallError, StagehandCallError, StagehandRunner } from '../src/stagehand/stagehand-runner.js';
@@ -18,12 +18,6 @@ import { useSessions } from './support/sessions.js';
 const { start, serve, defer } = useSessions({ per: 'file' });
 
 const MODEL_KEY = `sk-test-${'r'.repeat(24)}-runner-secret`;
-const FORM = `<!doctype html><html><head><title>Order</title></head><body>
-<h1>Order form</h1>
-<p id="price">Price: 42 EUR</p>
-<label for="name">Name</label><input id="name" aria-label="Name">
-<button id="save" onclick="document.title = 'Saved ' + document.getElementById('name').value">Save</button>
-</body></html>`;
 
 let model: ScriptedModel;
 let pages: Server;
@@ -34,7 +28,9 @@ beforeAll(async () => {
     apiKey: MODEL_KEY,
     extract: (call) => ({ price: /Price: (\d+) EUR/.exec(call.user)?.[1] ?? '', currency: 'EUR' }),
   });
-  pages = createServer((_request, response) => void response.writeHead(200, { 'content-type': 'text/html' }).end(FORM));
+  pages = createServer(
+    (_request, response) => void response.writeHead(200, { 'content-type': 'text/html' }).end(ORDER_FORM_PAGE),
+  );
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   pageUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/order`;
 });

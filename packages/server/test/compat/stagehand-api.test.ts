@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Stagehand } from '@browserbasehq/stagehand';
 import { expectNothingLeft, waitFor } from '@wallcrawler/test-support';
-import { type ScriptedModel, startScriptedModel } from '@wallcrawler/test-support/scripted-model';
+import { ORDER_FORM_PAGE, type ScriptedModel, startScriptedModel } from '@wallcrawler/test-support/scripted-model';
 import { useTestServer } from '@wallcrawler/test-support/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -16,13 +16,6 @@ import { z } from 'zod';
  */
 
 const MODEL_KEY = `sk-test-${'k'.repeat(24)}-model-secret`;
-
-const FORM = `<!doctype html><html><head><title>Order</title></head><body>
-<h1>Order form</h1>
-<p id="price">Price: 42 EUR</p>
-<label for="name">Name</label><input id="name" aria-label="Name">
-<button id="save" onclick="document.title = 'Saved ' + document.getElementById('name').value">Save</button>
-</body></html>`;
 
 const t = useTestServer();
 let model: ScriptedModel;
@@ -39,7 +32,7 @@ beforeAll(async () => {
     },
   });
   pages = createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'text/html' }).end(FORM);
+    response.writeHead(200, { 'content-type': 'text/html' }).end(ORDER_FORM_PAGE);
   });
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   pageUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/order`;
