@@ -31,7 +31,7 @@ import { registerReplayPages } from './routes/replay-pages.js';
 import { registerSessionFileRoutes } from './routes/session-files.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerStagehandRoutes } from './routes/stagehand.js';
-import { MIN_SESSION_TIMEOUT_SECONDS, sessionCreateParamsSchema } from './schemas/session.js';
+import { SessionCreateParamsSchema, sessionCreateParamsSchema } from './schemas/session.js';
 import { BrowserStartPlanner } from './services/browser-start-planner.js';
 import { ContextService } from './services/context-service.js';
 import type { DownloadService } from './services/download-service.js';
@@ -215,7 +215,11 @@ export function createApi(deps: AppDeps): Api {
     logger,
     census: deps.census,
   });
-  const createParams = sessionCreateParamsSchema(deps.minSessionTimeoutSeconds ?? MIN_SESSION_TIMEOUT_SECONDS);
+  // Users get the module's one schema; only a test's lower minimum builds another.
+  const createParams =
+    deps.minSessionTimeoutSeconds === undefined
+      ? SessionCreateParamsSchema
+      : sessionCreateParamsSchema(deps.minSessionTimeoutSeconds);
   registerStagehandRoutes(app, { stagehand, gatewayUrl, unsupportedFields, createParams });
   registerSessionRoutes(app, { lifecycle, views, gatewayUrl, unsupportedFields, createParams });
   registerProjectRoutes(app, { store });
