@@ -10,6 +10,7 @@ export {
   downloadFileKey,
   downloadsPrefix,
   extensionZipKey,
+  largeAnswerKey,
   SESSION_ARTIFACT_PREFIXES,
   sessionLogKey,
   sessionRecordingKey,
@@ -37,7 +38,7 @@ export {
 export { AWS_API_ENV, CONTROLLER_ENV, SERVER_ENV } from './env-names.js';
 export { type Logger, silentLogger } from './logger.js';
 export type { ExternalProxyRoute, ProxyRoute } from './proxy-route.js';
-export type { DownloadFailure, RecordedEvent, SessionLogEntry } from './session-artifacts.js';
+export type { DownloadFailure, DownloadListing, RecordedEvent, SessionLogEntry } from './session-artifacts.js';
 export type { SessionEnding, SessionEndStatus } from './session-ending.js';
 export {
   BROWSER_SOCKET_PATH,
@@ -50,9 +51,12 @@ export {
   pageSocketPath,
   pageViewUrls,
   replayPageUrl,
+  SESSION_FILES_PATH,
+  type SessionFilesResource,
   SIGNING_KEY_PARAM,
   STAGEHAND_PATH,
   type StagehandOperation,
+  sessionFilesPath,
   signingKeyQuery,
   stagehandPath,
 } from './session-paths.js';

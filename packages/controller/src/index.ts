@@ -60,6 +60,7 @@ export {
   type SessionDirs,
   sessionDirs,
 } from './session-dirs.js';
+export { safeFileName, writeSessionUpload } from './uploads/session-upload.js';
 export {
   EVENT_STREAM_HEADERS,
   type EventFraming,

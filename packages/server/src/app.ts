@@ -17,6 +17,7 @@ import { jsonBody } from './middleware/json-body.js';
 import { isUpload, multipartUploads } from './middleware/multipart-uploads.js';
 import { requestContext } from './middleware/request-context.js';
 import type { BlobStore } from './ports/blob-store.js';
+import type { LargeAnswers } from './ports/large-answers.js';
 import type { BrowserProvider } from './ports/browser-provider.js';
 import type { ConnectTokenSigner } from './ports/connect-token-signer.js';
 import type { ProxyChecker } from './ports/proxy-checker.js';
@@ -69,6 +70,8 @@ export interface AppDeps {
   sessionLogMaxBytes?: number;
   /** The most one session's recording keeps. @default 64 MiB */
   sessionRecordingMaxBytes?: number;
+  /** Where answers too large for the front door go, to be redirected to (AWS). Without it, all are streamed. */
+  largeAnswers?: LargeAnswers;
   /** How many browsers this host runs at once, and the wait for a slot. Without it, only projects' limits apply. */
   admission?: HostAdmission;
   /** The Prometheus metrics `GET /metrics` serves. @default a registry of the app's own */
@@ -223,7 +226,7 @@ export function createApi(deps: AppDeps): Api {
   registerStagehandRoutes(app, { stagehand, gatewayUrl, unsupportedFields, createParams });
   registerSessionRoutes(app, { lifecycle, views, gatewayUrl, unsupportedFields, createParams });
   registerProjectRoutes(app, { store });
-  registerSessionFileRoutes(app, { files, views, gatewayUrl });
+  registerSessionFileRoutes(app, { files, views, gatewayUrl, largeAnswers: deps.largeAnswers });
   registerReplayPages(app, { files, signer });
   registerDashboard(app, { store, lifecycle, views, files, signer, gatewayUrl });
   registerContextRoutes(app, { contexts: needBlobs(contextService, 'contexts') });

@@ -188,3 +188,22 @@ export class ProxyAuthError extends DomainError {
 export class ProxyUnreachableError extends DomainError {
   readonly code = 'proxy_unreachable';
 }
+
+/** The session's task's controller could not be reached, or answered what it should not (AWS). */
+export class ControllerUnreachableError extends DomainError {
+  readonly code = 'controller_unreachable';
+}
+
+/**
+ * The session is ending: what it kept is on its way to the blob store, and is served from there once its ending
+ * is recorded. Retry after a moment.
+ */
+export class SessionEndingError extends DomainError {
+  readonly code = 'session_ending';
+  constructor(
+    sessionId: string,
+    readonly retryAfterSeconds = 2,
+  ) {
+    super(`Session ${sessionId} is ending and still keeping its files. Retry in a moment.`);
+  }
+}

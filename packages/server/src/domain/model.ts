@@ -29,6 +29,12 @@ export interface SessionRecord {
   contextPersist?: boolean;
   /** The extension loaded into the session's browser. */
   extensionId?: string;
+  /**
+   * False when the session was created with `browserSettings.logSession: false` (or `recordSession: false`):
+   * a task reads them from the session's item (AWS). Absent means on.
+   */
+  logSession?: boolean;
+  recordSession?: boolean;
   proxyBytes: number;
   createdAt: Date;
   updatedAt: Date;

@@ -3,7 +3,7 @@ import { STAGEHAND_METHODS } from '@wallcrawler/contracts';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { BrowserNotReadyError, CapacityExceededError, DomainError } from '../domain/errors.js';
+import { BrowserNotReadyError, CapacityExceededError, DomainError, SessionEndingError } from '../domain/errors.js';
 import type { ErrorBody } from '../schemas/error.js';
 import { HostAtCapacityError } from '../services/host-admission.js';
 import { ApiError } from './api-error.js';
@@ -37,6 +37,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   not_supported: 501,
   proxy_auth_failed: 400,
   proxy_unreachable: 502,
+  controller_unreachable: 502,
+  session_ending: 503,
 };
 
 /** Stagehand's hosted-API routes, whose clients read `{success: false, message}` from an error. */
@@ -72,7 +74,8 @@ export function toApiError(error: unknown): ApiError {
     if (
       error instanceof CapacityExceededError ||
       error instanceof BrowserNotReadyError ||
-      error instanceof HostAtCapacityError
+      error instanceof HostAtCapacityError ||
+      error instanceof SessionEndingError
     )
       headers['retry-after'] = String(error.retryAfterSeconds);
     // A session that is not running will not start running: retrying is pointless. (A failed launch, by

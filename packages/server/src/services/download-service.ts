@@ -12,6 +12,7 @@ import {
   silentLogger,
 } from '@wallcrawler/contracts';
 import type { BlobStore } from '../ports/blob-store.js';
+import type { LiveDownloads } from '../ports/browser-provider.js';
 import type { ArtifactRetention } from './artifact-retention.js';
 
 export interface DownloadServiceOptions {
@@ -19,12 +20,6 @@ export interface DownloadServiceOptions {
   /** Applied after each session that kept downloads. */
   retention: ArtifactRetention;
   logger?: Logger;
-}
-
-/** A session's downloads while it runs: its directory, and what was cancelled. */
-export interface LiveDownloads {
-  dir: string;
-  failures: readonly DownloadFailure[];
 }
 
 /** The zip entry that lists cancelled downloads and why; present only when there were some. */
@@ -63,7 +58,7 @@ export class DownloadService {
   }
 
   /**
-   * The session's downloads as a zip stream: from `live` while it runs, else what was kept. A session with none
+   * The session's downloads as a zip stream: from `live` (read where the browser runs) while it runs, else what was kept. A session with none
    * gets a valid empty zip.
    */
   async zip(sessionId: string, live?: LiveDownloads): Promise<Readable> {
@@ -71,8 +66,13 @@ export class DownloadService {
     const { default: yazl } = await import('yazl');
     const zip = new yazl.ZipFile();
     if (live) {
-      for (const name of await finishedFiles(live.dir)) {
-        zip.addReadStreamLazy(name, (cb) => cb(null, createReadStream(join(live.dir, name))));
+      for (const file of live.files) {
+        zip.addReadStreamLazy(file.name, (cb) => {
+          file.open().then(
+            (stream) => cb(null, stream),
+            (error: unknown) => cb(error, undefined as never),
+          );
+        });
       }
       if (live.failures.length > 0)
         zip.addBuffer(Buffer.from(JSON.stringify(live.failures, null, 2)), DOWNLOAD_ERRORS_ENTRY);

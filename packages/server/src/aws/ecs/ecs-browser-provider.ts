@@ -2,14 +2,21 @@ import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput, StopTaskComm
 import { CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/contracts';
 import { sealProxyRoutes } from '@wallcrawler/controller';
 import type { TaskTable } from '@wallcrawler/controller/aws';
-import { BrowserLaunchError, BrowserNotReadyError, NotSupportedError } from '../../domain/errors.js';
+import {
+  BrowserLaunchError,
+  BrowserNotReadyError,
+  NotSupportedError,
+  SessionNotRunningError,
+} from '../../domain/errors.js';
 import type { SessionRecord } from '../../domain/model.js';
 import type {
   BrowserProvider,
   BrowserStartRequest,
   DevToolsTarget,
+  LiveSessionFiles,
   SessionEnding,
 } from '../../ports/browser-provider.js';
+import { TaskFiles } from './task-files.js';
 import type { ConnectTokenSigner } from '../../ports/connect-token-signer.js';
 import type { Store } from '../../ports/store.js';
 
@@ -46,6 +53,11 @@ export interface EcsBrowserProviderOptions {
    * (see `sealProxyRoutes`). Without it, sessions cannot have proxies (501).
    */
   connectSecret?: Uint8Array;
+  /**
+   * The tasks keep sessions' files (downloads, CDP log, recording) in the blob bucket, and serve them while the
+   * session runs: set when the stack gives them the bucket.
+   */
+  files?: boolean;
   logger?: Logger;
 }
 
@@ -70,27 +82,53 @@ function isCapacityFailure(reason: string | undefined): boolean {
 export class EcsBrowserProvider implements BrowserProvider {
   /**
    * A task starts from a clean profile: contexts and extensions are not fetched into tasks in AWS yet. Proxies
-   * reach the task sealed, with the connect-token secret.
+   * reach the task sealed, with the connect-token secret. Files (downloads, logs, recordings, uploads) are served
+   * by the session's task while it runs, and kept in the blob bucket by its close path, when the tasks have one.
    */
-  readonly capabilities: { contexts: false; extensions: false; files: false; proxies: boolean };
+  readonly capabilities: { contexts: false; extensions: false; files: boolean; proxies: boolean };
 
-  /** A task's files stay in the task. */
-  files(): undefined {
-    return undefined;
+  /** The running session's files, read from its task over HTTP. */
+  files(session: SessionRecord): LiveSessionFiles | undefined {
+    if (!this.capabilities.files || !this.isRunning(session)) return undefined;
+    return this.#taskFiles(session);
   }
 
-  /** Uploads would have to reach the task's machine, which the API cannot yet. */
-  async upload(): Promise<string> {
-    throw new NotSupportedError('This deployment does not take uploads yet.');
+  /** Puts the file in the session's task's uploads directory (through its controller). */
+  async upload(session: SessionRecord, fileName: string, bytes: Uint8Array): Promise<string> {
+    if (!this.capabilities.files) throw new NotSupportedError('This deployment does not take uploads yet.');
+    if (!this.isRunning(session)) throw new SessionNotRunningError(session.id, session.status);
+    return this.#taskFiles(session).upload(fileName, bytes);
   }
-  readonly #o: Required<Omit<EcsBrowserProviderOptions, 'logger' | 'pool' | 'connectSecret'>> & {
+
+  #taskFiles(session: SessionRecord): TaskFiles {
+    return new TaskFiles({
+      session: session as SessionRecord & { connectEndpoint: string },
+      token: () => this.#shortToken(session),
+    });
+  }
+
+  /** A connect token for calling the session's task, valid a minute (at most the session's life). */
+  #shortToken(session: SessionRecord): Promise<string> {
+    return this.#o.signer.sign({
+      sessionId: session.id,
+      projectId: session.projectId,
+      expiresAt: new Date(Math.min(session.expiresAt.getTime(), Date.now() + 60_000)),
+    });
+  }
+
+  readonly #o: Required<Omit<EcsBrowserProviderOptions, 'logger' | 'pool' | 'connectSecret' | 'files'>> & {
     logger: Logger;
     pool?: TaskTable;
     connectSecret?: Uint8Array;
   };
 
   constructor(options: EcsBrowserProviderOptions) {
-    this.capabilities = { contexts: false, extensions: false, files: false, proxies: Boolean(options.connectSecret) };
+    this.capabilities = {
+      contexts: false,
+      extensions: false,
+      files: options.files === true,
+      proxies: Boolean(options.connectSecret),
+    };
     this.#o = {
       containerName: 'controller',
       readyTimeoutMs: 25_000,
@@ -148,11 +186,7 @@ export class EcsBrowserProvider implements BrowserProvider {
 
   async targets(session: SessionRecord): Promise<DevToolsTarget[]> {
     if (!session.connectEndpoint || session.status !== 'RUNNING') return [];
-    const token = await this.#o.signer.sign({
-      sessionId: session.id,
-      projectId: session.projectId,
-      expiresAt: new Date(Math.min(session.expiresAt.getTime(), Date.now() + 60_000)),
-    });
+    const token = await this.#shortToken(session);
     const base = session.connectEndpoint.replace(/^ws/, 'http');
     const response = await fetch(`${base}/json/list?signingKey=${encodeURIComponent(token)}`, {
       signal: AbortSignal.timeout(5_000),
