@@ -1,11 +1,13 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { assertBlobKey } from '@wallcrawler/contracts';
+import type { BlobStore } from '@wallcrawler/contracts';
 import type { LargeAnswerMeta, LargeAnswers } from '../../ports/large-answers.js';
 
 export interface S3LargeAnswersOptions {
+  /** The blob bucket's store (`S3BlobStore`), which writes the answer (streamed, multipart). */
+  blobs: BlobStore;
+  /** The same bucket's client and name, to presign the answer's GET. */
   client: S3Client;
   bucket: string;
   /**
@@ -23,11 +25,13 @@ export interface S3LargeAnswersOptions {
  */
 export class S3LargeAnswers implements LargeAnswers {
   readonly maxInlineBytes: number;
+  readonly #blobs: BlobStore;
   readonly #client: S3Client;
   readonly #bucket: string;
   readonly #expiresIn: number;
 
-  constructor({ client, bucket, maxInlineBytes = 4 * 1024 * 1024, expiresInSeconds = 300 }: S3LargeAnswersOptions) {
+  constructor({ blobs, client, bucket, maxInlineBytes = 4 * 1024 * 1024, expiresInSeconds = 300 }: S3LargeAnswersOptions) {
+    this.#blobs = blobs;
     this.#client = client;
     this.#bucket = bucket;
     this.maxInlineBytes = maxInlineBytes;
@@ -35,13 +39,7 @@ export class S3LargeAnswers implements LargeAnswers {
   }
 
   async store(key: string, body: Readable, meta: LargeAnswerMeta): Promise<string> {
-    assertBlobKey(key);
-    await new Upload({
-      client: this.#client,
-      params: { Bucket: this.#bucket, Key: key, Body: body, ContentType: meta.contentType },
-      partSize: 8 * 1024 * 1024,
-      queueSize: 2,
-    }).done();
+    await this.#blobs.put(key, body);
     return getSignedUrl(
       this.#client,
       new GetObjectCommand({
