@@ -76,7 +76,6 @@ export {
   type SessionDirs,
   sessionDirs,
 } from './session-dirs.js';
-export { safeFileName, writeSessionUpload } from './uploads/session-upload.js';
 export {
   EVENT_STREAM_HEADERS,
   type EventFraming,
@@ -93,3 +92,4 @@ export {
   type StagehandRunnerOptions,
   type StagehandStartRequest,
 } from './stagehand/stagehand-runner.js';
+export { safeFileName, writeSessionUpload } from './uploads/session-upload.js';

@@ -203,6 +203,7 @@ export class WallcrawlerStack extends Stack {
       vpc: this.network.vpc,
       publicTasks: props.publicTasks ?? true,
       data: this.data,
+      blobs: this.blobs,
       connectSecret: this.connectSecret,
       imageDirectory: assets.controllerImage,
       taskStateCode: assets.taskStateFunction,

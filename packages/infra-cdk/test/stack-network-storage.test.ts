@@ -92,7 +92,15 @@ describe('least privilege, role by role', () => {
       'dynamodb:UpdateItem',
       'ec2:DescribeNetworkInterfaces',
       'ecs:DescribeTasks',
+      's3:AbortMultipartUpload',
+      's3:GetObject',
+      's3:PutObject',
     ]);
+    // Its S3 rights cover the session artifacts' prefixes only: no contexts, extensions, listing or deleting.
+    const s3 = statements.find((s) => refs(s.Action).includes('s3:PutObject'));
+    expect(
+      (s3?.Resource as unknown[]).map((r) => JSON.stringify(r).match(/\/(downloads|logs|recordings)\/\*/)?.[1]),
+    ).toEqual(['downloads', 'logs', 'recordings']);
     const pool = statements.find((s) => refs(s.Action).includes('dynamodb:PutItem'));
     expect(refs(pool?.Resource)).toContain('DataTasks');
     expect(refs(statements)).not.toContain('index');

@@ -44,6 +44,8 @@ const schema = z.object({
   [E.launchTimeoutMs]: z.coerce.number().int().min(1_000).default(30_000),
   [E.proxyBytesIntervalMs]: z.coerce.number().int().min(100).default(5_000),
   [E.dynamodbEndpoint]: z.url().optional(),
+  [E.blobsBucket]: z.string().min(3).optional(),
+  [E.s3Endpoint]: z.url().optional(),
   [E.awsRegion]: z.string().min(1).optional(),
   [E.ecsMetadataUri]: z.url().optional(),
   [E.advertise]: z.enum(['private', 'public']).default('private'),
@@ -79,6 +81,11 @@ export interface ControllerBaseConfig {
   proxyBytesIntervalMs?: number;
   /** Task mode: where the session's status is reported. Absent: the controller reports nowhere but its logs. */
   store: { sessionsTable: string; projectsTable: string; region: string; endpoint: string | undefined } | undefined;
+  /**
+   * The blob bucket (`WALLCRAWLER_BLOBS_BUCKET`): with it the session's downloads are collected, its CDP log and
+   * recording kept (unless its item says not), served live to the API and shipped here on every ending.
+   */
+  blobs?: { bucket: string; region: string; endpoint: string | undefined } | undefined;
   /** In ECS: the task metadata endpoint. */
   ecsMetadataUri: string | undefined;
   /** In ECS: which of the task's addresses clients are given. */
@@ -119,6 +126,9 @@ export function loadControllerEnvironment(env: Env = process.env): {
       if (!has(name)) problems.push(`${name}: required to advertise the public address (${E.advertise}=public)`);
     }
   }
+  if (has(E.blobsBucket) && !has(E.awsRegion)) {
+    problems.push(`${E.awsRegion}: required with ${E.blobsBucket} (the bucket's region)`);
+  }
   if (has(E.tasksTable) && !has(E.ecsMetadataUri)) {
     problems.push(`${E.ecsMetadataUri}: required in a warm-pool task (it registers itself by its task ARN)`);
   }
@@ -143,11 +153,12 @@ export function loadControllerEnvironment(env: Env = process.env): {
     throw new Error(`Invalid controller configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
   const c = result.data;
-  const [sessionsTable, projectsTable, region, tasksTable] = [
+  const [sessionsTable, projectsTable, region, tasksTable, bucket] = [
     c[E.sessionsTable],
     c[E.projectsTable],
     c[E.awsRegion],
     c[E.tasksTable],
+    c[E.blobsBucket],
   ];
   const base: ControllerBaseConfig = {
     connectSecret: c[E.connectSecret],
@@ -165,6 +176,7 @@ export function loadControllerEnvironment(env: Env = process.env): {
       sessionsTable && projectsTable && region
         ? { sessionsTable, projectsTable, region, endpoint: c[E.dynamodbEndpoint] }
         : undefined,
+    blobs: bucket && region ? { bucket, region, endpoint: c[E.s3Endpoint] } : undefined,
     ecsMetadataUri: c[E.ecsMetadataUri],
     advertise: c[E.advertise],
     pool: tasksTable ? { tasksTable, idleTimeoutMs: c[E.poolIdleTimeoutMs], claimPollMs: c[E.claimPollMs] } : undefined,

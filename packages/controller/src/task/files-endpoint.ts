@@ -39,6 +39,7 @@ export function handleSessionFilesRequest(
   void answer(request, response, options, resource, encodedName).catch((error: unknown) => {
     if (response.headersSent) return response.destroy();
     if (error instanceof ConnectAuthError) return sendError(response, error.status, error.code, error.message);
+    if (error instanceof UploadTooLargeError) return sendError(response, 413, 'payload_too_large', error.message);
     options.logger.error({ err: error, resource }, 'serving a session file failed');
     sendError(response, 500, 'internal_error', 'The session file could not be served.');
   });
@@ -94,6 +95,12 @@ async function answer(
   }
 }
 
+class UploadTooLargeError extends Error {
+  constructor() {
+    super('The uploaded file is too large.');
+  }
+}
+
 function sendJson(response: ServerResponse, body: unknown): void {
   const text = JSON.stringify(body);
   response.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
@@ -105,7 +112,7 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<Uin
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new ConnectAuthError(413, 'payload_too_large', 'The uploaded file is too large.');
+    if (size > maxBytes) throw new UploadTooLargeError();
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

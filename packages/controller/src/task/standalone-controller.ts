@@ -8,6 +8,8 @@ import {
   verifyConnectToken,
 } from '@wallcrawler/contracts';
 import { findPublicAddress } from '../aws/public-address.js';
+import { S3BlobStore } from '../aws/s3-blob-store.js';
+import { createS3Client } from '../aws/s3-client.js';
 import { readTaskMetadata, type TaskMetadata } from '../aws/task-metadata.js';
 import { BrowserSession } from '../browser-session.js';
 import type { BrowserSessionOptions } from '../browser-session-options.js';
@@ -17,7 +19,12 @@ import { sendError } from '../proxy/raw-http.js';
 import { handleStagehandRequest } from '../stagehand/stagehand-endpoint.js';
 import { StagehandRunner } from '../stagehand/stagehand-runner.js';
 import type { ControllerConfig } from './config.js';
+import { handleSessionFilesRequest } from './files-endpoint.js';
+import { sessionKeeping } from './session-keeping.js';
 import type { SessionReporter } from './session-reporter.js';
+
+/** The most a file uploaded into the session (through the API, which has its own lower limit) may hold. */
+const TASK_UPLOAD_MAX_BYTES = 256 * 1024 * 1024;
 
 /** A controller serving its one session. */
 export interface RunningController {
@@ -97,6 +104,22 @@ async function serve(
       : undefined;
   publicAddress?.catch(() => {});
 
+  // With the blob bucket, the session keeps its files there (its record says which), and serves them meanwhile.
+  const blobs = config.blobs
+    ? new S3BlobStore({
+        client: createS3Client({ region: config.blobs.region, endpoint: config.blobs.endpoint }),
+        bucket: config.blobs.bucket,
+      })
+    : undefined;
+  const keeping = blobs
+    ? sessionKeeping({
+        blobs,
+        sessionId: config.sessionId,
+        keeps: (await reporter?.keeps?.()) ?? { logs: true, recording: true },
+        logger: log,
+      })
+    : {};
+
   const session = await BrowserSession.start({
     id: config.sessionId,
     executablePath: findChromium(config.chromePath),
@@ -110,6 +133,7 @@ async function serve(
     ...(config.viewport ? { viewport: config.viewport } : {}),
     ...(config.proxies ? { proxy: { routes: config.proxies } } : {}),
     ...(prelaunched ? { prelaunched } : {}),
+    ...keeping,
     ...(reporter ? { onEnd: (ending: SessionEnding) => reporter.ended(ending) } : {}),
   });
   let external: string | undefined = config.externalUrl;
@@ -126,6 +150,16 @@ async function serve(
   });
   gateway.add(session);
 
+  /** The API's calls (Stagehand's, the session's files) carry the session's connect token as a bearer token. */
+  const authorize = async (token: string | undefined) => {
+    if (!token) throw new ConnectAuthError(401, 'missing_token', "Send the session's connect token as a bearer token.");
+    const claims = await verifyConnectToken(config.connectSecret, token);
+    if (claims.sessionId !== config.sessionId) {
+      throw new ConnectAuthError(403, 'token_session_mismatch', 'This connect token belongs to another session.');
+    }
+    if (!session.isRunning) throw new ConnectAuthError(410, 'session_ended', 'The session has ended.');
+  };
+
   // Stagehand's hosted API for this session (the API function forwards it here), attached on first use through
   // this controller's own gateway with the caller's connect token.
   let url = '';
@@ -133,13 +167,7 @@ async function serve(
   const stagehand = {
     logger: log,
     runnerFor: async (token: string | undefined) => {
-      if (!token)
-        throw new ConnectAuthError(401, 'missing_token', "Send the session's connect token as a bearer token.");
-      const claims = await verifyConnectToken(config.connectSecret, token);
-      if (claims.sessionId !== config.sessionId) {
-        throw new ConnectAuthError(403, 'token_session_mismatch', 'This connect token belongs to another session.');
-      }
-      if (!session.isRunning) throw new ConnectAuthError(410, 'session_ended', 'The session has ended.');
+      await authorize(token);
       runner ??= new StagehandRunner({
         sessionId: config.sessionId,
         cdpUrl: async () => `${url.replace(/^http/, 'ws')}/?signingKey=${token}`,
@@ -148,9 +176,11 @@ async function serve(
       return runner;
     },
   };
+  const files = { authorize, session, uploadMaxBytes: TASK_UPLOAD_MAX_BYTES, logger: log };
 
   const server = createServer((request, response) => {
     if (handleStagehandRequest(request, response, stagehand)) return;
+    if (blobs && handleSessionFilesRequest(request, response, files)) return;
     if (gateway.handleRequest(request, response)) return;
     if (request.url !== '/health') return sendError(response, 404, 'not_found', `There is nothing at ${request.url}.`);
     const healthy = session.isRunning;

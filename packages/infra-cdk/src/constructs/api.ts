@@ -61,6 +61,7 @@ export class WallcrawlerApi extends Construct {
         [A.resourcesTable]: props.data.resources.tableName,
         [A.tasksTable]: props.data.tasks.tableName,
         [A.connectSecretArn]: props.connectSecret.secretArn,
+        [A.blobsBucket]: props.blobs.bucket.bucketName,
         [A.readyTimeoutMs]: String(ready * 1000),
         [A.unsupportedFields]: props.unsupportedFields ?? 'refuse',
         [A.logLevel]: 'info',

@@ -19,6 +19,7 @@ import type { Function as LambdaFn } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
+import type { WallcrawlerBlobs } from './blobs.js';
 import { bundledFunction } from './bundled-function.js';
 import type { WallcrawlerData } from './data.js';
 import { acknowledge, acknowledgeFindings, nagText } from './nag.js';
@@ -28,6 +29,8 @@ export interface WallcrawlerBrowsersProps {
   /** Whether tasks get public IPs in public subnets (clients on the internet reach them) or private ones. */
   publicTasks: boolean;
   data: WallcrawlerData;
+  /** Where the tasks keep sessions' files (downloads, CDP logs, recordings). */
+  blobs: WallcrawlerBlobs;
   connectSecret: ISecret;
   /** The controller image's build context (a directory with its Dockerfile). */
   imageDirectory: string;
@@ -119,6 +122,7 @@ export class WallcrawlerBrowsers extends Construct {
         [E.sessionsTable]: props.data.sessions.tableName,
         [E.projectsTable]: props.data.projects.tableName,
         [E.tasksTable]: props.data.tasks.tableName,
+        [E.blobsBucket]: props.blobs.bucket.bucketName,
         [E.port]: String(CONTROLLER_PORT),
         [E.idleTimeoutMs]: String((props.idleTimeoutSeconds ?? 300) * 1000),
         [E.poolIdleTimeoutMs]: String((props.poolIdleMinutes ?? 30) * 60_000),
@@ -137,6 +141,7 @@ export class WallcrawlerBrowsers extends Construct {
     });
     props.data.grantController(this.taskDefinition.taskRole);
     props.data.grantPoolTask(this.taskDefinition.taskRole);
+    props.blobs.grantKeepSessionArtifacts(this.taskDefinition.taskRole);
     if (props.publicTasks) this.#grantFindPublicAddress();
     acknowledge(
       this.taskDefinition,

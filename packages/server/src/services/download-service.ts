@@ -1,17 +1,18 @@
-import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { type DownloadFailure, downloadsPrefix, type Logger, silentLogger } from '@wallcrawler/contracts';
-import { finishedDownloads as finishedFiles, keepDownloads } from '@wallcrawler/controller';
+import { keepDownloads } from '@wallcrawler/controller';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { LiveDownloads } from '../ports/browser-provider.js';
 import type { ArtifactRetention } from './artifact-retention.js';
 
 export interface DownloadServiceOptions {
   blobs: BlobStore;
-  /** Applied after each session that kept downloads. */
-  retention: ArtifactRetention;
+  /**
+   * Applied after each session that kept downloads. None where a session's task keeps them and the bucket's
+   * lifecycle rule expires them (AWS).
+   */
+  retention?: ArtifactRetention | undefined;
   logger?: Logger;
 }
 
@@ -24,7 +25,7 @@ export const DOWNLOAD_ERRORS_ENTRY = 'wallcrawler-download-errors.json';
  */
 export class DownloadService {
   readonly #blobs: BlobStore;
-  readonly #retention: ArtifactRetention;
+  readonly #retention: ArtifactRetention | undefined;
   readonly #logger: Logger;
 
   constructor({ blobs, retention, logger = silentLogger }: DownloadServiceOptions) {
@@ -38,7 +39,7 @@ export class DownloadService {
     const kept = await keepDownloads(this.#blobs, sessionId, dir, failures);
     if (kept > 0 || failures.length > 0) {
       this.#logger.info({ sessionId, files: kept, failed: failures.length }, 'downloads kept');
-      this.#retention.requestSweep();
+      this.#retention?.requestSweep();
     }
   }
 

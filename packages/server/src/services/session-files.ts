@@ -91,10 +91,7 @@ export class SessionFiles {
     if (!this.#artifacts || !this.#provider.capabilities.files) {
       throw new NotSupportedError('This deployment does not record sessions yet.');
     }
-    const events = await this.#artifacts.recording(
-      sessionId,
-      await this.#live(session, (files) => files.recording()),
-    );
+    const events = await this.#artifacts.recording(sessionId, await this.#live(session, (files) => files.recording()));
     return events.map((e) => ({ data: e.data, sessionId, timestamp: e.timestamp, type: e.type, pageId: e.pageId }));
   }
 

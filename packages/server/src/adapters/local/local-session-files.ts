@@ -18,7 +18,10 @@ export async function localDownloads(dir: string): Promise<LiveDownload[]> {
 /** A running session's files, read from this machine (its browser is this process's child). */
 export function localSessionFiles(browser: BrowserSession): LiveSessionFiles {
   return {
-    downloads: async () => ({ files: await localDownloads(browser.dirs.downloads), failures: browser.downloadFailures }),
+    downloads: async () => ({
+      files: await localDownloads(browser.dirs.downloads),
+      failures: browser.downloadFailures,
+    }),
     logs: async () => browser.logs,
     recording: async () => browser.recording,
   };

@@ -16,9 +16,9 @@ import type {
   LiveSessionFiles,
   SessionEnding,
 } from '../../ports/browser-provider.js';
-import { TaskFiles } from './task-files.js';
 import type { ConnectTokenSigner } from '../../ports/connect-token-signer.js';
 import type { Store } from '../../ports/store.js';
+import { TaskFiles } from './task-files.js';
 
 export interface EcsBrowserProviderOptions {
   ecs: ECSClient;
@@ -40,6 +40,11 @@ export interface EcsBrowserProviderOptions {
   readyTimeoutMs?: number;
   /** @default 250 */
   pollIntervalMs?: number;
+  /**
+   * How long a release waits for the stopped task to keep the session's files and record its ending, before it
+   * records the ending itself. Below the front door's limit. @default 20_000
+   */
+  releaseTimeoutMs?: number;
   /** RunTask attempts on capacity and throttling errors, with exponential backoff. @default 4 */
   runTaskAttempts?: number;
   /** The first backoff; doubled each attempt, with jitter. @default 500 */
@@ -133,6 +138,7 @@ export class EcsBrowserProvider implements BrowserProvider {
       containerName: 'controller',
       readyTimeoutMs: 25_000,
       pollIntervalMs: 250,
+      releaseTimeoutMs: 20_000,
       runTaskAttempts: 4,
       runTaskBackoffMs: 500,
       retryAfterSeconds: 5,
@@ -173,11 +179,46 @@ export class EcsBrowserProvider implements BrowserProvider {
 
   async release(session: SessionRecord, reason: string): Promise<SessionEnding | undefined> {
     if (session.status !== 'PENDING' && session.status !== 'RUNNING') return undefined;
+    if (session.status === 'RUNNING' && session.taskArn && this.capabilities.files) {
+      const ending = await this.#releaseThroughTask(session, session.taskArn, reason);
+      if (ending) return ending;
+    }
     // The ending is recorded first, so the task's own ending on SIGTERM (which comes second) changes nothing.
     const ending: SessionEnding = { status: 'COMPLETED', reason, endedAt: new Date() };
     await this.#o.store.endSession(session.id, { status: ending.status, endedAt: ending.endedAt, endReason: reason });
     if (session.taskArn) await this.#stopTask(session.taskArn, reason);
     return ending;
+  }
+
+  /**
+   * Stops the session's task (SIGTERM), whose close path keeps the session's files in the bucket and then records
+   * the ending; answers once it is recorded, so that what the session kept is all there for the next read (as a
+   * local release of a session that keeps something). Undefined when the task did not record it in time (the
+   * caller then records it).
+   */
+  async #releaseThroughTask(
+    session: SessionRecord,
+    taskArn: string,
+    reason: string,
+  ): Promise<SessionEnding | undefined> {
+    await this.#stopTask(taskArn, reason);
+    const deadline = Date.now() + this.#o.releaseTimeoutMs;
+    for (;;) {
+      const current = await this.#o.store.getSession(session.id);
+      if (!current) return undefined;
+      if (current.status !== 'PENDING' && current.status !== 'RUNNING') {
+        return {
+          status: current.status,
+          reason: current.endReason ?? reason,
+          endedAt: current.endedAt ?? new Date(),
+          proxyBytes: current.proxyBytes,
+        };
+      }
+      if (Date.now() >= deadline) break;
+      await sleep(this.#o.pollIntervalMs);
+    }
+    this.#o.logger.warn({ sessionId: session.id, taskArn }, 'the task did not record its ending in time');
+    return undefined;
   }
 
   isRunning(session: SessionRecord): boolean {

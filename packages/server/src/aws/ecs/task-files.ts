@@ -81,7 +81,7 @@ export class TaskFiles implements LiveSessionFiles {
           authorization: `Bearer ${await this.#token()}`,
           ...(body ? { 'content-type': 'application/octet-stream' } : {}),
         },
-        ...(body ? { body } : {}),
+        ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}),
         // Only until the answer starts: a download's body may take longer.
         ...(timeout ? { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) } : {}),
       });

@@ -14,10 +14,13 @@ import { handle } from 'hono/aws-lambda';
 import { SecretTokenSigner } from '../../adapters/secret-token-signer.js';
 import { createApp } from '../../app.js';
 import { createLogger } from '../../logger.js';
+import { DownloadService } from '../../services/download-service.js';
+import { SessionArtifactService } from '../../services/session-artifact-service.js';
 import { DynamoDbStore } from '../dynamodb/dynamodb-store.js';
 import { EcsBrowserProvider, type EcsBrowserProviderOptions } from '../ecs/ecs-browser-provider.js';
 import { handleTaskStateChange, type TaskStateOutcome } from '../ecs/task-state-events.js';
 import { scaleWarmPool, type WarmPoolDecision } from '../ecs/warm-pool-scaler.js';
+import { S3LargeAnswers } from '../s3/s3-large-answers.js';
 import {
   type AwsApiConfig,
   type AwsPoolConfig,
@@ -116,6 +119,8 @@ export async function createApiHandler(
   const secret = await connectSecret(config);
   const signer = new SecretTokenSigner(secret);
   const pool = poolOf(config, client);
+  const s3 = config.blobsBucket ? createS3Client({ region: config.region, endpoint: config.endpoints.s3 }) : undefined;
+  const blobs = s3 && config.blobsBucket ? new S3BlobStore({ client: s3, bucket: config.blobsBucket }) : undefined;
   const provider = new EcsBrowserProvider({
     ecs: ecsClient(config),
     store,
@@ -124,14 +129,20 @@ export async function createApiHandler(
     ...config.ecs,
     logger: log,
     ...(pool ? { pool } : {}),
+    // The tasks keep sessions' files in the bucket, and serve them while the session runs.
+    files: blobs !== undefined,
     ...providerOptions,
   });
-  const blobs = config.blobsBucket
-    ? new S3BlobStore({
-        client: createS3Client({ region: config.region, endpoint: config.endpoints.s3 }),
-        bucket: config.blobsBucket,
-      })
-    : undefined;
+  // Sessions' files: read live from their task, then from the bucket, which the tasks fill (no retention sweep:
+  // the bucket's lifecycle rule expires them). Answers too large for Lambda are redirected to the bucket.
+  const files =
+    s3 && blobs && config.blobsBucket
+      ? {
+          downloads: new DownloadService({ blobs, logger: log }),
+          artifacts: new SessionArtifactService({ blobs, logger: log }),
+          largeAnswers: new S3LargeAnswers({ blobs, client: s3, bucket: config.blobsBucket }),
+        }
+      : {};
   const contextKey = contextKeyOf(config);
   return handle(
     createApp({
@@ -139,6 +150,7 @@ export async function createApiHandler(
       provider,
       signer,
       ...(blobs ? { blobs } : {}),
+      ...files,
       ...(contextKey ? { contextKey } : {}),
       logger: log,
       unsupportedFields: config.unsupportedFields,

@@ -30,7 +30,13 @@ export class S3LargeAnswers implements LargeAnswers {
   readonly #bucket: string;
   readonly #expiresIn: number;
 
-  constructor({ blobs, client, bucket, maxInlineBytes = 4 * 1024 * 1024, expiresInSeconds = 300 }: S3LargeAnswersOptions) {
+  constructor({
+    blobs,
+    client,
+    bucket,
+    maxInlineBytes = 4 * 1024 * 1024,
+    expiresInSeconds = 300,
+  }: S3LargeAnswersOptions) {
     this.#blobs = blobs;
     this.#client = client;
     this.#bucket = bucket;
