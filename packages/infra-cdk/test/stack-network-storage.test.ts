@@ -99,7 +99,7 @@ describe('least privilege, role by role', () => {
     // Its S3 rights cover the session artifacts' prefixes only: no contexts, extensions, listing or deleting.
     const s3 = statements.find((s) => refs(s.Action).includes('s3:PutObject'));
     expect(
-      (s3?.Resource as unknown[]).map((r) => JSON.stringify(r).match(/\/(downloads|logs|recordings)\/\*/)?.[1]),
+      ((s3?.Resource ?? []) as unknown[]).map((r) => JSON.stringify(r).match(/\/(downloads|logs|recordings)\/\*/)?.[1]),
     ).toEqual(['downloads', 'logs', 'recordings']);
     const pool = statements.find((s) => refs(s.Action).includes('dynamodb:PutItem'));
     expect(refs(pool?.Resource)).toContain('DataTasks');
