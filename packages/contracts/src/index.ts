@@ -61,6 +61,7 @@ export {
   pageViewUrls,
   replayPageUrl,
   SESSION_FILES_PATH,
+  SESSION_RELEASE_PATH,
   type SessionFilesResource,
   SIGNING_KEY_PARAM,
   STAGEHAND_PATH,

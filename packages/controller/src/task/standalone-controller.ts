@@ -20,6 +20,7 @@ import { handleStagehandRequest } from '../stagehand/stagehand-endpoint.js';
 import { StagehandRunner } from '../stagehand/stagehand-runner.js';
 import type { ControllerConfig } from './config.js';
 import { handleSessionFilesRequest } from './files-endpoint.js';
+import { handleReleaseRequest } from './release-endpoint.js';
 import { sessionKeeping } from './session-keeping.js';
 import type { SessionReporter } from './session-reporter.js';
 
@@ -181,6 +182,7 @@ async function serve(
   const server = createServer((request, response) => {
     if (handleStagehandRequest(request, response, stagehand)) return;
     if (blobs && handleSessionFilesRequest(request, response, files)) return;
+    if (handleReleaseRequest(request, response, { authorize, session, logger: log })) return;
     if (gateway.handleRequest(request, response)) return;
     if (request.url !== '/health') return sendError(response, 404, 'not_found', `There is nothing at ${request.url}.`);
     const healthy = session.isRunning;

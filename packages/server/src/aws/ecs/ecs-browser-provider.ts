@@ -1,5 +1,5 @@
 import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/contracts';
+import { CONTROLLER_ENV as E, type Logger, SESSION_RELEASE_PATH, silentLogger } from '@wallcrawler/contracts';
 import { sealProxyRoutes } from '@wallcrawler/controller';
 import type { TaskTable } from '@wallcrawler/controller/aws';
 import {
@@ -191,18 +191,22 @@ export class EcsBrowserProvider implements BrowserProvider {
   }
 
   /**
-   * Stops the session's task (SIGTERM), whose close path keeps the session's files in the bucket and then records
-   * the ending; answers once it is recorded, so that what the session kept is all there for the next read (as a
-   * local release of a session that keeps something). Undefined when the task did not record it in time (the
-   * caller then records it).
+   * Ends the session through its task's close path, which keeps the session's files in the bucket and then
+   * records the ending; answers once it is recorded, so that what the session kept is all there for the next read
+   * (as a local release of a session that keeps something). The task's controller is asked first
+   * (`SESSION_RELEASE_PATH`), so the ending says it was released; a task that cannot be asked is stopped
+   * (SIGTERM: the same close path), and its ending awaited in the table. Undefined when neither recorded it in
+   * time (the caller then records it).
    */
   async #releaseThroughTask(
     session: SessionRecord,
     taskArn: string,
     reason: string,
   ): Promise<SessionEnding | undefined> {
-    await this.#stopTask(taskArn, reason);
     const deadline = Date.now() + this.#o.releaseTimeoutMs;
+    const asked = await this.#askTaskToRelease(session, deadline);
+    if (asked) return asked;
+    await this.#stopTask(taskArn, reason);
     for (;;) {
       const current = await this.#o.store.getSession(session.id);
       if (!current) return undefined;
@@ -219,6 +223,27 @@ export class EcsBrowserProvider implements BrowserProvider {
     }
     this.#o.logger.warn({ sessionId: session.id, taskArn }, 'the task did not record its ending in time');
     return undefined;
+  }
+
+  /** The ending the task's controller recorded when asked to release; undefined when it could not be asked. */
+  async #askTaskToRelease(session: SessionRecord, deadline: number): Promise<SessionEnding | undefined> {
+    if (!session.connectEndpoint) return undefined;
+    try {
+      const response = await fetch(`${session.connectEndpoint.replace(/^ws/, 'http')}${SESSION_RELEASE_PATH}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await this.#shortToken(session)}` },
+        signal: AbortSignal.timeout(Math.max(1_000, deadline - Date.now())),
+      });
+      if (!response.ok) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      const ending = (await response.json()) as Omit<SessionEnding, 'endedAt'> & { endedAt: string };
+      return { ...ending, endedAt: new Date(ending.endedAt) };
+    } catch (error) {
+      this.#o.logger.warn({ sessionId: session.id, err: error }, "the session's task could not be asked to release");
+      return undefined;
+    }
   }
 
   isRunning(session: SessionRecord): boolean {
