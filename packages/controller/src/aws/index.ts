@@ -17,6 +17,7 @@ export { findPublicAddress } from './public-address.js';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store.js';
 export { createS3Client } from './s3-client.js';
 export {
+  contextLockKey,
   type EndResult,
   type SessionPlacement,
   SessionTable,
