@@ -274,6 +274,27 @@ describe('logs and recordings on ECS tasks, live and after each ending', () => {
     expect(taskOf(session.id).exitCode, taskOf(session.id).output).toBe(0);
   });
 
+  it('the last client leaving: the task ends the session by itself, and keeps what it had', async () => {
+    const session = await bb.sessions.create({ projectId: aws.projectId });
+    const { browser, ...live } = await browseAndSeeLive(session.id, session.connectUrl);
+    await browser.disconnect();
+    expect((await ended(session.id)).status).toBe('COMPLETED');
+    await expectKept(session.id, live);
+    await aws.ecs.waitStopped(taskOf(session.id).taskArn);
+  });
+
+  it('a warm-pool task keeps the files of the session that claimed it, as its item says', async () => {
+    await aws.prewarm(1);
+    const session = await bb.sessions.create({ projectId: aws.projectId });
+    const claimed = (await aws.poolTasks()).find((t) => t.sessionId === session.id);
+    expect(claimed, 'the create claimed the idle task').toBeDefined();
+    const { browser, ...live } = await browseAndSeeLive(session.id, session.connectUrl);
+    await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+    expect((await aws.store.getSession(session.id))?.endReason).toBe('The session was released');
+    await expectKept(session.id, live);
+    await browser.disconnect().catch(() => {});
+  });
+
   it('a session created with logSession and recordSession false keeps neither (its item says so)', async () => {
     const session = await bb.sessions.create({
       projectId: aws.projectId,
