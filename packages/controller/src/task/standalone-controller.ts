@@ -21,7 +21,7 @@ import { StagehandRunner } from '../stagehand/stagehand-runner.js';
 import type { ControllerConfig } from './config.js';
 import { handleSessionFilesRequest } from './files-endpoint.js';
 import { handleReleaseRequest } from './release-endpoint.js';
-import { sessionKeeping } from './session-keeping.js';
+import { fileKeeping } from './file-keeping.js';
 import type { SessionReporter } from './session-reporter.js';
 
 /** The most a file uploaded into the session (through the API, which has its own lower limit) may hold. */
@@ -113,7 +113,7 @@ async function serve(
       })
     : undefined;
   const keeping = blobs
-    ? sessionKeeping({
+    ? fileKeeping({
         blobs,
         sessionId: config.sessionId,
         keeps: (await reporter?.keeps?.()) ?? { logs: true, recording: true },

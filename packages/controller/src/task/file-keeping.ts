@@ -14,7 +14,7 @@ export const TASK_KEEPING_LIMITS = {
   recordingMaxBytes: 64 * 1024 * 1024,
 } as const;
 
-export interface SessionKeepingOptions {
+export interface FileKeepingOptions {
   blobs: BlobStore;
   sessionId: string;
   keeps: SessionKeeps;
@@ -27,12 +27,12 @@ export interface SessionKeepingOptions {
  * under `@wallcrawler/contracts`' keys on every ending, before the ending is recorded (so that once the API sees
  * the session ended, what it kept is all there). A file that cannot be kept is said in the ending's reason.
  */
-export function sessionKeeping({
+export function fileKeeping({
   blobs,
   sessionId,
   keeps,
   logger,
-}: SessionKeepingOptions): Pick<BrowserSessionOptions, 'downloads' | 'trafficLog' | 'recording' | 'collect'> {
+}: FileKeepingOptions): Pick<BrowserSessionOptions, 'downloads' | 'trafficLog' | 'recording' | 'collect'> {
   return {
     downloads: { maxBytes: TASK_KEEPING_LIMITS.downloadsMaxBytes },
     ...(keeps.logs ? { trafficLog: { maxBytes: TASK_KEEPING_LIMITS.logMaxBytes } } : {}),
