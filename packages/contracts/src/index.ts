@@ -61,7 +61,6 @@ export {
   pageViewUrls,
   replayPageUrl,
   SESSION_FILES_PATH,
-  SESSION_RELEASE_PATH,
   type SessionFilesResource,
   SIGNING_KEY_PARAM,
   STAGEHAND_PATH,

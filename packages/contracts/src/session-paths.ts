@@ -74,10 +74,3 @@ export type SessionFilesResource = 'downloads' | 'logs' | 'recording' | 'uploads
 export const sessionFilesPath = (resource: SessionFilesResource, fileName?: string): string =>
   `/files/${resource}${fileName === undefined ? '' : `/${Buffer.from(fileName).toString('base64url')}`}`;
 export const SESSION_FILES_PATH = /^\/files\/(downloads|logs|recording|uploads)(?:\/([A-Za-z0-9_-]+))?$/;
-
-/**
- * Where the API asks a task's controller to release its session (`POST`, the session's connect token as a bearer
- * token): the controller runs its close path (keeping what the session keeps) and answers with the recorded
- * ending; the task then exits by itself.
- */
-export const SESSION_RELEASE_PATH = '/session/release';

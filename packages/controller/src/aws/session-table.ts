@@ -132,6 +132,30 @@ export class SessionTable {
   }
 
   /**
+   * Writes why the session is being ended (a release), for its task to end it with once it is stopped: the task
+   * then records the ending itself, after what it keeps is kept.
+   * @returns false when the session is no longer active (or is missing)
+   */
+  async requestEnd(id: string, reason: string): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.sessions,
+          Key: { sessionId: id },
+          UpdateExpression: 'SET endRequested = :reason',
+          ConditionExpression: '#status IN (:pending, :running)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':reason': reason, ':pending': 'PENDING', ':running': 'RUNNING' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
    * Records the session's end unless it has ended already (the first ending wins), giving its project's slot
    * back in the same transaction.
    * @throws SessionTableConflictError when it kept losing races (the caller may retry)

@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTROLLER_ENV as E, type ProxyRoute } from '@wallcrawler/contracts';
 import { z } from 'zod';
+import { parseContextKey } from '../keeping/context-profile.js';
 import { openProxyRoutes } from '../proxy/sealed-routes.js';
 
 const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -44,11 +45,14 @@ const schema = z.object({
   [E.launchTimeoutMs]: z.coerce.number().int().min(1_000).default(30_000),
   [E.proxyBytesIntervalMs]: z.coerce.number().int().min(100).default(5_000),
   [E.dynamodbEndpoint]: z.url().optional(),
-  [E.blobsBucket]: z.string().min(3).optional(),
-  [E.s3Endpoint]: z.url().optional(),
   [E.awsRegion]: z.string().min(1).optional(),
   [E.ecsMetadataUri]: z.url().optional(),
   [E.advertise]: z.enum(['private', 'public']).default('private'),
+  [E.resourcesTable]: z.string().min(3).optional(),
+  [E.blobsBucket]: z.string().min(3).optional(),
+  [E.s3Endpoint]: z.url().optional(),
+  [E.contextKey]: z.string().min(1).optional(),
+  [E.contextMaxMb]: z.coerce.number().int().min(1).max(16_384).default(256),
 });
 
 /** What a session asks of its browser. Absent in a warm-pool task until a create claims it. */
@@ -80,12 +84,23 @@ export interface ControllerBaseConfig {
   /** How often a running session's proxy byte count is reported (task mode). @default 5_000 */
   proxyBytesIntervalMs?: number;
   /** Task mode: where the session's status is reported. Absent: the controller reports nowhere but its logs. */
-  store: { sessionsTable: string; projectsTable: string; region: string; endpoint: string | undefined } | undefined;
+  store:
+    | {
+        sessionsTable: string;
+        projectsTable: string;
+        /** Contexts' items and locks; without it a context's lock waits for the next writer to clear it. */
+        resourcesTable?: string | undefined;
+        region: string;
+        endpoint: string | undefined;
+      }
+    | undefined;
   /**
-   * The blob bucket (`WALLCRAWLER_BLOBS_BUCKET`): with it the session's downloads are collected, its CDP log and
-   * recording kept (unless its item says not), served live to the API and shipped here on every ending.
+   * Task mode: the bucket sessions keep their blobs in (contexts, extensions), with contexts' key (which only
+   * ECS `secrets` give the task) and size limit. Absent: sessions that need a blob cannot start here.
    */
-  blobs?: { bucket: string; region: string; endpoint: string | undefined } | undefined;
+  blobs?:
+    | { bucket: string; endpoint: string | undefined; contextKey: Buffer | undefined; contextMaxBytes: number }
+    | undefined;
   /** In ECS: the task metadata endpoint. */
   ecsMetadataUri: string | undefined;
   /** In ECS: which of the task's addresses clients are given. */
@@ -139,6 +154,15 @@ export function loadControllerEnvironment(env: Env = process.env): {
       if (!has(name)) problems.push(`${name}: required (unless ${E.tasksTable} makes this a warm-pool task)`);
     }
   }
+  let contextKey: Buffer | undefined;
+  const keyText = result.success ? result.data[E.contextKey] : undefined;
+  if (keyText) {
+    try {
+      contextKey = parseContextKey(keyText);
+    } catch (error) {
+      problems.push(`${E.contextKey}: ${(error as Error).message}`);
+    }
+  }
   let proxies: ProxyRoute[] | undefined;
   const sealed = result.success ? result.data[E.proxies] : undefined;
   const sealedFor = result.success ? result.data[E.sessionId] : undefined;
@@ -153,13 +177,13 @@ export function loadControllerEnvironment(env: Env = process.env): {
     throw new Error(`Invalid controller configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
   const c = result.data;
-  const [sessionsTable, projectsTable, region, tasksTable, bucket] = [
+  const [sessionsTable, projectsTable, region, tasksTable] = [
     c[E.sessionsTable],
     c[E.projectsTable],
     c[E.awsRegion],
     c[E.tasksTable],
-    c[E.blobsBucket],
   ];
+  const bucket = c[E.blobsBucket];
   const base: ControllerBaseConfig = {
     connectSecret: c[E.connectSecret],
     host: c[E.host],
@@ -174,9 +198,16 @@ export function loadControllerEnvironment(env: Env = process.env): {
     proxyBytesIntervalMs: c[E.proxyBytesIntervalMs],
     store:
       sessionsTable && projectsTable && region
-        ? { sessionsTable, projectsTable, region, endpoint: c[E.dynamodbEndpoint] }
+        ? { sessionsTable, projectsTable, resourcesTable: c[E.resourcesTable], region, endpoint: c[E.dynamodbEndpoint] }
         : undefined,
-    blobs: bucket && region ? { bucket, region, endpoint: c[E.s3Endpoint] } : undefined,
+    blobs: bucket
+      ? {
+          bucket,
+          endpoint: c[E.s3Endpoint],
+          contextKey,
+          contextMaxBytes: c[E.contextMaxMb] * 1024 * 1024,
+        }
+      : undefined,
     ecsMetadataUri: c[E.ecsMetadataUri],
     advertise: c[E.advertise],
     pool: tasksTable ? { tasksTable, idleTimeoutMs: c[E.poolIdleTimeoutMs], claimPollMs: c[E.claimPollMs] } : undefined,

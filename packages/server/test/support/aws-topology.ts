@@ -110,6 +110,7 @@ export async function startAwsTopology({
     [E.projectsTable]: tables.names.projects,
     [E.tasksTable]: tables.names.tasks,
     [E.blobsBucket]: s3.bucket,
+    [E.resourcesTable]: tables.names.resources,
   };
   const stackEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(stack.environment)) {
@@ -130,7 +131,8 @@ export async function startAwsTopology({
   const definition: LocalTaskDefinition = {
     family: 'wallcrawler-controller',
     networkMode: 'awsvpc',
-    stopTimeoutMs: 3_000,
+    // The stack's: a stopped task's close path (a context's save) has as long as on Fargate.
+    stopTimeoutMs: stack.stopTimeoutSeconds * 1000,
     container: {
       name: 'controller',
       command: [command === 'node' ? process.execPath : command, ...args],

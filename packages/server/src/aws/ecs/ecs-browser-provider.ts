@@ -1,10 +1,12 @@
 import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { CONTROLLER_ENV as E, type Logger, SESSION_RELEASE_PATH, silentLogger } from '@wallcrawler/contracts';
+import { CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/contracts';
 import { sealProxyRoutes } from '@wallcrawler/controller';
-import type { TaskTable } from '@wallcrawler/controller/aws';
+import type { SessionTable, TaskTable } from '@wallcrawler/controller/aws';
 import {
   BrowserLaunchError,
   BrowserNotReadyError,
+  ContextArchiveError,
+  InvalidUploadError,
   NotSupportedError,
   SessionNotRunningError,
 } from '../../domain/errors.js';
@@ -40,11 +42,6 @@ export interface EcsBrowserProviderOptions {
   readyTimeoutMs?: number;
   /** @default 250 */
   pollIntervalMs?: number;
-  /**
-   * How long a release waits for the stopped task to keep the session's files and record its ending, before it
-   * records the ending itself. Below the front door's limit. @default 20_000
-   */
-  releaseTimeoutMs?: number;
   /** RunTask attempts on capacity and throttling errors, with exponential backoff. @default 4 */
   runTaskAttempts?: number;
   /** The first backoff; doubled each attempt, with jitter. @default 500 */
@@ -59,14 +56,42 @@ export interface EcsBrowserProviderOptions {
    */
   connectSecret?: Uint8Array;
   /**
+   * What the tasks can fetch from the blob bucket before the browser starts: contexts (a bucket and contexts'
+   * key in the stack), extensions (a bucket). @default neither
+   */
+  keeping?: { contexts: boolean; extensions: boolean };
+  /**
    * The tasks keep sessions' files (downloads, CDP log, recording) in the blob bucket, and serve them while the
    * session runs: set when the stack gives them the bucket.
    */
   files?: boolean;
+  /**
+   * The sessions table, where a release writes its reason for the task (a session that keeps something is
+   * ended by its task, after the keeping). Without it such a release ends with the task's "SIGTERM" reason.
+   */
+  sessions?: SessionTable;
+  /**
+   * How long a release of a session that keeps something waits for its task to record the ending (the save's
+   * outcome with it), below the front door's limit; past it the API records the ending itself. @default 20_000
+   */
+  releaseWaitMs?: number;
   logger?: Logger;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Whether the session's task keeps something as it ends (so the release waits for the task to record it). */
+function keepsSomething(session: SessionRecord): boolean {
+  return session.contextPersist === true;
+}
+
+/** Why a session's task ended it before its browser was ready, in the domain's words. */
+function startError(session: SessionRecord): Error {
+  const reason = session.endReason ?? `The browser's task ended the session as ${session.status}.`;
+  if (session.startFailure === 'context_unusable') return new ContextArchiveError(reason);
+  if (session.startFailure === 'extension_unusable') return new InvalidUploadError(reason);
+  return new BrowserLaunchError(reason);
+}
 
 /** Errors ECS answers when it cannot start a task now but may in a moment. */
 function isRetryableRunTaskError(error: unknown): boolean {
@@ -86,11 +111,11 @@ function isCapacityFailure(reason: string | undefined): boolean {
  */
 export class EcsBrowserProvider implements BrowserProvider {
   /**
-   * A task starts from a clean profile: contexts and extensions are not fetched into tasks in AWS yet. Proxies
-   * reach the task sealed, with the connect-token secret. Files (downloads, logs, recordings, uploads) are served
-   * by the session's task while it runs, and kept in the blob bucket by its close path, when the tasks have one.
+   * A task fills a context's profile and unpacks an extension from the blob bucket before its browser starts
+   * (when the stack gave it the bucket and contexts' key). Proxies reach the task sealed, with the
+   * connect-token secret.
    */
-  readonly capabilities: { contexts: false; extensions: false; files: boolean; proxies: boolean };
+  readonly capabilities: { contexts: boolean; extensions: boolean; files: boolean; proxies: boolean };
 
   /** The running session's files, read from its task over HTTP. */
   files(session: SessionRecord): LiveSessionFiles | undefined {
@@ -121,16 +146,19 @@ export class EcsBrowserProvider implements BrowserProvider {
     });
   }
 
-  readonly #o: Required<Omit<EcsBrowserProviderOptions, 'logger' | 'pool' | 'connectSecret' | 'files'>> & {
+  readonly #o: Required<
+    Omit<EcsBrowserProviderOptions, 'logger' | 'pool' | 'connectSecret' | 'keeping' | 'sessions' | 'files'>
+  > & {
     logger: Logger;
     pool?: TaskTable;
     connectSecret?: Uint8Array;
+    sessions?: SessionTable;
   };
 
   constructor(options: EcsBrowserProviderOptions) {
     this.capabilities = {
-      contexts: false,
-      extensions: false,
+      contexts: options.keeping?.contexts ?? false,
+      extensions: options.keeping?.extensions ?? false,
       files: options.files === true,
       proxies: Boolean(options.connectSecret),
     };
@@ -138,10 +166,10 @@ export class EcsBrowserProvider implements BrowserProvider {
       containerName: 'controller',
       readyTimeoutMs: 25_000,
       pollIntervalMs: 250,
-      releaseTimeoutMs: 20_000,
       runTaskAttempts: 4,
       runTaskBackoffMs: 500,
       retryAfterSeconds: 5,
+      releaseWaitMs: 20_000,
       logger: silentLogger,
       ...options,
     };
@@ -160,9 +188,7 @@ export class EcsBrowserProvider implements BrowserProvider {
       const current = await this.#o.store.getSession(session.id);
       if (!current) throw new BrowserLaunchError(`Session ${session.id} disappeared while its browser started.`);
       if (current.status === 'RUNNING') return current;
-      if (current.status !== 'PENDING') {
-        throw new BrowserLaunchError(current.endReason ?? `The browser's task ended the session as ${current.status}.`);
-      }
+      if (current.status !== 'PENDING') throw startError(current);
       if (Date.now() >= deadline) break;
       await sleep(this.#o.pollIntervalMs);
     }
@@ -179,70 +205,45 @@ export class EcsBrowserProvider implements BrowserProvider {
 
   async release(session: SessionRecord, reason: string): Promise<SessionEnding | undefined> {
     if (session.status !== 'PENDING' && session.status !== 'RUNNING') return undefined;
-    if (session.status === 'RUNNING' && session.taskArn && this.capabilities.files) {
-      const ending = await this.#releaseThroughTask(session, session.taskArn, reason);
-      if (ending) return ending;
+    let why = reason;
+    // A session whose task keeps its files (or saves its context) is ended by the task, after the keeping.
+    if (session.taskArn && (keepsSomething(session) || (this.capabilities.files && session.status === 'RUNNING'))) {
+      const ended = await this.#releaseThroughTask(session, session.taskArn, reason);
+      if (ended) return ended;
+      why = `${reason}; its task did not confirm what it kept within ${Math.round(this.#o.releaseWaitMs / 1000)} s`;
     }
     // The ending is recorded first, so the task's own ending on SIGTERM (which comes second) changes nothing.
-    const ending: SessionEnding = { status: 'COMPLETED', reason, endedAt: new Date() };
-    await this.#o.store.endSession(session.id, { status: ending.status, endedAt: ending.endedAt, endReason: reason });
-    if (session.taskArn) await this.#stopTask(session.taskArn, reason);
+    const ending: SessionEnding = { status: 'COMPLETED', reason: why, endedAt: new Date() };
+    await this.#o.store.endSession(session.id, { status: ending.status, endedAt: ending.endedAt, endReason: why });
+    if (session.taskArn) await this.#stopTask(session.taskArn, why);
     return ending;
   }
 
   /**
-   * Ends the session through its task's close path, which keeps the session's files in the bucket and then
-   * records the ending; answers once it is recorded, so that what the session kept is all there for the next read
-   * (as a local release of a session that keeps something). The task's controller is asked first
-   * (`SESSION_RELEASE_PATH`), so the ending says it was released; a task that cannot be asked is stopped
-   * (SIGTERM: the same close path), and its ending awaited in the table. Undefined when neither recorded it in
-   * time (the caller then records it).
+   * Stops the task and waits for it to record the ending, after its close path kept what the session keeps
+   * (the profile of a context it persists): the release then answers with the save's outcome, as locally.
+   * @returns the recorded ending, or undefined when the task did not record one within `releaseWaitMs` (the
+   *   caller then records it; the task's save, if still running, completes or fails unseen)
    */
   async #releaseThroughTask(
     session: SessionRecord,
     taskArn: string,
     reason: string,
   ): Promise<SessionEnding | undefined> {
-    const deadline = Date.now() + this.#o.releaseTimeoutMs;
-    const asked = await this.#askTaskToRelease(session, deadline);
-    if (asked) return asked;
+    const deadline = Date.now() + this.#o.releaseWaitMs;
+    await this.#o.sessions?.requestEnd(session.id, reason);
     await this.#stopTask(taskArn, reason);
     for (;;) {
       const current = await this.#o.store.getSession(session.id);
       if (!current) return undefined;
       if (current.status !== 'PENDING' && current.status !== 'RUNNING') {
-        return {
-          status: current.status,
-          reason: current.endReason ?? reason,
-          endedAt: current.endedAt ?? new Date(),
-          proxyBytes: current.proxyBytes,
-        };
+        return { status: current.status, reason: current.endReason ?? reason, endedAt: current.endedAt ?? new Date() };
       }
-      if (Date.now() >= deadline) break;
-      await sleep(this.#o.pollIntervalMs);
-    }
-    this.#o.logger.warn({ sessionId: session.id, taskArn }, 'the task did not record its ending in time');
-    return undefined;
-  }
-
-  /** The ending the task's controller recorded when asked to release; undefined when it could not be asked. */
-  async #askTaskToRelease(session: SessionRecord, deadline: number): Promise<SessionEnding | undefined> {
-    if (!session.connectEndpoint) return undefined;
-    try {
-      const response = await fetch(`${session.connectEndpoint.replace(/^ws/, 'http')}${SESSION_RELEASE_PATH}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${await this.#shortToken(session)}` },
-        signal: AbortSignal.timeout(Math.max(1_000, deadline - Date.now())),
-      });
-      if (!response.ok) {
-        await response.body?.cancel();
+      if (Date.now() >= deadline) {
+        this.#o.logger.warn({ sessionId: session.id, taskArn }, 'the task did not record its ending in time');
         return undefined;
       }
-      const ending = (await response.json()) as Omit<SessionEnding, 'endedAt'> & { endedAt: string };
-      return { ...ending, endedAt: new Date(ending.endedAt) };
-    } catch (error) {
-      this.#o.logger.warn({ sessionId: session.id, err: error }, "the session's task could not be asked to release");
-      return undefined;
+      await sleep(this.#o.pollIntervalMs);
     }
   }
 
