@@ -227,7 +227,7 @@ describe('logs and recordings on ECS tasks, live and after each ending', () => {
     expect(recording.every((e) => e.sessionId === sessionId)).toBe(true);
   }
 
-  it("release (the API asks the task's controller): kept before the release answers", async () => {
+  it('release (StopTask, the reason on the item): kept before the release answers', async () => {
     const session = await bb.sessions.create({ projectId: aws.projectId });
     const { browser, ...live } = await browseAndSeeLive(session.id, session.connectUrl);
     const released = await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
