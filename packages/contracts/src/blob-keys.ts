@@ -31,3 +31,15 @@ export const sessionRecordingKey = (sessionId: string): string => `recordings/${
  * expired by the bucket's lifecycle rules on AWS. Contexts and extensions are the user's own and never expire.
  */
 export const SESSION_ARTIFACT_PREFIXES = ['downloads/', 'logs/', 'recordings/'] as const;
+
+/**
+ * An answer of the API too large for its front door (Lambda's buffered 6 MB), stored for a redirect to a
+ * short-lived URL of it (AWS): beside the session's artifacts under their prefix (so the bucket's lifecycle rule
+ * expires it with them), never inside `downloadsPrefix` (whose blobs are the session's files).
+ */
+export const largeAnswerKey = (
+  prefix: 'downloads' | 'logs' | 'recordings',
+  sessionId: string,
+  tag: string,
+  extension: 'zip' | 'json',
+): string => `${prefix}/${sessionId}.answer-${tag}.${extension}`;

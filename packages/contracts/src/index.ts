@@ -10,10 +10,20 @@ export {
   downloadFileKey,
   downloadsPrefix,
   extensionZipKey,
+  largeAnswerKey,
   SESSION_ARTIFACT_PREFIXES,
   sessionLogKey,
   sessionRecordingKey,
 } from './blob-keys.js';
+export {
+  assertBlobKey,
+  assertBlobPrefix,
+  type BlobBody,
+  type BlobInfo,
+  type BlobStore,
+  InvalidBlobKeyError,
+  type StoredBlob,
+} from './blob-store.js';
 export {
   ConnectAuthError,
   type ConnectTokenClaims,
@@ -37,8 +47,8 @@ export {
 export { AWS_API_ENV, CONTROLLER_ENV, SERVER_ENV } from './env-names.js';
 export { type Logger, silentLogger } from './logger.js';
 export type { ExternalProxyRoute, ProxyRoute } from './proxy-route.js';
-export type { DownloadFailure, RecordedEvent, SessionLogEntry } from './session-artifacts.js';
-export type { SessionEnding, SessionEndStatus } from './session-ending.js';
+export type { DownloadFailure, DownloadListing, RecordedEvent, SessionLogEntry } from './session-artifacts.js';
+export type { SessionEnding, SessionEndStatus, SessionStartFailure } from './session-ending.js';
 export {
   BROWSER_SOCKET_PATH,
   browserSocketUrl,
@@ -50,9 +60,12 @@ export {
   pageSocketPath,
   pageViewUrls,
   replayPageUrl,
+  SESSION_FILES_PATH,
+  type SessionFilesResource,
   SIGNING_KEY_PARAM,
   STAGEHAND_PATH,
   type StagehandOperation,
+  sessionFilesPath,
   signingKeyQuery,
   stagehandPath,
 } from './session-paths.js';

@@ -35,3 +35,12 @@ export interface RecordedEvent {
   /** The page: "0", "1", ... in the order pages appeared. */
   pageId: string;
 }
+
+/**
+ * A running session's downloads as its task's controller lists them (`GET /files/downloads`): the finished files,
+ * in name order, and the cancelled ones.
+ */
+export interface DownloadListing {
+  files: { name: string; size: number }[];
+  failures: DownloadFailure[];
+}

@@ -63,3 +63,14 @@ export const replayPageUrl = (apiBase: string, sessionId: string, pageId: string
 export type StagehandOperation = 'start' | 'end' | 'replay' | StagehandMethod;
 export const stagehandPath = (operation: StagehandOperation): string => `/stagehand/${operation}`;
 export const STAGEHAND_PATH = new RegExp(`^/stagehand/(start|end|replay|${STAGEHAND_METHODS.join('|')})$`);
+
+/**
+ * What a task's controller serves of its running session's files, for the API function to read and write (the
+ * API cannot reach a task's disk): `GET /files/downloads` (the listing), `GET /files/downloads/<encoded name>`
+ * (one finished file), `GET /files/logs`, `GET /files/recording`, `POST /files/uploads?name=<file name>`.
+ * Authenticated like the Stagehand calls: the session's connect token as a bearer token.
+ */
+export type SessionFilesResource = 'downloads' | 'logs' | 'recording' | 'uploads';
+export const sessionFilesPath = (resource: SessionFilesResource, fileName?: string): string =>
+  `/files/${resource}${fileName === undefined ? '' : `/${Buffer.from(fileName).toString('base64url')}`}`;
+export const SESSION_FILES_PATH = /^\/files\/(downloads|logs|recording|uploads)(?:\/([A-Za-z0-9_-]+))?$/;

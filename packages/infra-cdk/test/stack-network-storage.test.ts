@@ -84,15 +84,46 @@ describe('least privilege, role by role', () => {
     const statements = statementsOf(modes.prod, 'BrowsersControllerTaskTaskRole');
     expect(actions(statements)).toEqual([
       'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
       'dynamodb:GetItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
+      'dynamodb:UpdateItem',
       'ec2:DescribeNetworkInterfaces',
       'ecs:DescribeTasks',
+      's3:AbortMultipartUpload',
+      's3:AbortMultipartUpload',
+      's3:GetObject',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+      's3:PutObject',
     ]);
+    // Contexts: their items' few attributes, and their locks only; objects under contexts/ and extensions/ only,
+    // written under contexts/ only.
+    const resources = statements.filter((s) => refs(s.Resource).includes('DataResources'));
+    expect(resources.map((s) => refs(s.Condition))).toEqual([
+      expect.stringContaining('dynamodb:Attributes'),
+      expect.stringContaining('context-lock#*'),
+    ]);
+    const written = statements.find((s) => refs(s.Action).includes('s3:PutObject'));
+    expect(refs(written?.Resource)).toContain('/contexts/*');
+    expect(refs(written?.Resource)).not.toContain('/extensions/');
+    const read = statements.find((s) => refs(s.Action).includes('s3:GetObject'));
+    expect(refs(read?.Resource)).toContain('/extensions/*');
+    expect(refs(read?.Resource)).not.toContain('downloads/');
+    // Session artifacts: written (and read back) under their prefixes only, in a statement of their own.
+    const artifacts = statements.filter((s) => refs(s.Resource).includes('/downloads/'));
+    expect(artifacts).toHaveLength(1);
+    expect(
+      ((artifacts[0]?.Resource ?? []) as unknown[]).map(
+        (r) => JSON.stringify(r).match(/\/(downloads|logs|recordings)\/\*/)?.[1],
+      ),
+    ).toEqual(['downloads', 'logs', 'recordings']);
     const pool = statements.find((s) => refs(s.Action).includes('dynamodb:PutItem'));
     expect(refs(pool?.Resource)).toContain('DataTasks');
     expect(refs(statements)).not.toContain('index');
@@ -113,12 +144,16 @@ describe('least privilege, role by role', () => {
     const statements = statementsOf(modes.prod, 'BrowsersTaskStateFunctionServiceRole');
     expect(actions(statements)).toEqual([
       'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
     ]);
+    // A task that died holding a context's lock: its ending releases the lock, and nothing else of the table.
+    const locks = statements.find((s) => refs(s.Action).includes('dynamodb:DeleteItem'));
+    expect(refs(locks?.Condition)).toContain('context-lock#*');
     expect(refs(statements)).not.toContain('"*"');
   });
 
@@ -133,6 +168,7 @@ describe('least privilege, role by role', () => {
         'dynamodb:ConditionCheckItem',
         'dynamodb:Query',
         'dynamodb:Scan',
+        'dynamodb:DeleteItem',
         's3:GetObject*',
         's3:GetBucket*',
         's3:List*',
@@ -157,7 +193,14 @@ describe('least privilege, role by role', () => {
     expect(refs(run?.Condition)).toContain('ecs:cluster');
     const pass = statements.find((s) => s.Action === 'iam:PassRole');
     expect(pass?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
-    expect(statements.some((s) => refs(s.Action).includes('dynamodb:DeleteItem'))).toBe(false);
+    // Deletes only in the resources table (contexts, extensions, contexts' locks), never a session or a key.
+    const deletes = statements.filter((s) => refs(s.Action).includes('dynamodb:DeleteItem'));
+    expect(deletes.map((s) => refs(s.Resource))).toEqual([expect.stringContaining('DataResources')]);
+    expect(refs(deletes[0]?.Resource)).not.toMatch(/DataSessions|DataProjects|DataApiKeys/);
+    // Contexts' key, read by ARN, besides the connect secret.
+    const secrets = statements.filter((s) => refs(s.Action).includes('secretsmanager:GetSecretValue'));
+    expect(refs(secrets)).toContain('ContextKey');
+    expect(refs(secrets)).toContain('ConnectSecret');
   });
 });
 

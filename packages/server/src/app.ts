@@ -19,6 +19,7 @@ import { requestContext } from './middleware/request-context.js';
 import type { BlobStore } from './ports/blob-store.js';
 import type { BrowserProvider } from './ports/browser-provider.js';
 import type { ConnectTokenSigner } from './ports/connect-token-signer.js';
+import type { LargeAnswers } from './ports/large-answers.js';
 import type { ProxyChecker } from './ports/proxy-checker.js';
 import type { Store } from './ports/store.js';
 import { registerContextRoutes } from './routes/contexts.js';
@@ -53,8 +54,11 @@ export interface AppDeps {
   proxyChecker?: ProxyChecker;
   /** Context archives, extension zips and session artifacts. Without one, those routes answer 501. */
   blobs?: BlobStore;
-  /** Contexts' AES-256-GCM key (32 bytes). Without one, sessions cannot start from contexts. */
-  contextKey?: Buffer;
+  /**
+   * Contexts' AES-256-GCM key (32 bytes), or how to read it on first use (AWS: from its secret). Without one,
+   * sessions cannot start from contexts.
+   */
+  contextKey?: Buffer | (() => Promise<Buffer>);
   /** The most a context's files may add up to, uncompressed. @default 256 MiB */
   contextMaxBytes?: number;
   /** The most an uploaded file (an extension zip, a session upload) may hold. @default 50 MiB */
@@ -69,6 +73,8 @@ export interface AppDeps {
   sessionLogMaxBytes?: number;
   /** The most one session's recording keeps. @default 64 MiB */
   sessionRecordingMaxBytes?: number;
+  /** Where answers too large for the front door go, to be redirected to (AWS). Without it, all are streamed. */
+  largeAnswers?: LargeAnswers;
   /** How many browsers this host runs at once, and the wait for a slot. Without it, only projects' limits apply. */
   admission?: HostAdmission;
   /** The Prometheus metrics `GET /metrics` serves. @default a registry of the app's own */
@@ -223,7 +229,7 @@ export function createApi(deps: AppDeps): Api {
   registerStagehandRoutes(app, { stagehand, gatewayUrl, unsupportedFields, createParams });
   registerSessionRoutes(app, { lifecycle, views, gatewayUrl, unsupportedFields, createParams });
   registerProjectRoutes(app, { store });
-  registerSessionFileRoutes(app, { files, views, gatewayUrl });
+  registerSessionFileRoutes(app, { files, views, gatewayUrl, largeAnswers: deps.largeAnswers });
   registerReplayPages(app, { files, signer });
   registerDashboard(app, { store, lifecycle, views, files, signer, gatewayUrl });
   registerContextRoutes(app, { contexts: needBlobs(contextService, 'contexts') });

@@ -1,5 +1,5 @@
 import type { SessionEnding } from '@wallcrawler/contracts';
-import type { SessionPlacementReport, SessionReporter } from '../task/session-reporter.js';
+import type { SessionKeeps, SessionPlacementReport, SessionReporter } from '../task/session-reporter.js';
 import type { SessionTable } from './session-table.js';
 
 /** Reports a Fargate task's session to the DynamoDB sessions table, through the same transitions as the API. */
@@ -22,8 +22,15 @@ export class DynamoDbSessionReporter implements SessionReporter {
       status: ending.status,
       endedAt: ending.endedAt,
       endReason: ending.reason,
+      ...(ending.startFailure ? { startFailure: ending.startFailure } : {}),
     });
     if (ending.proxyBytes !== undefined) await this.table.setProxyBytes(this.sessionId, ending.proxyBytes);
+  }
+
+  async keeps(): Promise<SessionKeeps> {
+    const item = await this.table.get(this.sessionId);
+    // Only `false` turns one off: the API writes the exceptions.
+    return { logs: item?.logSession !== false, recording: item?.recordSession !== false };
   }
 
   async proxyBytes(bytes: number): Promise<void> {

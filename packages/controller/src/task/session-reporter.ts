@@ -7,6 +7,12 @@ export interface SessionPlacementReport {
   taskArn?: string;
 }
 
+/** Whether a session keeps its CDP log and its recording. */
+export interface SessionKeeps {
+  logs: boolean;
+  recording: boolean;
+}
+
 /**
  * Where a controller reports its session's status: the store the API reads, in a Fargate task. The API never
  * waits for a message from the task; it reads what the task wrote here.
@@ -21,6 +27,11 @@ export interface SessionReporter {
   running(placement: SessionPlacementReport): Promise<boolean>;
   /** Records the ending; the first ending recorded wins. */
   ended(ending: SessionEnding): Promise<void>;
+  /**
+   * What the session keeps of itself besides its downloads, as its record says (the API wrote it at admission);
+   * absent means both.
+   */
+  keeps?(): Promise<SessionKeeps>;
   /** Records the bytes through the session's proxies so far, while it runs; a smaller count never overwrites. */
   proxyBytes?(bytes: number): Promise<void>;
 }

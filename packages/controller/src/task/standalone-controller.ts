@@ -12,12 +12,20 @@ import { readTaskMetadata, type TaskMetadata } from '../aws/task-metadata.js';
 import { BrowserSession } from '../browser-session.js';
 import type { BrowserSessionOptions } from '../browser-session-options.js';
 import { findChromium } from '../chromium/find-chromium.js';
+import { ProfileArchiveError } from '../context/profile-archive.js';
 import { CdpGateway } from '../gateway.js';
+import { ExtensionArchiveError } from '../keeping/extension-archive.js';
 import { sendError } from '../proxy/raw-http.js';
 import { handleStagehandRequest } from '../stagehand/stagehand-endpoint.js';
 import { StagehandRunner } from '../stagehand/stagehand-runner.js';
 import type { ControllerConfig } from './config.js';
+import { fileKeeping } from './file-keeping.js';
+import { handleSessionFilesRequest } from './files-endpoint.js';
+import { keepingHooks, type SessionNeeds, type TaskBlobs } from './session-keeping.js';
 import type { SessionReporter } from './session-reporter.js';
+
+/** The most a file uploaded into the session (through the API, which has its own lower limit) may hold. */
+const TASK_UPLOAD_MAX_BYTES = 256 * 1024 * 1024;
 
 /** A controller serving its one session. */
 export interface RunningController {
@@ -40,6 +48,10 @@ export interface StartControllerOptions {
   task?: TaskMetadata;
   /** A Chromium the caller started already, with the session's viewport (a warm-pool task's). */
   prelaunched?: BrowserSessionOptions['prelaunched'];
+  /** What the session needs from the blob store (its context, its extension), read from its item. */
+  needs?: SessionNeeds;
+  /** The task's blob store, for those needs. */
+  blobs?: TaskBlobs;
 }
 
 /** The session ended, or never was PENDING, before its browser was ready: there is nothing to serve. */
@@ -70,20 +82,55 @@ export async function startController(
   } catch (error) {
     if (options.reporter && !(error instanceof SessionNotPendingError)) {
       await options.reporter
-        .ended({
-          status: 'ERROR',
-          reason: `The browser could not be started: ${(error as Error).message}`,
-          endedAt: new Date(),
-        })
+        .ended({ status: 'ERROR', endedAt: new Date(), ...startFailureOf(error, options.needs) })
         .catch((e: unknown) => (options.logger ?? silentLogger).error({ err: e }, 'recording the failure failed'));
     }
     throw error;
   }
 }
 
+/**
+ * Why the start failed, as the session's ending says it. A context or an extension that cannot be used is the
+ * session's own doing, and says so (`startFailure`), so that its create answers as locally (422, 400).
+ */
+function startFailureOf(
+  error: unknown,
+  needs: SessionNeeds | undefined,
+): Pick<SessionEnding, 'reason' | 'startFailure'> {
+  const message = (error as Error).message;
+  if (error instanceof ProfileArchiveError && needs?.context) {
+    return { reason: `Context ${needs.context.id} cannot be used: ${message}`, startFailure: 'context_unusable' };
+  }
+  if (error instanceof ExtensionArchiveError && needs?.extensionId) {
+    return {
+      reason: `Extension ${needs.extensionId} cannot be loaded: ${message}`,
+      startFailure: 'extension_unusable',
+    };
+  }
+  return { reason: `The browser could not be started: ${message}` };
+}
+
+/** Both close-path collects, one after the other (the files first: they are quick), their notes joined. */
+function combinedCollect(
+  ...collects: (BrowserSessionOptions['collect'] | undefined)[]
+): Pick<BrowserSessionOptions, 'collect'> {
+  const present = collects.filter((c) => c !== undefined);
+  if (present.length === 0) return {};
+  return {
+    collect: async (...args) => {
+      const notes: string[] = [];
+      for (const collect of present) {
+        const note = await collect(...args);
+        if (note) notes.push(note);
+      }
+      return notes.length > 0 ? notes.join('; ') : undefined;
+    },
+  };
+}
+
 async function serve(
   config: ControllerConfig,
-  { logger = silentLogger, reporter, task: knownTask, prelaunched }: StartControllerOptions,
+  { logger = silentLogger, reporter, task: knownTask, prelaunched, needs = {}, blobs }: StartControllerOptions,
 ): Promise<RunningController> {
   const log = logger.child({ sessionId: config.sessionId });
   if (reporter && !(await reporter.isPending())) throw new SessionNotPendingError(config.sessionId);
@@ -97,7 +144,24 @@ async function serve(
       : undefined;
   publicAddress?.catch(() => {});
 
+  // Set once the session is reported running: only a session this task served may save its context.
+  let served = !reporter;
+  const needed = keepingHooks(needs, blobs, { served: () => served, logger: log });
+  if (prelaunched && (needed.prepare || needed.collect)) {
+    throw new Error('A browser started ahead cannot take a context or an extension: start one for the session.');
+  }
+  // With the blob bucket, the session also keeps its files there (its item says which), and serves them meanwhile.
+  const files = blobs
+    ? fileKeeping({
+        blobs: blobs.store,
+        sessionId: config.sessionId,
+        keeps: (await reporter?.keeps?.()) ?? { logs: true, recording: true },
+        logger: log,
+      })
+    : {};
+  const keeping = { ...files, ...needed, ...combinedCollect(files.collect, needed.collect) };
   const session = await BrowserSession.start({
+    ...keeping,
     id: config.sessionId,
     executablePath: findChromium(config.chromePath),
     dataDir: config.dataDir,
@@ -126,6 +190,16 @@ async function serve(
   });
   gateway.add(session);
 
+  /** The API's calls (Stagehand's, the session's files) carry the session's connect token as a bearer token. */
+  const authorize = async (token: string | undefined) => {
+    if (!token) throw new ConnectAuthError(401, 'missing_token', "Send the session's connect token as a bearer token.");
+    const claims = await verifyConnectToken(config.connectSecret, token);
+    if (claims.sessionId !== config.sessionId) {
+      throw new ConnectAuthError(403, 'token_session_mismatch', 'This connect token belongs to another session.');
+    }
+    if (!session.isRunning) throw new ConnectAuthError(410, 'session_ended', 'The session has ended.');
+  };
+
   // Stagehand's hosted API for this session (the API function forwards it here), attached on first use through
   // this controller's own gateway with the caller's connect token.
   let url = '';
@@ -133,13 +207,7 @@ async function serve(
   const stagehand = {
     logger: log,
     runnerFor: async (token: string | undefined) => {
-      if (!token)
-        throw new ConnectAuthError(401, 'missing_token', "Send the session's connect token as a bearer token.");
-      const claims = await verifyConnectToken(config.connectSecret, token);
-      if (claims.sessionId !== config.sessionId) {
-        throw new ConnectAuthError(403, 'token_session_mismatch', 'This connect token belongs to another session.');
-      }
-      if (!session.isRunning) throw new ConnectAuthError(410, 'session_ended', 'The session has ended.');
+      await authorize(token);
       runner ??= new StagehandRunner({
         sessionId: config.sessionId,
         cdpUrl: async () => `${url.replace(/^http/, 'ws')}/?signingKey=${token}`,
@@ -148,9 +216,11 @@ async function serve(
       return runner;
     },
   };
+  const filesEndpoint = { authorize, session, uploadMaxBytes: TASK_UPLOAD_MAX_BYTES, logger: log };
 
   const server = createServer((request, response) => {
     if (handleStagehandRequest(request, response, stagehand)) return;
+    if (blobs && handleSessionFilesRequest(request, response, filesEndpoint)) return;
     if (gateway.handleRequest(request, response)) return;
     if (request.url !== '/health') return sendError(response, 404, 'not_found', `There is nothing at ${request.url}.`);
     const healthy = session.isRunning;
@@ -221,6 +291,7 @@ async function serve(
       await ended;
       throw error;
     }
+    served = reported;
     if (!reported) {
       // It ended while the browser started (its create gave up, or it was released): serve nothing.
       await session.close('COMPLETED', 'The session ended before its browser was ready');

@@ -1,6 +1,6 @@
 import { SESSION_ARTIFACT_PREFIXES } from '@wallcrawler/contracts';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeFindings, nagText } from './nag.js';
@@ -54,6 +54,33 @@ export class WallcrawlerBlobs extends Construct {
     });
   }
 
+  /**
+   * What a session's task needs: read its context's archive and write it back, read its extension's zip. Listing
+   * (key names only) is there so that a context never saved reads as missing (S3 answers 403, not 404, without
+   * it).
+   */
+  grantSessionTask(grantee: IGrantable): void {
+    const objects = (prefix: string) => `${this.bucket.bucketArn}/${prefix}*`;
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [objects('contexts/'), objects('extensions/')] }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [objects('contexts/')] }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+    );
+    acknowledgeFindings(
+      grantee.grantPrincipal as unknown as IConstruct,
+      'AwsSolutions-IAM5',
+      [
+        `Resource::${nagText(this, this.bucket.bucketArn)}/contexts/*`,
+        `Resource::${nagText(this, this.bucket.bucketArn)}/extensions/*`,
+      ],
+      "A task reads and saves contexts' archives and reads extensions' zips, under their prefixes of this stack's blob bucket only: their keys are made at run time.",
+    );
+  }
+
   /** Read, write and delete blobs. */
   grantReadWrite(grantee: IGrantable): void {
     this.bucket.grantReadWrite(grantee);
@@ -70,6 +97,26 @@ export class WallcrawlerBlobs extends Construct {
         `Resource::${nagText(this, this.bucket.bucketArn)}/*`,
       ],
       "CDK's read/write/delete action groups on this stack's blob bucket and its objects, nothing else: blob keys are made at run time.",
+    );
+  }
+
+  /**
+   * Write sessions' artifacts (downloads, CDP logs, recordings) under their prefixes, and read them back (a write
+   * ends with a HEAD of what it wrote), nothing else: a session's task keeps its own there on every ending. It
+   * can neither list nor delete, nor touch contexts or extensions.
+   */
+  grantKeepSessionArtifacts(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+        resources: SESSION_ARTIFACT_PREFIXES.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+      }),
+    );
+    acknowledgeFindings(
+      grantee.grantPrincipal as unknown as IConstruct,
+      'AwsSolutions-IAM5',
+      SESSION_ARTIFACT_PREFIXES.map((prefix) => `Resource::${nagText(this, this.bucket.bucketArn)}/${prefix}*`),
+      "A task serves whichever session claims it, so its artifacts' keys are known only at run time: the grant covers the session artifacts' prefixes of this stack's bucket, and nothing else.",
     );
   }
 }

@@ -1094,6 +1094,19 @@ export interface components {
             };
         };
         /**
+         * @description The answer is larger than this deployment's front door carries (AWS: over 4 MiB, for Lambda's buffered
+         *     6 MB response): it is at `Location`, a presigned URL of the stack's bucket valid for 5 minutes. Browserbase's
+         *     SDK, and any fetch, follow it.
+         */
+        LargeAnswerRedirect: {
+            headers: {
+                /** @description A short-lived URL of the answer. */
+                Location?: string;
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /**
          * @description Something the request needed beyond the server did not answer: the session's browser task
          *     (`controller_unreachable`, AWS), or the session's proxy (`proxy_unreachable`).
          */
@@ -1108,7 +1121,8 @@ export interface components {
         /**
          * @description No browser became ready in time (`browser_not_ready`): this host was too busy to start one (Chromium did
          *     not open its DevTools port within `WALLCRAWLER_LAUNCH_TIMEOUT_MS`, and a second start did not either or had
-         *     no time left), or on AWS no task was ready before the create's deadline. Retry after `Retry-After` seconds.
+         *     no time left), or on AWS no task was ready before the create's deadline. For a session's files: the session
+         *     is ending and its task is still keeping them (`session_ending`, AWS). Retry after `Retry-After` seconds.
          */
         ServiceUnavailable: {
             headers: {
@@ -1783,10 +1797,13 @@ export interface operations {
                     "application/zip": string;
                 };
             };
+            307: components["responses"]["LargeAnswerRedirect"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             501: components["responses"]["NotSupported"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     sessionLogs: {
@@ -1812,10 +1829,13 @@ export interface operations {
                     "application/json": components["schemas"]["SessionLog"][];
                 };
             };
+            307: components["responses"]["LargeAnswerRedirect"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             501: components["responses"]["NotSupported"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     sessionRecording: {
@@ -1841,10 +1861,13 @@ export interface operations {
                     "application/json": components["schemas"]["SessionRecording"][];
                 };
             };
+            307: components["responses"]["LargeAnswerRedirect"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             501: components["responses"]["NotSupported"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listRecordingDownloads: {
@@ -1995,6 +2018,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             501: components["responses"]["NotSupported"];
+            502: components["responses"]["BadGateway"];
         };
     };
     createContext: {

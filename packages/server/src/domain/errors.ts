@@ -116,12 +116,8 @@ export class RecordExistsError extends DomainError {
 }
 
 /** A blob key that could reach outside the blob store, or is otherwise malformed. */
-export class InvalidBlobKeyError extends DomainError {
-  readonly code = 'invalid_blob_key';
-  constructor(key: string, why: string) {
-    super(`The blob key ${JSON.stringify(key)} is not valid: ${why}.`);
-  }
-}
+/** Thrown by the blob store's key checks, which live with its contract (the error handler maps it to 400). */
+export { InvalidBlobKeyError } from '@wallcrawler/contracts';
 
 export class ContextNotFoundError extends DomainError {
   readonly code = 'context_not_found';
@@ -187,4 +183,23 @@ export class ProxyAuthError extends DomainError {
 /** A session's proxy could not be reached or did not answer: the create is refused, nothing is started. */
 export class ProxyUnreachableError extends DomainError {
   readonly code = 'proxy_unreachable';
+}
+
+/** The session's task's controller could not be reached, or answered what it should not (AWS). */
+export class ControllerUnreachableError extends DomainError {
+  readonly code = 'controller_unreachable';
+}
+
+/**
+ * The session is ending: what it kept is on its way to the blob store, and is served from there once its ending
+ * is recorded. Retry after a moment.
+ */
+export class SessionEndingError extends DomainError {
+  readonly code = 'session_ending';
+  constructor(
+    sessionId: string,
+    readonly retryAfterSeconds = 2,
+  ) {
+    super(`Session ${sessionId} is ending and still keeping its files. Retry in a moment.`);
+  }
 }

@@ -1,9 +1,9 @@
 import { STATUS_CODES } from 'node:http';
-import { STAGEHAND_METHODS } from '@wallcrawler/contracts';
+import { InvalidBlobKeyError, STAGEHAND_METHODS } from '@wallcrawler/contracts';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { BrowserNotReadyError, CapacityExceededError, DomainError } from '../domain/errors.js';
+import { BrowserNotReadyError, CapacityExceededError, DomainError, SessionEndingError } from '../domain/errors.js';
 import type { ErrorBody } from '../schemas/error.js';
 import { HostAtCapacityError } from '../services/host-admission.js';
 import { ApiError } from './api-error.js';
@@ -37,6 +37,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   not_supported: 501,
   proxy_auth_failed: 400,
   proxy_unreachable: 502,
+  controller_unreachable: 502,
+  session_ending: 503,
 };
 
 /** Stagehand's hosted-API routes, whose clients read `{success: false, message}` from an error. */
@@ -66,13 +68,16 @@ export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
 /** Translates whatever was thrown into an `ApiError`. Unknown errors become a 500 that reveals nothing. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  // The blob store's key check belongs to its contract (shared with the controller), not to the domain's errors.
+  if (error instanceof InvalidBlobKeyError) return new ApiError(400, error.code, error.message);
   if (error instanceof DomainError) {
     const status = STATUS_BY_CODE[error.code] ?? 500;
     const headers: Record<string, string> = {};
     if (
       error instanceof CapacityExceededError ||
       error instanceof BrowserNotReadyError ||
-      error instanceof HostAtCapacityError
+      error instanceof HostAtCapacityError ||
+      error instanceof SessionEndingError
     )
       headers['retry-after'] = String(error.retryAfterSeconds);
     // A session that is not running will not start running: retrying is pointless. (A failed launch, by

@@ -8,6 +8,9 @@ import type { Context } from 'hono';
 export function zipResponse(c: Context, zip: Readable, sessionId: string): Response {
   return c.body(Readable.toWeb(zip) as ReadableStream, 200, {
     'content-type': 'application/zip',
-    'content-disposition': `attachment; filename="${sessionId}-downloads.zip"`,
+    'content-disposition': zipDisposition(sessionId),
   });
 }
+
+/** The downloads zip's `content-disposition`: an attachment named after the session. */
+export const zipDisposition = (sessionId: string): string => `attachment; filename="${sessionId}-downloads.zip"`;

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type {
   DevToolsTarget,
   DownloadFailure,
@@ -48,14 +49,34 @@ export interface DownloadHooks {
   keep(dir: string, failures: readonly DownloadFailure[]): Promise<void>;
 }
 
-/** A running session's files on the machine its browser runs on. */
+/** One finished download of a running session. */
+export interface LiveDownload {
+  name: string;
+  size: number;
+  /** Its bytes, read where the browser runs. */
+  open(): Promise<Readable>;
+}
+
+/** A running session's downloads so far. */
+export interface LiveDownloads {
+  /** The finished files, in name order. */
+  files: readonly LiveDownload[];
+  /** The downloads that were cancelled, and why. */
+  failures: readonly DownloadFailure[];
+}
+
+/**
+ * A running session's files, read where its browser runs: this machine's disk (local), or the session's task,
+ * whose controller serves them over HTTP to a caller with the session's connect token (AWS; see
+ * `sessionFilesPath`). A read that finds the session ending meanwhile throws SessionEndingError: what it kept is
+ * then read from the blob store once its ending is recorded.
+ */
 export interface LiveSessionFiles {
-  downloadsDir: string;
-  downloadFailures: readonly DownloadFailure[];
+  downloads(): Promise<LiveDownloads>;
   /** The CDP log so far; undefined when the session does not log. */
-  logs(): SessionLogEntry[] | undefined;
+  logs(): Promise<SessionLogEntry[] | undefined>;
   /** The rrweb recording so far; undefined when the session does not record. */
-  recording(): RecordedEvent[] | undefined;
+  recording(): Promise<RecordedEvent[] | undefined>;
 }
 
 /** What a session does with its rrweb recording. */
@@ -120,7 +141,7 @@ export interface BrowserProvider {
   isRunning(session: SessionRecord): boolean;
   /** Bytes through the running session's proxies so far, when its browser runs on this machine. */
   proxyBytes?(session: SessionRecord): number | undefined;
-  /** The running session's files, when its browser runs on this machine; undefined otherwise. */
+  /** The running session's files, wherever its browser runs; undefined when it does not run. */
   files(session: SessionRecord): LiveSessionFiles | undefined;
   /**
    * Puts an uploaded file where the running session's browser can read it (its machine: this one, or a task).

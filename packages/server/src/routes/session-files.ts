@@ -1,7 +1,12 @@
+import { Readable } from 'node:stream';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { largeAnswerKey } from '@wallcrawler/contracts';
+import type { Context } from 'hono';
 import { NotSupportedError } from '../domain/errors.js';
 import type { AppEnv } from '../http/app-env.js';
-import { zipResponse } from '../http/zip-response.js';
+import { answerOrRedirect } from '../http/large-answer.js';
+import { zipDisposition } from '../http/zip-response.js';
+import type { LargeAnswers } from '../ports/large-answers.js';
 import { pickErrors } from '../schemas/error.js';
 import { FileUploadSchema } from '../schemas/extension.js';
 import { jsonContent } from '../schemas/json-content.js';
@@ -14,6 +19,20 @@ import {
 } from '../schemas/session.js';
 import type { SessionFiles } from '../services/session-files.js';
 import type { SessionViews } from '../services/session-views.js';
+
+/**
+ * On AWS an answer larger than the front door carries (Lambda's buffered 6 MB) is stored in the blob bucket, and
+ * the client is sent there (see `http/large-answer.ts`).
+ */
+const redirectedWhenLarge = {
+  307: {
+    description:
+      "The answer is larger than this deployment's front door carries (AWS: over 4 MiB): it is at `Location`, a presigned URL valid for 5 minutes. Browserbase's SDK, and any fetch, follow it.",
+    headers: {
+      Location: { description: 'A short-lived URL of the answer.', schema: { type: 'string' as const } },
+    },
+  },
+};
 
 const listDownloads = createRoute({
   method: 'get',
@@ -29,7 +48,8 @@ const listDownloads = createRoute({
       description: 'A zip archive.',
       content: { 'application/zip': { schema: z.string().openapi({ type: 'string', format: 'binary' }) } },
     },
-    ...pickErrors(401, 403, 404, 501),
+    ...redirectedWhenLarge,
+    ...pickErrors(401, 403, 404, 501, 502, 503),
   },
 });
 
@@ -44,7 +64,8 @@ const sessionLogs = createRoute({
   request: { headers: ProjectIdHeaderSchema, params: IdParamSchema },
   responses: {
     200: { description: 'The log.', content: jsonContent(z.array(SessionLogSchema)) },
-    ...pickErrors(401, 403, 404, 501),
+    ...redirectedWhenLarge,
+    ...pickErrors(401, 403, 404, 501, 502, 503),
   },
 });
 
@@ -59,7 +80,8 @@ const sessionRecording = createRoute({
   request: { headers: ProjectIdHeaderSchema, params: IdParamSchema },
   responses: {
     200: { description: 'The events.', content: jsonContent(z.array(SessionRecordingSchema)) },
-    ...pickErrors(401, 403, 404, 501),
+    ...redirectedWhenLarge,
+    ...pickErrors(401, 403, 404, 501, 502, 503),
   },
 });
 
@@ -155,7 +177,7 @@ const uploadFile = createRoute({
   },
   responses: {
     200: { description: 'Uploaded.', content: jsonContent(UploadResponseSchema) },
-    ...pickErrors(400, 401, 403, 404, 409, 413, 415, 501),
+    ...pickErrors(400, 401, 403, 404, 409, 413, 415, 501, 502),
   },
 });
 
@@ -165,20 +187,43 @@ export function registerSessionFileRoutes(
     files,
     views,
     gatewayUrl,
-  }: { files: SessionFiles; views: SessionViews; gatewayUrl: (requestUrl: string) => string },
+    largeAnswers,
+  }: {
+    files: SessionFiles;
+    views: SessionViews;
+    gatewayUrl: (requestUrl: string) => string;
+    /** Where answers too large for the front door go (AWS); without it every answer is streamed. */
+    largeAnswers?: LargeAnswers | undefined;
+  },
 ) {
   app.openapi(listDownloads, async (c) => {
     const { id } = c.req.valid('param');
-    return zipResponse(c, await files.downloadsZip(c.var.auth.projectId, id), id) as never;
+    return answerOrRedirect(c, await files.downloadsZip(c.var.auth.projectId, id), {
+      contentType: 'application/zip',
+      contentDisposition: zipDisposition(id),
+      key: (tag) => largeAnswerKey('downloads', id, tag, 'zip'),
+      large: largeAnswers,
+    }) as never;
   });
 
+  const json = (c: Context, value: unknown, key: (tag: string) => string) => {
+    const text = Buffer.from(JSON.stringify(value));
+    if (!largeAnswers || text.length <= largeAnswers.maxInlineBytes) {
+      return c.body(text, 200, { 'content-type': 'application/json' });
+    }
+    return answerOrRedirect(c, Readable.from([text]), { contentType: 'application/json', key, large: largeAnswers });
+  };
+
   app.openapi(sessionLogs, async (c) => {
-    return c.json([...(await files.logs(c.var.auth.projectId, c.req.valid('param').id))], 200);
+    const { id } = c.req.valid('param');
+    const entries = await files.logs(c.var.auth.projectId, id);
+    return (await json(c, entries, (tag) => largeAnswerKey('logs', id, tag, 'json'))) as never;
   });
 
   app.openapi(sessionRecording, async (c) => {
-    const events = await files.recording(c.var.auth.projectId, c.req.valid('param').id);
-    return c.json(events as z.infer<typeof SessionRecordingSchema>[], 200);
+    const { id } = c.req.valid('param');
+    const events = await files.recording(c.var.auth.projectId, id);
+    return (await json(c, events, (tag) => largeAnswerKey('recordings', id, tag, 'json'))) as never;
   });
 
   const pagesFailed = async (projectId: string, id: string) => {

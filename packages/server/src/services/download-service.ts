@@ -1,37 +1,23 @@
-import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import {
-  type DownloadFailure,
-  downloadErrorsKey,
-  downloadFileKey,
-  downloadsPrefix,
-  type Logger,
-  silentLogger,
-} from '@wallcrawler/contracts';
+import { type DownloadFailure, downloadsPrefix, type Logger, silentLogger } from '@wallcrawler/contracts';
+import { keepDownloads } from '@wallcrawler/controller';
 import type { BlobStore } from '../ports/blob-store.js';
+import type { LiveDownloads } from '../ports/browser-provider.js';
 import type { ArtifactRetention } from './artifact-retention.js';
 
 export interface DownloadServiceOptions {
   blobs: BlobStore;
-  /** Applied after each session that kept downloads. */
-  retention: ArtifactRetention;
+  /**
+   * Applied after each session that kept downloads. None where a session's task keeps them and the bucket's
+   * lifecycle rule expires them (AWS).
+   */
+  retention?: ArtifactRetention | undefined;
   logger?: Logger;
-}
-
-/** A session's downloads while it runs: its directory, and what was cancelled. */
-export interface LiveDownloads {
-  dir: string;
-  failures: readonly DownloadFailure[];
 }
 
 /** The zip entry that lists cancelled downloads and why; present only when there were some. */
 export const DOWNLOAD_ERRORS_ENTRY = 'wallcrawler-download-errors.json';
-
-/** Chromium's name for a download in progress. */
-const inProgress = (name: string) => name.endsWith('.crdownload');
 
 /**
  * What sessions downloaded: served as a zip while the session runs (from its directory) and after it ended (from
@@ -39,7 +25,7 @@ const inProgress = (name: string) => name.endsWith('.crdownload');
  */
 export class DownloadService {
   readonly #blobs: BlobStore;
-  readonly #retention: ArtifactRetention;
+  readonly #retention: ArtifactRetention | undefined;
   readonly #logger: Logger;
 
   constructor({ blobs, retention, logger = silentLogger }: DownloadServiceOptions) {
@@ -50,20 +36,15 @@ export class DownloadService {
 
   /** Keeps a session's finished downloads (and the list of cancelled ones) once its browser is gone. */
   async keep(sessionId: string, dir: string, failures: readonly DownloadFailure[]): Promise<void> {
-    let kept = 0;
-    for (const name of await finishedFiles(dir)) {
-      await this.#blobs.put(downloadFileKey(sessionId, name), createReadStream(join(dir, name)));
-      kept++;
-    }
-    if (failures.length > 0) await this.#blobs.put(downloadErrorsKey(sessionId), JSON.stringify(failures, null, 2));
+    const kept = await keepDownloads(this.#blobs, sessionId, dir, failures);
     if (kept > 0 || failures.length > 0) {
       this.#logger.info({ sessionId, files: kept, failed: failures.length }, 'downloads kept');
-      this.#retention.requestSweep();
+      this.#retention?.requestSweep();
     }
   }
 
   /**
-   * The session's downloads as a zip stream: from `live` while it runs, else what was kept. A session with none
+   * The session's downloads as a zip stream: from `live` (read where the browser runs) while it runs, else what was kept. A session with none
    * gets a valid empty zip.
    */
   async zip(sessionId: string, live?: LiveDownloads): Promise<Readable> {
@@ -71,8 +52,13 @@ export class DownloadService {
     const { default: yazl } = await import('yazl');
     const zip = new yazl.ZipFile();
     if (live) {
-      for (const name of await finishedFiles(live.dir)) {
-        zip.addReadStreamLazy(name, (cb) => cb(null, createReadStream(join(live.dir, name))));
+      for (const file of live.files) {
+        zip.addReadStreamLazy(file.name, (cb) => {
+          file.open().then(
+            (stream) => cb(null, stream),
+            (error: unknown) => cb(error, undefined as never),
+          );
+        });
       }
       if (live.failures.length > 0)
         zip.addBuffer(Buffer.from(JSON.stringify(live.failures, null, 2)), DOWNLOAD_ERRORS_ENTRY);
@@ -97,20 +83,4 @@ export class DownloadService {
     zip.end();
     return zip.outputStream as Readable;
   }
-}
-
-/** The regular files directly in `dir` that Chromium has finished writing. */
-async function finishedFiles(dir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
-  const files: string[] = [];
-  for (const name of names.sort()) {
-    if (inProgress(name)) continue;
-    if ((await stat(join(dir, name)).catch(() => undefined))?.isFile()) files.push(name);
-  }
-  return files;
 }

@@ -7,13 +7,17 @@ import {
   sessionRecordingKey,
   silentLogger,
 } from '@wallcrawler/contracts';
+import { keepSessionLog, keepSessionRecording } from '@wallcrawler/controller';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ArtifactRetention } from './artifact-retention.js';
 
 export interface SessionArtifactServiceOptions {
   blobs: BlobStore;
-  /** Applied after each session that kept artifacts. */
-  retention: ArtifactRetention;
+  /**
+   * Applied after each session that kept artifacts. None where a session's task keeps them and the bucket's
+   * lifecycle rule expires them (AWS).
+   */
+  retention?: ArtifactRetention | undefined;
   logger?: Logger;
 }
 
@@ -23,7 +27,7 @@ export interface SessionArtifactServiceOptions {
  */
 export class SessionArtifactService {
   readonly #blobs: BlobStore;
-  readonly #retention: ArtifactRetention;
+  readonly #retention: ArtifactRetention | undefined;
   readonly #logger: Logger;
 
   constructor({ blobs, retention, logger = silentLogger }: SessionArtifactServiceOptions) {
@@ -33,10 +37,9 @@ export class SessionArtifactService {
   }
 
   async keepLogs(sessionId: string, entries: readonly SessionLogEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    await this.#blobs.put(sessionLogKey(sessionId), JSON.stringify(entries));
+    if (!(await keepSessionLog(this.#blobs, sessionId, entries))) return;
     this.#logger.debug({ sessionId, entries: entries.length }, 'session log kept');
-    this.#retention.requestSweep();
+    this.#retention?.requestSweep();
   }
 
   /** The running session's log if given, else the kept one; none is an empty list. */
@@ -45,10 +48,9 @@ export class SessionArtifactService {
   }
 
   async keepRecording(sessionId: string, events: readonly RecordedEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await this.#blobs.put(sessionRecordingKey(sessionId), JSON.stringify(events));
+    if (!(await keepSessionRecording(this.#blobs, sessionId, events))) return;
     this.#logger.debug({ sessionId, events: events.length }, 'session recording kept');
-    this.#retention.requestSweep();
+    this.#retention?.requestSweep();
   }
 
   /** The running session's recording if given, else the kept one; none is an empty list. */

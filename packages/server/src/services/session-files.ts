@@ -1,10 +1,26 @@
 import type { Readable } from 'node:stream';
 import { type Logger, type SessionLogEntry, silentLogger } from '@wallcrawler/contracts';
-import { InvalidUploadError, NotSupportedError, SessionNotRunningError } from '../domain/errors.js';
-import type { BrowserProvider } from '../ports/browser-provider.js';
+import {
+  ControllerUnreachableError,
+  InvalidUploadError,
+  NotSupportedError,
+  SessionEndingError,
+  SessionNotRunningError,
+} from '../domain/errors.js';
+import type { SessionRecord } from '../domain/model.js';
+import type { BrowserProvider, LiveSessionFiles } from '../ports/browser-provider.js';
 import type { DownloadService } from './download-service.js';
 import type { SessionArtifactService } from './session-artifact-service.js';
 import type { SessionLifecycle } from './session-lifecycle.js';
+
+/**
+ * How long a read waits for a session found ending (its task shipping its files to the blob store) to record its
+ * ending, and how often it looks: within the API's own deadline.
+ */
+const ENDING_WAIT_MS = 15_000;
+const ENDING_POLL_MS = 200;
+
+const isActive = (session: SessionRecord) => session.status === 'RUNNING' || session.status === 'PENDING';
 
 /** Browserbase's `SessionRecording`, plus the page the event is from. */
 export interface SessionRecordingEvent {
@@ -51,11 +67,7 @@ export class SessionFiles {
   async downloadsZip(projectId: string, sessionId: string): Promise<Readable> {
     const session = await this.#lifecycle.settled(projectId, sessionId);
     if (!this.#downloads) throw new NotSupportedError('This deployment does not collect downloads yet.');
-    const files = this.#provider.files(session);
-    return this.#downloads.zip(
-      sessionId,
-      files ? { dir: files.downloadsDir, failures: files.downloadFailures } : undefined,
-    );
+    return this.#downloads.zip(sessionId, await this.#live(session, (files) => files.downloads()));
   }
 
   /**
@@ -67,7 +79,7 @@ export class SessionFiles {
     if (!this.#artifacts || !this.#provider.capabilities.files) {
       throw new NotSupportedError('This deployment does not log sessions yet.');
     }
-    return this.#artifacts.logs(sessionId, this.#provider.files(session)?.logs());
+    return this.#artifacts.logs(sessionId, await this.#live(session, (files) => files.logs()));
   }
 
   /**
@@ -79,8 +91,37 @@ export class SessionFiles {
     if (!this.#artifacts || !this.#provider.capabilities.files) {
       throw new NotSupportedError('This deployment does not record sessions yet.');
     }
-    const events = await this.#artifacts.recording(sessionId, this.#provider.files(session)?.recording());
+    const events = await this.#artifacts.recording(sessionId, await this.#live(session, (files) => files.recording()));
     return events.map((e) => ({ data: e.data, sessionId, timestamp: e.timestamp, type: e.type, pageId: e.pageId }));
+  }
+
+  /**
+   * Reads the running session's files where its browser runs; undefined when it does not run, so the caller reads
+   * what it kept. A session found ending meanwhile (its task is shipping its files) is waited for until its ending
+   * is recorded, when what it kept is complete.
+   * @throws SessionEndingError when the ending is not recorded within `ENDING_WAIT_MS`
+   */
+  async #live<T>(session: SessionRecord, read: (files: LiveSessionFiles) => Promise<T>): Promise<T | undefined> {
+    const files = this.#provider.files(session);
+    if (!files) return undefined;
+    try {
+      return await read(files);
+    } catch (error) {
+      // A task that went away right after its ending was recorded cannot be reached; one that is still running is
+      // a real failure.
+      const gone = error instanceof ControllerUnreachableError && !isActive(await this.#refresh(session));
+      if (!(error instanceof SessionEndingError) && !gone) throw error;
+    }
+    const deadline = Date.now() + ENDING_WAIT_MS;
+    while (Date.now() < deadline) {
+      if (!isActive(await this.#refresh(session))) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, ENDING_POLL_MS));
+    }
+    throw new SessionEndingError(session.id);
+  }
+
+  #refresh(session: SessionRecord): Promise<SessionRecord> {
+    return this.#lifecycle.settled(session.projectId, session.id);
   }
 
   /** The recorded pages, in page order, each with the time span of its events. */

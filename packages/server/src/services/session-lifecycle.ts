@@ -106,6 +106,9 @@ export class SessionLifecycle {
       ...(input.userMetadata !== undefined ? { userMetadata: input.userMetadata } : {}),
       ...(input.context ? { contextId: input.context.id, contextPersist: input.context.persist === true } : {}),
       ...(input.extensionId ? { extensionId: input.extensionId } : {}),
+      // Stored for a browser that reads its settings from the record (a task on AWS); absent means on.
+      ...(input.logSession === false ? { logSession: false } : {}),
+      ...(input.recordSession === false ? { recordSession: false } : {}),
     };
     // A slot on this host first (possibly after a wait in the project's queue), then the project's concurrency:
     // a create refused by either stores nothing.

@@ -54,8 +54,8 @@ it('runs a session until its release, which answers once the ending is recorded,
   expect(await provider.targets(session)).toEqual([
     { id: `page-${session.id}`, type: 'page', title: '', url: 'about:blank' },
   ]);
-  expect(provider.files(session)?.logs()).toEqual([]);
-  expect(provider.files(session)?.recording()).toBeUndefined();
+  expect(await provider.files(session)?.logs()).toEqual([]);
+  expect(await provider.files(session)?.recording()).toBeUndefined();
 
   const path = await provider.upload(session, '../../etc/passwd', new TextEncoder().encode('x'));
   expect(path).toBe(join(sessionDirs(dataDir.path, session.id).uploads, 'passwd'));

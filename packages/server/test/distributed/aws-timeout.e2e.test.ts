@@ -27,6 +27,10 @@ it('ends a keepAlive session TIMED_OUT at its timeout, closing its client, and t
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
   );
+  // A command for the session's CDP log, which the task keeps in S3 as it times out.
+  const answered = new Promise((resolve) => ws.once('message', resolve));
+  ws.send(JSON.stringify({ id: 1, method: 'Browser.getVersion' }));
+  await answered;
   expect(await closed).toEqual({ code: 1000, reason: 'The session reached its timeout' });
   const final = await waitFor(
     async () => {
@@ -36,6 +40,8 @@ it('ends a keepAlive session TIMED_OUT at its timeout, closing its client, and t
     { message: 'the session to end' },
   );
   expect(final.status).toBe('TIMED_OUT');
+  // Kept before the ending was recorded, and served from S3 now.
+  expect((await bb.sessions.logs.list(session.id)).map((e) => e.method)).toContain('Browser.getVersion');
   const task = aws.ecs.tasks().find((t) => t.environment.WALLCRAWLER_SESSION_ID === session.id);
   await aws.ecs.waitStopped(task?.taskArn as string);
   expect(aws.ecs.tasks().find((t) => t.taskArn === task?.taskArn)?.exitCode).toBe(0);

@@ -7,6 +7,7 @@ import { TaskTable } from '@wallcrawler/controller/aws';
 import { waitFor } from '@wallcrawler/test-support';
 import { type LambdaHttpHandler, startApiGateway } from '@wallcrawler/test-support/api-gateway';
 import { type LocalEcs, type LocalTaskDefinition, startLocalEcs } from '@wallcrawler/test-support/local-ecs';
+import { type LocalS3, startS3rver } from '@wallcrawler/test-support/s3rver';
 import { inject } from 'vitest';
 import { apiKeyRecord } from '../../src/api-keys.js';
 import { DynamoDbStore } from '../../src/aws/dynamodb/dynamodb-store.js';
@@ -30,6 +31,10 @@ export interface AwsTopology {
   projectId: string;
   store: DynamoDbStore;
   ecs: LocalEcs;
+  /** The stack's bucket (s3rver), which the API and the tasks share. */
+  s3: LocalS3;
+  /** Contexts' key, as the stack's secret holds it (64 hex digits). */
+  contextKey: string;
   /** What the task-state handler decided for each event it got. */
   taskStateOutcomes: TaskStateOutcome[];
   /** The project's admission counter, read straight from its item. */
@@ -86,6 +91,8 @@ export async function startAwsTopology({
   const tables = await freshTables(dynamo);
   const store = new DynamoDbStore({ client: dynamo, tables: tables.names });
   const secret = randomBytes(32);
+  const contextKey = randomBytes(32).toString('hex');
+  const s3 = await startS3rver();
   const project = newProject('aws', { concurrency, defaultTimeout: 300 });
   await store.createProject(project);
   const apiKey = `wc_aws_${randomBytes(16).toString('hex')}`;
@@ -102,6 +109,8 @@ export async function startAwsTopology({
     [E.sessionsTable]: tables.names.sessions,
     [E.projectsTable]: tables.names.projects,
     [E.tasksTable]: tables.names.tasks,
+    [E.blobsBucket]: s3.bucket,
+    [E.resourcesTable]: tables.names.resources,
   };
   const stackEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(stack.environment)) {
@@ -110,7 +119,10 @@ export async function startAwsTopology({
     else
       throw new Error(`The stack gives the controller ${name} from ${value.Ref}, which this topology cannot resolve`);
   }
-  const secrets: Record<string, string> = { [E.connectSecret]: secret.toString('base64url') };
+  const secrets: Record<string, string> = {
+    [E.connectSecret]: secret.toString('base64url'),
+    [E.contextKey]: contextKey,
+  };
   for (const name of stack.secrets)
     if (!secrets[name]) throw new Error(`The stack gives the controller an unknown secret ${name}`);
   // The image's home directory is the container's own filesystem, which the local ECS endpoint provides.
@@ -119,7 +131,8 @@ export async function startAwsTopology({
   const definition: LocalTaskDefinition = {
     family: 'wallcrawler-controller',
     networkMode: 'awsvpc',
-    stopTimeoutMs: 3_000,
+    // The stack's: a stopped task's close path (a context's save) has as long as on Fargate.
+    stopTimeoutMs: stack.stopTimeoutSeconds * 1000,
     container: {
       name: 'controller',
       command: [command === 'node' ? process.execPath : command, ...args],
@@ -130,6 +143,7 @@ export async function startAwsTopology({
         ...secrets,
         // What only this machine needs: the emulator's endpoint and credentials, and short waits.
         [E.dynamodbEndpoint]: dynamodbEndpoint,
+        [E.s3Endpoint]: s3.endpoint,
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         [E.disconnectGraceMs]: '300',
@@ -165,6 +179,9 @@ export async function startAwsTopology({
     [A.logLevel]: 'silent',
     [A.dynamodbEndpoint]: dynamodbEndpoint,
     [A.ecsEndpoint]: ecs.endpoint,
+    [A.blobsBucket]: s3.bucket,
+    [A.s3Endpoint]: s3.endpoint,
+    [A.contextKey]: contextKey,
   });
   const lambda = await createLambdaHandlers(config, {
     provider: { pollIntervalMs: 100, runTaskBackoffMs: 50, ...provider },
@@ -226,6 +243,8 @@ export async function startAwsTopology({
     projectId: project.id,
     store,
     ecs,
+    s3,
+    contextKey,
     taskStateOutcomes,
     async prewarm(count: number) {
       const ecsClient = new ECSClient({
@@ -287,6 +306,7 @@ export async function startAwsTopology({
     async close() {
       await gateway.close();
       await ecs.close();
+      await s3.stop();
       await tables.drop();
       dynamo.destroy();
     },

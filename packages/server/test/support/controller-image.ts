@@ -95,6 +95,8 @@ export interface StackContainer {
   environment: Record<string, string | { Ref: string }>;
   /** The names of the variables ECS fills from secrets. */
   secrets: string[];
+  /** ECS's grace between SIGTERM and SIGKILL (the container's `stopTimeout`), in seconds. */
+  stopTimeoutSeconds: number;
 }
 
 /** The controller container's environment in the synthesized stack (dev mode, public tasks). */
@@ -110,6 +112,7 @@ export function stackControllerContainer(): Promise<StackContainer> {
           ContainerDefinitions: {
             Environment: { Name: string; Value: string | { Ref: string } }[];
             Secrets: { Name: string }[];
+            StopTimeout?: number;
           }[];
         };
       }[];
@@ -118,6 +121,7 @@ export function stackControllerContainer(): Promise<StackContainer> {
       return {
         environment: Object.fromEntries(container.Environment.map((e) => [e.Name, e.Value])),
         secrets: container.Secrets.map((s) => s.Name),
+        stopTimeoutSeconds: container.StopTimeout ?? 30,
       };
     } finally {
       rmSync(out, { recursive: true, force: true });

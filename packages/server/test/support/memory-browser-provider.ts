@@ -1,8 +1,15 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SessionEndStatus } from '@wallcrawler/contracts';
-import { listSessionDirs, removeDirs, removeSessionDirs, type SessionDirs, sessionDirs } from '@wallcrawler/controller';
-import { safeFileName } from '../../src/adapters/local/local-browser-provider.js';
+import {
+  listSessionDirs,
+  removeDirs,
+  removeSessionDirs,
+  type SessionDirs,
+  sessionDirs,
+  writeSessionUpload,
+} from '@wallcrawler/controller';
+import { localDownloads } from '../../src/adapters/local/local-session-files.js';
 import { SessionNotRunningError } from '../../src/domain/errors.js';
 import type { SessionRecord } from '../../src/domain/model.js';
 import type {
@@ -95,20 +102,16 @@ export class MemoryBrowserProvider implements BrowserProvider {
     if (!browser || browser.recorded) return undefined;
     const { logs, recording } = browser.request;
     return {
-      downloadsDir: browser.dirs.downloads,
-      downloadFailures: [],
-      logs: () => (logs ? [] : undefined),
-      recording: () => (recording ? [] : undefined),
+      downloads: async () => ({ files: await localDownloads(browser.dirs.downloads), failures: [] }),
+      logs: async () => (logs ? [] : undefined),
+      recording: async () => (recording ? [] : undefined),
     };
   }
 
   async upload(session: SessionRecord, fileName: string, bytes: Uint8Array): Promise<string> {
     const browser = this.#browsers.get(session.id);
     if (!browser || browser.recorded) throw new SessionNotRunningError(session.id, session.status);
-    await mkdir(browser.dirs.uploads, { recursive: true });
-    const path = join(browser.dirs.uploads, safeFileName(fileName));
-    await writeFile(path, bytes);
-    return path;
+    return writeSessionUpload(browser.dirs.uploads, fileName, bytes);
   }
 
   async targets(session: SessionRecord): Promise<DevToolsTarget[]> {

@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { DEFAULT_VIEWPORT, type Logger, silentLogger } from '@wallcrawler/contracts';
 import {
@@ -12,6 +11,7 @@ import {
   type SessionArtifacts,
   type SessionDirs,
   type SessionPreparation,
+  writeSessionUpload,
 } from '@wallcrawler/controller';
 import { BrowserNotReadyError, SessionNotRunningError } from '../../domain/errors.js';
 import type { SessionRecord } from '../../domain/model.js';
@@ -27,6 +27,7 @@ import type {
   RecordingHooks,
   SessionEnding,
 } from '../../ports/browser-provider.js';
+import { localSessionFiles } from './local-session-files.js';
 
 /** The start hook that fills the profile from the context and unpacks the extensions into the session's dir. */
 function prepareDirs(profile: ProfileHooks | undefined, extensions: readonly ExtensionSource[]) {
@@ -163,23 +164,13 @@ export class LocalBrowserProvider implements BrowserProvider {
 
   files({ id }: SessionRecord): LiveSessionFiles | undefined {
     const browser = this.#options.gateway.get(id);
-    if (!browser?.isRunning) return undefined;
-    return {
-      downloadsDir: browser.dirs.downloads,
-      downloadFailures: browser.downloadFailures,
-      logs: () => browser.logs,
-      recording: () => browser.recording,
-    };
+    return browser?.isRunning ? localSessionFiles(browser) : undefined;
   }
 
   async upload({ id, status }: SessionRecord, fileName: string, bytes: Uint8Array): Promise<string> {
     const browser = this.#options.gateway.get(id);
     if (!browser?.isRunning) throw new SessionNotRunningError(id, status);
-    const { uploads } = browser.dirs;
-    const path = join(uploads, safeFileName(fileName));
-    await mkdir(uploads, { recursive: true });
-    await writeFile(path, bytes);
-    return path;
+    return writeSessionUpload(browser.dirs.uploads, fileName, bytes);
   }
 
   proxyBytes({ id }: SessionRecord): number | undefined {
@@ -233,15 +224,4 @@ export class LocalBrowserProvider implements BrowserProvider {
       ...this.#options.gateway.sessions().map((s) => s.close('COMPLETED', reason)),
     ]);
   }
-}
-
-/** An uploaded file's name, reduced to a safe base name (no directories, no leading dots, no control characters). */
-export function safeFileName(name: string): string {
-  const base = basename(name.replaceAll('\\', '/'))
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .replace(/^\.+/, '')
-    .trim()
-    .slice(0, 200);
-  return base || 'upload';
 }

@@ -62,6 +62,8 @@ const sessionItem = z.object({
   contextId: text.optional(),
   contextPersist: z.boolean().optional(),
   extensionId: text.optional(),
+  logSession: z.boolean().optional(),
+  recordSession: z.boolean().optional(),
   proxyBytes: count,
   createdAt: millis,
   updatedAt: millis,
@@ -74,6 +76,7 @@ const sessionItem = z.object({
     .regex(/^wss?:\/\/[^/?#]+$/, 'expected ws(s)://host:port')
     .optional(),
   taskArn: text.optional(),
+  startFailure: z.enum(['context_unusable', 'extension_unusable']).optional(),
 });
 
 type Item = Record<string, unknown>;
@@ -159,6 +162,9 @@ export function sessionToItem(s: SessionRecord): Item {
     ...optional('contextId', s.contextId),
     ...optional('contextPersist', s.contextPersist || undefined),
     ...optional('extensionId', s.extensionId),
+    // Only the exception is written: an item without them logs and records (what the task reads).
+    ...optional('logSession', s.logSession === false ? false : undefined),
+    ...optional('recordSession', s.recordSession === false ? false : undefined),
     ...optional('endedAt', s.endedAt?.getTime()),
     ...optional('endReason', s.endReason),
     ...optional('connectEndpoint', s.connectEndpoint),
@@ -185,10 +191,13 @@ export function itemToSession(item: Item): SessionRecord {
     ...optional('contextId', s.contextId),
     ...optional('contextPersist', s.contextPersist),
     ...optional('extensionId', s.extensionId),
+    ...optional('logSession', s.logSession),
+    ...optional('recordSession', s.recordSession),
     ...optional('endedAt', s.endedAt === undefined ? undefined : new Date(s.endedAt)),
     ...optional('endReason', s.endReason),
     ...optional('connectEndpoint', s.connectEndpoint),
     ...optional('taskArn', s.taskArn),
+    ...optional('startFailure', s.startFailure),
   };
 }
 

@@ -1,17 +1,26 @@
 import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/contracts';
 import { sealProxyRoutes } from '@wallcrawler/controller';
-import type { TaskTable } from '@wallcrawler/controller/aws';
-import { BrowserLaunchError, BrowserNotReadyError, NotSupportedError } from '../../domain/errors.js';
+import type { SessionTable, TaskTable } from '@wallcrawler/controller/aws';
+import {
+  BrowserLaunchError,
+  BrowserNotReadyError,
+  ContextArchiveError,
+  InvalidUploadError,
+  NotSupportedError,
+  SessionNotRunningError,
+} from '../../domain/errors.js';
 import type { SessionRecord } from '../../domain/model.js';
 import type {
   BrowserProvider,
   BrowserStartRequest,
   DevToolsTarget,
+  LiveSessionFiles,
   SessionEnding,
 } from '../../ports/browser-provider.js';
 import type { ConnectTokenSigner } from '../../ports/connect-token-signer.js';
 import type { Store } from '../../ports/store.js';
+import { TaskFiles } from './task-files.js';
 
 export interface EcsBrowserProviderOptions {
   ecs: ECSClient;
@@ -46,10 +55,43 @@ export interface EcsBrowserProviderOptions {
    * (see `sealProxyRoutes`). Without it, sessions cannot have proxies (501).
    */
   connectSecret?: Uint8Array;
+  /**
+   * What the tasks can fetch from the blob bucket before the browser starts: contexts (a bucket and contexts'
+   * key in the stack), extensions (a bucket). @default neither
+   */
+  keeping?: { contexts: boolean; extensions: boolean };
+  /**
+   * The tasks keep sessions' files (downloads, CDP log, recording) in the blob bucket, and serve them while the
+   * session runs: set when the stack gives them the bucket.
+   */
+  files?: boolean;
+  /**
+   * The sessions table, where a release writes its reason for the task (a session that keeps something is
+   * ended by its task, after the keeping). Without it such a release ends with the task's "SIGTERM" reason.
+   */
+  sessions?: SessionTable;
+  /**
+   * How long a release of a session that keeps something waits for its task to record the ending (the save's
+   * outcome with it), below the front door's limit; past it the API records the ending itself. @default 20_000
+   */
+  releaseWaitMs?: number;
   logger?: Logger;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Whether the session's task keeps something as it ends (so the release waits for the task to record it). */
+function keepsSomething(session: SessionRecord): boolean {
+  return session.contextPersist === true;
+}
+
+/** Why a session's task ended it before its browser was ready, in the domain's words. */
+function startError(session: SessionRecord): Error {
+  const reason = session.endReason ?? `The browser's task ended the session as ${session.status}.`;
+  if (session.startFailure === 'context_unusable') return new ContextArchiveError(reason);
+  if (session.startFailure === 'extension_unusable') return new InvalidUploadError(reason);
+  return new BrowserLaunchError(reason);
+}
 
 /** Errors ECS answers when it cannot start a task now but may in a moment. */
 function isRetryableRunTaskError(error: unknown): boolean {
@@ -69,28 +111,57 @@ function isCapacityFailure(reason: string | undefined): boolean {
  */
 export class EcsBrowserProvider implements BrowserProvider {
   /**
-   * A task starts from a clean profile: contexts and extensions are not fetched into tasks in AWS yet. Proxies
-   * reach the task sealed, with the connect-token secret.
+   * A task fills a context's profile and unpacks an extension from the blob bucket before its browser starts
+   * (when the stack gave it the bucket and contexts' key). Proxies reach the task sealed, with the
+   * connect-token secret.
    */
-  readonly capabilities: { contexts: false; extensions: false; files: false; proxies: boolean };
+  readonly capabilities: { contexts: boolean; extensions: boolean; files: boolean; proxies: boolean };
 
-  /** A task's files stay in the task. */
-  files(): undefined {
-    return undefined;
+  /** The running session's files, read from its task over HTTP. */
+  files(session: SessionRecord): LiveSessionFiles | undefined {
+    if (!this.capabilities.files || !this.isRunning(session)) return undefined;
+    return this.#taskFiles(session);
   }
 
-  /** Uploads would have to reach the task's machine, which the API cannot yet. */
-  async upload(): Promise<string> {
-    throw new NotSupportedError('This deployment does not take uploads yet.');
+  /** Puts the file in the session's task's uploads directory (through its controller). */
+  async upload(session: SessionRecord, fileName: string, bytes: Uint8Array): Promise<string> {
+    if (!this.capabilities.files) throw new NotSupportedError('This deployment does not take uploads yet.');
+    if (!this.isRunning(session)) throw new SessionNotRunningError(session.id, session.status);
+    return this.#taskFiles(session).upload(fileName, bytes);
   }
-  readonly #o: Required<Omit<EcsBrowserProviderOptions, 'logger' | 'pool' | 'connectSecret'>> & {
+
+  #taskFiles(session: SessionRecord): TaskFiles {
+    return new TaskFiles({
+      session: session as SessionRecord & { connectEndpoint: string },
+      token: () => this.#shortToken(session),
+    });
+  }
+
+  /** A connect token for calling the session's task, valid a minute (at most the session's life). */
+  #shortToken(session: SessionRecord): Promise<string> {
+    return this.#o.signer.sign({
+      sessionId: session.id,
+      projectId: session.projectId,
+      expiresAt: new Date(Math.min(session.expiresAt.getTime(), Date.now() + 60_000)),
+    });
+  }
+
+  readonly #o: Required<
+    Omit<EcsBrowserProviderOptions, 'logger' | 'pool' | 'connectSecret' | 'keeping' | 'sessions' | 'files'>
+  > & {
     logger: Logger;
     pool?: TaskTable;
     connectSecret?: Uint8Array;
+    sessions?: SessionTable;
   };
 
   constructor(options: EcsBrowserProviderOptions) {
-    this.capabilities = { contexts: false, extensions: false, files: false, proxies: Boolean(options.connectSecret) };
+    this.capabilities = {
+      contexts: options.keeping?.contexts ?? false,
+      extensions: options.keeping?.extensions ?? false,
+      files: options.files === true,
+      proxies: Boolean(options.connectSecret),
+    };
     this.#o = {
       containerName: 'controller',
       readyTimeoutMs: 25_000,
@@ -98,6 +169,7 @@ export class EcsBrowserProvider implements BrowserProvider {
       runTaskAttempts: 4,
       runTaskBackoffMs: 500,
       retryAfterSeconds: 5,
+      releaseWaitMs: 20_000,
       logger: silentLogger,
       ...options,
     };
@@ -116,9 +188,7 @@ export class EcsBrowserProvider implements BrowserProvider {
       const current = await this.#o.store.getSession(session.id);
       if (!current) throw new BrowserLaunchError(`Session ${session.id} disappeared while its browser started.`);
       if (current.status === 'RUNNING') return current;
-      if (current.status !== 'PENDING') {
-        throw new BrowserLaunchError(current.endReason ?? `The browser's task ended the session as ${current.status}.`);
-      }
+      if (current.status !== 'PENDING') throw startError(current);
       if (Date.now() >= deadline) break;
       await sleep(this.#o.pollIntervalMs);
     }
@@ -135,11 +205,46 @@ export class EcsBrowserProvider implements BrowserProvider {
 
   async release(session: SessionRecord, reason: string): Promise<SessionEnding | undefined> {
     if (session.status !== 'PENDING' && session.status !== 'RUNNING') return undefined;
+    let why = reason;
+    // A session whose task keeps its files (or saves its context) is ended by the task, after the keeping.
+    if (session.taskArn && (keepsSomething(session) || (this.capabilities.files && session.status === 'RUNNING'))) {
+      const ended = await this.#releaseThroughTask(session, session.taskArn, reason);
+      if (ended) return ended;
+      why = `${reason}; its task did not confirm what it kept within ${Math.round(this.#o.releaseWaitMs / 1000)} s`;
+    }
     // The ending is recorded first, so the task's own ending on SIGTERM (which comes second) changes nothing.
-    const ending: SessionEnding = { status: 'COMPLETED', reason, endedAt: new Date() };
-    await this.#o.store.endSession(session.id, { status: ending.status, endedAt: ending.endedAt, endReason: reason });
-    if (session.taskArn) await this.#stopTask(session.taskArn, reason);
+    const ending: SessionEnding = { status: 'COMPLETED', reason: why, endedAt: new Date() };
+    await this.#o.store.endSession(session.id, { status: ending.status, endedAt: ending.endedAt, endReason: why });
+    if (session.taskArn) await this.#stopTask(session.taskArn, why);
     return ending;
+  }
+
+  /**
+   * Stops the task and waits for it to record the ending, after its close path kept what the session keeps
+   * (the profile of a context it persists): the release then answers with the save's outcome, as locally.
+   * @returns the recorded ending, or undefined when the task did not record one within `releaseWaitMs` (the
+   *   caller then records it; the task's save, if still running, completes or fails unseen)
+   */
+  async #releaseThroughTask(
+    session: SessionRecord,
+    taskArn: string,
+    reason: string,
+  ): Promise<SessionEnding | undefined> {
+    const deadline = Date.now() + this.#o.releaseWaitMs;
+    await this.#o.sessions?.requestEnd(session.id, reason);
+    await this.#stopTask(taskArn, reason);
+    for (;;) {
+      const current = await this.#o.store.getSession(session.id);
+      if (!current) return undefined;
+      if (current.status !== 'PENDING' && current.status !== 'RUNNING') {
+        return { status: current.status, reason: current.endReason ?? reason, endedAt: current.endedAt ?? new Date() };
+      }
+      if (Date.now() >= deadline) {
+        this.#o.logger.warn({ sessionId: session.id, taskArn }, 'the task did not record its ending in time');
+        return undefined;
+      }
+      await sleep(this.#o.pollIntervalMs);
+    }
   }
 
   isRunning(session: SessionRecord): boolean {
@@ -148,11 +253,7 @@ export class EcsBrowserProvider implements BrowserProvider {
 
   async targets(session: SessionRecord): Promise<DevToolsTarget[]> {
     if (!session.connectEndpoint || session.status !== 'RUNNING') return [];
-    const token = await this.#o.signer.sign({
-      sessionId: session.id,
-      projectId: session.projectId,
-      expiresAt: new Date(Math.min(session.expiresAt.getTime(), Date.now() + 60_000)),
-    });
+    const token = await this.#shortToken(session);
     const base = session.connectEndpoint.replace(/^ws/, 'http');
     const response = await fetch(`${base}/json/list?signingKey=${encodeURIComponent(token)}`, {
       signal: AbortSignal.timeout(5_000),

@@ -18,6 +18,8 @@ const storeSchema = z.object({
   [E.sessionsTable]: z.string().min(3),
   [E.projectsTable]: z.string().min(3),
   [E.tasksTable]: z.string().min(3).optional(),
+  /** Contexts' locks live there: an ending releases its session's. */
+  [E.resourcesTable]: z.string().min(3).optional(),
   [E.region]: z.string().min(1),
   [E.logLevel]: logLevel,
   [E.dynamodbEndpoint]: z.url().optional(),
@@ -42,6 +44,10 @@ const apiSchema = storeSchema.extend({
   [E.readyTimeoutMs]: z.coerce.number().int().min(1_000).max(28_000).default(25_000),
   [E.ecsEndpoint]: z.url().optional(),
   [E.unsupportedFields]: z.enum(['refuse', 'ignore']).default('refuse'),
+  [E.blobsBucket]: z.string().min(3).optional(),
+  [E.s3Endpoint]: z.url().optional(),
+  [E.contextKeySecretArn]: z.string().startsWith('arn:', 'expected a Secrets Manager ARN').optional(),
+  [E.contextKey]: z.string().min(1).optional(),
 });
 
 const count = z.coerce.number().int().min(0).max(1000);
@@ -88,6 +94,11 @@ export interface AwsApiConfig extends AwsStoreConfig {
   };
   /** What a create asking for an unsupported feature gets. @default 'refuse' */
   unsupportedFields: 'refuse' | 'ignore';
+  /** The bucket of contexts, extensions and session artifacts; without it their routes answer 501. */
+  blobsBucket?: string;
+  /** Contexts' key: the secret's ARN (read on first use), or the key itself (tests and emulators). */
+  contextKey?: { arn: string } | { value: string };
+  endpoints: { dynamodb?: string; ecs?: string; s3?: string };
 }
 
 type Env = Record<string, string | undefined>;
@@ -112,6 +123,7 @@ export function loadAwsStoreConfig(env: Env = process.env): AwsStoreConfig {
       sessions: c[E.sessionsTable],
       projects: c[E.projectsTable],
       ...(c[E.tasksTable] ? { tasks: c[E.tasksTable] } : {}),
+      ...(c[E.resourcesTable] ? { resources: c[E.resourcesTable] } : {}),
     },
     region: c[E.region],
     logLevel: c[E.logLevel],
@@ -139,6 +151,11 @@ export function loadAwsPoolConfig(env: Env = process.env): AwsPoolConfig {
       ...(c[E.ecsEndpoint] ? { ecs: c[E.ecsEndpoint] } : {}),
     },
   };
+}
+
+function contextKeySource(arn: string | undefined, value: string | undefined): Pick<AwsApiConfig, 'contextKey'> {
+  if (arn) return { contextKey: { arn } };
+  return value ? { contextKey: { value } } : {};
 }
 
 /**
@@ -172,11 +189,14 @@ export function loadAwsApiConfig(env: Env = process.env): AwsApiConfig {
       readyTimeoutMs: c[E.readyTimeoutMs],
     },
     unsupportedFields: c[E.unsupportedFields],
+    ...(c[E.blobsBucket] ? { blobsBucket: c[E.blobsBucket] } : {}),
+    ...contextKeySource(c[E.contextKeySecretArn], c[E.contextKey]),
     region: c[E.region],
     logLevel: c[E.logLevel],
     endpoints: {
       ...(c[E.dynamodbEndpoint] ? { dynamodb: c[E.dynamodbEndpoint] } : {}),
       ...(c[E.ecsEndpoint] ? { ecs: c[E.ecsEndpoint] } : {}),
+      ...(c[E.s3Endpoint] ? { s3: c[E.s3Endpoint] } : {}),
     },
   };
 }

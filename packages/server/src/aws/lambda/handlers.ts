@@ -8,15 +8,19 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@wallcrawler/contracts';
-import { TaskTable } from '@wallcrawler/controller/aws';
+import { parseContextKey } from '@wallcrawler/controller';
+import { createS3Client, S3BlobStore, SessionTable, TaskTable } from '@wallcrawler/controller/aws';
 import { handle } from 'hono/aws-lambda';
 import { SecretTokenSigner } from '../../adapters/secret-token-signer.js';
 import { createApp } from '../../app.js';
 import { createLogger } from '../../logger.js';
+import { DownloadService } from '../../services/download-service.js';
+import { SessionArtifactService } from '../../services/session-artifact-service.js';
 import { DynamoDbStore } from '../dynamodb/dynamodb-store.js';
 import { EcsBrowserProvider, type EcsBrowserProviderOptions } from '../ecs/ecs-browser-provider.js';
 import { handleTaskStateChange, type TaskStateOutcome } from '../ecs/task-state-events.js';
 import { scaleWarmPool, type WarmPoolDecision } from '../ecs/warm-pool-scaler.js';
+import { S3LargeAnswers } from '../s3/s3-large-answers.js';
 import {
   type AwsApiConfig,
   type AwsPoolConfig,
@@ -47,6 +51,35 @@ async function connectSecret(config: AwsApiConfig): Promise<Uint8Array> {
   }
 }
 
+/**
+ * Contexts' key, read from its secret on first use (a request that needs no context never waits for Secrets
+ * Manager), and kept for the next ones; a failed read is retried by the next use.
+ */
+function contextKeyOf(config: AwsApiConfig): (() => Promise<Buffer>) | undefined {
+  const source = config.contextKey;
+  if (!source) return undefined;
+  if ('value' in source) {
+    const key = parseContextKey(source.value);
+    return async () => key;
+  }
+  let read: Promise<Buffer> | undefined;
+  return () => {
+    read ??= (async () => {
+      const client = new SecretsManagerClient({ region: config.region });
+      try {
+        const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: source.arn }));
+        return parseContextKey(SecretString ?? '');
+      } finally {
+        client.destroy();
+      }
+    })().catch((error: unknown) => {
+      read = undefined;
+      throw error;
+    });
+    return read;
+  };
+}
+
 export interface LambdaHandlerOptions {
   logger?: Logger;
   /** Provider settings the environment does not carry (backoffs, poll interval), for tests and embedders. */
@@ -64,6 +97,14 @@ function dynamoClient(config: AwsStoreConfig): DynamoDBClient {
 
 function ecsClient(config: AwsStoreConfig): ECSClient {
   return new ECSClient({ region: config.region, ...(config.endpoints.ecs ? { endpoint: config.endpoints.ecs } : {}) });
+}
+
+/** The sessions table, for what the provider writes on a session's item itself (a release's reason). */
+function sessionTableOf(config: AwsStoreConfig, client: DynamoDBClient): SessionTable {
+  return new SessionTable({
+    db: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    tables: { sessions: config.tables.sessions, projects: config.tables.projects },
+  });
 }
 
 /** The warm pool's table, when the deployment has one. */
@@ -86,6 +127,9 @@ export async function createApiHandler(
   const secret = await connectSecret(config);
   const signer = new SecretTokenSigner(secret);
   const pool = poolOf(config, client);
+  const s3 = config.blobsBucket ? createS3Client({ region: config.region, endpoint: config.endpoints.s3 }) : undefined;
+  const blobs = s3 && config.blobsBucket ? new S3BlobStore({ client: s3, bucket: config.blobsBucket }) : undefined;
+  const contextKey = contextKeyOf(config);
   const provider = new EcsBrowserProvider({
     ecs: ecsClient(config),
     store,
@@ -94,13 +138,31 @@ export async function createApiHandler(
     ...config.ecs,
     logger: log,
     ...(pool ? { pool } : {}),
+    // The tasks fetch contexts and extensions from the same bucket, with the same key; they keep sessions' files
+    // there too, and serve them while the session runs.
+    keeping: { contexts: Boolean(blobs && contextKey), extensions: Boolean(blobs) },
+    files: blobs !== undefined,
+    sessions: sessionTableOf(config, client),
     ...providerOptions,
   });
+  // Sessions' files: read live from their task, then from the bucket, which the tasks fill (no retention sweep:
+  // the bucket's lifecycle rule expires them). Answers too large for Lambda are redirected to the bucket.
+  const files =
+    s3 && blobs && config.blobsBucket
+      ? {
+          downloads: new DownloadService({ blobs, logger: log }),
+          artifacts: new SessionArtifactService({ blobs, logger: log }),
+          largeAnswers: new S3LargeAnswers({ blobs, client: s3, bucket: config.blobsBucket }),
+        }
+      : {};
   return handle(
     createApp({
       store,
       provider,
       signer,
+      ...(blobs ? { blobs } : {}),
+      ...files,
+      ...(contextKey ? { contextKey } : {}),
       logger: log,
       unsupportedFields: config.unsupportedFields,
       minSessionTimeoutSeconds,
