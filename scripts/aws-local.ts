@@ -1,6 +1,6 @@
 /**
  * `npm run aws:local`: the AWS deployment's topology on this machine, to try the stack's behaviour without an
- * account (docs/deploy-aws.md §"Try it without an account"). It starts DynamoDB Local, the local ECS endpoint
+ * account (docs/deploy-aws.md §"Try it without an account"). It starts DynamoDB Local, s3rver, the local ECS endpoint
  * (running the controller image's real command per task), the API function behind the local front door, with
  * the synthesized stack's environment, and a warm pool; creates a project and an API key; prints
  *
@@ -9,7 +9,7 @@
  *   STAGEHAND_API_URL=http://127.0.0.1:<port>/v1
  *
  * on stdout once ready (everything else goes to stderr), and serves until SIGINT or SIGTERM. Then it stops every
- * task (each runs its close path), DynamoDB Local and the front door, removes its directory, and exits 0.
+ * task (each runs its close path), s3rver, DynamoDB Local and the front door, removes its directory, and exits 0.
  *
  * Settings (environment): WALLCRAWLER_PORT (default 3100; 0 picks a free port), WALLCRAWLER_POOL_SIZE (idle
  * tasks kept ready, default 2; 0 turns the pool off), WALLCRAWLER_LOG_LEVEL (default info).
@@ -148,6 +148,7 @@ async function main(): Promise<number> {
         port,
         logger,
         onTaskOutput: taskOutput(),
+        detached: true,
         taskEnv: { WALLCRAWLER_LOG_LEVEL: logLevel },
         ...(poolSize > 0
           ? { warmPool: { min: poolSize, max: poolSize + 10, targetIdle: poolSize, scheduleMs: SCALER_SCHEDULE_MS } }

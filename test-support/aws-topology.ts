@@ -2,7 +2,7 @@
  * The AWS topology on one machine, the one implementation behind the distributed suite (through
  * `packages/server/test/support/aws-topology.ts`) and `npm run aws:local` (`scripts/aws-local.ts`):
  *
- * - the stack's tables in a DynamoDB Local (started by the caller);
+ * - the stack's tables in a DynamoDB Local (started by the caller), and its bucket in an `s3rver`;
  * - the local ECS endpoint, driven by the real `@aws-sdk/client-ecs`, running each task as the controller image's
  *   real entry command on an address of its own, with the environment the synthesized stack's task definition
  *   gives the container; task-state events delivered to the real task-state handler, as EventBridge's rule does;
@@ -11,7 +11,7 @@
  * - optionally the warm pool: its ECS service, and its scaler function with the stack's environment.
  *
  * Every CloudFormation reference in the stack's environments is resolved to its local counterpart (a table's
- * name, the cluster, the connect secret's value instead of its ARN); one this file does not know fails the start,
+ * name, the cluster, a secret's value instead of its ARN); one this file does not know fails the start,
  * so a stack that gains a setting cannot silently drift from what is tested here. Clients connect straight to
  * each task's controller with the session's JWT.
  */
@@ -38,6 +38,7 @@ import { controllerImage, synthesizedStack, type TemplateValue } from './control
 import { dynamoDbClient, freshTables } from './dynamodb-tables.js';
 import { waitFor } from './index.js';
 import { type LocalEcs, type LocalTaskDefinition, startLocalEcs } from './local-ecs.js';
+import { type LocalS3, startS3rver } from './s3rver.js';
 
 export interface AwsTopology {
   /** The API's base URL. */
@@ -46,6 +47,10 @@ export interface AwsTopology {
   projectId: string;
   store: DynamoDbStore;
   ecs: LocalEcs;
+  /** The stack's bucket (s3rver), which the API and the tasks share. */
+  s3: LocalS3;
+  /** Contexts' key, as the stack's secret holds it (64 hex digits). */
+  contextKey: string;
   /** What the task-state handler decided for each event it got. */
   taskStateOutcomes: TaskStateOutcome[];
   /** The project's admission counter, read straight from its item. */
@@ -94,6 +99,11 @@ export interface AwsTopologyOptions {
   logger?: Logger;
   /** Where each task's output goes as it comes (a container's log driver). */
   onTaskOutput?: (taskArn: string, chunk: string) => void;
+  /**
+   * Runs the emulators' processes (s3rver) in process groups of their own, so that a terminal's Ctrl-C reaches
+   * only the command, which stops them after the tasks that still use them.
+   */
+  detached?: boolean;
 }
 
 const CLUSTER = 'wallcrawler';
@@ -139,12 +149,19 @@ export async function startAwsTopology({
   port = 0,
   logger = silentLogger,
   onTaskOutput,
+  detached = false,
 }: AwsTopologyOptions): Promise<AwsTopology> {
   const [image, stack] = await Promise.all([controllerImage(), synthesizedStack()]);
   const dynamo = dynamoDbClient(dynamodbEndpoint);
   const tables = await freshTables(dynamo);
   const store = new DynamoDbStore({ client: dynamo, tables: tables.names });
   const secret = randomBytes(32).toString('base64url');
+  const contextKey = randomBytes(32).toString('hex');
+  const s3 = await startS3rver({ detached }).catch(async (error: unknown) => {
+    await tables.drop();
+    dynamo.destroy();
+    throw error;
+  });
   const project = newProject('aws', { concurrency, defaultTimeout: 300 });
   await store.createProject(project);
   const key = generateApiKey('aws', [project.id]);
@@ -158,6 +175,7 @@ export async function startAwsTopology({
     [A.apiKeysTable]: tables.names.apiKeys,
     [A.resourcesTable]: tables.names.resources,
     [A.tasksTable]: tables.names.tasks,
+    [A.blobsBucket]: s3.bucket,
   });
   const computeEnv = same({
     [A.cluster]: CLUSTER,
@@ -169,7 +187,7 @@ export async function startAwsTopology({
 
   // The task runs the image's command in its /app, with the environment the stack's task definition gives the
   // container: the image's ENV, then the task definition's environment and secrets.
-  const secrets: Record<string, string> = { [E.connectSecret]: secret };
+  const secrets: Record<string, string> = { [E.connectSecret]: secret, [E.contextKey]: contextKey };
   for (const name of stack.controller.secrets)
     if (!secrets[name]) throw new Error(`The stack gives the controller an unknown secret ${name}`);
   // The image's home directory is the container's own filesystem, which the local ECS endpoint provides.
@@ -187,8 +205,11 @@ export async function startAwsTopology({
         ...imageEnv,
         ...resolveStackEnv('controller', stack.controller.environment, tableEnv),
         ...secrets,
-        // What only this machine needs: the emulator's endpoint and credentials.
+        // The bucket, as the stack gives it; and what only this machine needs: the emulators' endpoints and
+        // credentials.
+        [E.blobsBucket]: s3.bucket,
         [E.dynamodbEndpoint]: dynamodbEndpoint,
+        [E.s3Endpoint]: s3.endpoint,
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         ...taskEnv,
@@ -207,7 +228,12 @@ export async function startAwsTopology({
     ...(onTaskOutput ? { onOutput: onTaskOutput } : {}),
   });
   // Undone last first: the front door, the schedule, the tasks (whose endings reach the tables), the tables.
-  const cleanups: (() => Promise<void> | void)[] = [() => dynamo.destroy(), () => tables.drop(), () => ecs.close()];
+  const cleanups: (() => Promise<void> | void)[] = [
+    () => dynamo.destroy(),
+    () => tables.drop(),
+    () => s3.stop(),
+    () => ecs.close(),
+  ];
   const closeAll = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
@@ -226,7 +252,11 @@ export async function startAwsTopology({
         ...tableEnv,
         ...computeEnv,
         [A.connectSecretArn]: { [A.connectSecret]: secret },
+        [A.contextKeySecretArn]: { [A.contextKey]: contextKey },
       }),
+      [A.blobsBucket]: s3.bucket,
+      [A.contextKey]: contextKey,
+      [A.s3Endpoint]: s3.endpoint,
       ...localEndpoints,
       ...(readyTimeoutMs !== undefined ? { [A.readyTimeoutMs]: String(readyTimeoutMs) } : {}),
     });
@@ -293,6 +323,8 @@ export async function startAwsTopology({
       projectId: project.id,
       store,
       ecs,
+      s3,
+      contextKey,
       taskStateOutcomes,
       async prewarm(count: number) {
         const client = new ECSClient({ endpoint: ecs.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });

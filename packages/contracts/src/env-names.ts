@@ -39,6 +39,15 @@ export const CONTROLLER_ENV = {
   launchTimeoutMs: 'WALLCRAWLER_LAUNCH_TIMEOUT_MS',
   /** Task mode, tests and local emulators only: a DynamoDB endpoint other than AWS's. */
   dynamodbEndpoint: 'WALLCRAWLER_DYNAMODB_ENDPOINT',
+  /** Task mode: the S3 bucket session blobs live in (contexts, extensions, downloads, logs, recordings). */
+  blobsBucket: 'WALLCRAWLER_BLOBS_BUCKET',
+  /** Tests and local emulators only: an S3 endpoint other than AWS's (`s3rver`); addressed path-style. */
+  s3Endpoint: 'WALLCRAWLER_S3_ENDPOINT',
+  /**
+   * Contexts' AES-256-GCM key: 32 bytes as 64 hex digits or base64. In a task it comes only through ECS
+   * `secrets` (a Secrets Manager secret), never in RunTask overrides or the task definition's plain environment.
+   */
+  contextKey: 'WALLCRAWLER_CONTEXT_KEY',
   /**
    * Which address the controller gives clients: `private` (the task's address in its VPC) or `public` (its
    * public IP, looked up through ECS and EC2; for tasks with `assignPublicIp`).
@@ -65,7 +74,7 @@ export const SERVER_ENV = {
   /** How long Chromium may take to open its DevTools port, in ms; past it the start is an overload (503). */
   launchTimeoutMs: CONTROLLER_ENV.launchTimeoutMs,
   /** Contexts' encryption key: 32 bytes as 64 hex digits or base64. @default a key generated into the data dir */
-  contextKey: 'WALLCRAWLER_CONTEXT_KEY',
+  contextKey: CONTROLLER_ENV.contextKey,
   /** The most a context's files may add up to, in MiB. */
   contextMaxMb: 'WALLCRAWLER_CONTEXT_MAX_MB',
   /** The most an uploaded file (an extension zip, a session upload) may hold, in MiB. */
@@ -123,7 +132,14 @@ export const AWS_API_ENV = {
   poolTargetIdle: 'WALLCRAWLER_POOL_TARGET_IDLE',
   region: CONTROLLER_ENV.awsRegion,
   logLevel: CONTROLLER_ENV.logLevel,
+  /** The S3 bucket of contexts, extensions and session artifacts (the tasks get the same name). */
+  blobsBucket: CONTROLLER_ENV.blobsBucket,
+  /** The Secrets Manager secret holding contexts' key (the tasks get it through ECS `secrets`); read lazily. */
+  contextKeySecretArn: 'WALLCRAWLER_CONTEXT_KEY_SECRET_ARN',
+  /** Contexts' key itself, instead of the ARN (tests and emulators). */
+  contextKey: CONTROLLER_ENV.contextKey,
   /** Tests and emulators only: endpoints other than AWS's. */
   dynamodbEndpoint: CONTROLLER_ENV.dynamodbEndpoint,
+  s3Endpoint: CONTROLLER_ENV.s3Endpoint,
   ecsEndpoint: 'WALLCRAWLER_ECS_ENDPOINT',
 } as const;

@@ -15,6 +15,15 @@ export {
   sessionRecordingKey,
 } from './blob-keys.js';
 export {
+  assertBlobKey,
+  assertBlobPrefix,
+  type BlobBody,
+  type BlobInfo,
+  type BlobStore,
+  InvalidBlobKeyError,
+  type StoredBlob,
+} from './blob-store.js';
+export {
   ConnectAuthError,
   type ConnectTokenClaims,
   type SignOptions,

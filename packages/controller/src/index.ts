@@ -38,6 +38,22 @@ export {
 } from './context/profile-archive.js';
 export { DownloadWatcher } from './downloads/download-watcher.js';
 export { CdpGateway, type CdpGatewayOptions, type ConnectAuthenticator, type ConnectCredentials } from './gateway.js';
+export {
+  type ContextProfileOptions,
+  ExtensionArchiveError,
+  type ExtensionManifest,
+  type ExtensionZipLimits,
+  finishedDownloads,
+  hydrateProfile,
+  inspectExtensionZip,
+  keepDownloads,
+  keepSessionLog,
+  keepSessionRecording,
+  parseContextKey,
+  persistProfile,
+  unpackExtensionZip,
+  unpackStoredExtension,
+} from './keeping/index.js';
 export { CdpTrafficLog, type CdpTrafficLogOptions } from './logs/cdp-traffic-log.js';
 export { REDACTED, redactParams, redactResult } from './logs/redaction.js';
 export { packageDirectory } from './package-files.js';

@@ -53,8 +53,11 @@ export interface AppDeps {
   proxyChecker?: ProxyChecker;
   /** Context archives, extension zips and session artifacts. Without one, those routes answer 501. */
   blobs?: BlobStore;
-  /** Contexts' AES-256-GCM key (32 bytes). Without one, sessions cannot start from contexts. */
-  contextKey?: Buffer;
+  /**
+   * Contexts' AES-256-GCM key (32 bytes), or how to read it on first use (AWS: from its secret). Without one,
+   * sessions cannot start from contexts.
+   */
+  contextKey?: Buffer | (() => Promise<Buffer>);
   /** The most a context's files may add up to, uncompressed. @default 256 MiB */
   contextMaxBytes?: number;
   /** The most an uploaded file (an extension zip, a session upload) may hold. @default 50 MiB */

@@ -4,6 +4,8 @@
  * the Lambda handlers, their validated configuration, and the environment names the CDK stack sets (`AWS_API_ENV`).
  */
 export { AWS_API_ENV } from '@wallcrawler/contracts';
+// The task writes blobs too, so the store lives in the controller's AWS entry point.
+export { S3BlobStore, type S3BlobStoreOptions } from '@wallcrawler/controller/aws';
 export { DynamoDbStore, type DynamoDbStoreOptions } from './dynamodb/dynamodb-store.js';
 export { handleTaskStateChange, type TaskStateOutcome } from './ecs/task-state-events.js';
 export { scaleWarmPool, type WarmPoolDecision, type WarmPoolSize } from './ecs/warm-pool-scaler.js';
@@ -26,4 +28,3 @@ export {
   taskStateHandler,
   warmPoolHandler,
 } from './lambda/handlers.js';
-export { S3BlobStore, type S3BlobStoreOptions } from './s3/s3-blob-store.js';

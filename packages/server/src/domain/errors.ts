@@ -116,12 +116,8 @@ export class RecordExistsError extends DomainError {
 }
 
 /** A blob key that could reach outside the blob store, or is otherwise malformed. */
-export class InvalidBlobKeyError extends DomainError {
-  readonly code = 'invalid_blob_key';
-  constructor(key: string, why: string) {
-    super(`The blob key ${JSON.stringify(key)} is not valid: ${why}.`);
-  }
-}
+/** Thrown by the blob store's key checks, which live with its contract (the error handler maps it to 400). */
+export { InvalidBlobKeyError } from '@wallcrawler/contracts';
 
 export class ContextNotFoundError extends DomainError {
   readonly code = 'context_not_found';

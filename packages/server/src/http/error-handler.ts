@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { STAGEHAND_METHODS } from '@wallcrawler/contracts';
+import { InvalidBlobKeyError, STAGEHAND_METHODS } from '@wallcrawler/contracts';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -66,6 +66,8 @@ export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
 /** Translates whatever was thrown into an `ApiError`. Unknown errors become a 500 that reveals nothing. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  // The blob store's key check belongs to its contract (shared with the controller), not to the domain's errors.
+  if (error instanceof InvalidBlobKeyError) return new ApiError(400, error.code, error.message);
   if (error instanceof DomainError) {
     const status = STATUS_BY_CODE[error.code] ?? 500;
     const headers: Record<string, string> = {};

@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { contextArchiveKey, type Logger, silentLogger } from '@wallcrawler/contracts';
-import { ProfileArchiveError, packProfile, unpackProfile } from '@wallcrawler/controller';
+import { hydrateProfile, ProfileArchiveError, persistProfile } from '@wallcrawler/controller';
 import { ContextArchiveError, ContextNotFoundError, NotSupportedError } from '../domain/errors.js';
 import type { ContextRecord } from '../domain/model.js';
 import type { BlobStore } from '../ports/blob-store.js';
@@ -19,13 +14,11 @@ export interface ContextServiceOptions {
    * The AES-256-GCM key archives are sealed with (32 bytes). Without one, contexts can be created and deleted
    * but no session can start from one.
    */
-  key?: Buffer | undefined;
+  key?: Buffer | (() => Promise<Buffer>) | undefined;
   /** The most a context's files may add up to, uncompressed. @default 256 MiB */
   maxBytes?: number;
   logger?: Logger;
 }
-
-/** Where a context's archive lives in the blob store. */
 
 /**
  * Contexts: saved Chromium profiles that sessions start from, and save back into with `persist: true`. The
@@ -34,7 +27,7 @@ export interface ContextServiceOptions {
 export class ContextService {
   readonly #store: Store;
   readonly #blobs: BlobStore;
-  readonly #key: Buffer | undefined;
+  readonly #key: Buffer | (() => Promise<Buffer>) | undefined;
   readonly #maxBytes: number;
   readonly #logger: Logger;
 
@@ -94,9 +87,9 @@ export class ContextService {
    */
   async profileHooks(projectId: string, id: string, persist: boolean): Promise<ProfileHooks> {
     await this.retrieve(projectId, id);
-    const key = this.#key;
-    if (!key)
+    if (!this.#key)
       throw new NotSupportedError('This deployment has no context key configured, so sessions cannot use contexts.');
+    const key = typeof this.#key === 'function' ? await this.#key() : this.#key;
     return {
       hydrate: (profileDir) => this.#hydrate(id, key, profileDir),
       ...(persist ? { persist: (profileDir: string) => this.#persist(id, key, profileDir) } : {}),
@@ -104,21 +97,13 @@ export class ContextService {
   }
 
   async #hydrate(id: string, key: Buffer, profileDir: string): Promise<void> {
-    const blob = await this.#blobs.get(contextArchiveKey(id));
-    // A context no session has saved yet starts empty.
-    if (!blob) return;
-    const work = await mkdtemp(join(tmpdir(), 'wallcrawler-context-'));
     try {
-      const file = join(work, 'archive');
-      await pipeline(blob.body, createWriteStream(file));
-      await unpackProfile({ inFile: file, profileDir, contextId: id, key, maxBytes: this.#maxBytes, workDir: work });
+      await hydrateProfile({ blobs: this.#blobs, contextId: id, key, maxBytes: this.#maxBytes, profileDir });
     } catch (error) {
       if (error instanceof ProfileArchiveError) {
         throw new ContextArchiveError(`Context ${id} cannot be used: ${error.message}`);
       }
       throw error;
-    } finally {
-      await rm(work, { recursive: true, force: true });
     }
   }
 
@@ -126,26 +111,20 @@ export class ContextService {
   async #persist(id: string, key: Buffer, profileDir: string): Promise<string | undefined> {
     if (!(await this.#store.getContext(id)))
       return `context ${id} was deleted while the session ran, so it was not saved`;
-    const work = await mkdtemp(join(tmpdir(), 'wallcrawler-context-'));
     try {
-      const file = join(work, 'archive');
-      const { contentBytes, archiveBytes } = await packProfile({
-        profileDir,
-        outFile: file,
+      const { contentBytes, archiveBytes } = await persistProfile({
+        blobs: this.#blobs,
         contextId: id,
         key,
         maxBytes: this.#maxBytes,
+        profileDir,
       });
-      await this.#blobs.put(contextArchiveKey(id), createReadStream(file));
       await this.#store.touchContext(id, new Date());
       this.#logger.info({ contextId: id, contentBytes, archiveBytes }, 'context saved');
       return undefined;
     } catch (error) {
       this.#logger.warn({ contextId: id, err: error }, 'context not saved');
-      if (error instanceof ProfileArchiveError) return `the context was not saved: ${error.message}`;
       return `the context was not saved: ${(error as Error).message}`;
-    } finally {
-      await rm(work, { recursive: true, force: true });
     }
   }
 }

@@ -1,16 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import {
-  type DownloadFailure,
-  downloadErrorsKey,
-  downloadFileKey,
-  downloadsPrefix,
-  type Logger,
-  silentLogger,
-} from '@wallcrawler/contracts';
+import { type DownloadFailure, downloadsPrefix, type Logger, silentLogger } from '@wallcrawler/contracts';
+import { finishedDownloads as finishedFiles, keepDownloads } from '@wallcrawler/controller';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ArtifactRetention } from './artifact-retention.js';
 
@@ -30,9 +23,6 @@ export interface LiveDownloads {
 /** The zip entry that lists cancelled downloads and why; present only when there were some. */
 export const DOWNLOAD_ERRORS_ENTRY = 'wallcrawler-download-errors.json';
 
-/** Chromium's name for a download in progress. */
-const inProgress = (name: string) => name.endsWith('.crdownload');
-
 /**
  * What sessions downloaded: served as a zip while the session runs (from its directory) and after it ended (from
  * the blob store, where the close path keeps them), until the retention limits delete them.
@@ -50,12 +40,7 @@ export class DownloadService {
 
   /** Keeps a session's finished downloads (and the list of cancelled ones) once its browser is gone. */
   async keep(sessionId: string, dir: string, failures: readonly DownloadFailure[]): Promise<void> {
-    let kept = 0;
-    for (const name of await finishedFiles(dir)) {
-      await this.#blobs.put(downloadFileKey(sessionId, name), createReadStream(join(dir, name)));
-      kept++;
-    }
-    if (failures.length > 0) await this.#blobs.put(downloadErrorsKey(sessionId), JSON.stringify(failures, null, 2));
+    const kept = await keepDownloads(this.#blobs, sessionId, dir, failures);
     if (kept > 0 || failures.length > 0) {
       this.#logger.info({ sessionId, files: kept, failed: failures.length }, 'downloads kept');
       this.#retention.requestSweep();
@@ -97,20 +82,4 @@ export class DownloadService {
     zip.end();
     return zip.outputStream as Readable;
   }
-}
-
-/** The regular files directly in `dir` that Chromium has finished writing. */
-async function finishedFiles(dir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
-  const files: string[] = [];
-  for (const name of names.sort()) {
-    if (inProgress(name)) continue;
-    if ((await stat(join(dir, name)).catch(() => undefined))?.isFile()) files.push(name);
-  }
-  return files;
 }

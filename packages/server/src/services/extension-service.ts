@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { buffer } from 'node:stream/consumers';
 import { extensionZipKey, type Logger, silentLogger } from '@wallcrawler/contracts';
-import { ExtensionNotFoundError, InvalidUploadError } from '../domain/errors.js';
+import {
+  ExtensionArchiveError,
+  type ExtensionZipLimits,
+  inspectExtensionZip,
+  unpackStoredExtension,
+} from '@wallcrawler/controller';
+import { ExtensionNotFoundError, InvalidUploadError, TooLargeError } from '../domain/errors.js';
 import type { ExtensionRecord } from '../domain/model.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ExtensionSource } from '../ports/browser-provider.js';
 import type { Store } from '../ports/store.js';
-import { type ExtensionZipLimits, inspectExtensionZip, unpackExtensionZip } from './extension-archive.js';
 
 export interface ExtensionServiceOptions {
   store: Store;
@@ -35,7 +39,7 @@ export class ExtensionService {
    * @throws InvalidUploadError, TooLargeError
    */
   async create(projectId: string, fileName: string, bytes: Buffer): Promise<ExtensionRecord> {
-    const manifest = await inspectExtensionZip(bytes, this.#limits);
+    const manifest = await inspectExtensionZip(bytes, this.#limits).catch(asUploadError);
     const now = new Date();
     const extension: ExtensionRecord = {
       id: randomUUID(),
@@ -81,11 +85,16 @@ export class ExtensionService {
     await this.retrieve(projectId, id);
     return {
       id,
-      unpack: async (dir) => {
-        const blob = await this.#blobs.get(extensionZipKey(id));
-        if (!blob) throw new InvalidUploadError(`Extension ${id} has no stored zip; upload it again.`);
-        await unpackExtensionZip(await buffer(blob.body), dir, this.#limits);
-      },
+      unpack: (dir) =>
+        unpackStoredExtension({ blobs: this.#blobs, extensionId: id, dir, limits: this.#limits }).catch(asUploadError),
     };
   }
+}
+
+/** The archive's verdict in the domain's words: 413 for a zip too large, else 400. */
+function asUploadError(error: unknown): never {
+  if (error instanceof ExtensionArchiveError) {
+    throw error.code === 'too_large' ? new TooLargeError(error.message) : new InvalidUploadError(error.message);
+  }
+  throw error;
 }

@@ -7,6 +7,7 @@ import {
   sessionRecordingKey,
   silentLogger,
 } from '@wallcrawler/contracts';
+import { keepSessionLog, keepSessionRecording } from '@wallcrawler/controller';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ArtifactRetention } from './artifact-retention.js';
 
@@ -33,8 +34,7 @@ export class SessionArtifactService {
   }
 
   async keepLogs(sessionId: string, entries: readonly SessionLogEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    await this.#blobs.put(sessionLogKey(sessionId), JSON.stringify(entries));
+    if (!(await keepSessionLog(this.#blobs, sessionId, entries))) return;
     this.#logger.debug({ sessionId, entries: entries.length }, 'session log kept');
     this.#retention.requestSweep();
   }
@@ -45,8 +45,7 @@ export class SessionArtifactService {
   }
 
   async keepRecording(sessionId: string, events: readonly RecordedEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await this.#blobs.put(sessionRecordingKey(sessionId), JSON.stringify(events));
+    if (!(await keepSessionRecording(this.#blobs, sessionId, events))) return;
     this.#logger.debug({ sessionId, events: events.length }, 'session recording kept');
     this.#retention.requestSweep();
   }

@@ -1,7 +1,7 @@
+import { S3BlobStore } from '@wallcrawler/controller/aws';
 import { tempDir } from '@wallcrawler/test-support';
 import { startS3rver } from '@wallcrawler/test-support/s3rver';
 import { DiskBlobStore } from '../../src/adapters/disk/disk-blob-store.js';
-import { S3BlobStore } from '../../src/aws/s3/s3-blob-store.js';
 import { describeBlobStoreContract } from './blob-store-contract.js';
 
 describeBlobStoreContract('disk', async () => {

@@ -42,6 +42,10 @@ const apiSchema = storeSchema.extend({
   [E.readyTimeoutMs]: z.coerce.number().int().min(1_000).max(28_000).default(25_000),
   [E.ecsEndpoint]: z.url().optional(),
   [E.unsupportedFields]: z.enum(['refuse', 'ignore']).default('refuse'),
+  [E.blobsBucket]: z.string().min(3).optional(),
+  [E.s3Endpoint]: z.url().optional(),
+  [E.contextKeySecretArn]: z.string().startsWith('arn:', 'expected a Secrets Manager ARN').optional(),
+  [E.contextKey]: z.string().min(1).optional(),
 });
 
 const count = z.coerce.number().int().min(0).max(1000);
@@ -88,6 +92,11 @@ export interface AwsApiConfig extends AwsStoreConfig {
   };
   /** What a create asking for an unsupported feature gets. @default 'refuse' */
   unsupportedFields: 'refuse' | 'ignore';
+  /** The bucket of contexts, extensions and session artifacts; without it their routes answer 501. */
+  blobsBucket?: string;
+  /** Contexts' key: the secret's ARN (read on first use), or the key itself (tests and emulators). */
+  contextKey?: { arn: string } | { value: string };
+  endpoints: { dynamodb?: string; ecs?: string; s3?: string };
 }
 
 type Env = Record<string, string | undefined>;
@@ -141,6 +150,11 @@ export function loadAwsPoolConfig(env: Env = process.env): AwsPoolConfig {
   };
 }
 
+function contextKeySource(arn: string | undefined, value: string | undefined): Pick<AwsApiConfig, 'contextKey'> {
+  if (arn) return { contextKey: { arn } };
+  return value ? { contextKey: { value } } : {};
+}
+
 /**
  * Reads the API function's configuration from `env`, once, at cold start.
  * @throws Error listing every missing or invalid variable at once
@@ -172,11 +186,14 @@ export function loadAwsApiConfig(env: Env = process.env): AwsApiConfig {
       readyTimeoutMs: c[E.readyTimeoutMs],
     },
     unsupportedFields: c[E.unsupportedFields],
+    ...(c[E.blobsBucket] ? { blobsBucket: c[E.blobsBucket] } : {}),
+    ...contextKeySource(c[E.contextKeySecretArn], c[E.contextKey]),
     region: c[E.region],
     logLevel: c[E.logLevel],
     endpoints: {
       ...(c[E.dynamodbEndpoint] ? { dynamodb: c[E.dynamodbEndpoint] } : {}),
       ...(c[E.ecsEndpoint] ? { ecs: c[E.ecsEndpoint] } : {}),
+      ...(c[E.s3Endpoint] ? { s3: c[E.s3Endpoint] } : {}),
     },
   };
 }

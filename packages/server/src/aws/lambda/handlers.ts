@@ -8,7 +8,8 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@wallcrawler/contracts';
-import { TaskTable } from '@wallcrawler/controller/aws';
+import { parseContextKey } from '@wallcrawler/controller';
+import { createS3Client, S3BlobStore, TaskTable } from '@wallcrawler/controller/aws';
 import { handle } from 'hono/aws-lambda';
 import { SecretTokenSigner } from '../../adapters/secret-token-signer.js';
 import { createApp } from '../../app.js';
@@ -45,6 +46,35 @@ async function connectSecret(config: AwsApiConfig): Promise<Uint8Array> {
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * Contexts' key, read from its secret on first use (a request that needs no context never waits for Secrets
+ * Manager), and kept for the next ones; a failed read is retried by the next use.
+ */
+function contextKeyOf(config: AwsApiConfig): (() => Promise<Buffer>) | undefined {
+  const source = config.contextKey;
+  if (!source) return undefined;
+  if ('value' in source) {
+    const key = parseContextKey(source.value);
+    return async () => key;
+  }
+  let read: Promise<Buffer> | undefined;
+  return () => {
+    read ??= (async () => {
+      const client = new SecretsManagerClient({ region: config.region });
+      try {
+        const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: source.arn }));
+        return parseContextKey(SecretString ?? '');
+      } finally {
+        client.destroy();
+      }
+    })().catch((error: unknown) => {
+      read = undefined;
+      throw error;
+    });
+    return read;
+  };
 }
 
 export interface LambdaHandlerOptions {
@@ -96,11 +126,20 @@ export async function createApiHandler(
     ...(pool ? { pool } : {}),
     ...providerOptions,
   });
+  const blobs = config.blobsBucket
+    ? new S3BlobStore({
+        client: createS3Client({ region: config.region, endpoint: config.endpoints.s3 }),
+        bucket: config.blobsBucket,
+      })
+    : undefined;
+  const contextKey = contextKeyOf(config);
   return handle(
     createApp({
       store,
       provider,
       signer,
+      ...(blobs ? { blobs } : {}),
+      ...(contextKey ? { contextKey } : {}),
       logger: log,
       unsupportedFields: config.unsupportedFields,
       minSessionTimeoutSeconds,

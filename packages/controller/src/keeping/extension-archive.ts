@@ -1,17 +1,35 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { formatMiB } from '@wallcrawler/contracts';
+import { type BlobStore, extensionZipKey, formatMiB } from '@wallcrawler/contracts';
 import type { Entry, ZipFile } from 'yauzl';
-import { InvalidUploadError, TooLargeError } from '../domain/errors.js';
 
 /**
- * Extension zips, as Browserbase takes them: `manifest.json` at the root. A zip is checked whole before it is
+ * Extension zips, as Browserbase takes them (checked by the server on upload, unpacked by whichever machine runs
+ * the session's browser): `manifest.json` at the root. A zip is checked whole before it is
  * accepted, and again before it is unpacked: no entry may leave the target directory or be a link, and the
  * entries' declared sizes (which yauzl holds each entry to while inflating) must add up to less than the limit,
  * so a zip bomb is refused before anything is inflated.
  */
+
+/**
+ * Why a zip is not an extension that may be unpacked: `invalid` (the server answers 400) or `too_large` (413);
+ * `missing` when the stored zip is gone.
+ */
+export class ExtensionArchiveError extends Error {
+  override readonly name = 'ExtensionArchiveError';
+  constructor(
+    readonly code: 'invalid' | 'too_large' | 'missing',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const invalid = (message: string) => new ExtensionArchiveError('invalid', message);
+const tooLarge = (message: string) => new ExtensionArchiveError('too_large', message);
 
 export interface ExtensionZipLimits {
   /** The most the entries may add up to, uncompressed. */
@@ -36,8 +54,7 @@ async function openZip(bytes: Buffer): Promise<ZipFile> {
   const { default: yauzl } = await import('yauzl');
   return new Promise((resolve, reject) => {
     yauzl.fromBuffer(bytes, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true }, (error, zip) => {
-      if (error || !zip)
-        reject(new InvalidUploadError(`The file is not a valid zip archive: ${error?.message ?? 'unreadable'}.`));
+      if (error || !zip) reject(invalid(`The file is not a valid zip archive: ${error?.message ?? 'unreadable'}.`));
       else resolve(zip);
     });
   });
@@ -96,16 +113,15 @@ async function forEachEntry(zip: ZipFile, visit: (entry: Entry) => Promise<void>
 /**
  * Checks an uploaded extension zip: a zip, with a valid `manifest.json` at its root, no unsafe entries, within
  * the limits.
- * @throws InvalidUploadError (400) or TooLargeError (413), saying which rule the file broke
+ * @throws ExtensionArchiveError `invalid` or `too_large`, saying which rule the file broke
  */
 export async function inspectExtensionZip(bytes: Buffer, limits: ExtensionZipLimits): Promise<ExtensionManifest> {
-  if (bytes.length === 0)
-    throw new InvalidUploadError('The file is empty; upload a zip with manifest.json at its root.');
+  if (bytes.length === 0) throw invalid('The file is empty; upload a zip with manifest.json at its root.');
   const zip = await openZip(bytes);
   const maxEntries = limits.maxEntries ?? 10_000;
   if (zip.entryCount > maxEntries) {
     zip.close();
-    throw new TooLargeError(`The zip has ${zip.entryCount} entries; an extension may have at most ${maxEntries}.`);
+    throw tooLarge(`The zip has ${zip.entryCount} entries; an extension may have at most ${maxEntries}.`);
   }
   let total = 0;
   let manifest: Buffer | undefined;
@@ -113,10 +129,10 @@ export async function inspectExtensionZip(bytes: Buffer, limits: ExtensionZipLim
   try {
     await forEachEntry(zip, async (entry) => {
       const problem = entryProblem(entry);
-      if (problem) throw new InvalidUploadError(`The zip was refused: ${problem}.`);
+      if (problem) throw invalid(`The zip was refused: ${problem}.`);
       total += entry.uncompressedSize;
       if (total > limits.maxUnpackedBytes) {
-        throw new TooLargeError(
+        throw tooLarge(
           `The zip unpacks to more than ${formatMiB(limits.maxUnpackedBytes)}, the limit for an extension (a zip bomb, or an extension too large).`,
         );
       }
@@ -124,11 +140,11 @@ export async function inspectExtensionZip(bytes: Buffer, limits: ExtensionZipLim
       else if (entry.fileName.endsWith('/manifest.json')) nestedManifest ??= entry.fileName;
     });
   } catch (error) {
-    if (error instanceof InvalidUploadError || error instanceof TooLargeError) throw error;
-    throw new InvalidUploadError(`The zip archive is damaged: ${(error as Error).message}.`);
+    if (error instanceof ExtensionArchiveError) throw error;
+    throw invalid(`The zip archive is damaged: ${(error as Error).message}.`);
   }
   if (!manifest) {
-    throw new InvalidUploadError(
+    throw invalid(
       nestedManifest
         ? `manifest.json must be at the zip's root, not at ${nestedManifest}: zip the extension's folder contents, not the folder.`
         : 'The zip has no manifest.json at its root, so it is not a Chrome extension.',
@@ -138,18 +154,18 @@ export async function inspectExtensionZip(bytes: Buffer, limits: ExtensionZipLim
   try {
     parsed = JSON.parse(manifest.toString('utf8').replace(/^\uFEFF/, ''));
   } catch (error) {
-    throw new InvalidUploadError(`manifest.json is not valid JSON: ${(error as Error).message}.`);
+    throw invalid(`manifest.json is not valid JSON: ${(error as Error).message}.`);
   }
   const m = parsed as Record<string, unknown>;
   if (typeof m !== 'object' || m === null || typeof m.manifest_version !== 'number' || typeof m.name !== 'string') {
-    throw new InvalidUploadError('manifest.json must be an object with a numeric manifest_version and a name.');
+    throw invalid('manifest.json must be an object with a numeric manifest_version and a name.');
   }
   return { name: m.name, version: typeof m.version === 'string' ? m.version : '', manifestVersion: m.manifest_version };
 }
 
 /**
  * Unpacks an extension zip into `dir`, checking every entry again as it goes.
- * @throws InvalidUploadError or TooLargeError as `inspectExtensionZip`
+ * @throws ExtensionArchiveError as `inspectExtensionZip`
  */
 export async function unpackExtensionZip(bytes: Buffer, dir: string, limits: ExtensionZipLimits): Promise<void> {
   await inspectExtensionZip(bytes, limits);
@@ -157,7 +173,7 @@ export async function unpackExtensionZip(bytes: Buffer, dir: string, limits: Ext
   await mkdir(dir, { recursive: true });
   await forEachEntry(zip, async (entry) => {
     const problem = entryProblem(entry);
-    if (problem) throw new InvalidUploadError(`The zip was refused: ${problem}.`);
+    if (problem) throw invalid(`The zip was refused: ${problem}.`);
     const target = join(dir, entry.fileName);
     if (entry.fileName.endsWith('/')) {
       await mkdir(target, { recursive: true });
@@ -169,4 +185,20 @@ export async function unpackExtensionZip(bytes: Buffer, dir: string, limits: Ext
     );
     await pipeline(stream, createWriteStream(target, { mode: 0o644 }));
   });
+}
+
+/**
+ * Unpacks the extension stored under `extensionId` into `dir`, for a session about to launch its browser.
+ * @throws ExtensionArchiveError `missing` when the store has no zip for it, else as `inspectExtensionZip`
+ */
+export async function unpackStoredExtension(options: {
+  blobs: BlobStore;
+  extensionId: string;
+  dir: string;
+  limits: ExtensionZipLimits;
+}): Promise<void> {
+  const blob = await options.blobs.get(extensionZipKey(options.extensionId));
+  if (!blob)
+    throw new ExtensionArchiveError('missing', `Extension ${options.extensionId} has no stored zip; upload it again.`);
+  await unpackExtensionZip(await buffer(blob.body), options.dir, options.limits);
 }

@@ -14,7 +14,7 @@ import {
   type BlobInfo,
   type BlobStore,
   type StoredBlob,
-} from '../../ports/blob-store.js';
+} from '@wallcrawler/contracts';
 
 export interface S3BlobStoreOptions {
   client: S3Client;
@@ -31,7 +31,8 @@ const isMissing = (error: unknown) => {
 };
 
 /**
- * Blobs as S3 objects. Streamed writes go up as a multipart upload (`@aws-sdk/lib-storage`), a few parts in
+ * Blobs as S3 objects: the API's store on AWS, and the session task's (which keeps profiles, downloads, logs
+ * and recordings into the same bucket). Streamed writes go up as a multipart upload (`@aws-sdk/lib-storage`), a few parts in
  * memory at a time, never the whole blob; reads return S3's response stream as it arrives.
  */
 export class S3BlobStore implements BlobStore {
