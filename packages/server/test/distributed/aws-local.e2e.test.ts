@@ -135,8 +135,11 @@ it('serves the topology from the three lines it prints, then stops everything on
     message: 'the session to complete',
   });
 
-  expect([...command.seen.values()].some((p) => p.comm === 'java')).toBe(true);
-  expect([...command.seen.values()].some((p) => /chrom/i.test(p.comm))).toBe(true);
+  // What it started, which must all be gone after: DynamoDB Local's JVM, s3rver, the tasks' Chromium.
+  const started = [...command.seen.values()];
+  expect(started.some((p) => p.comm === 'java')).toBe(true);
+  expect(started.some((p) => p.cmdline.includes('s3rver'))).toBe(true);
+  expect(started.some((p) => /chrom/i.test(p.comm))).toBe(true);
   command.child.kill('SIGTERM');
   expect(await command.exited, command.stderr()).toBe(0);
   expect(command.stdout()).toBe(`${lines.join('\n')}\n`);
