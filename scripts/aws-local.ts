@@ -20,9 +20,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@wallcrawler/contracts';
-import { type AwsTopology, startAwsTopology } from '@wallcrawler/test-support/aws-topology';
-import { type DynamoDbLocal, startDynamoDbLocal } from '@wallcrawler/test-support/dynamodb-local';
-import pino from 'pino';
+import type { AwsTopology } from '@wallcrawler/test-support/aws-topology';
+import type { DynamoDbLocal } from '@wallcrawler/test-support/dynamodb-local';
 // @ts-expect-error: a plain script without types, shared with `npm test`'s pretest.
 import { dynamoDbLocalDir } from './dynamodb-local.mjs';
 // @ts-expect-error: a plain script without types, shared with `npm run setup`.
@@ -96,23 +95,10 @@ function taskOutput(): (taskArn: string, chunk: string) => void {
   };
 }
 
+/** What a stop must undo, in reverse order of start; each undone even when another failed. */
+type Cleanup = () => Promise<void> | void;
+
 async function main(): Promise<number> {
-  const { port, poolSize, logLevel } = settings(process.env);
-  await checkPortFree(port);
-  ensureDynamoDbLocalInstalled();
-
-  // Every directory this command makes (the tasks' filesystems, the image's /app, DynamoDB Local's work dir) is
-  // made under one of its own, removed at the end whatever happened.
-  const root = mkdtempSync(join(tmpdir(), 'wc-aws-local-'));
-  process.env.TMPDIR = root;
-  // The functions run here with the emulators' credentials: whatever AWS credentials the shell has are never used.
-  process.env.AWS_ACCESS_KEY_ID = 'local';
-  process.env.AWS_SECRET_ACCESS_KEY = 'local';
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
-  const logger = pino({ level: logLevel, base: { service: 'wallcrawler' } }, pino.destination(2)) as Logger;
-
-  let dynamo: DynamoDbLocal | undefined;
   let topology: AwsTopology | undefined;
   let firstSignal = 0;
   let hurried = false;
@@ -120,6 +106,8 @@ async function main(): Promise<number> {
   const stopRequested = new Promise<void>((resolve) => {
     stop = resolve;
   });
+  // Registered before anything starts (the heavy modules are imported below), so that no signal finds the
+  // default handler, which would exit without stopping what was started.
   const onSignal = (signal: NodeJS.Signals) => {
     const now = Date.now();
     if (!firstSignal) {
@@ -137,23 +125,52 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
   const stopped = () => firstSignal !== 0;
 
+  const { port, poolSize, logLevel } = settings(process.env);
+  await checkPortFree(port);
+  ensureDynamoDbLocalInstalled();
+  if (stopped()) return 0;
+
+  // Every directory this command makes (the tasks' filesystems, the image's /app, s3rver's and DynamoDB Local's
+  // directories) is made under one of its own, removed at the end whatever happened.
+  const root = mkdtempSync(join(tmpdir(), 'wc-aws-local-'));
+  process.env.TMPDIR = root;
+  // The functions run here with the emulators' credentials: whatever AWS credentials the shell has are never used.
+  process.env.AWS_ACCESS_KEY_ID = 'local';
+  process.env.AWS_SECRET_ACCESS_KEY = 'local';
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+
+  const cleanups: Cleanup[] = [() => rmSync(root, { recursive: true, force: true, maxRetries: 5 })];
   let code = 0;
   try {
-    progress('starting DynamoDB Local');
-    dynamo = await startDynamoDbLocal({ detached: true });
+    const [{ startDynamoDbLocal }, { startAwsTopology }, { default: pino }] = await Promise.all([
+      import('@wallcrawler/test-support/dynamodb-local'),
+      import('@wallcrawler/test-support/aws-topology'),
+      import('pino'),
+    ]);
+    const logger = pino({ level: logLevel, base: { service: 'wallcrawler' } }, pino.destination(2)) as Logger;
     if (!stopped()) {
-      progress(`building the controller image and synthesizing the stack; then the warm pool (${poolSize} tasks)`);
-      topology = await startAwsTopology({
-        dynamodbEndpoint: dynamo.endpoint,
-        port,
-        logger,
-        onTaskOutput: taskOutput(),
-        detached: true,
-        taskEnv: { WALLCRAWLER_LOG_LEVEL: logLevel },
-        ...(poolSize > 0
-          ? { warmPool: { min: poolSize, max: poolSize + 10, targetIdle: poolSize, scheduleMs: SCALER_SCHEDULE_MS } }
-          : {}),
-      });
+      progress('starting DynamoDB Local');
+      const dynamo: DynamoDbLocal = await startDynamoDbLocal({ detached: true });
+      cleanups.push(() => dynamo.stop());
+      if (!stopped()) {
+        progress(
+          `building the controller image and synthesizing the stack; then the warm pool (${poolSize} ${poolSize === 1 ? 'task' : 'tasks'})`,
+        );
+        const aws = await startAwsTopology({
+          dynamodbEndpoint: dynamo.endpoint,
+          port,
+          logger,
+          onTaskOutput: taskOutput(),
+          detached: true,
+          taskEnv: { WALLCRAWLER_LOG_LEVEL: logLevel },
+          ...(poolSize > 0
+            ? { warmPool: { min: poolSize, max: poolSize + 10, targetIdle: poolSize, scheduleMs: SCALER_SCHEDULE_MS } }
+            : {}),
+        });
+        topology = aws;
+        cleanups.push(() => aws.close());
+      }
     }
     if (topology && poolSize > 0 && !stopped()) {
       const aws = topology;
@@ -178,15 +195,14 @@ async function main(): Promise<number> {
   } catch (error) {
     progress(`failed: ${error instanceof Error ? error.message : String(error)}`);
     code = 1;
-  } finally {
+  }
+  for (const cleanup of cleanups.reverse()) {
     try {
-      await topology?.close();
-      await dynamo?.stop();
+      await cleanup();
     } catch (error) {
       progress(`stopping failed: ${error instanceof Error ? error.message : String(error)}`);
       code = 1;
     }
-    rmSync(root, { recursive: true, force: true, maxRetries: 5 });
   }
   if (code === 0 && hurried) code = 130;
   progress(code === 0 ? 'stopped' : `stopped (exit ${code})`);
