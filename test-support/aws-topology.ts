@@ -154,91 +154,85 @@ export async function startAwsTopology({
   const [image, stack] = await Promise.all([controllerImage(), synthesizedStack()]);
   const dynamo = dynamoDbClient(dynamodbEndpoint);
   const tables = await freshTables(dynamo);
-  const store = new DynamoDbStore({ client: dynamo, tables: tables.names });
-  const secret = randomBytes(32).toString('base64url');
-  const contextKey = randomBytes(32).toString('hex');
-  const s3 = await startS3rver({ detached }).catch(async (error: unknown) => {
-    await tables.drop();
-    dynamo.destroy();
-    throw error;
-  });
-  const project = newProject('aws', { concurrency, defaultTimeout: 300 });
-  await store.createProject(project);
-  const key = generateApiKey('aws', [project.id]);
-  await store.createApiKey(key.record);
-
-  const same = (names: Record<string, string>) =>
-    Object.fromEntries(Object.entries(names).map(([name, value]) => [name, { [name]: value }]));
-  const tableEnv = same({
-    [A.sessionsTable]: tables.names.sessions,
-    [A.projectsTable]: tables.names.projects,
-    [A.apiKeysTable]: tables.names.apiKeys,
-    [A.resourcesTable]: tables.names.resources,
-    [A.tasksTable]: tables.names.tasks,
-    [A.blobsBucket]: s3.bucket,
-  });
-  const computeEnv = same({
-    [A.cluster]: CLUSTER,
-    [A.taskDefinition]: TASK_DEFINITION,
-    [A.subnets]: SUBNETS.join(','),
-    [A.securityGroups]: SECURITY_GROUP,
-    [A.poolService]: POOL_SERVICE,
-  });
-
-  // The task runs the image's command in its /app, with the environment the stack's task definition gives the
-  // container: the image's ENV, then the task definition's environment and secrets.
-  const secrets: Record<string, string> = { [E.connectSecret]: secret, [E.contextKey]: contextKey };
-  for (const name of stack.controller.secrets)
-    if (!secrets[name]) throw new Error(`The stack gives the controller an unknown secret ${name}`);
-  // The image's home directory is the container's own filesystem, which the local ECS endpoint provides.
-  const { [E.dataDir]: _home, ...imageEnv } = image.env;
-  const [command, ...args] = image.cmd as [string, ...string[]];
-  const definition: LocalTaskDefinition = {
-    family: TASK_DEFINITION,
-    networkMode: 'awsvpc',
-    stopTimeoutMs: stopTimeoutMs ?? (stack.controller.stopTimeoutSeconds ?? 30) * 1000,
-    container: {
-      name: 'controller',
-      command: [command === 'node' ? process.execPath : command, ...args],
-      workingDirectory: image.appDir,
-      environment: {
-        ...imageEnv,
-        ...resolveStackEnv('controller', stack.controller.environment, tableEnv),
-        ...secrets,
-        // The bucket, as the stack gives it; and what only this machine needs: the emulators' endpoints and
-        // credentials.
-        [E.blobsBucket]: s3.bucket,
-        [E.dynamodbEndpoint]: dynamodbEndpoint,
-        [E.s3Endpoint]: s3.endpoint,
-        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        ...taskEnv,
-      },
-    },
-  };
-  const taskStateOutcomes: TaskStateOutcome[] = [];
-  let handlers: LambdaHandlers | undefined;
-  const ecs = await startLocalEcs({
-    taskDefinitions: [definition],
-    startDelayMs,
-    // EventBridge's rule delivers the event to the task-state function.
-    onTaskStateChange: async (event) => {
-      if (handlers) taskStateOutcomes.push(await handlers.taskState(event));
-    },
-    ...(onTaskOutput ? { onOutput: onTaskOutput } : {}),
-  });
-  // Undone last first: the front door, the schedule, the tasks (whose endings reach the tables), the tables.
-  const cleanups: (() => Promise<void> | void)[] = [
-    () => dynamo.destroy(),
-    () => tables.drop(),
-    () => s3.stop(),
-    () => ecs.close(),
-  ];
+  // What `close()` undoes, last first: the front door, the schedule, the tasks (whose endings still reach the
+  // tables and the bucket), s3rver, the tables. A start that fails undoes what it had done.
+  const cleanups: (() => Promise<void> | void)[] = [() => dynamo.destroy(), () => tables.drop()];
   const closeAll = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
-
   try {
+    const store = new DynamoDbStore({ client: dynamo, tables: tables.names });
+    const secret = randomBytes(32).toString('base64url');
+    const contextKey = randomBytes(32).toString('hex');
+    const s3 = await startS3rver({ detached });
+    cleanups.push(() => s3.stop());
+    const project = newProject('aws', { concurrency, defaultTimeout: 300 });
+    await store.createProject(project);
+    const key = generateApiKey('aws', [project.id]);
+    await store.createApiKey(key.record);
+
+    const same = (names: Record<string, string>) =>
+      Object.fromEntries(Object.entries(names).map(([name, value]) => [name, { [name]: value }]));
+    const tableEnv = same({
+      [A.sessionsTable]: tables.names.sessions,
+      [A.projectsTable]: tables.names.projects,
+      [A.apiKeysTable]: tables.names.apiKeys,
+      [A.resourcesTable]: tables.names.resources,
+      [A.tasksTable]: tables.names.tasks,
+      [A.blobsBucket]: s3.bucket,
+    });
+    const computeEnv = same({
+      [A.cluster]: CLUSTER,
+      [A.taskDefinition]: TASK_DEFINITION,
+      [A.subnets]: SUBNETS.join(','),
+      [A.securityGroups]: SECURITY_GROUP,
+      [A.poolService]: POOL_SERVICE,
+    });
+
+    // The task runs the image's command in its /app, with the environment the stack's task definition gives the
+    // container: the image's ENV, then the task definition's environment and secrets.
+    const secrets: Record<string, string> = { [E.connectSecret]: secret, [E.contextKey]: contextKey };
+    for (const name of stack.controller.secrets)
+      if (!secrets[name]) throw new Error(`The stack gives the controller an unknown secret ${name}`);
+    // The image's home directory is the container's own filesystem, which the local ECS endpoint provides.
+    const { [E.dataDir]: _home, ...imageEnv } = image.env;
+    const [command, ...args] = image.cmd as [string, ...string[]];
+    const definition: LocalTaskDefinition = {
+      family: TASK_DEFINITION,
+      networkMode: 'awsvpc',
+      stopTimeoutMs: stopTimeoutMs ?? (stack.controller.stopTimeoutSeconds ?? 30) * 1000,
+      container: {
+        name: 'controller',
+        command: [command === 'node' ? process.execPath : command, ...args],
+        workingDirectory: image.appDir,
+        environment: {
+          ...imageEnv,
+          ...resolveStackEnv('controller', stack.controller.environment, tableEnv),
+          ...secrets,
+          // The bucket, as the stack gives it; and what only this machine needs: the emulators' endpoints and
+          // credentials.
+          [E.blobsBucket]: s3.bucket,
+          [E.dynamodbEndpoint]: dynamodbEndpoint,
+          [E.s3Endpoint]: s3.endpoint,
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+          ...taskEnv,
+        },
+      },
+    };
+    const taskStateOutcomes: TaskStateOutcome[] = [];
+    let handlers: LambdaHandlers | undefined;
+    const ecs = await startLocalEcs({
+      taskDefinitions: [definition],
+      startDelayMs,
+      // EventBridge's rule delivers the event to the task-state function.
+      onTaskStateChange: async (event) => {
+        if (handlers) taskStateOutcomes.push(await handlers.taskState(event));
+      },
+      ...(onTaskOutput ? { onOutput: onTaskOutput } : {}),
+    });
+    cleanups.push(() => ecs.close());
+
     // The functions' credentials come from their environment, as AWS gives them; the emulators accept any.
     process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;

@@ -48,6 +48,8 @@ export async function startDynamoDbLocal({ timeout = 30_000, detached = false } 
       '-jar',
       join(dir, 'DynamoDBLocal.jar'),
       '-inMemory',
+      // It would otherwise report usage to AWS.
+      '-disableTelemetry',
       '-port',
       String(port),
     ],

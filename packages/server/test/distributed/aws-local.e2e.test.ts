@@ -135,10 +135,12 @@ it('serves the topology from the three lines it prints, then stops everything on
     message: 'the session to complete',
   });
 
-  // What it started, which must all be gone after: DynamoDB Local's JVM, s3rver, the tasks' Chromium.
+  // What it started, which must all be gone after: DynamoDB Local's JVM, s3rver, the tasks (the controller's
+  // entry command) and their Chromium.
   const started = [...command.seen.values()];
   expect(started.some((p) => p.comm === 'java')).toBe(true);
   expect(started.some((p) => p.cmdline.includes('s3rver'))).toBe(true);
+  expect(started.some((p) => p.comm === 'node' && p.cmdline.includes('task/main'))).toBe(true);
   expect(started.some((p) => /chrom/i.test(p.comm))).toBe(true);
   command.child.kill('SIGTERM');
   expect(await command.exited, command.stderr()).toBe(0);
