@@ -12,7 +12,8 @@
  * task (each runs its close path), s3rver, DynamoDB Local and the front door, removes its directory, and exits 0.
  *
  * Settings (environment): WALLCRAWLER_PORT (default 3100; 0 picks a free port), WALLCRAWLER_POOL_SIZE (idle
- * tasks kept ready, default 2; 0 turns the pool off), WALLCRAWLER_LOG_LEVEL (default info).
+ * tasks kept ready, default 2; 0 turns the pool off), WALLCRAWLER_LOG_LEVEL (default info), WALLCRAWLER_CHROME_PATH
+ * (the tasks' Chromium; default: found as the local server finds it).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -125,6 +126,10 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
   const stopped = () => firstSignal !== 0;
 
+  if (process.platform !== 'linux')
+    throw new UsageError(
+      `aws:local runs on Linux only: each task listens on a loopback address of its own (127.x.y.z), which ${process.platform} does not route`,
+    );
   const { port, poolSize, logLevel } = settings(process.env);
   await checkPortFree(port);
   ensureDynamoDbLocalInstalled();
@@ -143,11 +148,15 @@ async function main(): Promise<number> {
   const cleanups: Cleanup[] = [() => rmSync(root, { recursive: true, force: true, maxRetries: 5 })];
   let code = 0;
   try {
-    const [{ startDynamoDbLocal }, { startAwsTopology }, { default: pino }] = await Promise.all([
+    const [{ startDynamoDbLocal }, { startAwsTopology }, { findChromium }, { default: pino }] = await Promise.all([
       import('@wallcrawler/test-support/dynamodb-local'),
       import('@wallcrawler/test-support/aws-topology'),
+      import('@wallcrawler/controller'),
       import('pino'),
     ]);
+    // The image's Chromium is this machine's: the one the local server would use (WALLCRAWLER_CHROME_PATH, else
+    // the usual places). Found before anything starts, so that its absence is one clear error.
+    const chromePath = findChromium(process.env.WALLCRAWLER_CHROME_PATH);
     const logger = pino({ level: logLevel, base: { service: 'wallcrawler' } }, pino.destination(2)) as Logger;
     if (!stopped()) {
       progress('starting DynamoDB Local');
@@ -163,7 +172,7 @@ async function main(): Promise<number> {
           logger,
           onTaskOutput: taskOutput(),
           detached: true,
-          taskEnv: { WALLCRAWLER_LOG_LEVEL: logLevel },
+          taskEnv: { WALLCRAWLER_LOG_LEVEL: logLevel, WALLCRAWLER_CHROME_PATH: chromePath },
           ...(poolSize > 0
             ? { warmPool: { min: poolSize, max: poolSize + 10, targetIdle: poolSize, scheduleMs: SCALER_SCHEDULE_MS } }
             : {}),
@@ -178,6 +187,10 @@ async function main(): Promise<number> {
       for (;;) {
         const idle = (await aws.poolTasks()).filter((t) => t.status === 'IDLE').length;
         if (idle >= poolSize || stopped()) break;
+        // A task that cannot start (no browser, a bad setting) would be replaced by the service over and over.
+        const failed = aws.ecs.tasks().find((t) => t.lastStatus === 'STOPPED' && t.exitCode !== 0);
+        if (failed)
+          throw new Error(`a warm-pool task exited (${failed.exitCode}) before it was ready: its output is above`);
         if (Date.now() > deadline) throw new Error(`the warm pool has ${idle} of ${poolSize} idle tasks after 120 s`);
         await Promise.race([stopRequested, new Promise((resolve) => setTimeout(resolve, 250))]);
       }

@@ -195,3 +195,15 @@ it('refuses a pool size that is not a small count', async () => {
   expect(command.stdout()).toBe('');
   expectNothingLeftOf(command);
 });
+
+it('refuses a Chromium that is not there, before it starts anything', async () => {
+  const command = awsLocal({ WALLCRAWLER_CHROME_PATH: '/nonexistent/chromium' });
+  const timer = setInterval(command.census, 50);
+  const code = await command.exited;
+  clearInterval(timer);
+  expect(code).toBe(1);
+  expect(command.stderr()).toContain('Chromium was not found at /nonexistent/chromium (WALLCRAWLER_CHROME_PATH)');
+  expect(command.stdout()).toBe('');
+  expect([...command.seen.values()].filter((p) => p.comm === 'java')).toEqual([]);
+  expectNothingLeftOf(command);
+});
