@@ -48,6 +48,13 @@ export const CONTROLLER_ENV = {
    * `secrets` (a Secrets Manager secret), never in RunTask overrides or the task definition's plain environment.
    */
   contextKey: 'WALLCRAWLER_CONTEXT_KEY',
+  /** The most a context's files may add up to, in MiB (past it the profile is not saved, and the reason says so). */
+  contextMaxMb: 'WALLCRAWLER_CONTEXT_MAX_MB',
+  /**
+   * Task mode: the resources table (contexts and extensions), where a task checks that the context it saves
+   * still exists and releases the context's lock as its session ends.
+   */
+  resourcesTable: 'WALLCRAWLER_RESOURCES_TABLE',
   /**
    * Which address the controller gives clients: `private` (the task's address in its VPC) or `public` (its
    * public IP, looked up through ECS and EC2; for tasks with `assignPublicIp`).
@@ -76,7 +83,7 @@ export const SERVER_ENV = {
   /** Contexts' encryption key: 32 bytes as 64 hex digits or base64. @default a key generated into the data dir */
   contextKey: CONTROLLER_ENV.contextKey,
   /** The most a context's files may add up to, in MiB. */
-  contextMaxMb: 'WALLCRAWLER_CONTEXT_MAX_MB',
+  contextMaxMb: CONTROLLER_ENV.contextMaxMb,
   /** The most an uploaded file (an extension zip, a session upload) may hold, in MiB. */
   uploadMaxMb: 'WALLCRAWLER_UPLOAD_MAX_MB',
   /** How long session artifacts (downloads, logs, recordings) are kept after their session, in hours. */
@@ -110,7 +117,7 @@ export const AWS_API_ENV = {
   projectsTable: CONTROLLER_ENV.projectsTable,
   apiKeysTable: 'WALLCRAWLER_API_KEYS_TABLE',
   /** Contexts and extensions. */
-  resourcesTable: 'WALLCRAWLER_RESOURCES_TABLE',
+  resourcesTable: CONTROLLER_ENV.resourcesTable,
   /** The warm pool's table; without it every create starts a task of its own. */
   tasksTable: CONTROLLER_ENV.tasksTable,
   /** The Secrets Manager secret holding the connect-token secret (base64url, 32 bytes or more). */

@@ -47,7 +47,7 @@ export { AWS_API_ENV, CONTROLLER_ENV, SERVER_ENV } from './env-names.js';
 export { type Logger, silentLogger } from './logger.js';
 export type { ExternalProxyRoute, ProxyRoute } from './proxy-route.js';
 export type { DownloadFailure, RecordedEvent, SessionLogEntry } from './session-artifacts.js';
-export type { SessionEnding, SessionEndStatus } from './session-ending.js';
+export type { SessionEnding, SessionEndStatus, SessionStartFailure } from './session-ending.js';
 export {
   BROWSER_SOCKET_PATH,
   browserSocketUrl,

@@ -164,6 +164,8 @@ export class WallcrawlerStack extends Stack {
   readonly api: WallcrawlerApi;
   readonly edge: WallcrawlerEdge;
   readonly connectSecret: Secret;
+  /** Contexts' key, read by the API function (by ARN) and given to the tasks through ECS `secrets`. */
+  readonly contextKey: Secret;
 
   constructor(scope: Construct, id: string, props: WallcrawlerStackProps = {}) {
     super(scope, id, props);
@@ -199,11 +201,30 @@ export class WallcrawlerStack extends Stack {
       'AwsSolutions-SMG4',
       "Rotating the HS256 secret invalidates every live session's connect token; rotate it by hand between sessions (see the deployment guide).",
     );
+    // Contexts' AES-256-GCM key: 64 hex digits (32 bytes). Losing it makes every saved context unreadable.
+    this.contextKey = new Secret(this, 'ContextKey', {
+      description: 'Wallcrawler contexts encryption key (64 hex digits)',
+      generateSecretString: {
+        passwordLength: 64,
+        excludePunctuation: true,
+        excludeUppercase: true,
+        includeSpace: false,
+        excludeCharacters: 'ghijklmnopqrstuvwxyz',
+      },
+      removalPolicy,
+    });
+    acknowledge(
+      this.contextKey,
+      'AwsSolutions-SMG4',
+      'Saved contexts are sealed under this key: rotating it makes every saved context unreadable (a 422 on its next use).',
+    );
     this.browsers = new WallcrawlerBrowsers(this, 'Browsers', {
       vpc: this.network.vpc,
       publicTasks: props.publicTasks ?? true,
       data: this.data,
+      blobs: this.blobs,
       connectSecret: this.connectSecret,
+      contextKey: this.contextKey,
       imageDirectory: assets.controllerImage,
       taskStateCode: assets.taskStateFunction,
       warmPoolCode: assets.warmPoolFunction,
@@ -222,6 +243,7 @@ export class WallcrawlerStack extends Stack {
       blobs: this.blobs,
       browsers: this.browsers,
       connectSecret: this.connectSecret,
+      contextKey: this.contextKey,
       code: assets.apiFunction,
       logRetention,
       removalPolicy,

@@ -37,9 +37,18 @@ describe('browsers', () => {
           Name: 'controller',
           Essential: true,
           PortMappings: [Match.objectLike({ ContainerPort: 9223 })],
-          StopTimeout: 30,
+          // The close path saves a persisted context before the ending is recorded: Fargate's longest grace.
+          StopTimeout: 120,
           HealthCheck: Match.objectLike({ Command: ['CMD', 'node', 'dist/task/health.js'] }),
-          Secrets: [Match.objectLike({ Name: CONTROLLER_ENV.connectSecret })],
+          // Both keys only through ECS `secrets`: never in the plain environment or RunTask's overrides.
+          Secrets: [
+            Match.objectLike({ Name: CONTROLLER_ENV.connectSecret }),
+            Match.objectLike({ Name: CONTROLLER_ENV.contextKey }),
+          ],
+          Environment: Match.arrayWith([
+            Match.objectLike({ Name: CONTROLLER_ENV.resourcesTable }),
+            Match.objectLike({ Name: CONTROLLER_ENV.blobsBucket }),
+          ]),
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
         }),
       ],
@@ -170,9 +179,12 @@ describe('the stack and the runtime agree on every environment variable', () => 
       expect(names.has(Name), Name).toBe(true);
       env[Name] = resolveForRuntime(Value, modes.prod.template);
     }
+    expect(container.Environment.map((e) => e.Name)).not.toContain(CONTROLLER_ENV.contextKey);
+    // What the secrets hold, as the stack generates them: the connect secret's alphanumerics, 64 hex digits.
+    const secretValues: Record<string, string> = { [CONTROLLER_ENV.contextKey]: 'ab'.repeat(32) };
     for (const { Name } of container.Secrets) {
       expect(names.has(Name), Name).toBe(true);
-      env[Name] = Buffer.alloc(48, 1).toString('base64url');
+      env[Name] = secretValues[Name] ?? Buffer.alloc(48, 1).toString('base64url');
     }
     const config = loadControllerConfig({
       ...env,
@@ -184,6 +196,9 @@ describe('the stack and the runtime agree on every environment variable', () => 
       [CONTROLLER_ENV.expiresAt]: new Date().toISOString(),
     });
     expect(config.store?.sessionsTable).toBeTruthy();
+    expect(config.store?.resourcesTable).toBeTruthy();
+    expect(config.blobs?.bucket).toBeTruthy();
+    expect(config.blobs?.contextKey?.length).toBe(32);
     expect(config.port).toBe(9223);
   });
 });

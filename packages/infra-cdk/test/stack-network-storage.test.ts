@@ -84,15 +84,35 @@ describe('least privilege, role by role', () => {
     const statements = statementsOf(modes.prod, 'BrowsersControllerTaskTaskRole');
     expect(actions(statements)).toEqual([
       'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
       'dynamodb:GetItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
+      'dynamodb:UpdateItem',
       'ec2:DescribeNetworkInterfaces',
       'ecs:DescribeTasks',
+      's3:AbortMultipartUpload',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
     ]);
+    // Contexts: their items' few attributes, and their locks only; objects under contexts/ and extensions/ only,
+    // written under contexts/ only.
+    const resources = statements.filter((s) => refs(s.Resource).includes('DataResources'));
+    expect(resources.map((s) => refs(s.Condition))).toEqual([
+      expect.stringContaining('dynamodb:Attributes'),
+      expect.stringContaining('context-lock#*'),
+    ]);
+    const written = statements.find((s) => refs(s.Action).includes('s3:PutObject'));
+    expect(refs(written?.Resource)).toContain('/contexts/*');
+    expect(refs(written?.Resource)).not.toContain('/extensions/');
+    const read = statements.find((s) => refs(s.Action).includes('s3:GetObject'));
+    expect(refs(read?.Resource)).toContain('/extensions/*');
+    expect(refs(read?.Resource)).not.toContain('downloads/');
     const pool = statements.find((s) => refs(s.Action).includes('dynamodb:PutItem'));
     expect(refs(pool?.Resource)).toContain('DataTasks');
     expect(refs(statements)).not.toContain('index');
@@ -113,12 +133,16 @@ describe('least privilege, role by role', () => {
     const statements = statementsOf(modes.prod, 'BrowsersTaskStateFunctionServiceRole');
     expect(actions(statements)).toEqual([
       'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
     ]);
+    // A task that died holding a context's lock: its ending releases the lock, and nothing else of the table.
+    const locks = statements.find((s) => refs(s.Action).includes('dynamodb:DeleteItem'));
+    expect(refs(locks?.Condition)).toContain('context-lock#*');
     expect(refs(statements)).not.toContain('"*"');
   });
 

@@ -22,6 +22,7 @@ export class DynamoDbSessionReporter implements SessionReporter {
       status: ending.status,
       endedAt: ending.endedAt,
       endReason: ending.reason,
+      ...(ending.startFailure ? { startFailure: ending.startFailure } : {}),
     });
     if (ending.proxyBytes !== undefined) await this.table.setProxyBytes(this.sessionId, ending.proxyBytes);
   }

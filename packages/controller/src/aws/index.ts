@@ -4,6 +4,7 @@
  * write (sessions, the warm pool's tasks), and the helpers around them; and the S3 blob store both use. Their schemas are in
  * `@wallcrawler/contracts`; this is the code that reads and writes them with the AWS SDK.
  */
+export { ContextItems } from './context-items.js';
 export { createTableInput, createTables } from './create-tables.js';
 export {
   cancellationReasons,
@@ -17,6 +18,7 @@ export { findPublicAddress } from './public-address.js';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store.js';
 export { createS3Client } from './s3-client.js';
 export {
+  contextLockKey,
   type EndResult,
   type SessionPlacement,
   SessionTable,

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDbTableNames, SessionEndStatus } from '@wallcrawler/contracts';
+import type { DynamoDbTableNames, SessionEndStatus, SessionStartFailure } from '@wallcrawler/contracts';
 import { cancellationReasons, isConditionalCheckFailed, isTransactionConflict } from './dynamodb-reads.js';
 
 /** A session's end, as the sessions table records it. */
@@ -7,7 +7,16 @@ export interface SessionTableEnd {
   status: SessionEndStatus;
   endedAt: Date;
   endReason: string;
+  /** Why its browser never started, when that was what the session asked for (see `SessionStartFailure`). */
+  startFailure?: SessionStartFailure;
 }
+
+/**
+ * The resources-table item that says which session persists a context: put in the session's admission
+ * transaction, deleted in its ending's. Its existence is the rule "one running session at a time persists a
+ * context" on DynamoDB.
+ */
+export const contextLockKey = (contextId: string) => `context-lock#${contextId}`;
 
 /** Where a running session's browser is reached, written by the controller that serves it. */
 export interface SessionPlacement {
@@ -29,7 +38,8 @@ export class SessionTableConflictError extends Error {
 
 export interface SessionTableOptions {
   db: DynamoDBDocumentClient;
-  tables: Pick<DynamoDbTableNames, 'sessions' | 'projects'>;
+  /** With `resources`, an ending also releases the context lock its session holds (see `contextLockKey`). */
+  tables: Pick<DynamoDbTableNames, 'sessions' | 'projects'> & { resources?: string | undefined };
   /** How long DynamoDB keeps an ended session before its TTL deletes it, in seconds. @default 30 days */
   endedSessionRetentionSeconds?: number;
   /** Attempts at a transaction that keeps losing races. @default 8 */
@@ -43,12 +53,13 @@ type Item = Record<string, unknown>;
  * the controller in a Fargate task, so both move a session and its project's admission counter the same way:
  *
  * - PENDING → RUNNING, once, with where the browser is reached;
- * - PENDING or RUNNING → an ended status, once, giving the project's slot back in the same transaction. However
- *   many endings race (the task's own, a release, the task-state handler), exactly one wins and decrements.
+ * - PENDING or RUNNING → an ended status, once, giving the project's slot back (and the context lock of a
+ *   session that persists one) in the same transaction. However many endings race (the task's own, a release,
+ *   the task-state handler), exactly one wins and decrements.
  */
 export class SessionTable {
   readonly #db: DynamoDBDocumentClient;
-  readonly #tables: Pick<DynamoDbTableNames, 'sessions' | 'projects'>;
+  readonly #tables: SessionTableOptions['tables'];
   readonly #retentionSeconds: number;
   readonly #maxConflictRetries: number;
 
@@ -121,6 +132,30 @@ export class SessionTable {
   }
 
   /**
+   * Writes why the session is being ended (a release), for its task to end it with once it is stopped: the task
+   * then records the ending itself, after what it keeps is kept.
+   * @returns false when the session is no longer active (or is missing)
+   */
+  async requestEnd(id: string, reason: string): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.sessions,
+          Key: { sessionId: id },
+          UpdateExpression: 'SET endRequested = :reason',
+          ConditionExpression: '#status IN (:pending, :running)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':reason': reason, ':pending': 'PENDING', ':running': 'RUNNING' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
    * Records the session's end unless it has ended already (the first ending wins), giving its project's slot
    * back in the same transaction.
    * @throws SessionTableConflictError when it kept losing races (the caller may retry)
@@ -131,9 +166,10 @@ export class SessionTable {
       if (!item) return 'missing';
       if (item.status !== 'PENDING' && item.status !== 'RUNNING') return 'already-ended';
       const projectId = item.projectId;
+      const lock = this.#lockRelease(item);
       if (typeof projectId !== 'string' || !projectId) {
         // No project to give a slot back to: still end it, so it cannot run forever.
-        return (await this.#endAlone(id, end)) ? 'ended' : 'already-ended';
+        return (await this.#endAlone(id, end, lock)) ? 'ended' : 'already-ended';
       }
       try {
         await this.#db.send(
@@ -141,7 +177,7 @@ export class SessionTable {
             TransactItems: [
               {
                 Update: {
-                  ...this.#endUpdate(id),
+                  ...this.#endUpdate(id, end),
                   // Only the transition out of an active status gives the slot back, so it happens once.
                   ConditionExpression: '#status IN (:pending, :running) AND projectId = :project',
                   ExpressionAttributeValues: { ...this.#endValues(end), ':project': projectId },
@@ -156,6 +192,7 @@ export class SessionTable {
                   ExpressionAttributeValues: { ':minusOne': -1 },
                 },
               },
+              ...lock,
             ],
           }),
         );
@@ -166,7 +203,7 @@ export class SessionTable {
         if (sessionReason === 'ConditionalCheckFailed') return 'already-ended';
         // The project is gone (deleted by hand): end the session all the same; there is no counter to fix.
         if (projectReason === 'ConditionalCheckFailed')
-          return (await this.#endAlone(id, end)) ? 'ended' : 'already-ended';
+          return (await this.#endAlone(id, end, lock)) ? 'ended' : 'already-ended';
         throw error;
       }
     });
@@ -189,28 +226,40 @@ export class SessionTable {
     }
   }
 
-  async #endAlone(id: string, end: SessionTableEnd): Promise<boolean> {
+  async #endAlone(id: string, end: SessionTableEnd, lock: Item[]): Promise<boolean> {
+    const update = {
+      ...this.#endUpdate(id, end),
+      ConditionExpression: '#status IN (:pending, :running)',
+      ExpressionAttributeValues: this.#endValues(end),
+    };
     try {
-      await this.#db.send(
-        new UpdateCommand({
-          ...this.#endUpdate(id),
-          ConditionExpression: '#status IN (:pending, :running)',
-          ExpressionAttributeValues: this.#endValues(end),
-        }),
-      );
+      if (lock.length === 0) await this.#db.send(new UpdateCommand(update));
+      else await this.#db.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...lock] }));
       return true;
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
+      if (isConditionalCheckFailed(error) || cancellationReasons(error)?.[0] === 'ConditionalCheckFailed') return false;
       throw error;
     }
   }
 
-  #endUpdate(id: string) {
+  /**
+   * The transaction item that releases the context lock of a session that persists a context. Unconditional: the
+   * lock is this session's (its admission put it, and only its one ending, this one, deletes it), and a condition
+   * that failed would cancel the ending with it.
+   */
+  #lockRelease(item: Item): Item[] {
+    const contextId = item.contextId;
+    if (item.contextPersist !== true || typeof contextId !== 'string' || !this.#tables.resources) return [];
+    return [{ Delete: { TableName: this.#tables.resources, Key: { resourceId: contextLockKey(contextId) } } }];
+  }
+
+  #endUpdate(id: string, end: SessionTableEnd) {
     return {
       TableName: this.#tables.sessions,
       Key: { sessionId: id },
-      UpdateExpression:
-        'SET #status = :status, endedAt = :endedAt, endReason = :reason, updatedAt = :endedAt, #ttl = :ttl',
+      UpdateExpression: `SET #status = :status, endedAt = :endedAt, endReason = :reason, updatedAt = :endedAt, #ttl = :ttl${
+        end.startFailure ? ', startFailure = :failure' : ''
+      }`,
       ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
     };
   }
@@ -224,6 +273,7 @@ export class SessionTable {
       ':ttl': Math.floor(endedAt / 1000) + this.#retentionSeconds,
       ':pending': 'PENDING',
       ':running': 'RUNNING',
+      ...(end.startFailure ? { ':failure': end.startFailure } : {}),
     };
   }
 }

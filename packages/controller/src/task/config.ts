@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTROLLER_ENV as E, type ProxyRoute } from '@wallcrawler/contracts';
 import { z } from 'zod';
+import { parseContextKey } from '../keeping/context-profile.js';
 import { openProxyRoutes } from '../proxy/sealed-routes.js';
 
 const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -47,6 +48,11 @@ const schema = z.object({
   [E.awsRegion]: z.string().min(1).optional(),
   [E.ecsMetadataUri]: z.url().optional(),
   [E.advertise]: z.enum(['private', 'public']).default('private'),
+  [E.resourcesTable]: z.string().min(3).optional(),
+  [E.blobsBucket]: z.string().min(3).optional(),
+  [E.s3Endpoint]: z.url().optional(),
+  [E.contextKey]: z.string().min(1).optional(),
+  [E.contextMaxMb]: z.coerce.number().int().min(1).max(16_384).default(256),
 });
 
 /** What a session asks of its browser. Absent in a warm-pool task until a create claims it. */
@@ -78,7 +84,23 @@ export interface ControllerBaseConfig {
   /** How often a running session's proxy byte count is reported (task mode). @default 5_000 */
   proxyBytesIntervalMs?: number;
   /** Task mode: where the session's status is reported. Absent: the controller reports nowhere but its logs. */
-  store: { sessionsTable: string; projectsTable: string; region: string; endpoint: string | undefined } | undefined;
+  store:
+    | {
+        sessionsTable: string;
+        projectsTable: string;
+        /** Contexts' items and locks; without it a context's lock waits for the next writer to clear it. */
+        resourcesTable?: string | undefined;
+        region: string;
+        endpoint: string | undefined;
+      }
+    | undefined;
+  /**
+   * Task mode: the bucket sessions keep their blobs in (contexts, extensions), with contexts' key (which only
+   * ECS `secrets` give the task) and size limit. Absent: sessions that need a blob cannot start here.
+   */
+  blobs?:
+    | { bucket: string; endpoint: string | undefined; contextKey: Buffer | undefined; contextMaxBytes: number }
+    | undefined;
   /** In ECS: the task metadata endpoint. */
   ecsMetadataUri: string | undefined;
   /** In ECS: which of the task's addresses clients are given. */
@@ -119,6 +141,9 @@ export function loadControllerEnvironment(env: Env = process.env): {
       if (!has(name)) problems.push(`${name}: required to advertise the public address (${E.advertise}=public)`);
     }
   }
+  if (has(E.blobsBucket) && !has(E.awsRegion)) {
+    problems.push(`${E.awsRegion}: required with ${E.blobsBucket} (the bucket's region)`);
+  }
   if (has(E.tasksTable) && !has(E.ecsMetadataUri)) {
     problems.push(`${E.ecsMetadataUri}: required in a warm-pool task (it registers itself by its task ARN)`);
   }
@@ -127,6 +152,15 @@ export function loadControllerEnvironment(env: Env = process.env): {
   if (!poolTask) {
     for (const name of sessionNames) {
       if (!has(name)) problems.push(`${name}: required (unless ${E.tasksTable} makes this a warm-pool task)`);
+    }
+  }
+  let contextKey: Buffer | undefined;
+  const keyText = result.success ? result.data[E.contextKey] : undefined;
+  if (keyText) {
+    try {
+      contextKey = parseContextKey(keyText);
+    } catch (error) {
+      problems.push(`${E.contextKey}: ${(error as Error).message}`);
     }
   }
   let proxies: ProxyRoute[] | undefined;
@@ -149,6 +183,7 @@ export function loadControllerEnvironment(env: Env = process.env): {
     c[E.awsRegion],
     c[E.tasksTable],
   ];
+  const bucket = c[E.blobsBucket];
   const base: ControllerBaseConfig = {
     connectSecret: c[E.connectSecret],
     host: c[E.host],
@@ -163,8 +198,16 @@ export function loadControllerEnvironment(env: Env = process.env): {
     proxyBytesIntervalMs: c[E.proxyBytesIntervalMs],
     store:
       sessionsTable && projectsTable && region
-        ? { sessionsTable, projectsTable, region, endpoint: c[E.dynamodbEndpoint] }
+        ? { sessionsTable, projectsTable, resourcesTable: c[E.resourcesTable], region, endpoint: c[E.dynamodbEndpoint] }
         : undefined,
+    blobs: bucket
+      ? {
+          bucket,
+          endpoint: c[E.s3Endpoint],
+          contextKey,
+          contextMaxBytes: c[E.contextMaxMb] * 1024 * 1024,
+        }
+      : undefined,
     ecsMetadataUri: c[E.ecsMetadataUri],
     advertise: c[E.advertise],
     pool: tasksTable ? { tasksTable, idleTimeoutMs: c[E.poolIdleTimeoutMs], claimPollMs: c[E.claimPollMs] } : undefined,

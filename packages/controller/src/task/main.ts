@@ -15,7 +15,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CONTROLLER_ENV as E } from '@wallcrawler/contracts';
 import pino from 'pino';
+import { ContextItems } from '../aws/context-items.js';
 import { DynamoDbSessionReporter } from '../aws/dynamodb-session-reporter.js';
+import { S3BlobStore } from '../aws/s3-blob-store.js';
+import { createS3Client } from '../aws/s3-client.js';
 import { SessionTable } from '../aws/session-table.js';
 import { TaskTable } from '../aws/task-table.js';
 import {
@@ -24,6 +27,7 @@ import {
   loadControllerEnvironment,
   type SessionSettings,
 } from './config.js';
+import { sessionNeedsOf, type TaskBlobs } from './session-keeping.js';
 import type { SessionReporter } from './session-reporter.js';
 import { SessionNotPendingError, startController } from './standalone-controller.js';
 import { runWarmPoolTask } from './warm-pool-task.js';
@@ -31,9 +35,26 @@ import { runWarmPoolTask } from './warm-pool-task.js';
 function tablesFor(store: NonNullable<ControllerBaseConfig['store']>, tasksTable?: string) {
   const client = new DynamoDBClient({ region: store.region, ...(store.endpoint ? { endpoint: store.endpoint } : {}) });
   const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const tables = { sessions: store.sessionsTable, projects: store.projectsTable, resources: store.resourcesTable };
   return {
-    sessions: new SessionTable({ db, tables: { sessions: store.sessionsTable, projects: store.projectsTable } }),
+    sessions: new SessionTable({ db, tables }),
     tasks: tasksTable ? new TaskTable({ db, tables: { tasks: tasksTable, sessions: store.sessionsTable } }) : undefined,
+    contexts: store.resourcesTable ? new ContextItems(db, store.resourcesTable) : undefined,
+  };
+}
+
+/** The bucket sessions keep their blobs in, when the stack gave the task one. */
+function blobsFor(base: ControllerBaseConfig, contexts: ContextItems | undefined): TaskBlobs | undefined {
+  if (!base.blobs) return undefined;
+  const region = base.store?.region ?? process.env[E.awsRegion] ?? '';
+  return {
+    store: new S3BlobStore({
+      client: createS3Client({ region, endpoint: base.blobs.endpoint }),
+      bucket: base.blobs.bucket,
+    }),
+    contextKey: base.blobs.contextKey,
+    contextMaxBytes: base.blobs.contextMaxBytes,
+    contexts,
   };
 }
 
@@ -80,22 +101,36 @@ async function main(): Promise<number> {
   }
   const logger = pino({ level: base.logLevel, base: { service: 'wallcrawler-controller' } });
   // Whenever it comes (while starting, idle in the pool, or serving), a stop reaches whatever runs then.
-  const stopRequested = new Promise<string>((resolve) => {
+  const signalled = new Promise<string>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => resolve(`The controller received ${signal}`));
     }
   });
+  const tables = base.store ? tablesFor(base.store, base.pool?.tasksTable) : undefined;
+  const blobs = blobsFor(base, tables?.contexts);
+  // A release stops the task (StopTask, then SIGTERM) after writing its reason on the session's item: the
+  // ending then says "released", not "SIGTERM". A scale-in or a Spot stop writes none.
+  let servingSession: string | undefined;
+  const stopRequested = signalled.then(async (signal) => {
+    if (!servingSession || !tables) return signal;
+    const item = await tables.sessions.get(servingSession).catch(() => undefined);
+    return typeof item?.endRequested === 'string' && item.endRequested ? item.endRequested : signal;
+  });
 
   /** Waits in the warm pool, then serves whichever session claims this task. */
   const joinPool = async (): Promise<number> => {
-    if (!base.pool || !base.store) return 0;
-    const tables = tablesFor(base.store, base.pool.tasksTable);
+    if (!base.pool || !tables?.tasks) return 0;
+    servingSession = undefined;
     const outcome = await runWarmPoolTask({
       base: { ...base, pool: base.pool },
-      tasks: tables.tasks as TaskTable,
+      tasks: tables.tasks,
       sessions: tables.sessions,
       logger,
       stopRequested,
+      ...(blobs ? { blobs } : {}),
+      onClaimed: (sessionId) => {
+        servingSession = sessionId;
+      },
     });
     if (outcome.kind === 'served') {
       logger.info({ status: outcome.ending.status, reason: outcome.ending.reason }, 'controller exiting');
@@ -107,9 +142,18 @@ async function main(): Promise<number> {
 
   if (!session) return joinPool();
   const config: ControllerConfig = { ...base, ...session };
-  const reporter = config.store ? reporterFor(config.store, config.sessionId) : undefined;
+  servingSession = config.sessionId;
+  const reporter = tables ? new DynamoDbSessionReporter(tables.sessions, config.sessionId) : undefined;
   try {
-    const controller = await startController(config, { logger, ...(reporter ? { reporter } : {}) });
+    // What the session needs comes from its item, as for a warm-pool task that a create claimed.
+    const item = tables ? await tables.sessions.get(config.sessionId) : undefined;
+    const needs = item ? sessionNeedsOf(item) : {};
+    const controller = await startController(config, {
+      logger,
+      needs,
+      ...(blobs ? { blobs } : {}),
+      ...(reporter ? { reporter } : {}),
+    });
     void stopRequested.then((reason) => controller.stop(reason));
     const ending = await controller.ended;
     logger.info({ status: ending.status, reason: ending.reason }, 'controller exiting');

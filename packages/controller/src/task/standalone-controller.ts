@@ -12,11 +12,14 @@ import { readTaskMetadata, type TaskMetadata } from '../aws/task-metadata.js';
 import { BrowserSession } from '../browser-session.js';
 import type { BrowserSessionOptions } from '../browser-session-options.js';
 import { findChromium } from '../chromium/find-chromium.js';
+import { ProfileArchiveError } from '../context/profile-archive.js';
 import { CdpGateway } from '../gateway.js';
+import { ExtensionArchiveError } from '../keeping/extension-archive.js';
 import { sendError } from '../proxy/raw-http.js';
 import { handleStagehandRequest } from '../stagehand/stagehand-endpoint.js';
 import { StagehandRunner } from '../stagehand/stagehand-runner.js';
 import type { ControllerConfig } from './config.js';
+import { keepingHooks, type SessionNeeds, type TaskBlobs } from './session-keeping.js';
 import type { SessionReporter } from './session-reporter.js';
 
 /** A controller serving its one session. */
@@ -40,6 +43,10 @@ export interface StartControllerOptions {
   task?: TaskMetadata;
   /** A Chromium the caller started already, with the session's viewport (a warm-pool task's). */
   prelaunched?: BrowserSessionOptions['prelaunched'];
+  /** What the session needs from the blob store (its context, its extension), read from its item. */
+  needs?: SessionNeeds;
+  /** The task's blob store, for those needs. */
+  blobs?: TaskBlobs;
 }
 
 /** The session ended, or never was PENDING, before its browser was ready: there is nothing to serve. */
@@ -70,20 +77,37 @@ export async function startController(
   } catch (error) {
     if (options.reporter && !(error instanceof SessionNotPendingError)) {
       await options.reporter
-        .ended({
-          status: 'ERROR',
-          reason: `The browser could not be started: ${(error as Error).message}`,
-          endedAt: new Date(),
-        })
+        .ended({ status: 'ERROR', endedAt: new Date(), ...startFailureOf(error, options.needs) })
         .catch((e: unknown) => (options.logger ?? silentLogger).error({ err: e }, 'recording the failure failed'));
     }
     throw error;
   }
 }
 
+/**
+ * Why the start failed, as the session's ending says it. A context or an extension that cannot be used is the
+ * session's own doing, and says so (`startFailure`), so that its create answers as locally (422, 400).
+ */
+function startFailureOf(
+  error: unknown,
+  needs: SessionNeeds | undefined,
+): Pick<SessionEnding, 'reason' | 'startFailure'> {
+  const message = (error as Error).message;
+  if (error instanceof ProfileArchiveError && needs?.context) {
+    return { reason: `Context ${needs.context.id} cannot be used: ${message}`, startFailure: 'context_unusable' };
+  }
+  if (error instanceof ExtensionArchiveError && needs?.extensionId) {
+    return {
+      reason: `Extension ${needs.extensionId} cannot be loaded: ${message}`,
+      startFailure: 'extension_unusable',
+    };
+  }
+  return { reason: `The browser could not be started: ${message}` };
+}
+
 async function serve(
   config: ControllerConfig,
-  { logger = silentLogger, reporter, task: knownTask, prelaunched }: StartControllerOptions,
+  { logger = silentLogger, reporter, task: knownTask, prelaunched, needs = {}, blobs }: StartControllerOptions,
 ): Promise<RunningController> {
   const log = logger.child({ sessionId: config.sessionId });
   if (reporter && !(await reporter.isPending())) throw new SessionNotPendingError(config.sessionId);
@@ -97,7 +121,14 @@ async function serve(
       : undefined;
   publicAddress?.catch(() => {});
 
+  // Set once the session is reported running: only a session this task served may save its context.
+  let served = !reporter;
+  const keeping = keepingHooks(needs, blobs, { served: () => served, logger: log });
+  if (prelaunched && (keeping.prepare || keeping.collect)) {
+    throw new Error('A browser started ahead cannot take a context or an extension: start one for the session.');
+  }
   const session = await BrowserSession.start({
+    ...keeping,
     id: config.sessionId,
     executablePath: findChromium(config.chromePath),
     dataDir: config.dataDir,
@@ -221,6 +252,7 @@ async function serve(
       await ended;
       throw error;
     }
+    served = reported;
     if (!reported) {
       // It ended while the browser started (its create gave up, or it was released): serve nothing.
       await session.close('COMPLETED', 'The session ended before its browser was ready');

@@ -10,6 +10,7 @@ import { type ChromiumProcess, launchChromium } from '../chromium/launch-chromiu
 import { openProxyRoutes } from '../proxy/sealed-routes.js';
 import { removeDirs, type SessionDirs, sessionDirs } from '../session-dirs.js';
 import type { ControllerBaseConfig, SessionSettings } from './config.js';
+import { needsPreparation, sessionNeedsOf, type TaskBlobs } from './session-keeping.js';
 import { type RunningController, SessionNotPendingError, startController } from './standalone-controller.js';
 
 export interface WarmPoolTaskOptions {
@@ -19,6 +20,10 @@ export interface WarmPoolTaskOptions {
   logger?: Logger;
   /** Resolves when the task is asked to stop (SIGTERM): an idle task retires at once, a serving one ends. */
   stopRequested: Promise<string>;
+  /** The blob store, for sessions with a context or an extension. */
+  blobs?: TaskBlobs;
+  /** Told which session claimed the task, before it is served. */
+  onClaimed?: (sessionId: string) => void;
 }
 
 export type WarmPoolOutcome =
@@ -61,7 +66,8 @@ function settingsOf(sessionId: string, item: Record<string, unknown>, secret: Ui
  * A warm-pool task's life: register IDLE in the tasks table, wait (polling its own item) until a create
  * claims it or it has waited `pool.idleTimeoutMs`, then serve the claimed session exactly as a task started
  * for it would, and leave the pool. Sessions that need a context or an extension get them at this point, not
- * at the task's start. A task serves one session, then exits: no state carries over.
+ * at the task's start: the browser started while idle is closed, the profile filled and the extension
+ * unpacked, and a browser started on them (never a RunTask of another task). A task serves one session, then exits: no state carries over.
  */
 export async function runWarmPoolTask({
   base,
@@ -69,6 +75,8 @@ export async function runWarmPoolTask({
   sessions,
   logger = silentLogger,
   stopRequested,
+  blobs,
+  onClaimed,
 }: WarmPoolTaskOptions): Promise<WarmPoolOutcome> {
   if (!base.ecsMetadataUri) throw new Error('A warm-pool task needs the ECS task metadata endpoint');
   const task: TaskMetadata = await readTaskMetadata(base.ecsMetadataUri);
@@ -110,10 +118,12 @@ export async function runWarmPoolTask({
   }
 
   log.info({ sessionId }, 'claimed');
+  onClaimed?.(sessionId);
   let adopted = false;
   try {
     const item = await sessions.get(sessionId);
     if (item?.status !== 'PENDING') return { kind: 'claim-gone', sessionId };
+    const needs = sessionNeedsOf(item);
     let settings: SessionSettings;
     try {
       settings = settingsOf(sessionId, item, base.connectSecret);
@@ -129,10 +139,12 @@ export async function runWarmPoolTask({
       return { kind: 'served', ending };
     }
     const viewport = settings.viewport ?? DEFAULT_VIEWPORT;
-    // A proxy is a launch flag: a session with one needs a browser started for it.
+    // A proxy is a launch flag, and a context's profile and an extension must be in place before the browser
+    // starts: a session with any of them needs a browser started for it (after its profile is filled).
     const usable =
       browser?.alive() &&
       !settings.proxies &&
+      !needsPreparation(needs) &&
       viewport.width === DEFAULT_VIEWPORT.width &&
       viewport.height === DEFAULT_VIEWPORT.height;
     if (browser && !usable) await browser.discard();
@@ -149,7 +161,14 @@ export async function runWarmPoolTask({
     try {
       controller = await startController(
         { ...base, ...settings, externalUrl: base.externalUrl ?? `http://${advertised}` },
-        { logger, reporter, task, ...(usable && browser ? { prelaunched: browser.launched } : {}) },
+        {
+          logger,
+          reporter,
+          task,
+          needs,
+          ...(blobs ? { blobs } : {}),
+          ...(usable && browser ? { prelaunched: browser.launched } : {}),
+        },
       );
     } catch (error) {
       if (error instanceof SessionNotPendingError) return { kind: 'claim-gone', sessionId };

@@ -19,6 +19,8 @@ export interface WallcrawlerApiProps {
   blobs: WallcrawlerBlobs;
   browsers: WallcrawlerBrowsers;
   connectSecret: ISecret;
+  /** Contexts' key: the function reads it by ARN on first use. */
+  contextKey: ISecret;
   /** The API function's bundle directory. */
   code: string;
   /** Run the function in the VPC's private subnets (prod mode). */
@@ -61,6 +63,8 @@ export class WallcrawlerApi extends Construct {
         [A.resourcesTable]: props.data.resources.tableName,
         [A.tasksTable]: props.data.tasks.tableName,
         [A.connectSecretArn]: props.connectSecret.secretArn,
+        [A.blobsBucket]: props.blobs.bucket.bucketName,
+        [A.contextKeySecretArn]: props.contextKey.secretArn,
         [A.readyTimeoutMs]: String(ready * 1000),
         [A.unsupportedFields]: props.unsupportedFields ?? 'refuse',
         [A.logLevel]: 'info',
@@ -86,6 +90,7 @@ export class WallcrawlerApi extends Construct {
     props.blobs.grantReadWrite(this.function);
     props.browsers.grantRunBrowsers(this.function);
     props.connectSecret.grantRead(this.function);
+    props.contextKey.grantRead(this.function);
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,

@@ -1,6 +1,6 @@
 import { SESSION_ARTIFACT_PREFIXES } from '@wallcrawler/contracts';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeFindings, nagText } from './nag.js';
@@ -52,6 +52,33 @@ export class WallcrawlerBlobs extends Construct {
         ...SESSION_ARTIFACT_PREFIXES.map((prefix) => ({ prefix, expiration: Duration.days(sessionArtifactDays) })),
       ],
     });
+  }
+
+  /**
+   * What a session's task needs: read its context's archive and write it back, read its extension's zip. Listing
+   * (key names only) is there so that a context never saved reads as missing (S3 answers 403, not 404, without
+   * it).
+   */
+  grantSessionTask(grantee: IGrantable): void {
+    const objects = (prefix: string) => `${this.bucket.bucketArn}/${prefix}*`;
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [objects('contexts/'), objects('extensions/')] }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [objects('contexts/')] }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+    );
+    acknowledgeFindings(
+      grantee.grantPrincipal as unknown as IConstruct,
+      'AwsSolutions-IAM5',
+      [
+        `Resource::${nagText(this, this.bucket.bucketArn)}/contexts/*`,
+        `Resource::${nagText(this, this.bucket.bucketArn)}/extensions/*`,
+      ],
+      "A task reads and saves contexts' archives and reads extensions' zips, under their prefixes of this stack's blob bucket only: their keys are made at run time.",
+    );
   }
 
   /** Read, write and delete blobs. */

@@ -19,6 +19,7 @@ import type { Function as LambdaFn } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
+import type { WallcrawlerBlobs } from './blobs.js';
 import { bundledFunction } from './bundled-function.js';
 import type { WallcrawlerData } from './data.js';
 import { acknowledge, acknowledgeFindings, nagText } from './nag.js';
@@ -28,7 +29,11 @@ export interface WallcrawlerBrowsersProps {
   /** Whether tasks get public IPs in public subnets (clients on the internet reach them) or private ones. */
   publicTasks: boolean;
   data: WallcrawlerData;
+  /** Where a task fetches its session's context and extension, and saves the context back. */
+  blobs: WallcrawlerBlobs;
   connectSecret: ISecret;
+  /** Contexts' AES-256-GCM key (64 hex digits), given to the task only through ECS `secrets`. */
+  contextKey: ISecret;
   /** The controller image's build context (a directory with its Dockerfile). */
   imageDirectory: string;
   /** The task-state function's bundle directory. */
@@ -113,12 +118,16 @@ export class WallcrawlerBrowsers extends Construct {
       image: ContainerImage.fromAsset(props.imageDirectory),
       essential: true,
       portMappings: [{ containerPort: CONTROLLER_PORT }],
-      stopTimeout: Duration.seconds(30),
+      // A stop (release, scale-in, Spot) runs the close path, which saves a persisted context's profile before
+      // the ending is recorded: Fargate's longest grace before SIGKILL.
+      stopTimeout: Duration.seconds(120),
       logging: LogDrivers.awsLogs({ logGroup: this.containerLogs, streamPrefix: 'controller' }),
       environment: {
         [E.sessionsTable]: props.data.sessions.tableName,
         [E.projectsTable]: props.data.projects.tableName,
         [E.tasksTable]: props.data.tasks.tableName,
+        [E.resourcesTable]: props.data.resources.tableName,
+        [E.blobsBucket]: props.blobs.bucket.bucketName,
         [E.port]: String(CONTROLLER_PORT),
         [E.idleTimeoutMs]: String((props.idleTimeoutSeconds ?? 300) * 1000),
         [E.poolIdleTimeoutMs]: String((props.poolIdleMinutes ?? 30) * 60_000),
@@ -126,7 +135,10 @@ export class WallcrawlerBrowsers extends Construct {
         [E.advertise]: props.publicTasks ? 'public' : 'private',
         [E.logLevel]: 'info',
       },
-      secrets: { [E.connectSecret]: EcsSecret.fromSecretsManager(props.connectSecret) },
+      secrets: {
+        [E.connectSecret]: EcsSecret.fromSecretsManager(props.connectSecret),
+        [E.contextKey]: EcsSecret.fromSecretsManager(props.contextKey),
+      },
       healthCheck: {
         command: ['CMD', 'node', 'dist/task/health.js'],
         interval: Duration.seconds(10),
@@ -137,11 +149,14 @@ export class WallcrawlerBrowsers extends Construct {
     });
     props.data.grantController(this.taskDefinition.taskRole);
     props.data.grantPoolTask(this.taskDefinition.taskRole);
+    props.data.grantContextItems(this.taskDefinition.taskRole);
+    props.data.grantContextLocks(this.taskDefinition.taskRole);
+    props.blobs.grantSessionTask(this.taskDefinition.taskRole);
     if (props.publicTasks) this.#grantFindPublicAddress();
     acknowledge(
       this.taskDefinition,
       'AwsSolutions-ECS2',
-      'The plain environment holds only table names, the port and timeouts; the connect secret comes from Secrets Manager (`secrets`).',
+      "The plain environment holds only table and bucket names, the port and timeouts; the connect secret and contexts' key come from Secrets Manager (`secrets`).",
     );
     acknowledge(
       this.taskDefinition.obtainExecutionRole(),
@@ -158,6 +173,7 @@ export class WallcrawlerBrowsers extends Construct {
         [AWS_API_ENV.sessionsTable]: props.data.sessions.tableName,
         [AWS_API_ENV.projectsTable]: props.data.projects.tableName,
         [AWS_API_ENV.tasksTable]: props.data.tasks.tableName,
+        [AWS_API_ENV.resourcesTable]: props.data.resources.tableName,
         [AWS_API_ENV.logLevel]: 'info',
       },
       logGroupId: 'TaskStateLogs',
@@ -165,6 +181,8 @@ export class WallcrawlerBrowsers extends Construct {
       removalPolicy: props.removalPolicy,
     });
     props.data.grantTaskStateHandler(this.taskStateFunction);
+    // A task that died holding a context's lock: the handler's ending releases it.
+    props.data.grantContextLocks(this.taskStateFunction);
     ({ service: this.warmPool, scaler: this.warmPoolScaler } = this.#warmPool(props));
     new Rule(this, 'TaskStoppedRule', {
       description: 'Stopped Wallcrawler controller tasks',

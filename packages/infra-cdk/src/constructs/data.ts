@@ -140,6 +140,38 @@ export class WallcrawlerData extends Construct {
     );
   }
 
+  /**
+   * What a session's task needs of the resources table for a context it saves: check that the context still
+   * exists and date the save (its item, keyed by the context's id; these attributes only). Nothing else of it.
+   */
+  grantContextItems(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [this.resources.tableArn],
+        // Only these attributes, and reads must name them (a read naming none would return the whole item).
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['resourceId', 'kind', 'updatedAt'] },
+          StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES', 'dynamodb:ReturnValues': ['NONE'] },
+        },
+      }),
+    );
+  }
+
+  /**
+   * What ends sessions needs (a task's own ending, the task-state handler's for a task that died): release the
+   * lock of a context the session persisted (`context-lock#<id>` items only), in the ending's transaction.
+   */
+  grantContextLocks(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:DeleteItem'],
+        resources: [this.resources.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['context-lock#*'] } },
+      }),
+    );
+  }
+
   /** What the task-state handler needs: read sessions and end them (counter included). */
   grantTaskStateHandler(grantee: IGrantable): void {
     this.grantController(grantee);

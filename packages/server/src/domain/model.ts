@@ -1,4 +1,5 @@
 /** The records the server keeps. Dates are `Date`s here; the store and the HTTP layer choose their own encodings. */
+import type { SessionStartFailure } from '@wallcrawler/contracts';
 
 export const SESSION_STATUSES = ['PENDING', 'RUNNING', 'ERROR', 'TIMED_OUT', 'COMPLETED'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -44,6 +45,8 @@ export interface SessionRecord {
   connectEndpoint?: string;
   /** The ECS task that serves the session, in AWS. */
   taskArn?: string;
+  /** In AWS: why the task could not start the browser, when it was what the session asked for. */
+  startFailure?: SessionStartFailure;
 }
 
 /** A saved browser profile that sessions can start from (Browserbase's context). */

@@ -1,8 +1,11 @@
-import { PutItemCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SessionTable } from '@wallcrawler/controller/aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbStore } from '../../src/aws/dynamodb/dynamodb-store.js';
 import { newProject } from '../../src/bootstrap.js';
 import {
+  ContextInUseError,
   CorruptRecordError,
   ProjectNotFoundError,
   RecordExistsError,
@@ -71,6 +74,28 @@ describe('DynamoDB store: what only DynamoDB can get wrong', () => {
     await short.endSession(t.id, { status: 'COMPLETED', endedAt, endReason: 'done' });
     // DynamoDB deletes expired items only eventually; until then the store hides them.
     expect((await store.listSessions(p.id)).map((x) => x.id)).toEqual([s.id]);
+  });
+
+  it('clears a context lock whose session has ended (an ending that could not release it) and admits the writer', async () => {
+    const p = newProject('p');
+    await store.createProject(p);
+    const gone = sessionRecord(p.id, { contextId: 'stale-ctx', contextPersist: true });
+    // What a task of an older stack (without the resources table) leaves: the session ended, its lock kept.
+    expect(await store.insertSessionWithinLimit(gone, 5)).toBe(true);
+    const bare = new SessionTable({
+      db: DynamoDBDocumentClient.from(client),
+      tables: { sessions: tables.names.sessions, projects: tables.names.projects },
+    });
+    await bare.end(gone.id, { status: 'COMPLETED', endedAt: new Date(), endReason: 'done' });
+    const lock = await client.send(
+      new GetItemCommand({ TableName: tables.names.resources, Key: { resourceId: { S: 'context-lock#stale-ctx' } } }),
+    );
+    expect(lock.Item?.sessionId?.S).toBe(gone.id);
+    const next = sessionRecord(p.id, { contextId: 'stale-ctx', contextPersist: true });
+    expect(await store.insertSessionWithinLimit(next, 5)).toBe(true);
+    await expect(
+      store.insertSessionWithinLimit(sessionRecord(p.id, { contextId: 'stale-ctx', contextPersist: true }), 5),
+    ).rejects.toBeInstanceOf(ContextInUseError);
   });
 
   it('refuses a session for a missing project, a duplicate session and a duplicate project', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiKeyRecord } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
-import { ContextNameTakenError } from '../../src/domain/errors.js';
+import { ContextInUseError, ContextNameTakenError } from '../../src/domain/errors.js';
 import type { Store } from '../../src/ports/store.js';
 import { sessionRecord } from '../support/records.js';
 
@@ -125,6 +125,40 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       await store.endSession(one?.id as string, { status: 'COMPLETED', endedAt: new Date(), endReason: 'done' });
       expect(await store.insertSessionWithinLimit(sessionRecord(p.id), 3)).toBe(true);
       expect(await store.insertSessionWithinLimit(sessionRecord(p.id), 3)).toBe(false);
+      await other.close();
+    });
+
+    it('lets one active session at a time persist a context, even when admissions race; readers do not count', async () => {
+      const p = newProject('p');
+      await store.createProject(p);
+      const other = await fixture.reopen();
+      const writers = Array.from({ length: 6 }, () => sessionRecord(p.id, { contextId: 'ctx', contextPersist: true }));
+      const results = await Promise.allSettled(
+        writers.map((w, i) => (i % 2 ? other : store).insertSessionWithinLimit(w, 10)),
+      );
+      const admitted = writers.filter((_, i) => results[i]?.status === 'fulfilled');
+      expect(admitted).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ContextInUseError);
+      // A refused writer stored nothing and took no slot; a reader and another context's writer are admitted.
+      for (const w of writers.filter((x) => !admitted.includes(x)))
+        expect(await store.getSession(w.id)).toBeUndefined();
+      expect(await store.insertSessionWithinLimit(sessionRecord(p.id, { contextId: 'ctx' }), 10)).toBe(true);
+      expect(
+        await store.insertSessionWithinLimit(sessionRecord(p.id, { contextId: 'other', contextPersist: true }), 10),
+      ).toBe(true);
+      expect((await store.listActiveSessions()).filter((s) => s.projectId === p.id)).toHaveLength(3);
+      // Every ending releases the lock: the next writer is admitted, and refused again while it runs.
+      const [writer] = admitted;
+      await other.endSession(writer?.id as string, { status: 'ERROR', endedAt: new Date(), endReason: 'crashed' });
+      const next = sessionRecord(p.id, { contextId: 'ctx', contextPersist: true });
+      expect(await store.insertSessionWithinLimit(next, 10)).toBe(true);
+      await expect(
+        store.insertSessionWithinLimit(sessionRecord(p.id, { contextId: 'ctx', contextPersist: true }), 10),
+      ).rejects.toBeInstanceOf(ContextInUseError);
+      await store.endSession(next.id, { status: 'TIMED_OUT', endedAt: new Date(), endReason: 'timed out' });
+      expect(
+        await store.insertSessionWithinLimit(sessionRecord(p.id, { contextId: 'ctx', contextPersist: true }), 10),
+      ).toBe(true);
       await other.close();
     });
 

@@ -1,6 +1,7 @@
 /**
  * The distributed suite's AWS topology: the one in `@wallcrawler/test-support/aws-topology` (which
- * `npm run aws:local` runs too), over the test run's DynamoDB Local, with the short waits tests want.
+ * `npm run aws:local` runs too), over the test run's DynamoDB Local, with the short waits tests want. A stopped
+ * task keeps the stack's stop timeout: its close path (a context's save) has as long as on Fargate.
  */
 import { CONTROLLER_ENV as E } from '@wallcrawler/contracts';
 import {
@@ -17,14 +18,12 @@ export type DistributedTopologyOptions = Partial<AwsTopologyOptions>;
 export function startAwsTopology({
   dynamodbEndpoint = inject('dynamodbEndpoint'),
   readyTimeoutMs = 20_000,
-  stopTimeoutMs = 3_000,
   taskEnv = {},
   ...options
 }: DistributedTopologyOptions = {}): Promise<AwsTopology> {
   return start({
     dynamodbEndpoint,
     readyTimeoutMs,
-    stopTimeoutMs,
     // A client's disconnect ends its session quickly, so a test's release or exit is seen at once.
     taskEnv: { [E.disconnectGraceMs]: '300', ...taskEnv },
     ...options,

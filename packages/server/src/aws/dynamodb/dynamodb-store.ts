@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -12,13 +13,14 @@ import {
 import { DEFAULT_TABLE_NAMES, type DynamoDbTableNames, TABLES } from '@wallcrawler/contracts';
 import {
   cancellationReasons,
+  contextLockKey,
   isConditionalCheckFailed,
   queryAll,
   SessionTable,
   SessionTableConflictError,
   scanAll,
 } from '@wallcrawler/controller/aws';
-import { NotSupportedError, ProjectNotFoundError, RecordExistsError, WriteConflictError } from '../../domain/errors.js';
+import { ContextInUseError, ProjectNotFoundError, RecordExistsError, WriteConflictError } from '../../domain/errors.js';
 import { matchesMetadata } from '../../domain/metadata-query.js';
 import {
   ACTIVE_STATUSES,
@@ -53,7 +55,8 @@ type Item = Record<string, unknown>;
  * Admission is atomic without a scan: each project item carries `activeSessions`, and a session is admitted by
  * one transaction that increments it under the condition `activeSessions < limit` and puts the session. Its
  * ending gives the slot back in one transaction with the status change, conditioned on the session still
- * being active, so however many endings race, exactly one decrements.
+ * being active, so however many endings race, exactly one decrements. A session that persists a context also
+ * puts the context's lock item (`contextLockKey`) in its admission, and its ending deletes it (`SessionTable`).
  */
 export class DynamoDbStore implements Store {
   readonly #db: DynamoDBDocumentClient;
@@ -172,11 +175,8 @@ export class DynamoDbStore implements Store {
   }
 
   async insertSessionWithinLimit(session: SessionRecord, limit: number): Promise<boolean> {
-    // The one-writer rule for contexts needs a lock released with every ending; the AWS deployment does not
-    // hydrate or save contexts yet (its provider refuses such sessions first), so it does not take one.
-    if (session.contextPersist) {
-      throw new NotSupportedError('Sessions that persist a context are not supported on the DynamoDB store yet.');
-    }
+    // A session that persists a context takes the context's lock in the same transaction; its ending releases it.
+    const contextLock = session.contextPersist && session.contextId ? contextLockKey(session.contextId) : undefined;
     return this.#retrying('Admitting the session', async () => {
       try {
         await this.#db.send(
@@ -199,20 +199,63 @@ export class DynamoDbStore implements Store {
                   ConditionExpression: 'attribute_not_exists(sessionId)',
                 },
               },
+              ...(contextLock
+                ? [
+                    {
+                      Put: {
+                        TableName: this.#tables.resources,
+                        Item: { resourceId: contextLock, kind: 'context-lock', sessionId: session.id },
+                        ConditionExpression: 'attribute_not_exists(resourceId)',
+                      },
+                    },
+                  ]
+                : []),
             ],
           }),
         );
         return true;
       } catch (error) {
-        const [project, put] = cancellationReasons(error) ?? [];
+        const [project, put, lock] = cancellationReasons(error) ?? [];
         if (put === 'ConditionalCheckFailed') throw new RecordExistsError('session', session.id);
         if (project === 'ConditionalCheckFailed') {
           if (!(await this.getProject(session.projectId))) throw new ProjectNotFoundError(session.projectId);
           return false;
         }
+        if (lock === 'ConditionalCheckFailed' && contextLock && session.contextId) {
+          // A lock whose session has ended is one an ending failed to release: clear it and try again.
+          if (await this.#clearStaleLock(contextLock)) throw new StaleContextLockError();
+          throw new ContextInUseError(session.contextId);
+        }
         throw error;
       }
+    }).catch((error: unknown) => {
+      if (error instanceof StaleContextLockError) return this.insertSessionWithinLimit(session, limit);
+      throw error;
     });
+  }
+
+  /** @returns whether the context lock at `key` belonged to a session no longer active, and is now gone */
+  async #clearStaleLock(key: string): Promise<boolean> {
+    const { Item } = await this.#db.send(
+      new GetCommand({ TableName: this.#tables.resources, Key: { resourceId: key }, ConsistentRead: true }),
+    );
+    const holder = typeof Item?.sessionId === 'string' ? Item.sessionId : undefined;
+    if (!holder) return !Item;
+    const session = await this.getSession(holder).catch(() => undefined);
+    if (session && ACTIVE_STATUSES.includes(session.status)) return false;
+    try {
+      await this.#db.send(
+        new DeleteCommand({
+          TableName: this.#tables.resources,
+          Key: { resourceId: key },
+          ConditionExpression: 'sessionId = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    return true;
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {
@@ -315,6 +358,9 @@ export class DynamoDbStore implements Store {
     }
   }
 }
+
+/** The context lock was stale and is cleared: admit again (once per stale lock, so it ends). */
+class StaleContextLockError extends Error {}
 
 type Dated = { createdAt: Date; id: string };
 const byId = (a: Dated, b: Dated) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -74,6 +74,7 @@ const sessionItem = z.object({
     .regex(/^wss?:\/\/[^/?#]+$/, 'expected ws(s)://host:port')
     .optional(),
   taskArn: text.optional(),
+  startFailure: z.enum(['context_unusable', 'extension_unusable']).optional(),
 });
 
 type Item = Record<string, unknown>;
@@ -189,6 +190,7 @@ export function itemToSession(item: Item): SessionRecord {
     ...optional('endReason', s.endReason),
     ...optional('connectEndpoint', s.connectEndpoint),
     ...optional('taskArn', s.taskArn),
+    ...optional('startFailure', s.startFailure),
   };
 }
 

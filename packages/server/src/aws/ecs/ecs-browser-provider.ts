@@ -1,8 +1,14 @@
 import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/contracts';
 import { sealProxyRoutes } from '@wallcrawler/controller';
-import type { TaskTable } from '@wallcrawler/controller/aws';
-import { BrowserLaunchError, BrowserNotReadyError, NotSupportedError } from '../../domain/errors.js';
+import type { SessionTable, TaskTable } from '@wallcrawler/controller/aws';
+import {
+  BrowserLaunchError,
+  BrowserNotReadyError,
+  ContextArchiveError,
+  InvalidUploadError,
+  NotSupportedError,
+} from '../../domain/errors.js';
 import type { SessionRecord } from '../../domain/model.js';
 import type {
   BrowserProvider,
@@ -46,10 +52,38 @@ export interface EcsBrowserProviderOptions {
    * (see `sealProxyRoutes`). Without it, sessions cannot have proxies (501).
    */
   connectSecret?: Uint8Array;
+  /**
+   * What the tasks can fetch from the blob bucket before the browser starts: contexts (a bucket and contexts'
+   * key in the stack), extensions (a bucket). @default neither
+   */
+  keeping?: { contexts: boolean; extensions: boolean };
+  /**
+   * The sessions table, where a release writes its reason for the task (a session that keeps something is
+   * ended by its task, after the keeping). Without it such a release ends with the task's "SIGTERM" reason.
+   */
+  sessions?: SessionTable;
+  /**
+   * How long a release of a session that keeps something waits for its task to record the ending (the save's
+   * outcome with it), below the front door's limit; past it the API records the ending itself. @default 20_000
+   */
+  releaseWaitMs?: number;
   logger?: Logger;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Whether the session's task keeps something as it ends (so the release waits for the task to record it). */
+function keepsSomething(session: SessionRecord): boolean {
+  return session.contextPersist === true;
+}
+
+/** Why a session's task ended it before its browser was ready, in the domain's words. */
+function startError(session: SessionRecord): Error {
+  const reason = session.endReason ?? `The browser's task ended the session as ${session.status}.`;
+  if (session.startFailure === 'context_unusable') return new ContextArchiveError(reason);
+  if (session.startFailure === 'extension_unusable') return new InvalidUploadError(reason);
+  return new BrowserLaunchError(reason);
+}
 
 /** Errors ECS answers when it cannot start a task now but may in a moment. */
 function isRetryableRunTaskError(error: unknown): boolean {
@@ -69,10 +103,11 @@ function isCapacityFailure(reason: string | undefined): boolean {
  */
 export class EcsBrowserProvider implements BrowserProvider {
   /**
-   * A task starts from a clean profile: contexts and extensions are not fetched into tasks in AWS yet. Proxies
-   * reach the task sealed, with the connect-token secret.
+   * A task fills a context's profile and unpacks an extension from the blob bucket before its browser starts
+   * (when the stack gave it the bucket and contexts' key). Proxies reach the task sealed, with the
+   * connect-token secret.
    */
-  readonly capabilities: { contexts: false; extensions: false; files: false; proxies: boolean };
+  readonly capabilities: { contexts: boolean; extensions: boolean; files: false; proxies: boolean };
 
   /** A task's files stay in the task. */
   files(): undefined {
@@ -83,14 +118,22 @@ export class EcsBrowserProvider implements BrowserProvider {
   async upload(): Promise<string> {
     throw new NotSupportedError('This deployment does not take uploads yet.');
   }
-  readonly #o: Required<Omit<EcsBrowserProviderOptions, 'logger' | 'pool' | 'connectSecret'>> & {
+  readonly #o: Required<
+    Omit<EcsBrowserProviderOptions, 'logger' | 'pool' | 'connectSecret' | 'keeping' | 'sessions'>
+  > & {
     logger: Logger;
     pool?: TaskTable;
     connectSecret?: Uint8Array;
+    sessions?: SessionTable;
   };
 
   constructor(options: EcsBrowserProviderOptions) {
-    this.capabilities = { contexts: false, extensions: false, files: false, proxies: Boolean(options.connectSecret) };
+    this.capabilities = {
+      contexts: options.keeping?.contexts ?? false,
+      extensions: options.keeping?.extensions ?? false,
+      files: false,
+      proxies: Boolean(options.connectSecret),
+    };
     this.#o = {
       containerName: 'controller',
       readyTimeoutMs: 25_000,
@@ -98,6 +141,7 @@ export class EcsBrowserProvider implements BrowserProvider {
       runTaskAttempts: 4,
       runTaskBackoffMs: 500,
       retryAfterSeconds: 5,
+      releaseWaitMs: 20_000,
       logger: silentLogger,
       ...options,
     };
@@ -116,9 +160,7 @@ export class EcsBrowserProvider implements BrowserProvider {
       const current = await this.#o.store.getSession(session.id);
       if (!current) throw new BrowserLaunchError(`Session ${session.id} disappeared while its browser started.`);
       if (current.status === 'RUNNING') return current;
-      if (current.status !== 'PENDING') {
-        throw new BrowserLaunchError(current.endReason ?? `The browser's task ended the session as ${current.status}.`);
-      }
+      if (current.status !== 'PENDING') throw startError(current);
       if (Date.now() >= deadline) break;
       await sleep(this.#o.pollIntervalMs);
     }
@@ -135,11 +177,45 @@ export class EcsBrowserProvider implements BrowserProvider {
 
   async release(session: SessionRecord, reason: string): Promise<SessionEnding | undefined> {
     if (session.status !== 'PENDING' && session.status !== 'RUNNING') return undefined;
+    let why = reason;
+    if (session.taskArn && keepsSomething(session)) {
+      const ended = await this.#releaseThroughTask(session, session.taskArn, reason);
+      if (ended) return ended;
+      why = `${reason}; its task did not confirm what it kept within ${Math.round(this.#o.releaseWaitMs / 1000)} s`;
+    }
     // The ending is recorded first, so the task's own ending on SIGTERM (which comes second) changes nothing.
-    const ending: SessionEnding = { status: 'COMPLETED', reason, endedAt: new Date() };
-    await this.#o.store.endSession(session.id, { status: ending.status, endedAt: ending.endedAt, endReason: reason });
-    if (session.taskArn) await this.#stopTask(session.taskArn, reason);
+    const ending: SessionEnding = { status: 'COMPLETED', reason: why, endedAt: new Date() };
+    await this.#o.store.endSession(session.id, { status: ending.status, endedAt: ending.endedAt, endReason: why });
+    if (session.taskArn) await this.#stopTask(session.taskArn, why);
     return ending;
+  }
+
+  /**
+   * Stops the task and waits for it to record the ending, after its close path kept what the session keeps
+   * (the profile of a context it persists): the release then answers with the save's outcome, as locally.
+   * @returns the recorded ending, or undefined when the task did not record one within `releaseWaitMs` (the
+   *   caller then records it; the task's save, if still running, completes or fails unseen)
+   */
+  async #releaseThroughTask(
+    session: SessionRecord,
+    taskArn: string,
+    reason: string,
+  ): Promise<SessionEnding | undefined> {
+    const deadline = Date.now() + this.#o.releaseWaitMs;
+    await this.#o.sessions?.requestEnd(session.id, reason);
+    await this.#stopTask(taskArn, reason);
+    for (;;) {
+      const current = await this.#o.store.getSession(session.id);
+      if (!current) return undefined;
+      if (current.status !== 'PENDING' && current.status !== 'RUNNING') {
+        return { status: current.status, reason: current.endReason ?? reason, endedAt: current.endedAt ?? new Date() };
+      }
+      if (Date.now() >= deadline) {
+        this.#o.logger.warn({ sessionId: session.id, taskArn }, 'the task did not record its ending in time');
+        return undefined;
+      }
+      await sleep(this.#o.pollIntervalMs);
+    }
   }
 
   isRunning(session: SessionRecord): boolean {

@@ -18,6 +18,8 @@ const storeSchema = z.object({
   [E.sessionsTable]: z.string().min(3),
   [E.projectsTable]: z.string().min(3),
   [E.tasksTable]: z.string().min(3).optional(),
+  /** Contexts' locks live there: an ending releases its session's. */
+  [E.resourcesTable]: z.string().min(3).optional(),
   [E.region]: z.string().min(1),
   [E.logLevel]: logLevel,
   [E.dynamodbEndpoint]: z.url().optional(),
@@ -121,6 +123,7 @@ export function loadAwsStoreConfig(env: Env = process.env): AwsStoreConfig {
       sessions: c[E.sessionsTable],
       projects: c[E.projectsTable],
       ...(c[E.tasksTable] ? { tasks: c[E.tasksTable] } : {}),
+      ...(c[E.resourcesTable] ? { resources: c[E.resourcesTable] } : {}),
     },
     region: c[E.region],
     logLevel: c[E.logLevel],

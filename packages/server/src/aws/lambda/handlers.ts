@@ -9,7 +9,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@wallcrawler/contracts';
 import { parseContextKey } from '@wallcrawler/controller';
-import { createS3Client, S3BlobStore, TaskTable } from '@wallcrawler/controller/aws';
+import { createS3Client, S3BlobStore, SessionTable, TaskTable } from '@wallcrawler/controller/aws';
 import { handle } from 'hono/aws-lambda';
 import { SecretTokenSigner } from '../../adapters/secret-token-signer.js';
 import { createApp } from '../../app.js';
@@ -96,6 +96,14 @@ function ecsClient(config: AwsStoreConfig): ECSClient {
   return new ECSClient({ region: config.region, ...(config.endpoints.ecs ? { endpoint: config.endpoints.ecs } : {}) });
 }
 
+/** The sessions table, for what the provider writes on a session's item itself (a release's reason). */
+function sessionTableOf(config: AwsStoreConfig, client: DynamoDBClient): SessionTable {
+  return new SessionTable({
+    db: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    tables: { sessions: config.tables.sessions, projects: config.tables.projects },
+  });
+}
+
 /** The warm pool's table, when the deployment has one. */
 function poolOf(config: AwsStoreConfig, client: DynamoDBClient): TaskTable | undefined {
   if (!config.tables.tasks) return undefined;
@@ -116,6 +124,13 @@ export async function createApiHandler(
   const secret = await connectSecret(config);
   const signer = new SecretTokenSigner(secret);
   const pool = poolOf(config, client);
+  const blobs = config.blobsBucket
+    ? new S3BlobStore({
+        client: createS3Client({ region: config.region, endpoint: config.endpoints.s3 }),
+        bucket: config.blobsBucket,
+      })
+    : undefined;
+  const contextKey = contextKeyOf(config);
   const provider = new EcsBrowserProvider({
     ecs: ecsClient(config),
     store,
@@ -124,15 +139,11 @@ export async function createApiHandler(
     ...config.ecs,
     logger: log,
     ...(pool ? { pool } : {}),
+    // The tasks fetch contexts and extensions from the same bucket, with the same key.
+    keeping: { contexts: Boolean(blobs && contextKey), extensions: Boolean(blobs) },
+    sessions: sessionTableOf(config, client),
     ...providerOptions,
   });
-  const blobs = config.blobsBucket
-    ? new S3BlobStore({
-        client: createS3Client({ region: config.region, endpoint: config.endpoints.s3 }),
-        bucket: config.blobsBucket,
-      })
-    : undefined;
-  const contextKey = contextKeyOf(config);
   return handle(
     createApp({
       store,
