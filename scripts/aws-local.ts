@@ -37,7 +37,15 @@ const SAME_SIGNAL_MS = 1_000;
 
 const progress = (line: string) => process.stderr.write(`aws:local: ${line}\n`);
 
-class UsageError extends Error {}
+/** A start refused with a message of its own (no stack): a setting (exit 2), or what the machine lacks. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
 
 function settings(env: NodeJS.ProcessEnv) {
   const integer = (name: string, fallback: number, max: number) => {
@@ -82,7 +90,7 @@ function ensureDynamoDbLocalInstalled(): void {
   progress('installing what DynamoDB Local needs (a Java runtime, the emulator)');
   const script = new URL('./dynamodb-local.mjs', import.meta.url).pathname;
   const result = spawnSync(process.execPath, [script, '--java'], { stdio: ['inherit', 2, 2] });
-  if (result.status !== 0) throw new UsageError('could not install DynamoDB Local (see above)');
+  if (result.status !== 0) throw new UsageError('could not install DynamoDB Local (see above)', 1);
 }
 
 /** Writes each task's output to stderr a line at a time, so two tasks' lines never interleave. */
@@ -92,7 +100,8 @@ function taskOutput(): (taskArn: string, chunk: string) => void {
     const text = (partial.get(taskArn) ?? '') + chunk;
     const end = text.lastIndexOf('\n') + 1;
     if (end > 0) process.stderr.write(text.slice(0, end));
-    partial.set(taskArn, text.slice(end));
+    if (end < text.length) partial.set(taskArn, text.slice(end));
+    else partial.delete(taskArn);
   };
 }
 
@@ -226,6 +235,6 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     progress(error instanceof UsageError ? error.message : String(error instanceof Error ? error.stack : error));
-    process.exit(error instanceof UsageError ? 2 : 1);
+    process.exit(error instanceof UsageError ? error.exitCode : 1);
   },
 );
