@@ -14,6 +14,8 @@ import { packageDirectory } from '@wallcrawler/controller';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'tsup';
+// @ts-expect-error: a plain script without types, shared with `npm run setup`.
+import { buildIsCurrent, workspacePackages } from '../scripts/steps.mjs';
 import { tempDir } from './index.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -52,6 +54,19 @@ let image: Promise<ControllerImage> | undefined;
 /** Lays out the image's `/app` once per test process (a build of the controller's entries, about a second). */
 export function controllerImage(): Promise<ControllerImage> {
   image ??= (async () => {
+    const manifest = JSON.parse(readFileSync(join(controllerDir, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    // The image's workspace dependencies come from their build, as in the image; a build older than its sources
+    // would make every task fail at its first import, so say so here instead.
+    const packages = workspacePackages() as Map<string, { dir: string; manifest: { module: string } }>;
+    const stale = Object.keys(manifest.dependencies).filter(
+      (name) => packages.has(name) && !buildIsCurrent([packages.get(name)], (m: { module: string }) => m.module),
+    );
+    if (stale.length > 0)
+      throw new Error(
+        `The controller image takes ${stale.join(', ')} from the build, which is older than the sources: run \`npm run build\` first.`,
+      );
     const dockerfile = parseDockerfile(readFileSync(join(controllerDir, 'Dockerfile'), 'utf8'));
     const dir = tempDir('wc-image-');
     process.once('exit', () => dir.remove());
@@ -60,9 +75,6 @@ export function controllerImage(): Promise<ControllerImage> {
     writeFileSync(join(appDir, 'package.json'), readFileSync(join(controllerDir, 'package.json')));
     // `npm install --omit=dev` in the image: each of the package's dependencies, the version the workspace
     // resolved for this package (which may differ from the one hoisted to the root).
-    const manifest = JSON.parse(readFileSync(join(controllerDir, 'package.json'), 'utf8')) as {
-      dependencies: Record<string, string>;
-    };
     for (const dependency of Object.keys(manifest.dependencies)) {
       const target = packageDirectory(pathToFileURL(join(controllerDir, 'package.json')).href, dependency);
       const link = join(appDir, 'node_modules', dependency);
