@@ -62,7 +62,7 @@ const NOT_SUPPORTED = [
     'not served',
   ],
   ['any client', 'Selenium at seleniumRemoteUrl', 'not served'],
-  ['any client, on AWS', 'extensions (so Stagehand 4), contexts, files, logs, recordings', '501 for now'],
+  ['any client, on AWS', 'files, logs, recordings', '501 for now'],
 ];
 
 const output = join(tmpdir(), `wallcrawler-compat-${process.pid}.json`);

@@ -157,6 +157,7 @@ describe('least privilege, role by role', () => {
         'dynamodb:ConditionCheckItem',
         'dynamodb:Query',
         'dynamodb:Scan',
+        'dynamodb:DeleteItem',
         's3:GetObject*',
         's3:GetBucket*',
         's3:List*',
@@ -181,7 +182,14 @@ describe('least privilege, role by role', () => {
     expect(refs(run?.Condition)).toContain('ecs:cluster');
     const pass = statements.find((s) => s.Action === 'iam:PassRole');
     expect(pass?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
-    expect(statements.some((s) => refs(s.Action).includes('dynamodb:DeleteItem'))).toBe(false);
+    // Deletes only in the resources table (contexts, extensions, contexts' locks), never a session or a key.
+    const deletes = statements.filter((s) => refs(s.Action).includes('dynamodb:DeleteItem'));
+    expect(deletes.map((s) => refs(s.Resource))).toEqual([expect.stringContaining('DataResources')]);
+    expect(refs(deletes[0]?.Resource)).not.toMatch(/DataSessions|DataProjects|DataApiKeys/);
+    // Contexts' key, read by ARN, besides the connect secret.
+    const secrets = statements.filter((s) => refs(s.Action).includes('secretsmanager:GetSecretValue'));
+    expect(refs(secrets)).toContain('ContextKey');
+    expect(refs(secrets)).toContain('ConnectSecret');
   });
 });
 

@@ -113,7 +113,13 @@ async function main(): Promise<number> {
   let servingSession: string | undefined;
   const stopRequested = signalled.then(async (signal) => {
     if (!servingSession || !tables) return signal;
-    const item = await tables.sessions.get(servingSession).catch(() => undefined);
+    // A slow or unreachable table must not hold up the stop: after a second, the signal's reason.
+    const item = await Promise.race([
+      tables.sessions.get(servingSession).catch(() => undefined),
+      new Promise<undefined>((resolve) => {
+        setTimeout(resolve, 1_000);
+      }),
+    ]);
     return typeof item?.endRequested === 'string' && item.endRequested ? item.endRequested : signal;
   });
 

@@ -91,6 +91,11 @@ export class WallcrawlerData extends Construct {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexes }),
     );
+    // Deleting contexts and extensions (their items and name reservations), and releasing a context's lock with
+    // a session's ending: the resources table only; sessions, projects and keys are never deleted.
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [this.resources.tableArn] }),
+    );
     acknowledgeFindings(
       grantee.grantPrincipal as unknown as IConstruct,
       'AwsSolutions-IAM5',

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { expectNothingLeft } from '@wallcrawler/test-support';
 import { useTestServer } from '@wallcrawler/test-support/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ORDER_PAGE, runStagehandV4Flow, type StagehandV4Report } from '../support/stagehand-v4.js';
 
 /**
  * Stagehand 4.4 (`browserbase.launch` + `Stagehand.create`), unmodified, on the Node 22 it requires (the npm
@@ -14,19 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * of its own to the same `connectUrl` from inside the browser.
  */
 
-const COMPAT = fileURLToPath(new URL('../../../../compat/stagehand-v4/', import.meta.url));
-
 const t = useTestServer();
 let pages: Server;
 let pageUrl: string;
 
 beforeAll(async () => {
   pages = createServer((_request, response) => {
-    response
-      .writeHead(200, { 'content-type': 'text/html' })
-      .end(
-        '<!doctype html><title>Order</title><p id="price">Price: 42 EUR</p><button id="save" onclick="document.title=\'Saved\'">Save</button>',
-      );
+    response.writeHead(200, { 'content-type': 'text/html' }).end(ORDER_PAGE);
   });
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   pageUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/order`;
@@ -36,46 +29,10 @@ afterAll(async () => {
   pages?.close();
 });
 
-interface Report {
-  node: string;
-  sessionId: string;
-  title: string;
-  price: string;
-  clickedTitle: string;
-}
-
-function runFlow(useAdapter = false): Promise<Report> {
-  const child = spawn(`${COMPAT}node_modules/.bin/node`, [`${COMPAT}flow.mjs`], {
-    cwd: COMPAT,
-    env: {
-      PATH: process.env.PATH,
-      WALLCRAWLER_URL: t.url,
-      WALLCRAWLER_API_KEY: t.apiKey,
-      PAGE_URL: pageUrl,
-      ...(useAdapter ? { USE_ADAPTER: '1' } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code) => {
-      const line = stdout.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !line.startsWith('{'))
-        reject(new Error(`Stagehand 4 flow exited ${code}:\n${stdout}\n${stderr}`));
-      else resolve(JSON.parse(line) as Report);
-    });
-  });
-}
+const runFlow = (useAdapter = false) => runStagehandV4Flow({ url: t.url, apiKey: t.apiKey, pageUrl, useAdapter });
 
 describe('Stagehand 4.4 on Node 22 against Wallcrawler', () => {
-  let report: Report;
+  let report: StagehandV4Report;
 
   it('launches (uploading its extension), connects, and drives a page', { timeout: 120_000 }, async () => {
     report = await runFlow();

@@ -42,6 +42,30 @@ describe('the Lambda configuration', () => {
     expect(config.connectSecret).toEqual({ arn: validEnv[A.connectSecretArn] });
   });
 
+  it("reads the blob bucket, an emulator's S3 endpoint and contexts' key secret (by ARN, or the key itself)", () => {
+    const arn = 'arn:aws:secretsmanager:us-west-2:111122223333:secret:wallcrawler-context-key-AbCdEf';
+    const withBlobs = loadAwsApiConfig({
+      ...validEnv,
+      [A.blobsBucket]: 'wallcrawler-blobs',
+      [A.contextKeySecretArn]: arn,
+      [A.s3Endpoint]: 'http://127.0.0.1:4569',
+    });
+    expect(withBlobs).toMatchObject({
+      blobsBucket: 'wallcrawler-blobs',
+      contextKey: { arn },
+      endpoints: { s3: 'http://127.0.0.1:4569' },
+    });
+    expect(loadAwsApiConfig({ ...validEnv, [A.contextKey]: 'ab'.repeat(32) }).contextKey).toEqual({
+      value: 'ab'.repeat(32),
+    });
+    // Without a bucket, contexts and extensions answer 501; without a key, contexts do.
+    expect(loadAwsApiConfig(validEnv)).not.toHaveProperty('blobsBucket');
+    expect(loadAwsApiConfig(validEnv)).not.toHaveProperty('contextKey');
+    expect(() => loadAwsApiConfig({ ...validEnv, [A.contextKeySecretArn]: 'context-key' })).toThrow(
+      A.contextKeySecretArn,
+    );
+  });
+
   it('lists every problem at once', () => {
     const error = (() => {
       try {
