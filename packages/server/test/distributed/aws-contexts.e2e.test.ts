@@ -225,6 +225,31 @@ describe('bad input and one writer', () => {
     await bb.sessions.update(next.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
   });
 
+  it("releases the lock of a task killed outright (the task-state function's ending); the context keeps its state", async () => {
+    const { contextId, session, browser } = await writer('saved-before');
+    await browser.disconnect().catch(() => {});
+    await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+    const saved = await archiveOf(contextId);
+    const second = await bb.sessions.create({
+      projectId: aws.projectId,
+      browserSettings: { context: { id: contextId, persist: true } },
+    });
+    const task = taskOf(second.id);
+    if (!task) throw new Error(`no task serves ${second.id}`);
+    // An OOM kill: no close path, no save, no ending of its own.
+    aws.ecs.killTask(task.taskArn);
+    await aws.ecs.waitStopped(task.taskArn);
+    expect(await ended(second.id)).toMatchObject({ status: 'ERROR' });
+    expect(await archiveOf(contextId)).toEqual(saved);
+    // The lock went with the ending: the next writer is admitted.
+    const third = await bb.sessions.create({
+      projectId: aws.projectId,
+      browserSettings: { context: { id: contextId, persist: true } },
+    });
+    expect(third.status).toBe('RUNNING');
+    await bb.sessions.update(third.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+  });
+
   it('answers 422 context_unusable for a corrupt archive or one sealed under another key, and overwrites nothing', async () => {
     const { contextId, session, browser } = await writer('sealed');
     await browser.disconnect().catch(() => {});
