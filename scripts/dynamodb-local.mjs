@@ -5,11 +5,14 @@
 // against the pinned integrity, and keep only `emulator/` under `.cache/`. It runs on a Java 17 runtime
 // (Debian's `openjdk-17-jre-headless`). `npm test`'s pretest (scripts/prepare-tests.mjs) installs both.
 //
-// `node scripts/dynamodb-local.mjs` prints the emulator's directory, fetching it first when missing.
+// `node scripts/dynamodb-local.mjs` prints the emulator's directory, fetching it first when missing; with
+// `--java`, it first installs the Java runtime when there is none (what `npm run aws:local` runs, its output
+// sent to stderr).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { aptInstall, onPath } from './steps.mjs';
 
 export const DYNAMODB_LOCAL_PACKAGE = 'amplify-dynamodb-simulator@2.9.30';
 const INTEGRITY = 'sha512-xTeeRLvzEfqyd5lh3bH4c0kHvSHHmmhD5ZDsHFKAQ5g2Zl6JqlFdutaQhCLHzxEp6Ry1o7TB6niIoXuQAnSewQ==';
@@ -48,6 +51,31 @@ export function ensureDynamoDbLocal({ log = () => {} } = {}) {
   }
 }
 
+/**
+ * Makes sure a Java runtime is on the PATH: Debian's `openjdk-17-jre-headless` through apt-get when there is
+ * none (as root or through sudo; `rerun` is the command to run again once the user installed it by hand).
+ * @throws Error when there is no Java and no apt-get to install it with
+ */
+export function ensureJava({ log = () => {}, rerun }) {
+  if (onPath('java')) {
+    log(`found ${spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0]}`);
+    return;
+  }
+  if (!onPath('apt-get'))
+    throw new Error(
+      `No Java runtime found: install a Java 17 runtime (DynamoDB Local runs on it), then run \`${rerun}\` again.`,
+    );
+  log("not found: installing Debian's openjdk-17-jre-headless package");
+  aptInstall(['openjdk-17-jre-headless'], rerun);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(ensureDynamoDbLocal({ log: (line) => console.error(line) }));
+  const log = (line) => console.error(line);
+  try {
+    if (process.argv.includes('--java')) ensureJava({ log, rerun: 'npm run aws:local' });
+    console.log(ensureDynamoDbLocal({ log }));
+  } catch (error) {
+    console.error(`✗ ${error.message}`);
+    process.exit(1);
+  }
 }

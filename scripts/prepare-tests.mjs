@@ -7,24 +7,20 @@
 //     not a workspace because its `node` binary would shadow Node 20 for every npm script.
 //   - The full build: every package's JavaScript and type declarations, which the packaging test packs and
 //     installs outside the monorepo (setup builds only the JavaScript the server runs).
-import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DYNAMODB_LOCAL_PACKAGE, dynamoDbLocalDir, ensureDynamoDbLocal } from './dynamodb-local.mjs';
-import { aptInstall, buildIsCurrent, fail, onPath, root, run, step, workspacePackages } from './steps.mjs';
+import { DYNAMODB_LOCAL_PACKAGE, dynamoDbLocalDir, ensureDynamoDbLocal, ensureJava } from './dynamodb-local.mjs';
+import { buildIsCurrent, fail, root, run, step, workspacePackages } from './steps.mjs';
 
 console.log('Preparing the tests: the tools only the tests need, and the full build (skipped when already there).');
 if (!existsSync(join(root, 'node_modules', '.package-lock.json')))
   fail('The npm dependencies are not installed: run `npm run setup` first.');
 
 step('Java runtime (for DynamoDB Local)');
-if (onPath('java')) {
-  console.log(`  found ${spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0]}`);
-} else if (onPath('apt-get')) {
-  console.log("  not found: installing Debian's openjdk-17-jre-headless package");
-  aptInstall(['openjdk-17-jre-headless'], 'npm test');
-} else {
-  fail('No Java runtime found: install a Java 17 runtime (DynamoDB Local runs on it), then run `npm test` again.');
+try {
+  ensureJava({ log: (line) => console.log(`  ${line}`), rerun: 'npm test' });
+} catch (error) {
+  fail(error.message);
 }
 
 step(`DynamoDB Local (${DYNAMODB_LOCAL_PACKAGE})`);

@@ -84,7 +84,7 @@ export function toApiGatewayV2Event(
 
 export async function startApiGateway(
   handler: LambdaHttpHandler,
-  { integrationTimeoutMs = 29_000 }: { integrationTimeoutMs?: number } = {},
+  { integrationTimeoutMs = 29_000, port: wanted = 0 }: { integrationTimeoutMs?: number; port?: number } = {},
 ): Promise<ApiGateway> {
   let timeouts = 0;
   let domainName = '127.0.0.1';
@@ -120,7 +120,10 @@ export async function startApiGateway(
       clearTimeout(timer);
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(wanted, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   domainName = `127.0.0.1:${port}`;
   return {

@@ -23,8 +23,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts the emulator and resolves once it answers HTTP. */
-export async function startDynamoDbLocal({ timeout = 30_000 } = {}): Promise<DynamoDbLocal> {
+/**
+ * Starts the emulator and resolves once it answers HTTP. `detached` puts the JVM in a process group of its own, so
+ * that a terminal's Ctrl-C reaches only the command that started it, which stops it last (after the tasks that
+ * record their endings in it).
+ */
+export async function startDynamoDbLocal({ timeout = 30_000, detached = false } = {}): Promise<DynamoDbLocal> {
   if (spawnSync('java', ['-version']).error) {
     throw new Error(
       'DynamoDB Local needs a Java runtime: run `npm run pretest` (it installs openjdk-17-jre-headless; `npm test` runs it first).',
@@ -38,15 +42,19 @@ export async function startDynamoDbLocal({ timeout = 30_000 } = {}): Promise<Dyn
     [
       '-Xms64m',
       '-Xmx512m',
+      // No /tmp/hsperfdata_<user>/<pid> file, which a SIGKILLed JVM leaves behind.
+      '-XX:-UsePerfData',
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
       '-jar',
       join(dir, 'DynamoDBLocal.jar'),
       '-inMemory',
+      // It would otherwise report usage to AWS.
+      '-disableTelemetry',
       '-port',
       String(port),
     ],
     // Its working directory gets a metadata file even in memory: keep it out of the repository.
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: workDir.path },
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: workDir.path, detached },
   );
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
@@ -55,7 +63,10 @@ export async function startDynamoDbLocal({ timeout = 30_000 } = {}): Promise<Dyn
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeout;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited at start:\n${output}`);
+    if (child.exitCode !== null) {
+      workDir.remove();
+      throw new Error(`DynamoDB Local exited at start:\n${output}`);
+    }
     try {
       // Any HTTP answer (a 400 for an empty request) means it is listening.
       await fetch(endpoint, { signal: AbortSignal.timeout(1_000) });

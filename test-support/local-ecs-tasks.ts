@@ -61,11 +61,19 @@ export interface TaskRunnerOptions {
   addressPrefix: string;
   startDelayMs: number;
   onTaskStateChange: ((event: EcsEvent) => Promise<void> | void) | undefined;
+  /** Where each task's output goes besides its `output` (a container's log driver). */
+  onOutput?: ((taskArn: string, chunk: string) => void) | undefined;
 }
 
 export type TaskRunner = ReturnType<typeof createTaskRunner>;
 
-export function createTaskRunner({ root, addressPrefix, startDelayMs, onTaskStateChange }: TaskRunnerOptions) {
+export function createTaskRunner({
+  root,
+  addressPrefix,
+  startDelayMs,
+  onTaskStateChange,
+  onOutput,
+}: TaskRunnerOptions) {
   const tasks = new Map<string, LocalTask>();
   const services = new Map<string, LocalService>();
   const deliveries = new Set<Promise<void>>();
@@ -210,8 +218,12 @@ export function createTaskRunner({ root, addressPrefix, startDelayMs, onTaskStat
     task.process = child;
     task.lastStatus = 'RUNNING';
     task.startedAt = new Date();
-    child.stdout?.on('data', (d: Buffer) => (task.output += d));
-    child.stderr?.on('data', (d: Buffer) => (task.output += d));
+    const collect = (d: Buffer) => {
+      task.output += d;
+      onOutput?.(task.arn, d.toString());
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
     void emit(task);
     child.once('exit', (code, signal) => {
       task.exitCode = code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : null);

@@ -59,6 +59,8 @@ export interface LocalEcsOptions {
   startDelayMs?: number;
   /** Where task-state events go (the task-state handler). */
   onTaskStateChange?: (event: EcsEvent) => Promise<void> | void;
+  /** Where each task's output goes as it comes, besides `LocalTaskView.output` (a container's log driver). */
+  onOutput?: (taskArn: string, chunk: string) => void;
 }
 
 export interface LocalEcs {
@@ -99,12 +101,19 @@ export async function startLocalEcs({
   taskDefinitions,
   startDelayMs = 0,
   onTaskStateChange,
+  onOutput,
 }: LocalEcsOptions): Promise<LocalEcs> {
   const root = tempDir('wc-ecs-');
   // Tasks get addresses of a 127.x.y.0/24 block of their own: another endpoint (a parallel test file in
   // another process) holds another block, so two tasks never share an address and its port 9223.
   const block = await claimAddressBlock();
-  const runner = createTaskRunner({ root: root.path, addressPrefix: block.prefix, startDelayMs, onTaskStateChange });
+  const runner = createTaskRunner({
+    root: root.path,
+    addressPrefix: block.prefix,
+    startDelayMs,
+    onTaskStateChange,
+    onOutput,
+  });
   const { tasks } = runner;
   const { server, runTaskCalls, eniLookups, injected } = createEcsProtocol(runner, taskDefinitions);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -21,12 +21,20 @@ const bin = join(dirname(createRequire(import.meta.url).resolve('s3rver/package.
 /** Makes s3rver accept the `local` access key too, which the AWS topology's processes use. */
 const accounts = join(import.meta.dirname, 's3rver-accounts.cjs');
 
-export async function startS3rver({ bucket = 'wallcrawler-test', timeout = 15_000 } = {}): Promise<LocalS3> {
+/**
+ * Starts s3rver with `bucket`. `detached` puts it in a process group of its own, so that a terminal's Ctrl-C
+ * reaches only the command that started it, which stops it after the tasks that still use it.
+ */
+export async function startS3rver({
+  bucket = 'wallcrawler-test',
+  timeout = 15_000,
+  detached = false,
+} = {}): Promise<LocalS3> {
   const dir = tempDir('s3rver-');
   const child = spawn(
     process.execPath,
     ['-r', accounts, bin, '-d', dir.path, '-a', '127.0.0.1', '-p', '0', '--silent', '--configure-bucket', bucket],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], detached },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let output = '';

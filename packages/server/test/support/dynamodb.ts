@@ -1,31 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDbTableNames, TABLES } from '@wallcrawler/contracts';
-import { createTables } from '@wallcrawler/controller/aws';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoDbClient as clientFor } from '@wallcrawler/test-support/dynamodb-tables';
 import { inject } from 'vitest';
+
+export { freshTables } from '@wallcrawler/test-support/dynamodb-tables';
 
 /** A client for the run's DynamoDB Local (started by the global setup, or the one at `endpoint`). */
 export function dynamoDbClient(endpoint: string = inject('dynamodbEndpoint')): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-}
-
-/** Fresh tables with names of their own, so tests never see each other's items; and how to drop them. */
-export async function freshTables(
-  client: DynamoDBClient,
-): Promise<{ names: DynamoDbTableNames; drop(): Promise<void> }> {
-  const prefix = `t${randomUUID().slice(0, 8)}`;
-  const names = Object.fromEntries(
-    Object.keys(TABLES).map((table) => [table, `${prefix}-${table}`]),
-  ) as DynamoDbTableNames;
-  await createTables(client, names);
-  return {
-    names,
-    async drop() {
-      for (const name of Object.values(names)) await client.send(new DeleteTableCommand({ TableName: name }));
-    },
-  };
+  return clientFor(endpoint);
 }

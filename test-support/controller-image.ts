@@ -1,20 +1,24 @@
 /**
  * The controller's image, as close as this machine allows without a container engine: its Dockerfile read for
  * the command, working directory and environment, and its `/app` laid out in a temporary directory (the
- * package's `package.json`, `dist/` freshly built from the sources, its dependencies). The distributed tests
- * run that command there, with the environment the stack's task definition gives the container.
+ * package's `package.json`, `dist/` freshly built from the sources, its dependencies). The local AWS topology
+ * (`aws-topology.ts`) runs that command there, with the environment the stack's task definition gives the
+ * container; and its functions get the environment the stack gives them (`synthesizedStack`).
  */
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { AWS_API_ENV } from '@wallcrawler/contracts';
 import { packageDirectory } from '@wallcrawler/controller';
-import { tempDir } from '@wallcrawler/test-support';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'tsup';
+// @ts-expect-error: a plain script without types, shared with `npm run setup`.
+import { buildIsCurrent, workspacePackages } from '../scripts/steps.mjs';
+import { tempDir } from './index.js';
 
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 const controllerDir = join(root, 'packages', 'controller');
 
 export interface Dockerfile {
@@ -50,6 +54,19 @@ let image: Promise<ControllerImage> | undefined;
 /** Lays out the image's `/app` once per test process (a build of the controller's entries, about a second). */
 export function controllerImage(): Promise<ControllerImage> {
   image ??= (async () => {
+    const manifest = JSON.parse(readFileSync(join(controllerDir, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    // The image's workspace dependencies come from their build, as in the image; a build older than its sources
+    // would make every task fail at its first import, so say so here instead.
+    const packages = workspacePackages() as Map<string, { dir: string; manifest: { module: string } }>;
+    const stale = Object.keys(manifest.dependencies).filter(
+      (name) => packages.has(name) && !buildIsCurrent([packages.get(name)], (m: { module: string }) => m.module),
+    );
+    if (stale.length > 0)
+      throw new Error(
+        `The controller image takes ${stale.join(', ')} from the build, which is older than the sources: run \`npm run build\` first.`,
+      );
     const dockerfile = parseDockerfile(readFileSync(join(controllerDir, 'Dockerfile'), 'utf8'));
     const dir = tempDir('wc-image-');
     process.once('exit', () => dir.remove());
@@ -58,16 +75,13 @@ export function controllerImage(): Promise<ControllerImage> {
     writeFileSync(join(appDir, 'package.json'), readFileSync(join(controllerDir, 'package.json')));
     // `npm install --omit=dev` in the image: each of the package's dependencies, the version the workspace
     // resolved for this package (which may differ from the one hoisted to the root).
-    const manifest = JSON.parse(readFileSync(join(controllerDir, 'package.json'), 'utf8')) as {
-      dependencies: Record<string, string>;
-    };
     for (const dependency of Object.keys(manifest.dependencies)) {
       const target = packageDirectory(pathToFileURL(join(controllerDir, 'package.json')).href, dependency);
       const link = join(appDir, 'node_modules', dependency);
       mkdirSync(dirname(link), { recursive: true });
       symlinkSync(target, link);
     }
-    const configs = (await import('../../../controller/tsup.config.js')).default as unknown as {
+    const configs = (await import('../packages/controller/tsup.config.js')).default as unknown as {
       entry: Record<string, string>;
     }[];
     const binaries = configs.find((c) => Object.values(c.entry).some((e) => e.endsWith('task/main.ts')));
@@ -88,29 +102,42 @@ export function controllerImage(): Promise<ControllerImage> {
   return image;
 }
 
-let stackContainer: Promise<StackContainer> | undefined;
+/** A value in a synthesized template: a literal, or a CloudFormation reference (`Ref`, `Fn::GetAtt`, `Fn::Join`). */
+export type TemplateValue = string | Record<string, unknown>;
 
-export interface StackContainer {
-  /** The container's environment, with CloudFormation references left as `{ Ref: logicalId }`. */
-  environment: Record<string, string | { Ref: string }>;
-  /** The names of the variables ECS fills from secrets. */
-  secrets: string[];
-  /** ECS's grace between SIGTERM and SIGKILL (the container's `stopTimeout`), in seconds. */
-  stopTimeoutSeconds: number;
+export interface SynthesizedStack {
+  controller: {
+    /** The container's environment, CloudFormation references left as they are. */
+    environment: Record<string, TemplateValue>;
+    /** The names of the variables ECS fills from secrets. */
+    secrets: string[];
+    /** The container's `stopTimeout`, in seconds. */
+    stopTimeoutSeconds: number | undefined;
+  };
+  /** The environment of the API function and of the warm pool's scaler function. */
+  api: Record<string, TemplateValue>;
+  warmPool: Record<string, TemplateValue>;
 }
 
-/** The controller container's environment in the synthesized stack (dev mode, public tasks). */
-export function stackControllerContainer(): Promise<StackContainer> {
-  stackContainer ??= (async () => {
+let synthesized: Promise<SynthesizedStack> | undefined;
+
+interface FunctionResource {
+  Properties: { Description?: string; Environment?: { Variables?: Record<string, TemplateValue> } };
+}
+
+/** What the synthesized stack (dev mode, public tasks) gives the controller container and the functions. */
+export function synthesizedStack(): Promise<SynthesizedStack> {
+  synthesized ??= (async () => {
     const { WallcrawlerStack } = await import('@wallcrawler/infra-cdk');
     const out = join(tmpdir(), `wc-stack-${process.pid}`);
     try {
       const app = new App({ outdir: out });
       const stack = new WallcrawlerStack(app, 'Wallcrawler', { env: { account: '111122223333', region: 'us-east-1' } });
-      const [definition] = Object.values(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition')) as {
+      const template = Template.fromStack(stack);
+      const [definition] = Object.values(template.findResources('AWS::ECS::TaskDefinition')) as {
         Properties: {
           ContainerDefinitions: {
-            Environment: { Name: string; Value: string | { Ref: string } }[];
+            Environment: { Name: string; Value: TemplateValue }[];
             Secrets: { Name: string }[];
             StopTimeout?: number;
           }[];
@@ -118,14 +145,25 @@ export function stackControllerContainer(): Promise<StackContainer> {
       }[];
       const container = definition?.Properties.ContainerDefinitions[0];
       if (!container) throw new Error('the stack has no controller container');
+      const functions = template.findResources('AWS::Lambda::Function') as Record<string, FunctionResource>;
+      const environmentOf = (name: string, has: string) => {
+        // The functions are told apart by what only each one is given.
+        const found = Object.values(functions).find((f) => f.Properties.Environment?.Variables?.[has] !== undefined);
+        if (!found) throw new Error(`the stack has no ${name} function (none is given ${has})`);
+        return found.Properties.Environment?.Variables ?? {};
+      };
       return {
-        environment: Object.fromEntries(container.Environment.map((e) => [e.Name, e.Value])),
-        secrets: container.Secrets.map((s) => s.Name),
-        stopTimeoutSeconds: container.StopTimeout ?? 30,
+        controller: {
+          environment: Object.fromEntries(container.Environment.map((e) => [e.Name, e.Value])),
+          secrets: container.Secrets.map((s) => s.Name),
+          stopTimeoutSeconds: container.StopTimeout,
+        },
+        api: environmentOf('API', AWS_API_ENV.apiKeysTable),
+        warmPool: environmentOf('warm-pool scaler', AWS_API_ENV.poolService),
       };
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
   })();
-  return stackContainer;
+  return synthesized;
 }

@@ -1,0 +1,369 @@
+/**
+ * The AWS topology on one machine, the one implementation behind the distributed suite (through
+ * `packages/server/test/support/aws-topology.ts`) and `npm run aws:local` (`scripts/aws-local.ts`):
+ *
+ * - the stack's tables in a DynamoDB Local (started by the caller), and its bucket in an `s3rver`;
+ * - the local ECS endpoint, driven by the real `@aws-sdk/client-ecs`, running each task as the controller image's
+ *   real entry command on an address of its own, with the environment the synthesized stack's task definition
+ *   gives the container; task-state events delivered to the real task-state handler, as EventBridge's rule does;
+ * - the API function (`createLambdaHandlers`) behind the API Gateway stand-in, with the environment the
+ *   synthesized stack gives the function;
+ * - optionally the warm pool: its ECS service, and its scaler function with the stack's environment.
+ *
+ * Every CloudFormation reference in the stack's environments is resolved to its local counterpart (a table's
+ * name, the cluster, a secret's value instead of its ARN); one this file does not know fails the start,
+ * so a stack that gains a setting cannot silently drift from what is tested here. Clients connect straight to
+ * each task's controller with the session's JWT.
+ */
+import { randomBytes } from 'node:crypto';
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateServiceCommand, ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AWS_API_ENV as A, CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/contracts';
+import { TaskTable } from '@wallcrawler/controller/aws';
+import { generateApiKey, newProject } from '@wallcrawler/server';
+import {
+  createLambdaHandlers,
+  createWarmPoolHandler,
+  DynamoDbStore,
+  type LambdaHandlerOptions,
+  type LambdaHandlers,
+  loadAwsApiConfig,
+  loadAwsPoolConfig,
+  type TaskStateOutcome,
+  type WarmPoolDecision,
+} from '@wallcrawler/server/aws';
+import { type LambdaHttpHandler, startApiGateway } from './api-gateway.js';
+import { controllerImage, synthesizedStack, type TemplateValue } from './controller-image.js';
+import { dynamoDbClient, freshTables } from './dynamodb-tables.js';
+import { waitFor } from './index.js';
+import { type LocalEcs, type LocalTaskDefinition, startLocalEcs } from './local-ecs.js';
+import { type LocalS3, startS3rver } from './s3rver.js';
+
+export interface AwsTopology {
+  /** The API's base URL. */
+  url: string;
+  apiKey: string;
+  projectId: string;
+  store: DynamoDbStore;
+  ecs: LocalEcs;
+  /** The stack's bucket (s3rver), which the API and the tasks share. */
+  s3: LocalS3;
+  /** Contexts' key, as the stack's secret holds it (64 hex digits). */
+  contextKey: string;
+  /** What the task-state handler decided for each event it got. */
+  taskStateOutcomes: TaskStateOutcome[];
+  /** The project's admission counter, read straight from its item. */
+  activeCounter(): Promise<number>;
+  /** A session's item in the sessions table, raw, as DynamoDB returns it (undefined when there is none). */
+  sessionItem(sessionId: string): Promise<Record<string, unknown> | undefined>;
+  /**
+   * Starts `count` warm-pool tasks (RunTask with no session, as the pool's ECS service does) and waits until
+   * they are idle in the pool.
+   */
+  prewarm(count: number): Promise<void>;
+  /** Runs the warm-pool scaler function once, as its schedule does. */
+  scalePool(): Promise<WarmPoolDecision>;
+  /** The warm pool's tasks by status, from the tasks table. */
+  poolTasks(): Promise<{ taskArn: string; status: string; sessionId?: string }[]>;
+  /** The warm pool's table, as the API uses it (to claim tasks by hand). */
+  taskTable(): TaskTable;
+  /** Stops the front door, the scaler's schedule, every task (SIGTERM, then SIGKILL after its stop timeout). */
+  close(): Promise<void>;
+}
+
+export interface AwsTopologyOptions {
+  /** The DynamoDB Local the tables are created in. */
+  dynamodbEndpoint: string;
+  /** The project's concurrency limit. @default 5 */
+  concurrency?: number;
+  /** Extra env of the controller's task definition (on top of what the stack sets). */
+  taskEnv?: Record<string, string>;
+  provider?: LambdaHandlerOptions['provider'];
+  /** How long a create waits for its browser. @default the stack's */
+  readyTimeoutMs?: number;
+  /** The container's stop timeout (SIGTERM to SIGKILL). @default the stack's */
+  stopTimeoutMs?: number;
+  /**
+   * A warm pool: its ECS service is created with `min` tasks; `scalePool()` runs the scaler function, and so does
+   * a timer every `scheduleMs` when given (the stack's schedule).
+   */
+  warmPool?: { min: number; max: number; targetIdle: number; scheduleMs?: number };
+  /** Delay between RunTask and the container's start. @default 0 */
+  startDelayMs?: number;
+  /** The shortest session `timeout` the API accepts, in seconds. @default 60, Browserbase's */
+  minSessionTimeoutSeconds?: number;
+  /** The front door's port on 127.0.0.1. @default 0 (any free one) */
+  port?: number;
+  /** The functions' logger. @default silent */
+  logger?: Logger;
+  /** Where each task's output goes as it comes (a container's log driver). */
+  onTaskOutput?: (taskArn: string, chunk: string) => void;
+  /**
+   * Runs the emulators' processes (s3rver) in process groups of their own, so that a terminal's Ctrl-C reaches
+   * only the command, which stops them after the tasks that still use them.
+   */
+  detached?: boolean;
+}
+
+const CLUSTER = 'wallcrawler';
+const TASK_DEFINITION = 'wallcrawler-controller';
+const POOL_SERVICE = 'wallcrawler-warm-pool';
+const SUBNETS = ['subnet-local-a', 'subnet-local-b'];
+const SECURITY_GROUP = 'sg-local';
+const REGION = 'us-east-1';
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/**
+ * The stack's environment for one of its parts, each reference replaced by what `local` gives for its variable
+ * (one or more variables: a secret's ARN becomes the secret's value).
+ * @throws Error naming a reference this topology cannot resolve
+ */
+function resolveStackEnv(
+  part: string,
+  env: Record<string, TemplateValue>,
+  local: Record<string, Record<string, string>>,
+): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (typeof value === 'string') resolved[name] = value;
+    else if (local[name]) Object.assign(resolved, local[name]);
+    else
+      throw new Error(
+        `The stack gives the ${part} ${name} from ${JSON.stringify(value)}, which the local topology cannot resolve`,
+      );
+  }
+  return resolved;
+}
+
+export async function startAwsTopology({
+  dynamodbEndpoint,
+  concurrency = 5,
+  taskEnv = {},
+  provider = {},
+  readyTimeoutMs,
+  stopTimeoutMs,
+  startDelayMs = 0,
+  warmPool,
+  minSessionTimeoutSeconds,
+  port = 0,
+  logger = silentLogger,
+  onTaskOutput,
+  detached = false,
+}: AwsTopologyOptions): Promise<AwsTopology> {
+  const [image, stack] = await Promise.all([controllerImage(), synthesizedStack()]);
+  const dynamo = dynamoDbClient(dynamodbEndpoint);
+  const tables = await freshTables(dynamo);
+  // What `close()` undoes, last first: the front door, the schedule, the tasks (whose endings still reach the
+  // tables and the bucket), s3rver, the tables. A start that fails undoes what it had done.
+  const cleanups: (() => Promise<void> | void)[] = [() => dynamo.destroy(), () => tables.drop()];
+  const closeAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    const store = new DynamoDbStore({ client: dynamo, tables: tables.names });
+    const secret = randomBytes(32).toString('base64url');
+    const contextKey = randomBytes(32).toString('hex');
+    const s3 = await startS3rver({ detached });
+    cleanups.push(() => s3.stop());
+    const project = newProject('aws', { concurrency, defaultTimeout: 300 });
+    await store.createProject(project);
+    const key = generateApiKey('aws', [project.id]);
+    await store.createApiKey(key.record);
+
+    const same = (names: Record<string, string>) =>
+      Object.fromEntries(Object.entries(names).map(([name, value]) => [name, { [name]: value }]));
+    const tableEnv = same({
+      [A.sessionsTable]: tables.names.sessions,
+      [A.projectsTable]: tables.names.projects,
+      [A.apiKeysTable]: tables.names.apiKeys,
+      [A.resourcesTable]: tables.names.resources,
+      [A.tasksTable]: tables.names.tasks,
+      [A.blobsBucket]: s3.bucket,
+    });
+    const computeEnv = same({
+      [A.cluster]: CLUSTER,
+      [A.taskDefinition]: TASK_DEFINITION,
+      [A.subnets]: SUBNETS.join(','),
+      [A.securityGroups]: SECURITY_GROUP,
+      [A.poolService]: POOL_SERVICE,
+    });
+
+    // The task runs the image's command in its /app, with the environment the stack's task definition gives the
+    // container: the image's ENV, then the task definition's environment and secrets.
+    const secrets: Record<string, string> = { [E.connectSecret]: secret, [E.contextKey]: contextKey };
+    for (const name of stack.controller.secrets)
+      if (!secrets[name]) throw new Error(`The stack gives the controller an unknown secret ${name}`);
+    // The image's home directory is the container's own filesystem, which the local ECS endpoint provides.
+    const { [E.dataDir]: _home, ...imageEnv } = image.env;
+    const [command, ...args] = image.cmd as [string, ...string[]];
+    const definition: LocalTaskDefinition = {
+      family: TASK_DEFINITION,
+      networkMode: 'awsvpc',
+      stopTimeoutMs: stopTimeoutMs ?? (stack.controller.stopTimeoutSeconds ?? 30) * 1000,
+      container: {
+        name: 'controller',
+        command: [command === 'node' ? process.execPath : command, ...args],
+        workingDirectory: image.appDir,
+        environment: {
+          ...imageEnv,
+          ...resolveStackEnv('controller', stack.controller.environment, tableEnv),
+          ...secrets,
+          // The bucket, as the stack gives it; and what only this machine needs: the emulators' endpoints and
+          // credentials.
+          [E.blobsBucket]: s3.bucket,
+          [E.dynamodbEndpoint]: dynamodbEndpoint,
+          [E.s3Endpoint]: s3.endpoint,
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+          ...taskEnv,
+        },
+      },
+    };
+    const taskStateOutcomes: TaskStateOutcome[] = [];
+    let handlers: LambdaHandlers | undefined;
+    const ecs = await startLocalEcs({
+      taskDefinitions: [definition],
+      startDelayMs,
+      // EventBridge's rule delivers the event to the task-state function.
+      onTaskStateChange: async (event) => {
+        if (handlers) taskStateOutcomes.push(await handlers.taskState(event));
+      },
+      ...(onTaskOutput ? { onOutput: onTaskOutput } : {}),
+    });
+    cleanups.push(() => ecs.close());
+
+    // The functions' credentials come from their environment, as AWS gives them; the emulators accept any.
+    process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
+    const localEndpoints = {
+      [A.region]: REGION,
+      [A.dynamodbEndpoint]: dynamodbEndpoint,
+      [A.ecsEndpoint]: ecs.endpoint,
+    };
+    const config = loadAwsApiConfig({
+      ...resolveStackEnv('API function', stack.api, {
+        ...tableEnv,
+        ...computeEnv,
+        [A.connectSecretArn]: { [A.connectSecret]: secret },
+        [A.contextKeySecretArn]: { [A.contextKey]: contextKey },
+      }),
+      [A.blobsBucket]: s3.bucket,
+      [A.contextKey]: contextKey,
+      [A.s3Endpoint]: s3.endpoint,
+      ...localEndpoints,
+      ...(readyTimeoutMs !== undefined ? { [A.readyTimeoutMs]: String(readyTimeoutMs) } : {}),
+    });
+    const lambda = await createLambdaHandlers(config, {
+      provider: { pollIntervalMs: 100, runTaskBackoffMs: 50, ...provider },
+      minSessionTimeoutSeconds,
+      logger,
+    });
+    handlers = lambda;
+
+    const scaler = warmPool
+      ? createWarmPoolHandler(
+          loadAwsPoolConfig({
+            ...resolveStackEnv('warm-pool scaler', stack.warmPool, { ...tableEnv, ...computeEnv }),
+            ...localEndpoints,
+            [A.poolMin]: String(warmPool.min),
+            [A.poolMax]: String(warmPool.max),
+            [A.poolTargetIdle]: String(warmPool.targetIdle),
+          }),
+          { logger },
+        )
+      : undefined;
+    if (warmPool) {
+      const client = new ECSClient({ endpoint: ecs.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
+      await client.send(
+        new CreateServiceCommand({
+          cluster: CLUSTER,
+          serviceName: POOL_SERVICE,
+          taskDefinition: TASK_DEFINITION,
+          desiredCount: warmPool.min,
+          launchType: 'FARGATE',
+          networkConfiguration: { awsvpcConfiguration: { subnets: [SUBNETS[0] as string], assignPublicIp: 'ENABLED' } },
+        }),
+      );
+      client.destroy();
+    }
+    if (scaler && warmPool?.scheduleMs) {
+      // EventBridge's schedule: a failed run is logged, and the next one tries again.
+      const schedule = setInterval(() => {
+        scaler().catch((error: unknown) => logger.warn({ err: String(error) }, 'the warm-pool scaler failed'));
+      }, warmPool.scheduleMs);
+      cleanups.push(() => clearInterval(schedule));
+    }
+    const gateway = await startApiGateway(lambda.api as unknown as LambdaHttpHandler, { port });
+    cleanups.push(() => gateway.close());
+
+    const poolTasks = async () => {
+      const { Items = [] } = await dynamo.send(
+        new ScanCommand({ TableName: tables.names.tasks, ConsistentRead: true }),
+      );
+      return Items.map((i) => ({
+        taskArn: String(i.taskArn?.S),
+        status: String(i.status?.S),
+        ...(i.sessionId?.S ? { sessionId: i.sessionId.S } : {}),
+      }));
+    };
+    const getItem = async (table: string, name: string, value: string) =>
+      (await dynamo.send(new GetItemCommand({ TableName: table, Key: { [name]: { S: value } }, ConsistentRead: true })))
+        .Item;
+
+    return {
+      url: gateway.url,
+      apiKey: key.key,
+      projectId: project.id,
+      store,
+      ecs,
+      s3,
+      contextKey,
+      taskStateOutcomes,
+      async prewarm(count: number) {
+        const client = new ECSClient({ endpoint: ecs.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
+        try {
+          const before = (await poolTasks()).filter((t) => t.status === 'IDLE').length;
+          for (let i = 0; i < count; i++) {
+            await client.send(
+              new RunTaskCommand({
+                cluster: CLUSTER,
+                taskDefinition: TASK_DEFINITION,
+                launchType: 'FARGATE',
+                group: `service:${POOL_SERVICE}`,
+                networkConfiguration: {
+                  awsvpcConfiguration: { subnets: [SUBNETS[0] as string], assignPublicIp: 'ENABLED' },
+                },
+              }),
+            );
+          }
+          await waitFor(async () => (await poolTasks()).filter((t) => t.status === 'IDLE').length >= before + count, {
+            timeout: 30_000,
+            message: `${count} warm-pool task(s) to be idle`,
+          });
+        } finally {
+          client.destroy();
+        }
+      },
+      poolTasks,
+      taskTable: () =>
+        new TaskTable({
+          db: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+          tables: { tasks: tables.names.tasks, sessions: tables.names.sessions },
+        }),
+      async scalePool() {
+        if (!scaler) throw new Error('this topology has no warm pool');
+        return scaler();
+      },
+      async activeCounter() {
+        const item = await getItem(tables.names.projects, 'projectId', project.id);
+        return Number(item?.activeSessions?.N ?? 0);
+      },
+      sessionItem: (sessionId: string) => getItem(tables.names.sessions, 'sessionId', sessionId),
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
