@@ -3,7 +3,12 @@ import { STAGEHAND_METHODS } from '@wallcrawler/contracts';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { BrowserNotReadyError, CapacityExceededError, DomainError } from '../domain/errors.js';
+import {
+  BrowserNotReadyError,
+  CapacityExceededError,
+  DependencyUnavailableError,
+  DomainError,
+} from '../domain/errors.js';
 import type { ErrorBody } from '../schemas/error.js';
 import { HostAtCapacityError } from '../services/host-admission.js';
 import { ApiError } from './api-error.js';
@@ -24,6 +29,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_blob_key: 400,
   browser_launch_failed: 500,
   browser_not_ready: 503,
+  dependency_unavailable: 503,
   corrupt_record: 500,
   write_conflict: 409,
   already_exists: 409,
@@ -72,6 +78,7 @@ export function toApiError(error: unknown): ApiError {
     if (
       error instanceof CapacityExceededError ||
       error instanceof BrowserNotReadyError ||
+      error instanceof DependencyUnavailableError ||
       error instanceof HostAtCapacityError
     )
       headers['retry-after'] = String(error.retryAfterSeconds);

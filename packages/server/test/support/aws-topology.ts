@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AWS_API_ENV as A, CONTROLLER_ENV as E } from '@wallcrawler/contracts';
 import { TaskTable } from '@wallcrawler/controller/aws';
 import { waitFor } from '@wallcrawler/test-support';
-import { type LambdaHttpHandler, startApiGateway } from '@wallcrawler/test-support/api-gateway';
+import { type FrontDoorLimits, type LambdaHttpHandler, startApiGateway } from '@wallcrawler/test-support/api-gateway';
 import { type LocalEcs, type LocalTaskDefinition, startLocalEcs } from '@wallcrawler/test-support/local-ecs';
 import { inject } from 'vitest';
 import { apiKeyRecord } from '../../src/api-keys.js';
@@ -64,11 +64,13 @@ export interface AwsTopologyOptions {
   startDelayMs?: number;
   /** The shortest session `timeout` the API accepts, in seconds. @default 60, Browserbase's */
   minSessionTimeoutSeconds?: number;
+  /** The front door's limits (CloudFront's and API Gateway's). @default theirs in the stack */
+  frontDoor?: FrontDoorLimits;
 }
 
 /**
- * The AWS topology on one machine: the API (`createApp` over `DynamoDbStore` and `EcsBrowserProvider`) on a
- * loopback port; DynamoDB Local for the tables; the local ECS endpoint, driven by the real `@aws-sdk/client-ecs`,
+ * The AWS topology on one machine: the API (`createApp` over `DynamoDbStore` and `EcsBrowserProvider`) behind
+ * the local stand-in of the stack's streaming front door on a loopback port; DynamoDB Local for the tables; the local ECS endpoint, driven by the real `@aws-sdk/client-ecs`,
  * running each task as the controller's real entry command on an address of its own; task-state events
  * delivered to the real handler. Clients connect straight to each task's controller with the session's JWT.
  */
@@ -81,6 +83,7 @@ export async function startAwsTopology({
   dynamodbEndpoint = inject('dynamodbEndpoint'),
   warmPool,
   minSessionTimeoutSeconds,
+  frontDoor,
 }: AwsTopologyOptions = {}): Promise<AwsTopology> {
   const dynamo = dynamoDbClient(dynamodbEndpoint);
   const tables = await freshTables(dynamo);
@@ -171,7 +174,7 @@ export async function startAwsTopology({
     minSessionTimeoutSeconds,
   });
   handlers = lambda;
-  const gateway = await startApiGateway(lambda.api as unknown as LambdaHttpHandler);
+  const gateway = await startApiGateway(lambda.api as unknown as LambdaHttpHandler, frontDoor);
   const poolService = 'wallcrawler-warm-pool';
   const scaler = warmPool
     ? createWarmPoolHandler(

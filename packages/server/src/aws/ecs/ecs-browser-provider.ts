@@ -2,7 +2,12 @@ import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput, StopTaskComm
 import { CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/contracts';
 import { sealProxyRoutes } from '@wallcrawler/controller';
 import type { TaskTable } from '@wallcrawler/controller/aws';
-import { BrowserLaunchError, BrowserNotReadyError, NotSupportedError } from '../../domain/errors.js';
+import {
+  BrowserLaunchError,
+  BrowserNotReadyError,
+  DependencyUnavailableError,
+  NotSupportedError,
+} from '../../domain/errors.js';
 import type { SessionRecord } from '../../domain/model.js';
 import type {
   BrowserProvider,
@@ -27,8 +32,8 @@ export interface EcsBrowserProviderOptions {
   /** ENABLED in the dev mode (public subnets, no NAT), so clients reach the task's public IP. */
   assignPublicIp: boolean;
   /**
-   * How long a create waits for its browser to report RUNNING before giving up with a 503. Below API
-   * Gateway's 29 s integration limit. @default 25_000
+   * How long a create waits for its browser to report RUNNING before giving up with a 503. Below the front
+   * door's limit: CloudFront's origin response timeout (60 s in the stack). @default 55_000
    */
   readyTimeoutMs?: number;
   /** @default 250 */
@@ -43,9 +48,9 @@ export interface EcsBrowserProviderOptions {
   pool?: TaskTable;
   /**
    * The connect-token secret the tasks share, which seals a session's proxy routes on their way to its task
-   * (see `sealProxyRoutes`). Without it, sessions cannot have proxies (501).
+   * (see `sealProxyRoutes`), or how to read it when first needed. Without it, sessions cannot have proxies (501).
    */
-  connectSecret?: Uint8Array;
+  connectSecret?: Uint8Array | (() => Promise<Uint8Array>);
   logger?: Logger;
 }
 
@@ -65,7 +70,7 @@ function isCapacityFailure(reason: string | undefined): boolean {
 /**
  * Runs each session's browser as an ECS Fargate task of the controller image. The create never waits for a
  * message from the task: the task writes the session RUNNING (with its address) to the store, and `start`
- * polls the store for it, with a deadline below API Gateway's integration limit.
+ * polls the store for it, with a deadline below the front door's limit.
  */
 export class EcsBrowserProvider implements BrowserProvider {
   /**
@@ -86,14 +91,14 @@ export class EcsBrowserProvider implements BrowserProvider {
   readonly #o: Required<Omit<EcsBrowserProviderOptions, 'logger' | 'pool' | 'connectSecret'>> & {
     logger: Logger;
     pool?: TaskTable;
-    connectSecret?: Uint8Array;
+    connectSecret?: Uint8Array | (() => Promise<Uint8Array>);
   };
 
   constructor(options: EcsBrowserProviderOptions) {
     this.capabilities = { contexts: false, extensions: false, files: false, proxies: Boolean(options.connectSecret) };
     this.#o = {
       containerName: 'controller',
-      readyTimeoutMs: 25_000,
+      readyTimeoutMs: 55_000,
       pollIntervalMs: 250,
       runTaskAttempts: 4,
       runTaskBackoffMs: 500,
@@ -105,8 +110,11 @@ export class EcsBrowserProvider implements BrowserProvider {
 
   async start({ session, proxies }: BrowserStartRequest): Promise<SessionRecord> {
     const deadline = Date.now() + this.#o.readyTimeoutMs;
+    const secret = this.#o.connectSecret;
     const sealed =
-      proxies && this.#o.connectSecret ? sealProxyRoutes(this.#o.connectSecret, session.id, proxies) : undefined;
+      proxies && secret
+        ? sealProxyRoutes(typeof secret === 'function' ? await secret() : secret, session.id, proxies)
+        : undefined;
     // An idle task of the warm pool, handed the session in one transaction; else a task of its own (cold).
     const claimed = await this.#o.pool?.claim(session.id, { proxies: sealed });
     const taskArn = claimed?.taskArn ?? (await this.#runTask(session, deadline, sealed));
@@ -122,7 +130,7 @@ export class EcsBrowserProvider implements BrowserProvider {
       if (Date.now() >= deadline) break;
       await sleep(this.#o.pollIntervalMs);
     }
-    // Give up before the integration limit, with a clear answer. With a warm pool the task is left to start:
+    // Give up before the front door's limit, with a clear answer. With a warm pool the task is left to start:
     // its controller finds the session ended and joins the pool, so the start is not wasted. Without one it is
     // stopped, so it costs nothing.
     const seconds = Math.round(this.#o.readyTimeoutMs / 1000);
@@ -203,6 +211,7 @@ export class EcsBrowserProvider implements BrowserProvider {
           }),
         );
       } catch (error) {
+        if (error instanceof DependencyUnavailableError) throw error;
         if (!isRetryableRunTaskError(error)) {
           throw new BrowserLaunchError(`ECS refused to start the browser's task: ${(error as Error).message}`);
         }
