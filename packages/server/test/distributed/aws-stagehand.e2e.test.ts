@@ -2,7 +2,8 @@
  * Stagehand 3 in API mode against the distributed path: the API function (over DynamoDB Local and the ECS
  * provider) forwards Stagehand's hosted-API calls to the session's controller task, whose own Stagehand runs them
  * against the scripted model server. The answer streams through the front door (the REST API's `STREAM`
- * integration), so a call's events reach the client while it runs, and a call may outlast API Gateway's 29 s.
+ * integration), so a call's events reach the client while it runs, and a call may outlast API Gateway's 29 s
+ * (an event stream silent for 20 s gets a comment line, so CloudFront does not cut it).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,7 +28,9 @@ const savedEnv = { ...process.env };
 let holdModel: ((call: ModelCall) => Promise<void> | undefined) | undefined;
 
 beforeAll(async () => {
-  aws = await startAwsTopology({ concurrency: 2 });
+  // CloudFront waits 60 s for a byte in the stack; 25 s here, so the slow call below (30 s) is held open only by
+  // the function's heartbeats on a silent event stream.
+  aws = await startAwsTopology({ concurrency: 2, frontDoor: { responseTimeoutMs: 25_000 } });
   model = await startScriptedModel({
     apiKey: MODEL_KEY,
     extract: (call) => ({ price: /Price: (\d+)/.exec(call.user)?.[1] ?? '' }),
@@ -173,8 +176,10 @@ describe("Stagehand's hosted API on the ECS path", () => {
     for (let read = await reader.read(); !read.done; read = await reader.read()) {
       buffered += decoder.decode(read.value, { stream: true });
       for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
-        const event = JSON.parse(buffered.slice(0, end).replace(/^data: /, '')) as { data: { status: string } };
+        const frame = buffered.slice(0, end);
         buffered = buffered.slice(end + 2);
+        if (!frame.startsWith('data: ')) continue;
+        const event = JSON.parse(frame.slice('data: '.length)) as { data: { status: string } };
         order.push(`the client sees ${event.data.status}`);
         clientSawEvent = true;
       }
@@ -188,9 +193,10 @@ describe("Stagehand's hosted API on the ECS path", () => {
     await closeAndCheck(stagehand, sessionId);
   });
 
-  it('completes a call that runs longer than 29 s, where API Gateway used to cut it', async () => {
+  it('completes a call that runs longer than 29 s and is silent longer than the edge waits', async () => {
     const { stagehand, sessionId, title } = await stagehandOnForm();
-    // A slow model: the act's answer comes 30 s after the model was asked.
+    // A slow model: the act's answer comes 30 s after the model was asked. API Gateway's HTTP API cut a call at
+    // 29 s; this front door waits 25 s for a byte, so only the event stream's heartbeats keep the call alive.
     holdModel = (call) => (call.kind === 'act' ? new Promise((resolve) => setTimeout(resolve, 30_000)) : undefined);
     await stagehand.act('click the "Save" button');
     await waitFor(async () => (await title()).startsWith('Saved'), { message: 'the click to reach the page' });

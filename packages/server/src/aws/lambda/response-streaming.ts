@@ -88,8 +88,26 @@ function errorAnswer(status: number, code: string, message: string, requestId: s
 }
 
 /**
+ * How long an event stream may stay silent before it gets a comment line (which every SSE client skips): CloudFront
+ * cuts an answer silent for its origin response timeout (60 s in the stack), and a model may think longer.
+ */
+export const EVENT_STREAM_HEARTBEAT_MS = 20_000;
+const HEARTBEAT = ': keep-alive\n\n';
+
+/** The reader's next chunk, or `'silent'` when none came within `ms` (the read stays pending). */
+function nextOrSilence<T>(next: Promise<T>, ms: number | undefined): Promise<T | 'silent'> {
+  if (ms === undefined) return next;
+  let timer: NodeJS.Timeout | undefined;
+  const silence = new Promise<'silent'>((resolve) => {
+    timer = setTimeout(() => resolve('silent'), ms);
+  });
+  return Promise.race([next, silence]).finally(() => clearTimeout(timer));
+}
+
+/**
  * Writes `response` to Lambda's response stream: the prelude, then each chunk of the body as it comes, waiting
- * when the stream is full. A body that fails half-way (the browser's task went away) ends the stream there.
+ * when the stream is full; an event stream silent for `EVENT_STREAM_HEARTBEAT_MS` gets a comment line. A body
+ * that fails half-way (the browser's task went away) ends the stream there.
  */
 export async function writeResponse(response: Response, stream: ResponseStream, logger: Logger): Promise<void> {
   const headers: Record<string, string> = {};
@@ -106,8 +124,16 @@ export async function writeResponse(response: Response, stream: ResponseStream, 
     // The prelude goes out with the first write, so a response without a body still writes once.
     if (!out.write('')) await once(out, 'drain');
     const reader = response.body?.getReader();
-    for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
-      if (!out.write(read.value)) await once(out, 'drain');
+    const heartbeat = response.headers.get('content-type')?.startsWith('text/event-stream')
+      ? EVENT_STREAM_HEARTBEAT_MS
+      : undefined;
+    let next = reader?.read();
+    while (next) {
+      const read = await nextOrSilence(next, heartbeat);
+      if (read !== 'silent' && read.done) break;
+      const chunk = read === 'silent' ? HEARTBEAT : read.value;
+      if (read !== 'silent') next = reader?.read();
+      if (!out.write(chunk)) await once(out, 'drain');
     }
   } catch (error) {
     logger.warn({ err: error }, 'the response body failed while it streamed; the answer ends here');
