@@ -1108,7 +1108,9 @@ export interface components {
         /**
          * @description No browser became ready in time (`browser_not_ready`): this host was too busy to start one (Chromium did
          *     not open its DevTools port within `WALLCRAWLER_LAUNCH_TIMEOUT_MS`, and a second start did not either or had
-         *     no time left), or on AWS no task was ready before the create's deadline. Retry after `Retry-After` seconds.
+         *     no time left), or on AWS no task was ready before the create's deadline. On AWS any operation may also
+         *     answer `dependency_unavailable` when DynamoDB, ECS or Secrets Manager fails or cannot be reached. Retry
+         *     after `Retry-After` seconds.
          */
         ServiceUnavailable: {
             headers: {
