@@ -8,15 +8,16 @@
  *   headers, and each chunk after it is written to the client as it comes;
  * - the limits apply: CloudFront's origin response timeout (60 s in the stack) for the first byte and between
  *   bytes, API Gateway's idle timeout (5 min) and its streaming limit (15 min). Tests lower them.
- * What the front door answers itself is bare, as theirs is: a function error or a stream without a prelude is
- * API Gateway's 502, a timeout before the first byte CloudFront's 504 page; after the first byte the connection
- * is cut.
+ * What the front door answers itself is as the stack configures it: a function error or a stream without a
+ * prelude is API Gateway's `DEFAULT_5XX` gateway response (the one error body, 503, `Retry-After`); a timeout
+ * before the first byte is CloudFront's own 504 page; after the first byte the connection is cut.
  *
  * Importing this module gives the process the `awslambda` global, so the server's Lambda handlers can be built.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FRONT_DOOR_FAILURE, frontDoorFailureBody } from '@wallcrawler/contracts';
 import {
   HTTP_INTEGRATION_RESPONSE,
   type HttpResponsePrelude,
@@ -109,6 +110,17 @@ const bare = (response: ServerResponse, status: number, type: string, body: stri
   if (!response.headersSent && !response.destroyed) response.writeHead(status, { 'content-type': type }).end(body);
 };
 
+/** API Gateway's `DEFAULT_5XX` gateway response, as the stack configures it. */
+const gatewayFailure = (response: ServerResponse, requestId: string) => {
+  if (response.headersSent || response.destroyed) return;
+  response
+    .writeHead(FRONT_DOOR_FAILURE.statusCode, {
+      'content-type': 'application/json',
+      'retry-after': String(FRONT_DOOR_FAILURE.retryAfterSeconds),
+    })
+    .end(JSON.stringify(frontDoorFailureBody('Internal server error', requestId)));
+};
+
 /** CloudFront's own page for an origin that did not answer in time. */
 const CLOUDFRONT_TIMEOUT_PAGE =
   '<HTML><HEAD><TITLE>ERROR: The request could not be satisfied</TITLE></HEAD><BODY><H1>504 Gateway Timeout ERROR</H1></BODY></HTML>';
@@ -126,6 +138,7 @@ export async function startApiGateway(handler: LambdaHttpHandler, limits: FrontD
   let domainName = '127.0.0.1';
   const server = createServer(async (request, response) => {
     const event = toRestApiEvent(request, await readBody(request), domainName);
+    const requestId = String((event.requestContext as { requestId: string }).requestId);
     const started = Date.now();
     const context = {
       awsRequestId: randomUUID(),
@@ -136,16 +149,22 @@ export async function startApiGateway(handler: LambdaHttpHandler, limits: FrontD
     let pending = Buffer.alloc(0);
     let prelude = false;
     let timer: NodeJS.Timeout | undefined;
-    // Armed at the request and again at each chunk: the nearer of the edge's wait and API Gateway's limits.
+    // Armed at the request and again at each chunk: the nearer of the edge's wait and API Gateway's limits. Before
+    // the first byte, the edge answers its own page, API Gateway its gateway response; after it, the cut is all.
     const arm = () => {
       clearTimeout(timer);
-      const wait = Math.min(responseTimeoutMs, idleTimeoutMs, streamLimitMs - (Date.now() - started));
-      timer = setTimeout(() => {
-        timeouts++;
-        if (response.headersSent) response.destroy();
-        else bare(response, 504, 'text/html', CLOUDFRONT_TIMEOUT_PAGE);
-        stream.destroy();
-      }, wait);
+      const gateway = Math.min(idleTimeoutMs, streamLimitMs - (Date.now() - started));
+      const edgeFirst = responseTimeoutMs <= gateway;
+      timer = setTimeout(
+        () => {
+          timeouts++;
+          if (response.headersSent) response.destroy();
+          else if (edgeFirst) bare(response, 504, 'text/html', CLOUDFRONT_TIMEOUT_PAGE);
+          else gatewayFailure(response, requestId);
+          stream.destroy();
+        },
+        edgeFirst ? responseTimeoutMs : gateway,
+      );
     };
     arm();
     response.on('close', () => clearTimeout(timer));
@@ -157,7 +176,7 @@ export async function startApiGateway(handler: LambdaHttpHandler, limits: FrontD
         return;
       }
       if (stream.contentType !== HTTP_INTEGRATION_RESPONSE) {
-        bare(response, 502, 'application/json', '{"message": "Internal server error"}');
+        gatewayFailure(response, requestId);
         stream.destroy();
         return;
       }
@@ -176,16 +195,16 @@ export async function startApiGateway(handler: LambdaHttpHandler, limits: FrontD
     stream.on('end', () => {
       clearTimeout(timer);
       if (prelude) response.end();
-      else bare(response, 502, 'application/json', '{"message": "Internal server error"}');
+      else gatewayFailure(response, requestId);
     });
     try {
       await handler(event, stream, context);
     } catch (error) {
-      // A function error: before the prelude, API Gateway's own 502; after it, the stream is cut.
+      // A function error: before the prelude, API Gateway's gateway response; after it, the stream is cut.
       process.emitWarning(`the Lambda handler threw: ${String(error)}`);
       clearTimeout(timer);
       if (prelude) response.destroy();
-      else bare(response, 502, 'application/json', '{"message": "Internal server error"}');
+      else gatewayFailure(response, requestId);
       stream.destroy();
     }
   });

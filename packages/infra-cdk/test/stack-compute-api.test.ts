@@ -126,6 +126,29 @@ describe('api and edge', () => {
     }
   });
 
+  it("answers what API Gateway answers itself in the one error body: a function's failure is a 503 to retry", () => {
+    const responses = Object.values(resourcesOf(modes.dev.template, 'AWS::ApiGateway::GatewayResponse'));
+    const byType = Object.fromEntries(responses.map((r) => [r.Properties?.ResponseType, r.Properties]));
+    expect(Object.keys(byType).sort()).toEqual(['DEFAULT_5XX', 'REQUEST_TOO_LARGE', 'THROTTLED']);
+    expect(byType.DEFAULT_5XX).toMatchObject({
+      StatusCode: '503',
+      ResponseParameters: { 'gatewayresponse.header.Retry-After': "'5'" },
+    });
+    expect(byType.THROTTLED).toMatchObject({ StatusCode: '429' });
+    for (const response of responses) {
+      const templates = response.Properties?.ResponseTemplates as Record<string, string> | undefined;
+      const template = templates?.['application/json'] ?? '';
+      // As API Gateway fills it in: its message is a JSON string already.
+      const body = JSON.parse(
+        template
+          .replace('$context.error.messageString', '"Internal server error"')
+          .replace('$context.requestId', 'r-1'),
+      );
+      expect(Object.keys(body)).toEqual(['statusCode', 'error', 'code', 'message', 'requestId']);
+      expect(String(body.statusCode)).toBe(response.Properties?.StatusCode);
+    }
+  });
+
   it('puts CloudFront in front, waiting up to 60 s for the stage, with WAF in prod only', () => {
     modes.prod.template.resourceCountIs('AWS::WAFv2::WebACL', 1);
     modes.prod.template.hasResourceProperties('AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT' });

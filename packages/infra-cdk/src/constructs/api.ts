@@ -1,4 +1,4 @@
-import { AWS_API_ENV } from '@wallcrawler/contracts';
+import { AWS_API_ENV, FRONT_DOOR_FAILURE } from '@wallcrawler/contracts';
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
@@ -7,6 +7,7 @@ import {
   LogGroupLogDestination,
   MethodLoggingLevel,
   ResponseTransferMode,
+  ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { type IVpc, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
@@ -137,6 +138,28 @@ export class WallcrawlerApi extends Construct {
     });
     this.restApi.root.addMethod('ANY', integration);
     this.restApi.root.addProxy({ defaultIntegration: integration, anyMethod: true });
+    // What API Gateway answers itself (the function failed, or gave no answer in time; an account's throttle; a
+    // body over 10 MB) is the one error body too, never its bare `{"message": ...}`.
+    const failure = (statusCode: number, error: string, code: string, retryAfter?: number) => ({
+      statusCode: String(statusCode),
+      ...(retryAfter ? { responseHeaders: { 'Retry-After': `'${retryAfter}'` } } : {}),
+      templates: {
+        'application/json': `{"statusCode":${statusCode},"error":"${error}","code":"${code}","message":$context.error.messageString,"requestId":"$context.requestId"}`,
+      },
+    });
+    const F = FRONT_DOOR_FAILURE;
+    this.restApi.addGatewayResponse('Default5xx', {
+      type: ResponseType.DEFAULT_5XX,
+      ...failure(F.statusCode, F.error, F.code, F.retryAfterSeconds),
+    });
+    this.restApi.addGatewayResponse('Throttled', {
+      type: ResponseType.THROTTLED,
+      ...failure(429, 'Too Many Requests', 'rate_limited', F.retryAfterSeconds),
+    });
+    this.restApi.addGatewayResponse('RequestTooLarge', {
+      type: ResponseType.REQUEST_TOO_LARGE,
+      ...failure(413, 'Payload Too Large', 'payload_too_large'),
+    });
     acknowledge(
       this.restApi,
       'AwsSolutions-APIG4',
