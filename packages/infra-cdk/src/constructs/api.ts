@@ -111,7 +111,7 @@ export class WallcrawlerApi extends Construct {
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       // Every request body reaches the function base64-encoded, as it was sent (uploads are zips).
       binaryMediaTypes: ['*/*'],
-      // API Gateway writes its logs with the account's CloudWatch role, which this creates if there is none.
+      // API Gateway writes its logs with the account's CloudWatch role (one per account and region): this sets it.
       cloudWatchRole: true,
       deployOptions: {
         stageName: API_STAGE,
