@@ -5,7 +5,6 @@
  * larger than 6 MB. The response starts with the prelude Lambda's `HttpResponseStream.from` writes (status,
  * headers, cookies), then the body.
  */
-import { once } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import type { Writable } from 'node:stream';
 import { type Logger, silentLogger } from '@wallcrawler/contracts';
@@ -104,6 +103,20 @@ function nextOrSilence<T>(next: Promise<T>, ms: number | undefined): Promise<T |
   return Promise.race([next, silence]).finally(() => clearTimeout(timer));
 }
 
+/** Until `out` can take more, or is gone (the client went away): `drain` alone would never come then. */
+function writable(out: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    if (out.destroyed) return resolve();
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+  });
+}
+
 /**
  * Writes `response` to Lambda's response stream: the prelude, then each chunk of the body as it comes, waiting
  * when the stream is full; an event stream silent for `EVENT_STREAM_HEARTBEAT_MS` gets a comment line. A body
@@ -122,19 +135,21 @@ export async function writeResponse(response: Response, stream: ResponseStream, 
   if (!out) throw new Error('Not in a Lambda Node.js runtime: there is no awslambda.HttpResponseStream.');
   try {
     // The prelude goes out with the first write, so a response without a body still writes once.
-    if (!out.write('')) await once(out, 'drain');
+    if (!out.write('')) await writable(out);
     const reader = response.body?.getReader();
     const heartbeat = response.headers.get('content-type')?.startsWith('text/event-stream')
       ? EVENT_STREAM_HEARTBEAT_MS
       : undefined;
     let next = reader?.read();
-    while (next) {
+    while (next && !out.destroyed) {
       const read = await nextOrSilence(next, heartbeat);
       if (read !== 'silent' && read.done) break;
       const chunk = read === 'silent' ? HEARTBEAT : read.value;
       if (read !== 'silent') next = reader?.read();
-      if (!out.write(chunk)) await once(out, 'drain');
+      if (!out.write(chunk)) await writable(out);
     }
+    // The client went away: stop what produces the body (a forwarded call's stream, a download).
+    if (out.destroyed) await reader?.cancel().catch(() => {});
   } catch (error) {
     logger.warn({ err: error }, 'the response body failed while it streamed; the answer ends here');
   } finally {
