@@ -1,29 +1,55 @@
 /**
- * A small stand-in for API Gateway's HTTP API in front of a Lambda function: each HTTP request becomes a
- * payload-2.0 event (the shape API Gateway sends), the handler's result becomes the HTTP response, and the
- * integration timeout applies (29 s: past it API Gateway answers 503 and drops the Lambda's late answer).
+ * A small stand-in for the stack's front door, CloudFront in front of API Gateway's REST API, whose Lambda proxy
+ * integration streams (response transfer mode `STREAM`):
+ * - each HTTP request becomes a REST API proxy event (payload 1.0; every body base64, as the stack's binary
+ *   media type `*\/*` makes it), and the function is invoked as `InvokeWithResponseStream` invokes it: with a
+ *   response stream of Lambda's runtime (`lambda-streaming.ts`);
+ * - the prelude the function writes (status, headers, cookies, then 8 NUL bytes) becomes the status line and
+ *   headers, and each chunk after it is written to the client as it comes;
+ * - the limits apply: CloudFront's origin response timeout (60 s in the stack) for the first byte and between
+ *   bytes, API Gateway's idle timeout (5 min) and its streaming limit (15 min). Tests lower them.
+ * What the front door answers itself is as the stack configures it: a function error or a stream without a
+ * prelude is API Gateway's `DEFAULT_5XX` gateway response (the one error body, 503, `Retry-After`); a timeout
+ * before the first byte is CloudFront's own 504 page; after the first byte the connection is cut.
+ *
+ * Importing this module gives the process the `awslambda` global, so the server's Lambda handlers can be built.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FRONT_DOOR_FAILURE, frontDoorFailureBody } from '@wallcrawler/contracts';
+import {
+  HTTP_INTEGRATION_RESPONSE,
+  type HttpResponsePrelude,
+  installAwsLambdaGlobal,
+  isStreamingHandler,
+  LambdaResponseStream,
+  PRELUDE_DELIMITER,
+  type StreamingLambdaHandler,
+} from './lambda-streaming.js';
 
-export interface ApiGatewayV2Result {
-  statusCode: number;
-  headers?: Record<string, string>;
-  multiValueHeaders?: Record<string, string[]>;
-  cookies?: string[];
-  body?: string;
-  isBase64Encoded?: boolean;
+installAwsLambdaGlobal();
+
+/** A function wrapped in `awslambda.streamifyResponse`: what the REST API's `STREAM` integration invokes. */
+export type LambdaHttpHandler = StreamingLambdaHandler;
+
+export interface FrontDoorLimits {
+  /** CloudFront's origin response timeout: for the first byte, and between bytes. @default 60_000 */
+  responseTimeoutMs?: number;
+  /** API Gateway's idle timeout of a streamed response (regional endpoint). @default 300_000 */
+  idleTimeoutMs?: number;
+  /** API Gateway's limit of a streamed response, from the request. @default 900_000 */
+  streamLimitMs?: number;
 }
-
-export type LambdaHttpHandler = (event: Record<string, unknown>, context: Record<string, unknown>) => Promise<unknown>;
 
 export interface ApiGateway {
   url: string;
-  /** How many requests hit the integration timeout. */
+  /** How many requests hit one of the limits. */
   timeouts(): number;
   close(): Promise<void>;
 }
+
+const STAGE = 'prod';
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -31,95 +57,162 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The payload-2.0 event API Gateway builds for `request`. */
-export function toApiGatewayV2Event(
-  request: IncomingMessage,
-  body: Buffer,
-  domainName: string,
-): Record<string, unknown> {
+/** The REST API proxy event (payload 1.0) API Gateway builds for `request`, with the headers CloudFront adds. */
+export function toRestApiEvent(request: IncomingMessage, body: Buffer, domainName: string): Record<string, unknown> {
   const url = new URL(request.url ?? '/', `http://${domainName}`);
-  const headers: Record<string, string> = {};
-  let cookies: string[] | undefined;
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined) continue;
-    if (name === 'cookie') cookies = String(value).split(/;\s*/);
-    // API Gateway joins repeated headers with commas.
-    else headers[name] = Array.isArray(value) ? value.join(',') : value;
-  }
-  const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams)
-    query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
+  const multiValueHeaders: Record<string, string[]> = {
+    'x-forwarded-for': [request.socket.remoteAddress ?? '127.0.0.1'],
+    'x-forwarded-proto': ['https'],
+    'x-amzn-trace-id': [`Root=1-${randomUUID().replaceAll('-', '').slice(0, 24)}`],
+  };
+  for (const [name, values] of Object.entries(request.headersDistinct)) if (values) multiValueHeaders[name] = values;
+  const headers = Object.fromEntries(Object.entries(multiValueHeaders).map(([name, v]) => [name, v.at(-1) ?? '']));
+  const multiValueQuery: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) multiValueQuery[name] = [...(multiValueQuery[name] ?? []), value];
+  const query = Object.fromEntries(Object.entries(multiValueQuery).map(([name, v]) => [name, v.at(-1) ?? '']));
   const now = new Date();
-  const textual = /json|text|xml|form-urlencoded/.test(headers['content-type'] ?? '') || body.length === 0;
+  const proxy = url.pathname !== '/';
+  const requestId = randomUUID();
   return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
-    ...(cookies ? { cookies } : {}),
+    resource: proxy ? '/{proxy+}' : '/',
+    path: url.pathname,
+    httpMethod: request.method ?? 'GET',
     headers,
-    ...(url.search ? { queryStringParameters: query } : {}),
+    multiValueHeaders,
+    queryStringParameters: url.search ? query : null,
+    multiValueQueryStringParameters: url.search ? multiValueQuery : null,
+    pathParameters: proxy ? { proxy: url.pathname.slice(1) } : null,
+    stageVariables: null,
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
+      resourceId: 'local',
+      resourcePath: proxy ? '/{proxy+}' : '/',
+      httpMethod: request.method ?? 'GET',
+      path: `/${STAGE}${url.pathname}`,
+      stage: STAGE,
+      protocol: `HTTP/${request.httpVersion}`,
       domainName,
       domainPrefix: domainName.split('.')[0],
-      http: {
-        method: request.method ?? 'GET',
-        path: url.pathname,
-        protocol: `HTTP/${request.httpVersion}`,
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId: randomUUID(),
-      routeKey: '$default',
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
+      requestId,
+      extendedRequestId: requestId,
+      requestTime: now.toUTCString(),
+      requestTimeEpoch: now.getTime(),
+      identity: { sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? null },
     },
-    ...(body.length ? { body: textual ? body.toString('utf8') : body.toString('base64') } : {}),
-    isBase64Encoded: body.length > 0 && !textual,
+    // The stack's binary media type `*/*`: every body reaches the function base64-encoded.
+    body: body.length > 0 ? body.toString('base64') : null,
+    isBase64Encoded: body.length > 0,
   };
 }
 
+const bare = (response: ServerResponse, status: number, type: string, body: string) => {
+  if (!response.headersSent && !response.destroyed) response.writeHead(status, { 'content-type': type }).end(body);
+};
+
+/** API Gateway's `DEFAULT_5XX` gateway response, as the stack configures it. */
+const gatewayFailure = (response: ServerResponse, requestId: string) => {
+  if (response.headersSent || response.destroyed) return;
+  response
+    .writeHead(FRONT_DOOR_FAILURE.statusCode, {
+      'content-type': 'application/json',
+      'retry-after': String(FRONT_DOOR_FAILURE.retryAfterSeconds),
+    })
+    .end(JSON.stringify(frontDoorFailureBody('Internal server error', requestId)));
+};
+
+/** CloudFront's own page for an origin that did not answer in time. */
+const CLOUDFRONT_TIMEOUT_PAGE =
+  '<HTML><HEAD><TITLE>ERROR: The request could not be satisfied</TITLE></HEAD><BODY><H1>504 Gateway Timeout ERROR</H1></BODY></HTML>';
+
+/**
+ * Serves `handler` (a streaming function: `awslambda.streamifyResponse(fn)`) on a loopback port (`port`, or any
+ * free one), behind the front door's limits.
+ */
 export async function startApiGateway(
   handler: LambdaHttpHandler,
-  { integrationTimeoutMs = 29_000, port: wanted = 0 }: { integrationTimeoutMs?: number; port?: number } = {},
+  limits: FrontDoorLimits = {},
+  { port: wanted = 0 }: { port?: number } = {},
 ): Promise<ApiGateway> {
+  if (!isStreamingHandler(handler)) {
+    throw new Error('The REST API streams: give it a handler wrapped in awslambda.streamifyResponse.');
+  }
+  const { responseTimeoutMs = 60_000, idleTimeoutMs = 300_000, streamLimitMs = 900_000 } = limits;
   let timeouts = 0;
   let domainName = '127.0.0.1';
   const server = createServer(async (request, response) => {
-    const event = toApiGatewayV2Event(request, await readBody(request), domainName);
+    const event = toRestApiEvent(request, await readBody(request), domainName);
+    const requestId = String((event.requestContext as { requestId: string }).requestId);
+    const started = Date.now();
     const context = {
       awsRequestId: randomUUID(),
       functionName: 'wallcrawler-api',
-      getRemainingTimeInMillis: () => integrationTimeoutMs,
+      getRemainingTimeInMillis: () => streamLimitMs - (Date.now() - started),
     };
+    const stream = new LambdaResponseStream();
+    let pending = Buffer.alloc(0);
+    let prelude = false;
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), integrationTimeoutMs);
-    });
-    try {
-      const result = await Promise.race([handler(event, context), timedOut]);
-      if (result === 'timeout') {
-        timeouts++;
-        response.writeHead(503, { 'content-type': 'application/json' }).end('{"message":"Service Unavailable"}');
+    // Armed at the request and again at each chunk: the nearer of the edge's wait and API Gateway's limits. Before
+    // the first byte, the edge answers its own page, API Gateway its gateway response; after it, the cut is all.
+    const arm = () => {
+      clearTimeout(timer);
+      const gateway = Math.min(idleTimeoutMs, streamLimitMs - (Date.now() - started));
+      const edgeFirst = responseTimeoutMs <= gateway;
+      timer = setTimeout(
+        () => {
+          timeouts++;
+          if (response.headersSent) response.destroy();
+          else if (edgeFirst) bare(response, 504, 'text/html', CLOUDFRONT_TIMEOUT_PAGE);
+          else gatewayFailure(response, requestId);
+          stream.destroy();
+        },
+        edgeFirst ? responseTimeoutMs : gateway,
+      );
+    };
+    arm();
+    response.on('close', () => clearTimeout(timer));
+    stream.on('data', (chunk: Buffer) => {
+      if (response.destroyed) return;
+      arm();
+      if (prelude) {
+        response.write(chunk);
         return;
       }
-      const r = result as ApiGatewayV2Result;
-      const headers: Record<string, string | string[]> = { ...r.headers };
-      for (const [name, values] of Object.entries(r.multiValueHeaders ?? {})) headers[name] = values;
-      if (r.cookies?.length) headers['set-cookie'] = r.cookies;
-      response.writeHead(r.statusCode, headers);
-      response.end(r.body === undefined ? undefined : Buffer.from(r.body, r.isBase64Encoded ? 'base64' : 'utf8'));
-    } catch (error) {
-      // A function error: API Gateway answers 500 with its own body.
-      response.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal Server Error"}');
-      process.emitWarning(`the Lambda handler threw: ${String(error)}`);
-    } finally {
+      if (stream.contentType !== HTTP_INTEGRATION_RESPONSE) {
+        gatewayFailure(response, requestId);
+        stream.destroy();
+        return;
+      }
+      pending = Buffer.concat([pending, chunk]);
+      const end = pending.indexOf(PRELUDE_DELIMITER);
+      if (end < 0) return;
+      const meta = JSON.parse(pending.subarray(0, end).toString('utf8')) as HttpResponsePrelude;
+      const headers: Record<string, string | string[]> = { ...meta.headers };
+      for (const [name, values] of Object.entries(meta.multiValueHeaders ?? {})) headers[name] = values;
+      if (meta.cookies?.length) headers['set-cookie'] = meta.cookies;
+      prelude = true;
+      response.writeHead(meta.statusCode ?? 200, headers);
+      const rest = pending.subarray(end + PRELUDE_DELIMITER.length);
+      if (rest.length) response.write(rest);
+    });
+    stream.on('end', () => {
       clearTimeout(timer);
+      if (prelude) response.end();
+      else gatewayFailure(response, requestId);
+    });
+    try {
+      await handler(event, stream, context);
+    } catch (error) {
+      // A function error: before the prelude, API Gateway's gateway response; after it, the stream is cut.
+      process.emitWarning(`the Lambda handler threw: ${String(error)}`);
+      clearTimeout(timer);
+      if (prelude) response.destroy();
+      else gatewayFailure(response, requestId);
+      stream.destroy();
     }
   });
+  // A taken port is the caller's error to report (`npm run aws:local` says which port), not a crash.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(wanted, '127.0.0.1', resolve);

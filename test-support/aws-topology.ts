@@ -33,7 +33,7 @@ import {
   type TaskStateOutcome,
   type WarmPoolDecision,
 } from '@wallcrawler/server/aws';
-import { type LambdaHttpHandler, startApiGateway } from './api-gateway.js';
+import { type FrontDoorLimits, type LambdaHttpHandler, startApiGateway } from './api-gateway.js';
 import { controllerImage, synthesizedStack, type TemplateValue } from './controller-image.js';
 import { dynamoDbClient, freshTables } from './dynamodb-tables.js';
 import { waitFor } from './index.js';
@@ -95,6 +95,8 @@ export interface AwsTopologyOptions {
   minSessionTimeoutSeconds?: number;
   /** The front door's port on 127.0.0.1. @default 0 (any free one) */
   port?: number;
+  /** The front door's limits (CloudFront's and API Gateway's). @default theirs in the stack */
+  frontDoor?: FrontDoorLimits;
   /** The functions' logger. @default silent */
   logger?: Logger;
   /** Where each task's output goes as it comes (a container's log driver). */
@@ -147,6 +149,7 @@ export async function startAwsTopology({
   warmPool,
   minSessionTimeoutSeconds,
   port = 0,
+  frontDoor,
   logger = silentLogger,
   onTaskOutput,
   detached = false,
@@ -294,7 +297,7 @@ export async function startAwsTopology({
       }, warmPool.scheduleMs);
       cleanups.push(() => clearInterval(schedule));
     }
-    const gateway = await startApiGateway(lambda.api as unknown as LambdaHttpHandler, { port });
+    const gateway = await startApiGateway(lambda.api as unknown as LambdaHttpHandler, frontDoor, { port });
     cleanups.push(() => gateway.close());
 
     const poolTasks = async () => {

@@ -37,6 +37,11 @@ export interface ScriptedModelOptions {
   apiKey: string;
   /** Answers an extract call: the object Stagehand's schema expects, from the page's accessibility tree. */
   extract?: (call: ModelCall, schema: Record<string, unknown>) => unknown;
+  /**
+   * Holds the answer to `call` until what it returns settles: a test orders the model's answer after something
+   * the client saw (an event of the call's stream), or plays a slow model.
+   */
+  hold?: (call: ModelCall) => Promise<void> | undefined;
 }
 
 export interface ScriptedModel {
@@ -172,6 +177,7 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
         });
         return;
       }
+      await options.hold?.(call);
       const text = JSON.stringify(answer(call, schema, options));
       const created = Math.floor(Date.now() / 1000);
       if (api === 'responses') {

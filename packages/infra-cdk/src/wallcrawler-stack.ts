@@ -7,7 +7,7 @@ import { wallcrawlerAssets } from './constructs/assets.js';
 import { WallcrawlerBlobs } from './constructs/blobs.js';
 import { WallcrawlerBrowsers } from './constructs/browsers.js';
 import { WallcrawlerData } from './constructs/data.js';
-import { WallcrawlerEdge } from './constructs/edge.js';
+import { EDGE_RESPONSE_TIMEOUT_SECONDS, WallcrawlerEdge } from './constructs/edge.js';
 import { acknowledge } from './constructs/nag.js';
 import { WallcrawlerNetwork } from './constructs/network.js';
 
@@ -30,7 +30,10 @@ export interface WallcrawlerStackProps extends StackProps {
   browserCpu?: number;
   /** MiB of memory per browser, a valid Fargate combination with `browserCpu`. @default 2048 */
   browserMemoryMiB?: number;
-  /** How long a create waits for its browser before answering 503 (1–28 s; API Gateway stops at 29). @default 25 */
+  /**
+   * How long a create waits for its browser before answering 503 (1–58 s; CloudFront, in front of the streaming
+   * REST API, stops waiting at 60). @default 55
+   */
   readyTimeoutSeconds?: number;
   /**
    * What a session create asking for a feature Wallcrawler does not have (a Browserbase-managed proxy, an
@@ -102,9 +105,12 @@ export function validateWallcrawlerProps(props: WallcrawlerStackProps, region: s
       `browserMemoryMiB ${memory} does not fit browserCpu ${cpu}: use ${allowed.min}–${allowed.max} in steps of ${allowed.step}`,
     );
   }
-  const ready = props.readyTimeoutSeconds ?? 25;
-  if (!Number.isInteger(ready) || ready < 1 || ready > 28) {
-    problems.push(`readyTimeoutSeconds must be a whole number from 1 to 28 (API Gateway stops at 29), not ${ready}`);
+  const ready = props.readyTimeoutSeconds ?? 55;
+  const readyMax = EDGE_RESPONSE_TIMEOUT_SECONDS - 2;
+  if (!Number.isInteger(ready) || ready < 1 || ready > readyMax) {
+    problems.push(
+      `readyTimeoutSeconds must be a whole number from 1 to ${readyMax} (CloudFront stops waiting at ${EDGE_RESPONSE_TIMEOUT_SECONDS}), not ${ready}`,
+    );
   }
   const idle = props.idleTimeoutSeconds ?? 300;
   if (!Number.isInteger(idle) || idle < 10)
@@ -150,9 +156,9 @@ export function validateWallcrawlerProps(props: WallcrawlerStackProps, region: s
 }
 
 /**
- * Wallcrawler in one stack: the API (Lambda behind API Gateway and CloudFront, WAF in prod), DynamoDB tables,
- * an S3 bucket, and browsers as ECS Fargate tasks of the controller image, each reached on port 9223 with its
- * session's token.
+ * Wallcrawler in one stack: the API (a streaming Lambda behind API Gateway's REST API and CloudFront, WAF in
+ * prod), DynamoDB tables, an S3 bucket, and browsers as ECS Fargate tasks of the controller image, each reached
+ * on port 9223 with its session's token.
  *
  * Build the packages first (`npm run build`): the stack deploys their built Lambda bundles and image context.
  */
@@ -253,7 +259,7 @@ export class WallcrawlerStack extends Stack {
     });
     const waf = props.waf ?? (mode === 'prod' ? 'create' : 'none');
     this.edge = new WallcrawlerEdge(this, 'Edge', {
-      apiEndpoint: this.api.endpoint,
+      restApi: this.api.restApi,
       ...(waf !== 'none' ? { waf } : {}),
     });
 

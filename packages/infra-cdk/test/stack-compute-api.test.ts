@@ -17,7 +17,7 @@ import {
 
 /**
  * The stack's compute and API, synthesized once per mode for the file: the controller's task definition and
- * warm pool, the API's Lambda behind the HTTP API and CloudFront, the environment each gets (one the runtime's
+ * warm pool, the API's Lambda behind the streaming REST API and CloudFront, the environment each gets (one the runtime's
  * own loader accepts), and the props' validation.
  */
 
@@ -94,36 +94,90 @@ describe('the warm pool', () => {
   });
 });
 
-/** The stack's API: its Lambda function behind an HTTP API, and CloudFront (with WAF in prod) in front. */
+/** The stack's API: its Lambda function behind a streaming REST API, and CloudFront (with WAF in prod) in front. */
 
 describe('api and edge', () => {
-  it('serves the API from a Node 24 Lambda behind an HTTP API with access logs, in the VPC in prod', () => {
+  it('serves the API from a Node 24 Lambda behind a REST API that streams it, with access logs, in the VPC in prod', () => {
     const fns = Object.values(resourcesOf(modes.prod.template, 'AWS::Lambda::Function'));
     expect(fns.map((f) => f.Properties?.Runtime)).toEqual(['nodejs24.x', 'nodejs24.x', 'nodejs24.x']);
     const api = fns.find((f) => String(f.Properties?.Description).includes('API'));
-    expect(api?.Properties).toMatchObject({ Handler: 'index.handler', Timeout: 29 });
+    // As long as API Gateway may stream an answer.
+    expect(api?.Properties).toMatchObject({ Handler: 'index.handler', Timeout: 900 });
     expect(api?.Properties?.VpcConfig).toBeDefined();
     const devApi = Object.values(resourcesOf(modes.dev.template, 'AWS::Lambda::Function')).find((f) =>
       String(f.Properties?.Description).includes('API'),
     );
     expect(devApi?.Properties?.VpcConfig).toBeUndefined();
-    modes.prod.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      StageName: '$default',
-      AutoDeploy: true,
-      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
-    });
+    for (const { template } of [modes.dev, modes.prod]) {
+      template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+      template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+        EndpointConfiguration: { Types: ['REGIONAL'] },
+        BinaryMediaTypes: ['*/*'],
+      });
+      // The root and every path below it, any method: a Lambda proxy integration through
+      // InvokeWithResponseStream, for up to 15 minutes.
+      const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
+      expect(methods).toHaveLength(2);
+      for (const method of methods) {
+        expect(method.Properties).toMatchObject({
+          HttpMethod: 'ANY',
+          AuthorizationType: 'NONE',
+          Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM', TimeoutInMillis: 900_000 },
+        });
+        expect(JSON.stringify(method.Properties?.Integration)).toContain('/response-streaming-invocations');
+      }
+      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+      template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        StageName: 'prod',
+        AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+        MethodSettings: [Match.objectLike({ LoggingLevel: 'ERROR', DataTraceEnabled: false })],
+      });
+    }
   });
 
-  it('puts CloudFront in front, with WAF in prod only', () => {
+  it("answers what API Gateway answers itself in the one error body: a function's failure is a 503 to retry", () => {
+    const responses = Object.values(resourcesOf(modes.dev.template, 'AWS::ApiGateway::GatewayResponse'));
+    const byType = Object.fromEntries(responses.map((r) => [r.Properties?.ResponseType, r.Properties]));
+    expect(Object.keys(byType).sort()).toEqual(['DEFAULT_5XX', 'REQUEST_TOO_LARGE', 'THROTTLED']);
+    expect(byType.DEFAULT_5XX).toMatchObject({
+      StatusCode: '503',
+      ResponseParameters: { 'gatewayresponse.header.Retry-After': "'5'" },
+    });
+    expect(byType.THROTTLED).toMatchObject({ StatusCode: '429' });
+    for (const response of responses) {
+      const templates = response.Properties?.ResponseTemplates as Record<string, string> | undefined;
+      const template = templates?.['application/json'] ?? '';
+      // As API Gateway fills it in: its message is a JSON string already.
+      const body = JSON.parse(
+        template
+          .replace('$context.error.messageString', '"Internal server error"')
+          .replace('$context.requestId', 'r-1'),
+      );
+      expect(Object.keys(body)).toEqual(['statusCode', 'error', 'code', 'message', 'requestId']);
+      expect(String(body.statusCode)).toBe(response.Properties?.StatusCode);
+    }
+  });
+
+  it('puts CloudFront in front, waiting up to 60 s for the stage, with WAF in prod only', () => {
     modes.prod.template.resourceCountIs('AWS::WAFv2::WebACL', 1);
     modes.prod.template.hasResourceProperties('AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT' });
     modes.prod.template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
         WebACLId: Match.anyValue(),
         DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+        Origins: [
+          Match.objectLike({
+            CustomOriginConfig: Match.objectLike({ OriginProtocolPolicy: 'https-only', OriginReadTimeout: 60 }),
+          }),
+        ],
       }),
     });
     modes.dev.template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    // Its origin is the stage: the path `/v1/sessions` reaches the function as it was sent.
+    const [distribution] = Object.values(resourcesOf(modes.dev.template, 'AWS::CloudFront::Distribution'));
+    const config = distribution?.Properties?.DistributionConfig as { Origins?: Record<string, unknown>[] } | undefined;
+    const origin = config?.Origins?.[0];
+    expect(JSON.stringify(origin?.OriginPath)).toContain('ApiRestApiDeploymentStageprod');
   });
 });
 
@@ -213,7 +267,7 @@ describe('props', () => {
         publicTasks: false,
         browserCpu: 1024,
         browserMemoryMiB: 1000,
-        readyTimeoutSeconds: 40,
+        readyTimeoutSeconds: 59,
         allowedConnectCidrs: ['10.0.0.0/33', 'nonsense'],
         natGateways: 2,
         waf: 'create',

@@ -1,8 +1,15 @@
-import { AWS_API_ENV } from '@wallcrawler/contracts';
+import { AWS_API_ENV, FRONT_DOOR_FAILURE } from '@wallcrawler/contracts';
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  AccessLogFormat,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  ResponseTransferMode,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
 import { type IVpc, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import type { Function as LambdaFn } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -25,7 +32,7 @@ export interface WallcrawlerApiProps {
   code: string;
   /** Run the function in the VPC's private subnets (prod mode). */
   vpc?: IVpc;
-  /** How long a create waits for its browser. Below API Gateway's 29 s integration limit. @default 25 */
+  /** How long a create waits for its browser. Below CloudFront's 60 s origin response timeout. @default 55 */
   readyTimeoutSeconds?: number;
   /** What a create asking for an unsupported feature gets: a 400, or the field ignored. @default 'refuse' */
   unsupportedFields?: 'refuse' | 'ignore';
@@ -35,24 +42,32 @@ export interface WallcrawlerApiProps {
   removalPolicy: RemovalPolicy;
 }
 
+/** The REST API's one stage, which CloudFront's origin path names. */
+export const API_STAGE = 'prod';
+
+/** How long API Gateway streams a response, at most (its limit for the `STREAM` transfer mode). */
+const STREAM_LIMIT = Duration.minutes(15);
+
 /**
- * The REST API: one Lambda function (the Hono app; it authenticates API keys itself, so there is no
- * authorizer and none of its cache pitfalls) behind an API Gateway HTTP API, with access logs.
+ * The API: one Lambda function (the Hono app; it authenticates API keys itself, so there is no authorizer and
+ * none of its cache pitfalls) behind API Gateway's REST API, whose Lambda proxy integration streams the
+ * function's answer (response transfer mode `STREAM`, `InvokeWithResponseStream`): Stagehand's events reach the
+ * client as they happen, and an answer may take longer than 29 s. Regional, since CloudFront is in front.
  */
 export class WallcrawlerApi extends Construct {
   readonly function: LambdaFn;
-  readonly httpApi: HttpApi;
+  readonly restApi: RestApi;
 
   constructor(scope: Construct, id: string, props: WallcrawlerApiProps) {
     super(scope, id);
     const A = AWS_API_ENV;
-    const ready = props.readyTimeoutSeconds ?? 25;
+    const ready = props.readyTimeoutSeconds ?? 55;
     this.function = bundledFunction(this, 'Function', {
       description: 'Wallcrawler API (Browserbase-compatible)',
       code: props.code,
       memorySize: props.memoryMiB ?? 1024,
-      // A create polls for its browser for `ready` seconds; API Gateway gives up at 29.
-      timeoutSeconds: 29,
+      // As long as API Gateway streams an answer: a Stagehand call may run that long.
+      timeoutSeconds: STREAM_LIMIT.toSeconds(),
       logGroupId: 'Logs',
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
@@ -96,23 +111,18 @@ export class WallcrawlerApi extends Construct {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
-    this.httpApi = new HttpApi(this, 'HttpApi', {
+    this.restApi = new RestApi(this, 'RestApi', {
       description: 'Wallcrawler API',
-      defaultIntegration: new HttpLambdaIntegration('Integration', this.function, { timeout: Duration.seconds(29) }),
-      createDefaultStage: false,
-    });
-    acknowledge(
-      this.httpApi,
-      'AwsSolutions-APIG4',
-      'The function authenticates every request itself (API keys, looked up by their SHA-256 in DynamoDB): an authorizer would repeat it and bring its cache-key and method-ARN pitfalls.',
-    );
-    new HttpStage(this, 'DefaultStage', {
-      httpApi: this.httpApi,
-      stageName: '$default',
-      autoDeploy: true,
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        format: AccessLogFormat.custom(
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      // Every request body reaches the function base64-encoded, as it was sent (uploads are zips).
+      binaryMediaTypes: ['*/*'],
+      // API Gateway writes its logs with the account's CloudWatch role (one per account and region): this sets it.
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: API_STAGE,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.custom(
           JSON.stringify({
             requestId: '$context.requestId',
             ip: '$context.identity.sourceIp',
@@ -126,10 +136,60 @@ export class WallcrawlerApi extends Construct {
         ),
       },
     });
+    const integration = new LambdaIntegration(this.function, {
+      proxy: true,
+      responseTransferMode: ResponseTransferMode.STREAM,
+      timeout: STREAM_LIMIT,
+    });
+    this.restApi.root.addMethod('ANY', integration);
+    this.restApi.root.addProxy({ defaultIntegration: integration, anyMethod: true });
+    // What API Gateway answers itself (the function failed, or gave no answer in time; an account's throttle; a
+    // body over 10 MB) is the one error body too, never its bare `{"message": ...}`.
+    const failure = (statusCode: number, error: string, code: string, retryAfter?: number) => ({
+      statusCode: String(statusCode),
+      ...(retryAfter ? { responseHeaders: { 'Retry-After': `'${retryAfter}'` } } : {}),
+      templates: {
+        'application/json': `{"statusCode":${statusCode},"error":"${error}","code":"${code}","message":$context.error.messageString,"requestId":"$context.requestId"}`,
+      },
+    });
+    const F = FRONT_DOOR_FAILURE;
+    this.restApi.addGatewayResponse('Default5xx', {
+      type: ResponseType.DEFAULT_5XX,
+      ...failure(F.statusCode, F.error, F.code, F.retryAfterSeconds),
+    });
+    this.restApi.addGatewayResponse('Throttled', {
+      type: ResponseType.THROTTLED,
+      ...failure(429, 'Too Many Requests', 'rate_limited', F.retryAfterSeconds),
+    });
+    this.restApi.addGatewayResponse('RequestTooLarge', {
+      type: ResponseType.REQUEST_TOO_LARGE,
+      ...failure(413, 'Payload Too Large', 'payload_too_large'),
+    });
+    acknowledge(
+      this.restApi,
+      'AwsSolutions-APIG4',
+      'The function authenticates every request itself (API keys, looked up by their SHA-256 in DynamoDB): an authorizer would repeat it and bring its cache-key and method-ARN pitfalls.',
+    );
+    acknowledge(this.restApi, 'AwsSolutions-COG4', 'API keys, not Cognito users, authenticate requests (see APIG4).');
+    acknowledge(
+      this.restApi,
+      'AwsSolutions-APIG2',
+      "The function validates every request against the API's OpenAPI schemas and answers in its own error body; API Gateway's validation would answer in another.",
+    );
+    acknowledge(
+      this.restApi,
+      'AwsSolutions-APIG3',
+      "The WAF (prod) is CloudFront's, in front of this stage: a regional web ACL here would filter the same requests again.",
+    );
+    acknowledge(
+      this.restApi,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      "AWS's managed policy for API Gateway's account role that writes its logs, as CDK attaches it.",
+    );
   }
 
-  /** The API's own endpoint (`https://<id>.execute-api.<region>.amazonaws.com`). */
+  /** The stage's URL (`https://<id>.execute-api.<region>.amazonaws.com/prod/`). */
   get endpoint(): string {
-    return this.httpApi.apiEndpoint;
+    return this.restApi.url;
   }
 }

@@ -1,21 +1,28 @@
-import { Fn } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
+import type { RestApiBase } from 'aws-cdk-lib/aws-apigateway';
 import {
   AllowedMethods,
   CachePolicy,
   Distribution,
-  OriginProtocolPolicy,
   OriginRequestPolicy,
   PriceClass,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
-import { HttpOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { RestApiOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag.js';
 
+/**
+ * How long CloudFront waits for the API's first byte, and then between bytes (its origin response timeout): the
+ * longest a create may wait for its browser, and the longest a streamed answer may stay silent. 60 s is within
+ * every account's default quota.
+ */
+export const EDGE_RESPONSE_TIMEOUT_SECONDS = 60;
+
 export interface WallcrawlerEdgeProps {
-  /** The API's endpoint, `https://<id>.execute-api.<region>.amazonaws.com`. */
-  apiEndpoint: string;
+  /** The API (a regional REST API; CloudFront reaches its stage). */
+  restApi: RestApiBase;
   /**
    * The WAF web ACL in front of CloudFront: `create` makes one (AWS's common and known-bad-inputs rule sets and
    * a per-IP rate limit; CloudFront-scoped, so the stack must be in us-east-1), an ARN uses an existing one.
@@ -28,7 +35,8 @@ export interface WallcrawlerEdgeProps {
 
 /**
  * CloudFront in front of the API (HTTPS for clients, Shield Standard, and WAF in prod). Nothing is cached:
- * every API answer is per key. CDP connections do not pass here; they go straight to the browsers' tasks.
+ * every API answer is per key, and streamed answers pass through as they come. CDP connections do not pass
+ * here; they go straight to the browsers' tasks.
  */
 export class WallcrawlerEdge extends Construct {
   readonly distribution: Distribution;
@@ -74,8 +82,8 @@ export class WallcrawlerEdge extends Construct {
       priceClass: PriceClass.PRICE_CLASS_100,
       ...(webAclId ? { webAclId } : {}),
       defaultBehavior: {
-        origin: new HttpOrigin(Fn.select(2, Fn.split('/', props.apiEndpoint)), {
-          protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
+        origin: new RestApiOrigin(props.restApi, {
+          readTimeout: Duration.seconds(EDGE_RESPONSE_TIMEOUT_SECONDS),
         }),
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: AllowedMethods.ALLOW_ALL,

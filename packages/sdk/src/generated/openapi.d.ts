@@ -1122,7 +1122,9 @@ export interface components {
          * @description No browser became ready in time (`browser_not_ready`): this host was too busy to start one (Chromium did
          *     not open its DevTools port within `WALLCRAWLER_LAUNCH_TIMEOUT_MS`, and a second start did not either or had
          *     no time left), or on AWS no task was ready before the create's deadline. For a session's files: the session
-         *     is ending and its task is still keeping them (`session_ending`, AWS). Retry after `Retry-After` seconds.
+         *     is ending and its task is still keeping them (`session_ending`, AWS). On AWS any operation may also answer
+         *     `dependency_unavailable` when DynamoDB, ECS or Secrets Manager fails or cannot be reached. Retry after
+         *     `Retry-After` seconds.
          */
         ServiceUnavailable: {
             headers: {

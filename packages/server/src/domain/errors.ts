@@ -87,6 +87,21 @@ export class BrowserNotReadyError extends DomainError {
   }
 }
 
+/**
+ * A service the request needs (on AWS: DynamoDB, ECS, Secrets Manager) failed or could not be reached; the same
+ * request may well succeed in a moment. The message names the service, never what the request carried.
+ */
+export class DependencyUnavailableError extends DomainError {
+  readonly code = 'dependency_unavailable';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 export class InvalidQueryError extends DomainError {
   readonly code = 'invalid_query';
 }

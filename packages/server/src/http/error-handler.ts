@@ -3,7 +3,13 @@ import { InvalidBlobKeyError, STAGEHAND_METHODS } from '@wallcrawler/contracts';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { BrowserNotReadyError, CapacityExceededError, DomainError, SessionEndingError } from '../domain/errors.js';
+import {
+  BrowserNotReadyError,
+  CapacityExceededError,
+  DependencyUnavailableError,
+  DomainError,
+  SessionEndingError,
+} from '../domain/errors.js';
 import type { ErrorBody } from '../schemas/error.js';
 import { HostAtCapacityError } from '../services/host-admission.js';
 import { ApiError } from './api-error.js';
@@ -24,6 +30,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_blob_key: 400,
   browser_launch_failed: 500,
   browser_not_ready: 503,
+  dependency_unavailable: 503,
   corrupt_record: 500,
   write_conflict: 409,
   already_exists: 409,
@@ -76,6 +83,7 @@ export function toApiError(error: unknown): ApiError {
     if (
       error instanceof CapacityExceededError ||
       error instanceof BrowserNotReadyError ||
+      error instanceof DependencyUnavailableError ||
       error instanceof HostAtCapacityError ||
       error instanceof SessionEndingError
     )

@@ -54,7 +54,7 @@ export const errorResponses = {
   },
   503: {
     description:
-      'No browser became ready in time (`browser_not_ready`): this host was too busy to start one, or on AWS no task was ready. Retry after `Retry-After` seconds.',
+      'No browser became ready in time (`browser_not_ready`): this host was too busy to start one, or on AWS no task was ready; or on AWS a service it needs (DynamoDB, ECS, Secrets Manager) failed or could not be reached (`dependency_unavailable`). Retry after `Retry-After` seconds.',
     headers: {
       'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' as const } },
     },

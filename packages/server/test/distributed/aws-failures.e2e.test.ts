@@ -1,6 +1,6 @@
 /**
  * How the distributed path fails: a controller with a bad environment, a controller that never becomes
- * healthy, and ECS without capacity. Each create answers with a clear error before API Gateway's limit, and
+ * healthy, and ECS without capacity. Each create answers with a clear error before the front door's limit, and
  * nothing is left running.
  */
 import { chmodSync, writeFileSync } from 'node:fs';

@@ -1,17 +1,20 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AWS_API_ENV as A } from '@wallcrawler/contracts';
 import { tempDir } from '@wallcrawler/test-support';
+import { type LambdaHttpHandler, startApiGateway } from '@wallcrawler/test-support/api-gateway';
 import { build } from 'tsup';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { apiKeyRecord } from '../../src/api-keys.js';
+import { DynamoDbStore } from '../../src/aws/dynamodb/dynamodb-store.js';
 import { loadAwsApiConfig } from '../../src/aws/lambda/config.js';
+import { newProject } from '../../src/bootstrap.js';
 import { dynamoDbClient, freshTables } from '../support/dynamodb.js';
+import { sessionRecord } from '../support/records.js';
 
 const packageDir = fileURLToPath(new URL('../../', import.meta.url));
-const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
 const validEnv = {
   [A.sessionsTable]: 'wallcrawler-sessions',
@@ -37,7 +40,7 @@ describe('the Lambda configuration', () => {
       subnets: ['subnet-1', 'subnet-2'],
       securityGroups: ['sg-1'],
       assignPublicIp: true,
-      readyTimeoutMs: 25_000,
+      readyTimeoutMs: 55_000,
     });
     expect(config.connectSecret).toEqual({ arn: validEnv[A.connectSecretArn] });
   });
@@ -69,7 +72,7 @@ describe('the Lambda configuration', () => {
   it('lists every problem at once', () => {
     const error = (() => {
       try {
-        loadAwsApiConfig({ [A.assignPublicIp]: 'yes', [A.readyTimeoutMs]: '60000', [A.subnets]: ' , ' });
+        loadAwsApiConfig({ [A.assignPublicIp]: 'yes', [A.readyTimeoutMs]: '59000', [A.subnets]: ' , ' });
       } catch (e) {
         return e as Error;
       }
@@ -93,56 +96,173 @@ describe('the Lambda configuration', () => {
   });
 });
 
+const out = tempDir('wallcrawler-lambda-');
+const bundle = (name: string) => join(out.path, 'lambda', name, 'index.cjs');
+// Nothing next to the bundles: each must load with no node_modules of its own.
+const requireBundle = createRequire(bundle('api'));
+
+beforeAll(async () => {
+  const configs = (await import('../../tsup.config.js')).default as unknown as Record<string, unknown>[];
+  const lambda = configs.find((c) => JSON.stringify(c.entry).includes('lambda/api/index'));
+  const entry = Object.fromEntries(
+    Object.entries(lambda?.entry as Record<string, string>).map(([name, path]) => [name, join(packageDir, path)]),
+  );
+  await build({ ...lambda, entry, outDir: out.path, silent: true, config: false, sourcemap: false } as never);
+}, 120_000);
+
+afterAll(() => out.remove());
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Runs `body` with the API function's bundle loaded afresh (a new execution environment) in `env`, behind the
+ * local front door, then puts the environment back.
+ */
+async function withApiBundle(env: Record<string, string>, body: (url: string) => Promise<void>): Promise<void> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env, {
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+  });
+  delete requireBundle.cache[bundle('api')];
+  const { handler } = requireBundle(bundle('api')) as { handler: LambdaHttpHandler };
+  const gateway = await startApiGateway(handler);
+  try {
+    await body(gateway.url);
+  } finally {
+    await gateway.close();
+    process.env = saved;
+  }
+}
+
+const json = async (response: Response) => ({
+  status: response.status,
+  retryAfter: response.headers.get('retry-after'),
+  body: (await response.json()) as Record<string, unknown>,
+});
+
 describe('the bundled Lambda functions', () => {
-  it('are one self-contained file each that answer API Gateway events', async () => {
-    const out = tempDir('wallcrawler-lambda-');
+  it('are one self-contained file each; the API streams its answers through the REST API', async () => {
     const client = dynamoDbClient();
     const tables = await freshTables(client);
     try {
-      const configs = (await import('../../tsup.config.js')).default as unknown as Record<string, unknown>[];
-      const lambda = configs.find((c) => JSON.stringify(c.entry).includes('lambda/api/index'));
-      const entry = Object.fromEntries(
-        Object.entries(lambda?.entry as Record<string, string>).map(([name, path]) => [name, join(packageDir, path)]),
+      await withApiBundle(
+        {
+          ...validEnv,
+          [A.connectSecretArn]: '',
+          [A.connectSecret]: Buffer.alloc(32, 7).toString('base64url'),
+          [A.sessionsTable]: tables.names.sessions,
+          [A.projectsTable]: tables.names.projects,
+          [A.apiKeysTable]: tables.names.apiKeys,
+          [A.resourcesTable]: tables.names.resources,
+          [A.dynamodbEndpoint]: inject('dynamodbEndpoint'),
+          [A.logLevel]: 'silent',
+        },
+        async (url) => {
+          const health = await fetch(`${url}/health`);
+          expect(health.status).toBe(200);
+          expect(await health.json()).toMatchObject({ status: 'ok' });
+          const unauthorized = await json(await fetch(`${url}/v1/sessions`));
+          expect(unauthorized).toMatchObject({ status: 401, body: { statusCode: 401, code: 'missing_api_key' } });
+          const { handler: taskState } = requireBundle(bundle('task-state')) as {
+            handler: (event: unknown) => Promise<string>;
+          };
+          expect(await taskState({ 'detail-type': 'Scheduled Event' })).toBe('ignored');
+        },
       );
-      await build({ ...lambda, entry, outDir: out.path, silent: true, config: false, sourcemap: false } as never);
-      // Nothing next to the bundle: it must load with no node_modules of its own.
-      const require = createRequire(join(out.path, 'lambda', 'api', 'index.cjs'));
-      Object.assign(process.env, {
-        ...validEnv,
-        [A.connectSecretArn]: '',
-        [A.connectSecret]: Buffer.alloc(32, 7).toString('base64url'),
-        [A.sessionsTable]: tables.names.sessions,
-        [A.projectsTable]: tables.names.projects,
-        [A.apiKeysTable]: tables.names.apiKeys,
-        [A.resourcesTable]: tables.names.resources,
-        [A.dynamodbEndpoint]: inject('dynamodbEndpoint'),
-        [A.logLevel]: 'silent',
-        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-      });
-      const { handler } = require(join(out.path, 'lambda', 'api', 'index.cjs')) as {
-        handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
-      };
-      const health = await handler(fixture('apigw-v2-health.json'), {});
-      expect(health.statusCode).toBe(200);
-      expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
-
-      const event = fixture('apigw-v2-health.json');
-      event.rawPath = '/v1/sessions';
-      (event.requestContext as { http: { path: string } }).http.path = '/v1/sessions';
-      const unauthorized = await handler(event, {});
-      expect(unauthorized.statusCode).toBe(401);
-      expect(JSON.parse(unauthorized.body)).toMatchObject({ statusCode: 401, code: 'missing_api_key' });
-
-      const { handler: taskState } = require(join(out.path, 'lambda', 'task-state', 'index.cjs')) as {
-        handler: (event: unknown) => Promise<string>;
-      };
-      expect(await taskState({ 'detail-type': 'Scheduled Event' })).toBe('ignored');
     } finally {
-      for (const name of Object.values(A)) if (name !== 'AWS_REGION') delete process.env[name];
       await tables.drop();
       client.destroy();
-      out.remove();
+    }
+  });
+
+  it('answers in its error body, 503 with Retry-After, when DynamoDB, ECS and Secrets Manager cannot be reached', async () => {
+    const nowhere = `http://127.0.0.1:${await closedPort()}`;
+    await withApiBundle(
+      {
+        ...validEnv,
+        [A.tasksTable]: 'wallcrawler-tasks',
+        [A.dynamodbEndpoint]: nowhere,
+        [A.ecsEndpoint]: nowhere,
+        // Every other AWS client of the function (Secrets Manager) goes there too.
+        AWS_ENDPOINT_URL: nowhere,
+        [A.logLevel]: 'silent',
+      },
+      async (url) => {
+        // No key: nothing to look up, so the answer needs no service at all.
+        const anonymous = await json(await fetch(`${url}/v1/sessions`));
+        expect(anonymous).toMatchObject({
+          status: 401,
+          body: { statusCode: 401, error: 'Unauthorized', code: 'missing_api_key' },
+        });
+        expect(anonymous.body.requestId).toEqual(expect.any(String));
+
+        const key = { 'x-bb-api-key': 'wc_closed_ports_0123456789abcdef', 'content-type': 'application/json' };
+        const list = await json(await fetch(`${url}/v1/sessions`, { headers: key }));
+        const create = await json(await fetch(`${url}/v1/sessions`, { method: 'POST', headers: key, body: '{}' }));
+        for (const answer of [list, create]) {
+          expect(answer).toMatchObject({
+            status: 503,
+            retryAfter: '5',
+            body: { statusCode: 503, error: 'Service Unavailable', code: 'dependency_unavailable' },
+          });
+          expect(answer.body.message).toMatch(/DynamoDB could not be reached/);
+          expect(answer.body.requestId).toEqual(expect.any(String));
+        }
+      },
+    );
+  });
+
+  it('reads the connect secret when a request first needs it: without Secrets Manager only those get a 503', async () => {
+    const client = dynamoDbClient();
+    const tables = await freshTables(client);
+    const store = new DynamoDbStore({ client, tables: tables.names });
+    const project = newProject('lazy-secret', { concurrency: 2, defaultTimeout: 300 });
+    await store.createProject(project);
+    const apiKey = 'wc_lazy_secret_0123456789abcdef';
+    await store.createApiKey(apiKeyRecord(apiKey, 'lazy', [project.id]));
+    const running = sessionRecord(project.id, { status: 'RUNNING', connectEndpoint: 'ws://10.0.0.1:9223' });
+    await store.insertSessionWithinLimit(running, 2);
+    const nowhere = `http://127.0.0.1:${await closedPort()}`;
+    try {
+      await withApiBundle(
+        {
+          ...validEnv,
+          [A.sessionsTable]: tables.names.sessions,
+          [A.projectsTable]: tables.names.projects,
+          [A.apiKeysTable]: tables.names.apiKeys,
+          [A.resourcesTable]: tables.names.resources,
+          [A.dynamodbEndpoint]: inject('dynamodbEndpoint'),
+          // DynamoDB Local keeps tables per region: the test's tables are in us-east-1.
+          [A.region]: 'us-east-1',
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: nowhere,
+          [A.logLevel]: 'silent',
+        },
+        async (url) => {
+          const headers = { 'x-bb-api-key': apiKey };
+          const list = await fetch(`${url}/v1/sessions`, { headers });
+          expect(list.status).toBe(200);
+          expect(((await list.json()) as { id: string }[]).map((s) => s.id)).toEqual([running.id]);
+          // Its connectUrl carries a token signed with the secret.
+          const read = await json(await fetch(`${url}/v1/sessions/${running.id}`, { headers }));
+          expect(read).toMatchObject({
+            status: 503,
+            retryAfter: '5',
+            body: { statusCode: 503, code: 'dependency_unavailable' },
+          });
+          expect(read.body.message).toMatch(/Secrets Manager could not be reached/);
+        },
+      );
+    } finally {
+      await tables.drop();
+      client.destroy();
     }
   });
 });

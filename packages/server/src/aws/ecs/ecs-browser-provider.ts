@@ -6,6 +6,7 @@ import {
   BrowserLaunchError,
   BrowserNotReadyError,
   ContextArchiveError,
+  DependencyUnavailableError,
   InvalidUploadError,
   NotSupportedError,
   SessionNotRunningError,
@@ -36,8 +37,8 @@ export interface EcsBrowserProviderOptions {
   /** ENABLED in the dev mode (public subnets, no NAT), so clients reach the task's public IP. */
   assignPublicIp: boolean;
   /**
-   * How long a create waits for its browser to report RUNNING before giving up with a 503. Below API
-   * Gateway's 29 s integration limit. @default 25_000
+   * How long a create waits for its browser to report RUNNING before giving up with a 503. Below the front
+   * door's limit: CloudFront's origin response timeout (60 s in the stack). @default 55_000
    */
   readyTimeoutMs?: number;
   /** @default 250 */
@@ -52,9 +53,9 @@ export interface EcsBrowserProviderOptions {
   pool?: TaskTable;
   /**
    * The connect-token secret the tasks share, which seals a session's proxy routes on their way to its task
-   * (see `sealProxyRoutes`). Without it, sessions cannot have proxies (501).
+   * (see `sealProxyRoutes`), or how to read it when first needed. Without it, sessions cannot have proxies (501).
    */
-  connectSecret?: Uint8Array;
+  connectSecret?: Uint8Array | (() => Promise<Uint8Array>);
   /**
    * What the tasks can fetch from the blob bucket before the browser starts: contexts (a bucket and contexts'
    * key in the stack), extensions (a bucket). @default neither
@@ -107,7 +108,7 @@ function isCapacityFailure(reason: string | undefined): boolean {
 /**
  * Runs each session's browser as an ECS Fargate task of the controller image. The create never waits for a
  * message from the task: the task writes the session RUNNING (with its address) to the store, and `start`
- * polls the store for it, with a deadline below API Gateway's integration limit.
+ * polls the store for it, with a deadline below the front door's limit.
  */
 export class EcsBrowserProvider implements BrowserProvider {
   /**
@@ -151,7 +152,7 @@ export class EcsBrowserProvider implements BrowserProvider {
   > & {
     logger: Logger;
     pool?: TaskTable;
-    connectSecret?: Uint8Array;
+    connectSecret?: Uint8Array | (() => Promise<Uint8Array>);
     sessions?: SessionTable;
   };
 
@@ -164,7 +165,7 @@ export class EcsBrowserProvider implements BrowserProvider {
     };
     this.#o = {
       containerName: 'controller',
-      readyTimeoutMs: 25_000,
+      readyTimeoutMs: 55_000,
       pollIntervalMs: 250,
       runTaskAttempts: 4,
       runTaskBackoffMs: 500,
@@ -177,8 +178,11 @@ export class EcsBrowserProvider implements BrowserProvider {
 
   async start({ session, proxies }: BrowserStartRequest): Promise<SessionRecord> {
     const deadline = Date.now() + this.#o.readyTimeoutMs;
+    const secret = this.#o.connectSecret;
     const sealed =
-      proxies && this.#o.connectSecret ? sealProxyRoutes(this.#o.connectSecret, session.id, proxies) : undefined;
+      proxies && secret
+        ? sealProxyRoutes(typeof secret === 'function' ? await secret() : secret, session.id, proxies)
+        : undefined;
     // An idle task of the warm pool, handed the session in one transaction; else a task of its own (cold).
     const claimed = await this.#o.pool?.claim(session.id, { proxies: sealed });
     const taskArn = claimed?.taskArn ?? (await this.#runTask(session, deadline, sealed));
@@ -192,7 +196,7 @@ export class EcsBrowserProvider implements BrowserProvider {
       if (Date.now() >= deadline) break;
       await sleep(this.#o.pollIntervalMs);
     }
-    // Give up before the integration limit, with a clear answer. With a warm pool the task is left to start:
+    // Give up before the front door's limit, with a clear answer. With a warm pool the task is left to start:
     // its controller finds the session ended and joins the pool, so the start is not wasted. Without one it is
     // stopped, so it costs nothing.
     const seconds = Math.round(this.#o.readyTimeoutMs / 1000);
@@ -304,6 +308,7 @@ export class EcsBrowserProvider implements BrowserProvider {
           }),
         );
       } catch (error) {
+        if (error instanceof DependencyUnavailableError) throw error;
         if (!isRetryableRunTaskError(error)) {
           throw new BrowserLaunchError(`ECS refused to start the browser's task: ${(error as Error).message}`);
         }

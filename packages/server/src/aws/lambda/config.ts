@@ -41,7 +41,7 @@ const apiSchema = storeSchema.extend({
   [E.subnets]: list,
   [E.securityGroups]: list,
   [E.assignPublicIp]: z.enum(['true', 'false']).transform((v) => v === 'true'),
-  [E.readyTimeoutMs]: z.coerce.number().int().min(1_000).max(28_000).default(25_000),
+  [E.readyTimeoutMs]: z.coerce.number().int().min(1_000).max(58_000).default(55_000),
   [E.ecsEndpoint]: z.url().optional(),
   [E.unsupportedFields]: z.enum(['refuse', 'ignore']).default('refuse'),
   [E.blobsBucket]: z.string().min(3).optional(),

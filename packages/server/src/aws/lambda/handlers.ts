@@ -1,21 +1,20 @@
 /**
- * The API on AWS Lambda: the same `createApp` behind `hono/aws-lambda`, over DynamoDB and ECS Fargate, built
- * once per execution environment from one validated configuration. Plus the handler of EventBridge's "ECS Task
- * State Change" events. Each is bundled into a file of its own (`dist/lambda/*.cjs`).
+ * The API on AWS Lambda: the same `createApp`, over DynamoDB and ECS Fargate, as a streaming function behind API
+ * Gateway's REST API (`response-streaming.ts`), built once per execution environment from one validated
+ * configuration. Plus the handlers of EventBridge's "ECS Task State Change" events and of the warm-pool scaler.
+ * Each is bundled into a file of its own (`dist/lambda/*.cjs`).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@wallcrawler/contracts';
 import { parseContextKey } from '@wallcrawler/controller';
 import { createS3Client, S3BlobStore, SessionTable, TaskTable } from '@wallcrawler/controller/aws';
-import { handle } from 'hono/aws-lambda';
-import { SecretTokenSigner } from '../../adapters/secret-token-signer.js';
 import { createApp } from '../../app.js';
 import { createLogger } from '../../logger.js';
 import { DownloadService } from '../../services/download-service.js';
 import { SessionArtifactService } from '../../services/session-artifact-service.js';
+import { reportUnavailable } from '../dependency-errors.js';
 import { DynamoDbStore } from '../dynamodb/dynamodb-store.js';
 import { EcsBrowserProvider, type EcsBrowserProviderOptions } from '../ecs/ecs-browser-provider.js';
 import { handleTaskStateChange, type TaskStateOutcome } from '../ecs/task-state-events.js';
@@ -29,26 +28,38 @@ import {
   loadAwsPoolConfig,
   loadAwsStoreConfig,
 } from './config.js';
+import {
+  AWS_REQUEST_HANDLER,
+  keptOnSuccess,
+  LazySecretTokenSigner,
+  readConnectSecret,
+  readSecretString,
+} from './connect-secret.js';
+import { type StreamingHandler, streamingApiHandler } from './response-streaming.js';
 
 export interface LambdaHandlers {
-  /** API Gateway (HTTP API, payload 2.0, or REST) → the API. */
-  api: ReturnType<typeof handle>;
+  /**
+   * API Gateway's REST API (Lambda proxy, response transfer mode `STREAM`) → the API. Wrapped in
+   * `awslambda.streamifyResponse`, so Lambda's runtime hands it a response stream.
+   */
+  api: StreamingHandler;
   /** EventBridge "ECS Task State Change" → ends sessions whose task stopped. */
   taskState: (event: unknown) => Promise<TaskStateOutcome>;
 }
 
-async function connectSecret(config: AwsApiConfig): Promise<Uint8Array> {
-  if ('value' in config.connectSecret) return config.connectSecret.value;
-  const client = new SecretsManagerClient({ region: config.region });
-  try {
-    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: config.connectSecret.arn }));
-    const secret = Buffer.from((SecretString ?? '').trim(), 'base64url');
-    if (secret.length < 32)
-      throw new Error(`The secret ${config.connectSecret.arn} must hold 32 bytes or more, base64url`);
-    return secret;
-  } finally {
-    client.destroy();
-  }
+/** The connect secret: the configured value, or read from Secrets Manager on first use. */
+function connectSecret(config: AwsApiConfig): () => Promise<Uint8Array> {
+  const configured = config.connectSecret;
+  if ('value' in configured) return async () => configured.value;
+  return keptOnSuccess(() => readConnectSecret(configured.arn, config.region));
+}
+
+/** Lambda's `awslambda.streamifyResponse`, which marks a handler as one that streams its answer. */
+function streamify(handler: StreamingHandler): StreamingHandler {
+  const runtime = globalThis.awslambda;
+  if (!runtime?.streamifyResponse)
+    throw new Error('Not in a Lambda Node.js runtime: there is no awslambda.streamifyResponse.');
+  return runtime.streamifyResponse(handler);
 }
 
 /**
@@ -62,22 +73,7 @@ function contextKeyOf(config: AwsApiConfig): (() => Promise<Buffer>) | undefined
     const key = parseContextKey(source.value);
     return async () => key;
   }
-  let read: Promise<Buffer> | undefined;
-  return () => {
-    read ??= (async () => {
-      const client = new SecretsManagerClient({ region: config.region });
-      try {
-        const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: source.arn }));
-        return parseContextKey(SecretString ?? '');
-      } finally {
-        client.destroy();
-      }
-    })().catch((error: unknown) => {
-      read = undefined;
-      throw error;
-    });
-    return read;
-  };
+  return keptOnSuccess(async () => parseContextKey(await readSecretString(source.arn, config.region)));
 }
 
 export interface LambdaHandlerOptions {
@@ -88,15 +84,30 @@ export interface LambdaHandlerOptions {
   minSessionTimeoutSeconds?: number;
 }
 
+// A DynamoDB failure is a 503 whatever it is (unreachable, a fault, throttled past the SDK's retries). ECS only
+// when unreachable: the provider reads ECS's own faults and throttling, and retries them itself.
 function dynamoClient(config: AwsStoreConfig): DynamoDBClient {
-  return new DynamoDBClient({
-    region: config.region,
-    ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
-  });
+  return reportUnavailable(
+    new DynamoDBClient({
+      region: config.region,
+      requestHandler: AWS_REQUEST_HANDLER,
+      ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
+    }),
+    'DynamoDB',
+    { answered: true },
+  );
 }
 
 function ecsClient(config: AwsStoreConfig): ECSClient {
-  return new ECSClient({ region: config.region, ...(config.endpoints.ecs ? { endpoint: config.endpoints.ecs } : {}) });
+  return reportUnavailable(
+    new ECSClient({
+      region: config.region,
+      requestHandler: AWS_REQUEST_HANDLER,
+      ...(config.endpoints.ecs ? { endpoint: config.endpoints.ecs } : {}),
+    }),
+    'ECS',
+    { answered: false },
+  );
 }
 
 /** The sessions table, for what the provider writes on a session's item itself (a release's reason). */
@@ -116,18 +127,32 @@ function poolOf(config: AwsStoreConfig, client: DynamoDBClient): TaskTable | und
   });
 }
 
-/** The API function: DynamoDB, ECS and the connect-token secret. */
+/**
+ * The API function: DynamoDB, ECS and the connect-token secret. Nothing is fetched here: the secret is read on
+ * the first request that needs it, so every request gets an answer of ours even when Secrets Manager is down.
+ */
 export async function createApiHandler(
   config: AwsApiConfig,
-  { logger, provider: providerOptions, minSessionTimeoutSeconds }: LambdaHandlerOptions = {},
+  options: LambdaHandlerOptions = {},
 ): Promise<LambdaHandlers['api']> {
+  return streamify(apiHandlerOf(config, options));
+}
+
+/** The API function's handler, not yet marked as streaming. */
+function apiHandlerOf(
+  config: AwsApiConfig,
+  { logger, provider: providerOptions, minSessionTimeoutSeconds }: LambdaHandlerOptions,
+): StreamingHandler {
   const log = logger ?? createLogger(config.logLevel);
   const client = dynamoClient(config);
   const store = new DynamoDbStore({ client, tables: config.tables });
-  const secret = await connectSecret(config);
-  const signer = new SecretTokenSigner(secret);
+  const secret = connectSecret(config);
+  const signer = new LazySecretTokenSigner(secret);
   const pool = poolOf(config, client);
-  const s3 = config.blobsBucket ? createS3Client({ region: config.region, endpoint: config.endpoints.s3 }) : undefined;
+  // An S3 failure, as DynamoDB's, is a 503 of ours.
+  const s3 = config.blobsBucket
+    ? reportUnavailable(createS3Client({ region: config.region, endpoint: config.endpoints.s3 }), 'S3', { answered: true })
+    : undefined;
   const blobs = s3 && config.blobsBucket ? new S3BlobStore({ client: s3, bucket: config.blobsBucket }) : undefined;
   const contextKey = contextKeyOf(config);
   const provider = new EcsBrowserProvider({
@@ -155,19 +180,18 @@ export async function createApiHandler(
           largeAnswers: new S3LargeAnswers({ blobs, client: s3, bucket: config.blobsBucket }),
         }
       : {};
-  return handle(
-    createApp({
-      store,
-      provider,
-      signer,
-      ...(blobs ? { blobs } : {}),
-      ...files,
-      ...(contextKey ? { contextKey } : {}),
-      logger: log,
-      unsupportedFields: config.unsupportedFields,
-      minSessionTimeoutSeconds,
-    }),
-  );
+  const app = createApp({
+    store,
+    provider,
+    signer,
+    ...(blobs ? { blobs } : {}),
+    ...files,
+    ...(contextKey ? { contextKey } : {}),
+    logger: log,
+    unsupportedFields: config.unsupportedFields,
+    minSessionTimeoutSeconds,
+  });
+  return streamingApiHandler(async () => app, log);
 }
 
 /** The task-state function: DynamoDB only (no secret, no ECS). */
@@ -203,16 +227,25 @@ export async function createLambdaHandlers(
 }
 
 // Built on the first invocation, from the function's environment, and kept for the next ones.
-let api: Promise<LambdaHandlers['api']> | undefined;
+let api: StreamingHandler | undefined;
 let taskState: LambdaHandlers['taskState'] | undefined;
 
-/** The API function's handler. */
-export const apiHandler: LambdaHandlers['api'] = async (event, context) => {
-  api ??= createApiHandler(loadAwsApiConfig(process.env)).catch((error: unknown) => {
-    api = undefined;
-    throw error;
-  });
-  return (await api)(event, context);
+/**
+ * The API function's handler, unwrapped (its entry wraps it in `awslambda.streamifyResponse`). A function whose
+ * environment does not load answers each request with a 500 of ours, logs why, and tries again next time.
+ */
+export const apiHandler: StreamingHandler = async (event, responseStream, context) => {
+  if (!api) {
+    try {
+      api = apiHandlerOf(loadAwsApiConfig(process.env), {});
+    } catch (error) {
+      const failed = async (): Promise<never> => {
+        throw error;
+      };
+      return streamingApiHandler(failed, createLogger('error'))(event, responseStream, context);
+    }
+  }
+  return api(event, responseStream, context);
 };
 
 let warmPool: (() => Promise<WarmPoolDecision>) | undefined;
