@@ -151,7 +151,9 @@ function apiHandlerOf(
   const pool = poolOf(config, client);
   // An S3 failure, as DynamoDB's, is a 503 of ours.
   const s3 = config.blobsBucket
-    ? reportUnavailable(createS3Client({ region: config.region, endpoint: config.endpoints.s3 }), 'S3', { answered: true })
+    ? reportUnavailable(createS3Client({ region: config.region, endpoint: config.endpoints.s3 }), 'S3', {
+        answered: true,
+      })
     : undefined;
   const blobs = s3 && config.blobsBucket ? new S3BlobStore({ client: s3, bucket: config.blobsBucket }) : undefined;
   const contextKey = contextKeyOf(config);
