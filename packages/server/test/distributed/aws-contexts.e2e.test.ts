@@ -14,6 +14,7 @@ import { findProcesses } from '@wallcrawler/controller';
 import { type PageServer, startPageServer, waitFor } from '@wallcrawler/test-support';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { expectNothingLeft } from '../support/aws-checks.js';
 import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
 
 let pages: PageServer;
@@ -30,22 +31,7 @@ afterAll(async () => {
   await pages?.close();
 });
 
-/** After each test: every task stopped, nothing of any task left, and the counter equal to the active sessions. */
-afterEach(async () => {
-  for (const s of await bb.sessions.list({ status: 'RUNNING' })) {
-    await bb.sessions.update(s.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
-  }
-  await waitFor(() => aws.ecs.tasks().every((t) => t.lastStatus === 'STOPPED'), {
-    timeout: 30_000,
-    message: 'every task to stop',
-  });
-  for (const task of aws.ecs.tasks()) {
-    expect(task.leaked, `processes task ${task.taskArn} left after a clean exit`).toEqual([]);
-    expect(findProcesses(task.dataDir), `processes of task ${task.taskArn}`).toEqual([]);
-  }
-  const active = (await aws.store.listActiveSessions()).length;
-  expect(await aws.activeCounter()).toBe(active);
-});
+afterEach(() => expectNothingLeft(aws, bb));
 
 const taskOf = (sessionId: string) => {
   const arn = aws.ecs.tasks().find((t) => t.environment.WALLCRAWLER_SESSION_ID === sessionId)?.taskArn;

@@ -10,11 +10,10 @@ import { buffer } from 'node:stream/consumers';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import Browserbase, { toFile } from '@browserbasehq/sdk';
 import { extensionZipKey } from '@wallcrawler/contracts';
-import { findProcesses } from '@wallcrawler/controller';
-import { waitFor } from '@wallcrawler/test-support';
 import puppeteer from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
+import { expectNothingLeft } from '../support/aws-checks.js';
 import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
 import { ORDER_PAGE, runStagehandV4Flow } from '../support/stagehand-v4.js';
 
@@ -37,22 +36,7 @@ afterAll(async () => {
   pages?.close();
 });
 
-/** After each test: every task stopped, nothing of any task left, and the counter equal to the active sessions. */
-afterEach(async () => {
-  for (const s of await bb.sessions.list({ status: 'RUNNING' })) {
-    await bb.sessions.update(s.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
-  }
-  await waitFor(() => aws.ecs.tasks().every((t) => t.lastStatus === 'STOPPED'), {
-    timeout: 30_000,
-    message: 'every task to stop',
-  });
-  for (const task of aws.ecs.tasks()) {
-    expect(task.leaked, `processes task ${task.taskArn} left after a clean exit`).toEqual([]);
-    expect(findProcesses(task.dataDir), `processes of task ${task.taskArn}`).toEqual([]);
-  }
-  const active = (await aws.store.listActiveSessions()).length;
-  expect(await aws.activeCounter()).toBe(active);
-});
+afterEach(() => expectNothingLeft(aws, bb));
 
 async function extensionZip(): Promise<Buffer> {
   const zip = new yazl.ZipFile();

@@ -16,6 +16,7 @@ import { waitFor } from '@wallcrawler/test-support';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
+import { expectNothingLeft, taskOfSession } from '../support/aws-checks.js';
 import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
 
 /** 20 MiB of bytes that are not all the same, so a mangled copy cannot pass. */
@@ -57,27 +58,9 @@ afterAll(async () => {
   await new Promise((resolve) => site?.close(resolve));
 });
 
-/** After each test: every task stopped, nothing of any task left, and the counter equal to the active sessions. */
-afterEach(async () => {
-  for (const s of await bb.sessions.list({ status: 'RUNNING' })) {
-    await bb.sessions.update(s.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
-  }
-  await waitFor(() => aws.ecs.tasks().every((t) => t.lastStatus === 'STOPPED'), {
-    timeout: 30_000,
-    message: 'every task to stop',
-  });
-  for (const task of aws.ecs.tasks()) {
-    expect(task.leaked, `processes task ${task.taskArn} left after a clean exit`).toEqual([]);
-    expect(findProcesses(task.dataDir), `processes of task ${task.taskArn}`).toEqual([]);
-  }
-  expect(await aws.activeCounter()).toBe((await aws.store.listActiveSessions()).length);
-});
+afterEach(() => expectNothingLeft(aws, bb));
 
-const taskOf = (sessionId: string) => {
-  const task = aws.ecs.tasks().find((t) => t.environment.WALLCRAWLER_SESSION_ID === sessionId);
-  if (!task) throw new Error(`no task ran session ${sessionId}`);
-  return task;
-};
+const taskOf = (sessionId: string) => taskOfSession(aws, sessionId);
 
 const ended = (sessionId: string) =>
   waitFor(

@@ -6,11 +6,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Browserbase from '@browserbasehq/sdk';
-import { findChromium, findProcesses } from '@wallcrawler/controller';
+import { findChromium } from '@wallcrawler/controller';
 import { tempDir, waitFor } from '@wallcrawler/test-support';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { expectNothingLeft, taskOfSession } from '../support/aws-checks.js';
 import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
 
 /** A red page with a big button that turns it green when clicked. */
@@ -46,20 +47,7 @@ afterAll(async () => {
   await new Promise((resolve) => site?.close(resolve));
 });
 
-afterEach(async () => {
-  for (const s of await bb.sessions.list({ status: 'RUNNING' })) {
-    await bb.sessions.update(s.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
-  }
-  await waitFor(() => aws.ecs.tasks().every((t) => t.lastStatus === 'STOPPED'), {
-    timeout: 30_000,
-    message: 'every task to stop',
-  });
-  for (const task of aws.ecs.tasks()) {
-    expect(task.leaked, `processes task ${task.taskArn} left after a clean exit`).toEqual([]);
-    expect(findProcesses(task.dataDir), `processes of task ${task.taskArn}`).toEqual([]);
-  }
-  expect(await aws.activeCounter()).toBe((await aws.store.listActiveSessions()).length);
-});
+afterEach(() => expectNothingLeft(aws, bb));
 
 /** The colour at the centre of the live view's latest frame. */
 function centreColour(tab: Page): Promise<[number, number, number]> {
@@ -70,11 +58,7 @@ function centreColour(tab: Page): Promise<[number, number, number]> {
   });
 }
 
-const taskOf = (sessionId: string) => {
-  const task = aws.ecs.tasks().find((t) => t.environment.WALLCRAWLER_SESSION_ID === sessionId);
-  if (!task) throw new Error(`no task ran session ${sessionId}`);
-  return task;
-};
+const taskOf = (sessionId: string) => taskOfSession(aws, sessionId);
 
 describe('the live view on ECS tasks', () => {
   it("is served by the session's task: frames arrive in a second browser, and a click there takes over", async () => {
