@@ -73,7 +73,9 @@ export interface EcsBrowserProviderOptions {
   sessions?: SessionTable;
   /**
    * How long a release of a session that keeps something waits for its task to record the ending (the save's
-   * outcome with it), below the front door's limit; past it the API records the ending itself. @default 20_000
+   * outcome with it), below the front door's limit (CloudFront waits 60 s for the answer); past it the API
+   * records the ending itself. The longer it waits, the rarer a release that gives the context's lock back while
+   * its task still saves. @default 50_000
    */
   releaseWaitMs?: number;
   logger?: Logger;
@@ -170,7 +172,7 @@ export class EcsBrowserProvider implements BrowserProvider {
       runTaskAttempts: 4,
       runTaskBackoffMs: 500,
       retryAfterSeconds: 5,
-      releaseWaitMs: 20_000,
+      releaseWaitMs: 50_000,
       logger: silentLogger,
       ...options,
     };
