@@ -7,7 +7,9 @@
  *   request to its 201, with the official Browserbase SDK: cold (the pool empty: RunTask) and from the warm
  *   pool (an idle task claimed), alternating; each session released before the next.
  *
- *   tsx --conditions=@wallcrawler/source bench/aws.ts [--iterations 10] [--out bench/results]
+ *   tsx --conditions=@wallcrawler/source bench/aws.ts [--iterations 10] [--out bench/results] [--only create]
+ *
+ * `--only create` measures the create latency alone (no bundle figures).
  *
  * What Fargate adds (ENI attachment, image pull: tens of seconds) does not exist here, so the cold figure is a
  * floor for a real cold start. Writes aws.json and aws.md next to the main bench's results.
@@ -44,7 +46,8 @@ function bundleFigures(name: string, samples: number): BundleFigures {
       process.execPath,
       [
         '-e',
-        `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`,
+        // The API's bundle marks its handler as streaming at import, with what Lambda's runtime provides.
+        `globalThis.awslambda={streamifyResponse:(h)=>h};const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`,
       ],
       { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } },
     );
@@ -102,8 +105,18 @@ async function createLatency(
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: process.argv.slice(2).filter((a) => a !== '--'),
-    options: { iterations: { type: 'string' }, out: { type: 'string' }, 'import-samples': { type: 'string' } },
+    options: {
+      iterations: { type: 'string' },
+      out: { type: 'string' },
+      'import-samples': { type: 'string' },
+      only: { type: 'string' },
+    },
   });
+  if (values.only !== undefined && values.only !== 'create') {
+    console.error('--only takes one value: create');
+    return 2;
+  }
+  const createOnly = values.only === 'create';
   const iterations = Number(values.iterations ?? 10);
   const importSamples = Number(values['import-samples'] ?? 10);
   const outDir = values.out ?? join(benchDir, 'results');
@@ -111,8 +124,10 @@ async function main(): Promise<number> {
     console.error('bench/aws.ts needs the built Lambda bundles: run `npm run build` first.');
     return 2;
   }
-  progress('aws', `Lambda bundles: size and cold import (${importSamples} fresh processes each)`);
-  const bundles = ['api', 'task-state', 'warm-pool'].map((name) => bundleFigures(name, importSamples));
+  if (!createOnly) progress('aws', `Lambda bundles: size and cold import (${importSamples} fresh processes each)`);
+  const bundles = createOnly
+    ? []
+    : ['api', 'task-state', 'warm-pool'].map((name) => bundleFigures(name, importSamples));
   progress(
     'aws',
     `create latency through the AWS topology: ${iterations} cold and ${iterations} pooled (+2 warm-ups each)`,
@@ -135,7 +150,7 @@ async function main(): Promise<number> {
         `| cold import of \`${b.file}\` | ${b.coldImportMs.median} ms | ${b.coldImportMs.p95} ms | ${kb(b.bytes)} (${kb(b.gzipBytes)} gzipped), ${b.coldImportMs.n} fresh processes |`,
     ),
     `| create → 201, cold task (local ECS, no Fargate start delay) | ${create.cold.median} ms | ${create.cold.p95} ms | ${create.cold.n} sessions through the Lambda handler, DynamoDB Local, the controller image's command |`,
-    `| create → 201, from the warm pool (an idle task claimed) | ${create.pool.median} ms | ${create.pool.p95} ms | the same path; the task was idle in the pool with its browser started, polling its item every 200 ms |`,
+    `| create → 201, from the warm pool (an idle task claimed) | ${create.pool.median} ms | ${create.pool.p95} ms | the same path; the task was idle in the pool with its browser started; the API pushes the claim to it, and it answers once the session is RUNNING |`,
     '',
     'A real Fargate cold start adds the ENI attachment and the image pull (tens of seconds) before the controller',
     "starts; the cold figure above is the part Wallcrawler's own code and Chromium cost.",

@@ -244,13 +244,33 @@ export async function startAwsTopology({
       [A.dynamodbEndpoint]: dynamodbEndpoint,
       [A.ecsEndpoint]: ecs.endpoint,
     };
+    // The pool's size as this topology's (its claims grow the service as the stack's do); none without a pool.
+    const {
+      [A.poolService]: _service,
+      [A.poolMin]: _min,
+      [A.poolMax]: _max,
+      [A.poolTargetIdle]: _targetIdle,
+      ...apiEnv
+    } = resolveStackEnv('API function', stack.api, {
+      ...tableEnv,
+      ...computeEnv,
+      [A.connectSecretArn]: { [A.connectSecret]: secret },
+      [A.contextKeySecretArn]: { [A.contextKey]: contextKey },
+    });
+    if (!_service || _min === undefined || _max === undefined || _targetIdle === undefined) {
+      throw new Error("The stack no longer gives the API function the warm pool's service and size");
+    }
+    const poolEnv = warmPool
+      ? {
+          [A.poolService]: _service,
+          [A.poolMin]: String(warmPool.min),
+          [A.poolMax]: String(warmPool.max),
+          [A.poolTargetIdle]: String(warmPool.targetIdle),
+        }
+      : {};
     const config = loadAwsApiConfig({
-      ...resolveStackEnv('API function', stack.api, {
-        ...tableEnv,
-        ...computeEnv,
-        [A.connectSecretArn]: { [A.connectSecret]: secret },
-        [A.contextKeySecretArn]: { [A.contextKey]: contextKey },
-      }),
+      ...apiEnv,
+      ...poolEnv,
       [A.blobsBucket]: s3.bucket,
       [A.contextKey]: contextKey,
       [A.s3Endpoint]: s3.endpoint,

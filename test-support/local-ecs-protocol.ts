@@ -2,7 +2,7 @@
  * The local ECS endpoint's wire protocol: one HTTP server that answers, for the task runner
  * (`local-ecs-tasks.ts`), ECS's JSON protocol (`RunTask`, `StopTask`, `DescribeTasks`, `CreateService`,
  * `UpdateService`, `DescribeServices`), EC2's query protocol for `DescribeNetworkInterfaces`, the task metadata
- * endpoint v4 and the ECS agent's task scale-in protection. It also records the RunTask calls and the ENI lookups,
+ * endpoint v4 and the ECS agent's task scale-in protection. It also records the RunTask and UpdateService calls and the ENI lookups,
  * and injects the RunTask failures a test asks for.
  */
 import { randomUUID } from 'node:crypto';
@@ -25,6 +25,8 @@ export interface EcsProtocol {
   server: Server;
   /** The input of every RunTask call, as the client sent it. */
   runTaskCalls: Record<string, unknown>[];
+  /** The input of every UpdateService call, as the client sent it. */
+  updateServiceCalls: Record<string, unknown>[];
   /** The network interfaces whose public address was asked for. */
   eniLookups: string[];
   /** The failures the next RunTask calls answer with, in order. */
@@ -36,6 +38,7 @@ export function createEcsProtocol(runner: TaskRunner, taskDefinitions: LocalTask
   const { tasks, services, eniOf, describe, describeService, launch, stopTask, reconcile } = runner;
   const injected: ('capacity' | 'throttling')[] = [];
   const runTaskCalls: Record<string, unknown>[] = [];
+  const updateServiceCalls: Record<string, unknown>[] = [];
   const eniLookups: string[] = [];
 
   const definitionFor = (name: string): LocalTaskDefinition => {
@@ -97,6 +100,7 @@ export function createEcsProtocol(runner: TaskRunner, taskDefinitions: LocalTask
       return { service: describeService(services.get(name) as LocalService) };
     },
     UpdateService(input) {
+      updateServiceCalls.push(input);
       const service = services.get(String(input.service ?? ''));
       if (!service) throw new EcsError('ServiceNotFoundException', 'Service not found.');
       if (input.desiredCount !== undefined) service.desiredCount = Number(input.desiredCount);
@@ -224,5 +228,5 @@ export function createEcsProtocol(runner: TaskRunner, taskDefinitions: LocalTask
     });
   });
 
-  return { server, runTaskCalls, eniLookups, injected };
+  return { server, runTaskCalls, updateServiceCalls, eniLookups, injected };
 }

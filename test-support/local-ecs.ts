@@ -70,6 +70,8 @@ export interface LocalEcs {
   tasks(): readonly LocalTaskView[];
   /** The input of every RunTask call, as the client sent it. */
   runTaskCalls(): readonly Record<string, unknown>[];
+  /** The input of every UpdateService call (a service resized), as the client sent it. */
+  updateServiceCalls(): readonly Record<string, unknown>[];
   /** The network interfaces whose public address was asked for (EC2 DescribeNetworkInterfaces). */
   eniLookups(): readonly string[];
   /** Injects failures into the next RunTask calls: capacity failures (in `failures`) or throttling errors. */
@@ -115,7 +117,7 @@ export async function startLocalEcs({
     onOutput,
   });
   const { tasks } = runner;
-  const { server, runTaskCalls, eniLookups, injected } = createEcsProtocol(runner, taskDefinitions);
+  const { server, runTaskCalls, updateServiceCalls, eniLookups, injected } = createEcsProtocol(runner, taskDefinitions);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   runner.setEndpoint(endpoint);
@@ -125,6 +127,7 @@ export async function startLocalEcs({
     tasks: () => [...tasks.values()].map(runner.view),
     eniLookups: () => [...eniLookups],
     runTaskCalls: () => [...runTaskCalls],
+    updateServiceCalls: () => [...updateServiceCalls],
     failNextRunTasks(count, kind) {
       for (let i = 0; i < count; i++) injected.push(kind);
     },

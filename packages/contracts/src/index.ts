@@ -58,6 +58,7 @@ export {
   LIVE_VIEW_PATH,
   liveViewPath,
   PAGE_SOCKET_PATH,
+  POOL_CLAIM_PATH,
   pageSocketPath,
   pageViewUrls,
   replayPageUrl,

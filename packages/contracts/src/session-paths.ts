@@ -74,3 +74,10 @@ export type SessionFilesResource = 'downloads' | 'logs' | 'recording' | 'uploads
 export const sessionFilesPath = (resource: SessionFilesResource, fileName?: string): string =>
   `/files/${resource}${fileName === undefined ? '' : `/${Buffer.from(fileName).toString('base64url')}`}`;
 export const SESSION_FILES_PATH = /^\/files\/(downloads|logs|recording|uploads)(?:\/([A-Za-z0-9_-]+))?$/;
+
+/**
+ * Where an idle warm-pool task takes the API's word that a create claimed it (`POST`, the claimed session's
+ * connect token as a bearer token), instead of waiting for its next poll of its item. The task answers once the
+ * session is RUNNING or has failed; the API then reads the session's item once, instead of polling it.
+ */
+export const POOL_CLAIM_PATH = '/pool/claim';

@@ -92,6 +92,19 @@ describe('the warm pool', () => {
     const ecsRights = statements.find((s) => refs(s.Action).includes('ecs:'));
     expect(refs(ecsRights?.Resource)).toContain('BrowsersWarmPool');
   });
+
+  it("gives the API function the pool's service and size, so that each claim asks for its replacement", () => {
+    const api = Object.values(resourcesOf(modes.prod.template, 'AWS::Lambda::Function')).find((f) =>
+      String(f.Properties?.Description).includes('API'),
+    );
+    const env = (api?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
+    expect(env).toMatchObject({
+      WALLCRAWLER_POOL_MIN: '1',
+      WALLCRAWLER_POOL_MAX: expect.any(String),
+      WALLCRAWLER_POOL_TARGET_IDLE: expect.any(String),
+    });
+    expect(refs(env.WALLCRAWLER_POOL_SERVICE)).toContain('BrowsersWarmPool');
+  });
 });
 
 /** The stack's API: its Lambda function behind a streaming REST API, and CloudFront (with WAF in prod) in front. */

@@ -157,7 +157,7 @@ describe('least privilege, role by role', () => {
     expect(refs(statements)).not.toContain('"*"');
   });
 
-  it('the API may use its tables, bucket and secret, and run and stop tasks of its own cluster only', () => {
+  it('the API may use its tables, bucket and secret, run and stop tasks of its own cluster, and resize its pool only', () => {
     const statements = statementsOf(modes.prod, 'ApiFunctionServiceRole');
     expect(new Set(actions(statements))).toEqual(
       new Set([
@@ -182,6 +182,8 @@ describe('least privilege, role by role', () => {
         'ecs:RunTask',
         'ecs:StopTask',
         'ecs:DescribeTasks',
+        'ecs:DescribeServices',
+        'ecs:UpdateService',
         'iam:PassRole',
         'secretsmanager:GetSecretValue',
         'secretsmanager:DescribeSecret',
@@ -191,6 +193,10 @@ describe('least privilege, role by role', () => {
     const run = statements.find((s) => s.Action === 'ecs:RunTask');
     expect(refs(run?.Resource)).toContain('BrowsersControllerTask');
     expect(refs(run?.Condition)).toContain('ecs:cluster');
+    // A claim asks the warm pool's service for its replacement: that service only.
+    const resize = statements.find((s) => refs(s.Action).includes('ecs:UpdateService'));
+    expect(refs(resize?.Resource)).toContain('BrowsersWarmPool');
+    expect(refs(resize?.Resource)).not.toContain('*');
     const pass = statements.find((s) => s.Action === 'iam:PassRole');
     expect(pass?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
     // Deletes only in the resources table (contexts, extensions, contexts' locks), never a session or a key.

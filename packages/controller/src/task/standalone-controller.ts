@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   ConnectAuthError,
@@ -52,6 +52,11 @@ export interface StartControllerOptions {
   needs?: SessionNeeds;
   /** The task's blob store, for those needs. */
   blobs?: TaskBlobs;
+  /**
+   * A server already listening on the controller's port (a warm-pool task's, while it waited): the controller
+   * takes it over instead of binding the port again. @default a new one
+   */
+  listening?: Server;
 }
 
 /** The session ended, or never was PENDING, before its browser was ready: there is nothing to serve. */
@@ -130,7 +135,15 @@ function combinedCollect(
 
 async function serve(
   config: ControllerConfig,
-  { logger = silentLogger, reporter, task: knownTask, prelaunched, needs = {}, blobs }: StartControllerOptions,
+  {
+    logger = silentLogger,
+    reporter,
+    task: knownTask,
+    prelaunched,
+    needs = {},
+    blobs,
+    listening,
+  }: StartControllerOptions,
 ): Promise<RunningController> {
   const log = logger.child({ sessionId: config.sessionId });
   if (reporter && !(await reporter.isPending())) throw new SessionNotPendingError(config.sessionId);
@@ -218,7 +231,7 @@ async function serve(
   };
   const filesEndpoint = { authorize, session, uploadMaxBytes: TASK_UPLOAD_MAX_BYTES, logger: log };
 
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
     if (handleStagehandRequest(request, response, stagehand)) return;
     if (blobs && handleSessionFilesRequest(request, response, filesEndpoint)) return;
     if (gateway.handleRequest(request, response)) return;
@@ -226,13 +239,20 @@ async function serve(
     const healthy = session.isRunning;
     response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ status: healthy ? 'ok' : 'ending', sessionId: config.sessionId }));
-  });
+  };
+  const server = listening ?? createServer();
+  // A server taken over answers the session's requests from now on (a push in flight keeps its own handler).
+  server.removeAllListeners('request');
+  server.removeAllListeners('upgrade');
+  server.on('request', handle);
   server.on('upgrade', (request, socket, head) => void gateway.handleUpgrade(request, socket, head));
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, host, resolve);
-    });
+    if (!listening) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, host, resolve);
+      });
+    }
   } catch (error) {
     await session.close(
       'ERROR',

@@ -9,6 +9,7 @@ import { findChromium } from '../chromium/find-chromium.js';
 import { type ChromiumProcess, launchChromium } from '../chromium/launch-chromium.js';
 import { openProxyRoutes } from '../proxy/sealed-routes.js';
 import { removeDirs, type SessionDirs, sessionDirs } from '../session-dirs.js';
+import { startClaimListener } from './claim-listener.js';
 import type { ControllerBaseConfig, SessionSettings } from './config.js';
 import { needsPreparation, sessionNeedsOf, type TaskBlobs } from './session-keeping.js';
 import { type RunningController, SessionNotPendingError, startController } from './standalone-controller.js';
@@ -63,8 +64,8 @@ function settingsOf(sessionId: string, item: Record<string, unknown>, secret: Ui
 }
 
 /**
- * A warm-pool task's life: register IDLE in the tasks table, wait (polling its own item) until a create
- * claims it or it has waited `pool.idleTimeoutMs`, then serve the claimed session exactly as a task started
+ * A warm-pool task's life: register IDLE in the tasks table, wait until a create claims it (the API's push says
+ * so at once; polling its own item is the fallback) or it has waited `pool.idleTimeoutMs`, then serve the claimed session exactly as a task started
  * for it would, and leave the pool. Sessions that need a context or an extension get them at this point, not
  * at the task's start: the browser started while idle is closed, the profile filled and the extension
  * unpacked, and a browser started on them (never a RunTask of another task). A task serves one session, then exits: no state carries over.
@@ -89,6 +90,18 @@ export async function runWarmPoolTask({
   // Chromium is started while the task waits, at the default viewport: a claim for that viewport (the usual
   // case) then costs no browser start. It has no session's state: it was never served, and it serves one.
   const browser = await prelaunch(base, task, log);
+  // Listening before it is claimable: the API that claims it says so at once (see `claim-listener.ts`).
+  const listener = await startClaimListener({
+    host: base.host ?? task.privateIp,
+    port: base.port,
+    taskArn: task.taskArn,
+    tasks,
+    connectSecret: base.connectSecret,
+    logger: log,
+  }).catch((error: unknown) => {
+    log.warn({ err: error }, 'cannot take claim pushes; polling the item only');
+    return undefined;
+  });
   await tasks.register(task.taskArn, `ws://${advertised}`, task.serviceName ? { service: task.serviceName } : {});
   log.info({ endpoint: `ws://${advertised}` }, 'idle in the warm pool');
 
@@ -98,7 +111,17 @@ export async function runWarmPoolTask({
   });
   const deadline = Date.now() + base.pool.idleTimeoutMs;
   let sessionId: string | undefined;
+  // A push (checked against the item) ends the wait at once; polling the item is the fallback.
+  let pushedId: string | undefined;
+  void listener?.pushed.then((id) => {
+    pushedId = id;
+  });
+  const wake = listener ? listener.pushed.then(() => {}) : new Promise<void>(() => {});
   for (;;) {
+    if (pushedId) {
+      sessionId = pushedId;
+      break;
+    }
     const item = await tasks.get(task.taskArn);
     if (item?.status === 'CLAIMED' && item.sessionId) {
       sessionId = item.sessionId;
@@ -108,18 +131,20 @@ export async function runWarmPoolTask({
       const reason = stop ?? `unclaimed for ${Math.round(base.pool.idleTimeoutMs / 1000)} s`;
       // Retiring is conditional on still being idle: a claim that raced it wins, and the task serves it.
       if (await tasks.retire(task.taskArn)) {
+        await listener?.close();
         await browser?.discard();
         log.info({ reason }, 'left the warm pool');
         return { kind: 'retired', reason };
       }
       continue;
     }
-    await sleep(base.pool.claimPollMs);
+    await Promise.race([sleep(base.pool.claimPollMs), wake]);
   }
 
-  log.info({ sessionId }, 'claimed');
+  log.info({ sessionId, by: pushedId ? 'push' : 'poll' }, 'claimed');
   onClaimed?.(sessionId);
   let adopted = false;
+  let outcome: 'RUNNING' | 'ENDED' = 'ENDED';
   try {
     const item = await sessions.get(sessionId);
     if (item?.status !== 'PENDING') return { kind: 'claim-gone', sessionId };
@@ -152,11 +177,13 @@ export async function runWarmPoolTask({
       { prelaunched: Boolean(usable) },
       usable ? 'serving with the browser started while idle' : 'starting a browser for the session',
     );
-    // From now on a scale-in of the pool's service must not stop this task (for as long as the session may last).
-    await protectTask(process.env.ECS_AGENT_URI, {
+    // From now on a scale-in of the pool's service must not stop this task (for as long as the session may last);
+    // asked for while the session starts, not before it.
+    const protecting = protectTask(process.env.ECS_AGENT_URI, {
       expiresInMinutes: Math.ceil((settings.expiresAt.getTime() - Date.now()) / 60_000) + 5,
     }).catch((error: unknown) => log.warn({ err: error }, 'task scale-in protection failed'));
-    const reporter = new DynamoDbSessionReporter(sessions, sessionId);
+    // The item just read answers the controller's first questions (is it pending, what it keeps).
+    const reporter = new DynamoDbSessionReporter(sessions, sessionId, item);
     let controller: RunningController;
     try {
       controller = await startController(
@@ -168,18 +195,25 @@ export async function runWarmPoolTask({
           needs,
           ...(blobs ? { blobs } : {}),
           ...(usable && browser ? { prelaunched: browser.launched } : {}),
+          ...(listener ? { listening: listener.server } : {}),
         },
       );
     } catch (error) {
       if (error instanceof SessionNotPendingError) return { kind: 'claim-gone', sessionId };
       throw error;
+    } finally {
+      await protecting;
     }
-    // From here the session owns the browser: its close path ends it.
+    // From here the session owns the browser: its close path ends it. The API's push gets its answer.
     adopted = Boolean(usable);
+    outcome = 'RUNNING';
+    listener?.settle(outcome);
     void stopRequested.then((reason) => controller.stop(reason));
     return { kind: 'served', ending: await controller.ended };
   } finally {
+    listener?.settle(outcome);
     if (!adopted) await browser?.discard();
+    await listener?.close();
     await tasks.finish(task.taskArn);
   }
 }

@@ -77,12 +77,14 @@ export class WallcrawlerBrowsers extends Construct {
   readonly taskStateFunction: LambdaFn;
   /** The warm pool: an ECS service of idle controller tasks that creates claim. */
   readonly warmPool: FargateService;
-  /** Sizes the warm pool's service on its idle tasks, every minute. */
+  /** Sizes the warm pool's service on its idle tasks, every minute (each claim also grows it at once, from the API). */
   readonly warmPoolScaler: LambdaFn;
   readonly containerLogs: LogGroup;
+  readonly #poolSize: WallcrawlerBrowsersProps['warmPool'];
 
   constructor(scope: Construct, id: string, props: WallcrawlerBrowsersProps) {
     super(scope, id);
+    this.#poolSize = props.warmPool;
     this.publicTasks = props.publicTasks;
     this.taskSubnets = { subnetType: props.publicTasks ? SubnetType.PUBLIC : SubnetType.PRIVATE_WITH_EGRESS };
     this.cluster = new Cluster(this, 'Cluster', { vpc: props.vpc, containerInsightsV2: ContainerInsights.ENABLED });
@@ -246,7 +248,8 @@ export class WallcrawlerBrowsers extends Construct {
 
   /**
    * What the API needs to run browsers: `RunTask` of this task definition in this cluster, `StopTask` and
-   * `DescribeTasks` of this cluster's tasks, and passing the task's two roles to ECS. Nothing else.
+   * `DescribeTasks` of this cluster's tasks, passing the task's two roles to ECS, and reading and resizing the
+   * warm pool's service (a claim asks for its replacement at once). Nothing else.
    */
   grantRunBrowsers(grantee: IGrantable): void {
     const tasks = this.#clusterTasksArn();
@@ -259,6 +262,12 @@ export class WallcrawlerBrowsers extends Construct {
       }),
     );
     grant(new PolicyStatement({ actions: ['ecs:StopTask', 'ecs:DescribeTasks'], resources: [tasks] }));
+    grant(
+      new PolicyStatement({
+        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+        resources: [this.warmPool.serviceArn],
+      }),
+    );
     acknowledgeFindings(
       grantee.grantPrincipal as unknown as IConstruct,
       'AwsSolutions-IAM5',
@@ -314,6 +323,11 @@ export class WallcrawlerBrowsers extends Construct {
       [A.subnets]: this.cluster.vpc.selectSubnets(this.taskSubnets).subnetIds.join(','),
       [A.securityGroups]: this.securityGroup.securityGroupId,
       [A.assignPublicIp]: String(this.publicTasks),
+      // The scaler's settings: each claim grows the pool's service at once, as the scaler would.
+      [A.poolService]: this.warmPool.serviceName,
+      [A.poolMin]: String(this.#poolSize.min),
+      [A.poolMax]: String(this.#poolSize.max),
+      [A.poolTargetIdle]: String(this.#poolSize.targetIdle),
     };
   }
 }

@@ -1,7 +1,7 @@
 import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/contracts';
+import { CONTROLLER_ENV as E, type Logger, POOL_CLAIM_PATH, silentLogger } from '@wallcrawler/contracts';
 import { sealProxyRoutes } from '@wallcrawler/controller';
-import type { SessionTable, TaskTable } from '@wallcrawler/controller/aws';
+import type { PoolTask, SessionTable, TaskTable } from '@wallcrawler/controller/aws';
 import {
   BrowserLaunchError,
   BrowserNotReadyError,
@@ -51,6 +51,11 @@ export interface EcsBrowserProviderOptions {
   retryAfterSeconds?: number;
   /** The warm pool: a create claims an idle task from it first, and runs a task of its own only without one. */
   pool?: TaskTable;
+  /**
+   * Asks for a replacement of the task a create just claimed (the pool's service grows by one, within its
+   * ceiling). Runs while the claimed task starts the session; its failure is logged, never the create's.
+   */
+  replenish?: (claimed: PoolTask) => Promise<unknown>;
   /**
    * The connect-token secret the tasks share, which seals a session's proxy routes on their way to its task
    * (see `sealProxyRoutes`), or how to read it when first needed. Without it, sessions cannot have proxies (501).
@@ -108,9 +113,11 @@ function isCapacityFailure(reason: string | undefined): boolean {
 }
 
 /**
- * Runs each session's browser as an ECS Fargate task of the controller image. The create never waits for a
- * message from the task: the task writes the session RUNNING (with its address) to the store, and `start`
- * polls the store for it, with a deadline below the front door's limit.
+ * Runs each session's browser as an ECS Fargate task of the controller image. The task writes the session
+ * RUNNING (with its address) to the store. A warm-pool task that a create claimed is told so directly (a push
+ * to its controller, which answers once the session is RUNNING): the create then reads the store once. Else
+ * (a task of its own, or a push that could not be delivered) `start` polls the store, with a deadline below the
+ * front door's limit.
  */
 export class EcsBrowserProvider implements BrowserProvider {
   /**
@@ -150,10 +157,14 @@ export class EcsBrowserProvider implements BrowserProvider {
   }
 
   readonly #o: Required<
-    Omit<EcsBrowserProviderOptions, 'logger' | 'pool' | 'connectSecret' | 'keeping' | 'sessions' | 'files'>
+    Omit<
+      EcsBrowserProviderOptions,
+      'logger' | 'pool' | 'replenish' | 'connectSecret' | 'keeping' | 'sessions' | 'files'
+    >
   > & {
     logger: Logger;
     pool?: TaskTable;
+    replenish?: (claimed: PoolTask) => Promise<unknown>;
     connectSecret?: Uint8Array | (() => Promise<Uint8Array>);
     sessions?: SessionTable;
   };
@@ -190,6 +201,44 @@ export class EcsBrowserProvider implements BrowserProvider {
     const taskArn = claimed?.taskArn ?? (await this.#runTask(session, deadline, sealed));
     const log = this.#o.logger.child({ sessionId: session.id, taskArn });
     log.info({ from: claimed ? 'warm pool' : 'RunTask' }, 'task assigned; waiting for the browser');
+    const replenishing = claimed && this.#o.replenish ? this.#replenish(claimed, log) : undefined;
+    try {
+      // The claimed task, told at once, answers once the session is RUNNING (or failed): one read then. A push that
+      // cannot be delivered (the task unreachable, an old task) leaves the store poll below to find it.
+      if (claimed) await this.#pushClaim(session, claimed, deadline, log);
+      return await this.#waitRunning(session, taskArn, deadline);
+    } finally {
+      await replenishing;
+    }
+  }
+
+  async #replenish(claimed: PoolTask, log: Logger): Promise<void> {
+    try {
+      await this.#o.replenish?.(claimed);
+    } catch (error) {
+      log.warn({ err: error }, "the warm pool's replacement was not asked for; its schedule will");
+    }
+  }
+
+  /** @returns whether the task took the push and answered it */
+  async #pushClaim(session: SessionRecord, claimed: PoolTask, deadline: number, log: Logger): Promise<boolean> {
+    const base = claimed.connectEndpoint.replace(/^ws/, 'http');
+    try {
+      const response = await fetch(`${base}${POOL_CLAIM_PATH}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await this.#shortToken(session)}` },
+        signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
+      });
+      await response.body?.cancel();
+      if (!response.ok) log.warn({ status: response.status }, 'the claimed task refused the push; polling');
+      return response.ok;
+    } catch (error) {
+      log.warn({ err: String(error) }, 'the claimed task could not be told; polling');
+      return false;
+    }
+  }
+
+  async #waitRunning(session: SessionRecord, taskArn: string, deadline: number): Promise<SessionRecord> {
     for (;;) {
       const current = await this.#o.store.getSession(session.id);
       if (!current) throw new BrowserLaunchError(`Session ${session.id} disappeared while its browser started.`);

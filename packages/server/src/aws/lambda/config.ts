@@ -48,9 +48,15 @@ const apiSchema = storeSchema.extend({
   [E.s3Endpoint]: z.url().optional(),
   [E.contextKeySecretArn]: z.string().startsWith('arn:', 'expected a Secrets Manager ARN').optional(),
   [E.contextKey]: z.string().min(1).optional(),
+  // The warm pool's service and size, with which each claim asks for its replacement (all four, or none).
+  [E.poolService]: z.string().min(1).optional(),
+  [E.poolMin]: z.coerce.number().int().min(0).max(1000).optional(),
+  [E.poolMax]: z.coerce.number().int().min(0).max(1000).optional(),
+  [E.poolTargetIdle]: z.coerce.number().int().min(0).max(1000).optional(),
 });
 
 const count = z.coerce.number().int().min(0).max(1000);
+const POOL_SETTINGS = [E.poolService, E.poolMin, E.poolMax, E.poolTargetIdle] as const;
 
 /** What the warm-pool scaler needs: the tasks table, the pool's service and its size. */
 const poolSchema = storeSchema.extend({
@@ -98,6 +104,8 @@ export interface AwsApiConfig extends AwsStoreConfig {
   blobsBucket?: string;
   /** Contexts' key: the secret's ARN (read on first use), or the key itself (tests and emulators). */
   contextKey?: { arn: string } | { value: string };
+  /** The warm pool's service and size: a claim asks it for a replacement at once. Without it, only the schedule does. */
+  pool?: { service: string; size: { min: number; max: number; targetIdle: number } };
   endpoints: { dynamodb?: string; ecs?: string; s3?: string };
 }
 
@@ -163,12 +171,16 @@ function contextKeySource(arn: string | undefined, value: string | undefined): P
  * @throws Error listing every missing or invalid variable at once
  */
 export function loadAwsApiConfig(env: Env = process.env): AwsApiConfig {
-  const c = parse(apiSchema, env, (present) =>
-    // Checked apart from the schema so that it is reported together with every other problem.
-    !present[E.connectSecretArn] === !present[E.connectSecret]
+  const c = parse(apiSchema, env, (present) => [
+    // Checked apart from the schema so that they are reported together with every other problem.
+    ...(!present[E.connectSecretArn] === !present[E.connectSecret]
       ? [`  ${E.connectSecretArn}: set exactly one of ${E.connectSecretArn} and ${E.connectSecret}`]
-      : [],
-  );
+      : []),
+    ...(POOL_SETTINGS.some((n) => present[n]) && !POOL_SETTINGS.every((n) => present[n])
+      ? [`  ${E.poolService}: set all of ${POOL_SETTINGS.join(', ')}, or none`]
+      : []),
+  ]);
+  const poolService = c[E.poolService];
   const arn = c[E.connectSecretArn];
   return {
     tables: {
@@ -191,6 +203,14 @@ export function loadAwsApiConfig(env: Env = process.env): AwsApiConfig {
     unsupportedFields: c[E.unsupportedFields],
     ...(c[E.blobsBucket] ? { blobsBucket: c[E.blobsBucket] } : {}),
     ...contextKeySource(c[E.contextKeySecretArn], c[E.contextKey]),
+    ...(poolService
+      ? {
+          pool: {
+            service: poolService,
+            size: { min: c[E.poolMin] ?? 0, max: c[E.poolMax] ?? 0, targetIdle: c[E.poolTargetIdle] ?? 0 },
+          },
+        }
+      : {}),
     region: c[E.region],
     logLevel: c[E.logLevel],
     endpoints: {

@@ -18,7 +18,7 @@ import { reportUnavailable } from '../dependency-errors.js';
 import { DynamoDbStore } from '../dynamodb/dynamodb-store.js';
 import { EcsBrowserProvider, type EcsBrowserProviderOptions } from '../ecs/ecs-browser-provider.js';
 import { handleTaskStateChange, type TaskStateOutcome } from '../ecs/task-state-events.js';
-import { scaleWarmPool, type WarmPoolDecision } from '../ecs/warm-pool-scaler.js';
+import { replenishWarmPool, scaleWarmPool, type WarmPoolDecision } from '../ecs/warm-pool-scaler.js';
 import { S3LargeAnswers } from '../s3/s3-large-answers.js';
 import {
   type AwsApiConfig,
@@ -157,14 +157,33 @@ function apiHandlerOf(
     : undefined;
   const blobs = s3 && config.blobsBucket ? new S3BlobStore({ client: s3, bucket: config.blobsBucket }) : undefined;
   const contextKey = contextKeyOf(config);
+  const ecs = ecsClient(config);
+  const poolSettings = config.pool;
+  // Each claim asks the pool's service for its replacement at once (the schedule stays, to shrink it).
+  const replenish =
+    pool && poolSettings
+      ? (claimed: Parameters<typeof replenishWarmPool>[1]) =>
+          replenishWarmPool(
+            {
+              ecs,
+              cluster: config.ecs.cluster,
+              service: poolSettings.service,
+              tasks: pool,
+              size: poolSettings.size,
+              logger: log,
+            },
+            claimed,
+          )
+      : undefined;
   const provider = new EcsBrowserProvider({
-    ecs: ecsClient(config),
+    ecs,
     store,
     signer,
     connectSecret: secret,
     ...config.ecs,
     logger: log,
     ...(pool ? { pool } : {}),
+    ...(replenish ? { replenish } : {}),
     // The tasks fetch contexts and extensions from the same bucket, with the same key; they keep sessions' files
     // there too, and serve them while the session runs.
     keeping: { contexts: Boolean(blobs && contextKey), extensions: Boolean(blobs) },

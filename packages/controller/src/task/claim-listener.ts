@@ -1,0 +1,108 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ConnectAuthError, type Logger, POOL_CLAIM_PATH, verifyConnectToken } from '@wallcrawler/contracts';
+import type { TaskTable } from '../aws/task-table.js';
+import { sendError } from '../proxy/raw-http.js';
+
+/** How a claimed session's start ended, as the push's answer says it. */
+export type ClaimOutcome = 'RUNNING' | 'ENDED';
+
+export interface ClaimListener {
+  /** The listening server, handed on to the session's controller (same port, no second bind). */
+  server: Server;
+  /** Resolves with the session id of the first push whose claim the tasks table confirms. */
+  pushed: Promise<string>;
+  /** Answers every push waiting (and any that comes later) with how the session's start ended. */
+  settle(outcome: ClaimOutcome): void;
+  /** How many pushes were taken (for the log). */
+  pushes(): number;
+  /** Stops listening (a task leaving the pool unclaimed). */
+  close(): Promise<void>;
+}
+
+export interface ClaimListenerOptions {
+  host: string;
+  port: number;
+  taskArn: string;
+  tasks: TaskTable;
+  connectSecret: Uint8Array;
+  logger: Logger;
+}
+
+/**
+ * What an idle warm-pool task listens on while it waits: `POST /pool/claim` (see `POOL_CLAIM_PATH`), by which the
+ * API that just claimed it says so at once, and `/health` (the container's health check). A push counts only
+ * when the task's own item says it is CLAIMED by the token's session: a connect token is also its client's, and
+ * must not let a client take an idle task. The push is answered once the session is RUNNING or has failed.
+ */
+export async function startClaimListener({
+  host,
+  port,
+  taskArn,
+  tasks,
+  connectSecret,
+  logger,
+}: ClaimListenerOptions): Promise<ClaimListener> {
+  let onPushed: (sessionId: string) => void = () => {};
+  const pushed = new Promise<string>((resolve) => {
+    onPushed = resolve;
+  });
+  let outcome: ClaimOutcome | undefined;
+  const waiting: ((o: ClaimOutcome) => void)[] = [];
+  let count = 0;
+
+  const take = async (request: IncomingMessage, response: ServerResponse) => {
+    request.resume();
+    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (!token) throw new ConnectAuthError(401, 'missing_token', "Send the session's connect token as a bearer token.");
+    const { sessionId } = await verifyConnectToken(connectSecret, token);
+    const item = await tasks.get(taskArn);
+    if (item?.status !== 'CLAIMED' || item.sessionId !== sessionId) {
+      return sendError(response, 409, 'not_claimed', 'This task is not claimed by that session.');
+    }
+    count++;
+    onPushed(sessionId);
+    const settled = outcome ?? (await new Promise<ClaimOutcome>((resolve) => waiting.push(resolve)));
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ sessionId, status: settled }));
+  };
+
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://x').pathname;
+    if (path === '/health') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ status: 'idle' }));
+      return;
+    }
+    if (path !== POOL_CLAIM_PATH) return sendError(response, 404, 'not_found', `There is nothing at ${path}.`);
+    if (request.method !== 'POST') {
+      request.resume();
+      return sendError(response, 405, 'method_not_allowed', `${POOL_CLAIM_PATH} only answers POST.`);
+    }
+    take(request, response).catch((error: unknown) => {
+      if (response.headersSent) return response.destroy();
+      if (error instanceof ConnectAuthError) return sendError(response, error.status, error.code, error.message);
+      logger.warn({ err: error }, 'a claim push could not be checked');
+      sendError(response, 503, 'claim_unchecked', 'The claim could not be checked; the task will find it itself.');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    pushed,
+    pushes: () => count,
+    settle(o) {
+      outcome ??= o;
+      for (const answer of waiting.splice(0)) answer(outcome);
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
