@@ -120,8 +120,9 @@ it('serves the topology from the three lines it prints, then stops everything on
 
   const bb = new Browserbase({ apiKey: value(apiKey), baseURL: url, maxRetries: 0 });
   const session = await bb.sessions.create({});
-  // The warm pool's task says which session claimed it (the controller's log, on the command's stderr).
-  await waitFor(() => command.stderr().includes(`"sessionId":"${session.id}","msg":"claimed"`), {
+  // The warm pool's task says which session claimed it, and how it learned (the controller's log, on stderr).
+  const claimed = new RegExp(`"sessionId":"${session.id}"[^\n]*"msg":"claimed"`);
+  await waitFor(() => claimed.test(command.stderr()), {
     message: 'the warm-pool task to log its claim',
   });
   const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl });
