@@ -6,11 +6,11 @@
 
 import { ECSClient, StopTaskCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import Browserbase from '@browserbasehq/sdk';
-import { findProcesses } from '@wallcrawler/controller';
 import type { PoolTask, TaskTable } from '@wallcrawler/controller/aws';
 import { waitFor } from '@wallcrawler/test-support';
 import puppeteer from 'puppeteer-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { expectNothingLeft } from '../support/aws-checks.js';
 import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
 
 const POOL_SERVICE = 'wallcrawler-warm-pool';
@@ -24,32 +24,24 @@ function ecsClientOf(aws: AwsTopology): ECSClient {
 }
 
 /**
- * After each test: the sessions released, the pool's service (if any) at zero and every idle task stopped as
- * ECS stops one (SIGTERM: it retires), nothing of any task left, and the counter equal to the active sessions.
+ * After each test: the shared checks, once the pool's service (if any) is at zero and every idle task stopped as
+ * ECS stops one (SIGTERM: it retires).
  */
-async function expectNothingLeft(aws: AwsTopology, bb: Browserbase, { service = false } = {}): Promise<void> {
-  for (const s of await bb.sessions.list({ status: 'RUNNING' })) {
-    await bb.sessions.update(s.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
-  }
-  const ecs = ecsClientOf(aws);
-  try {
-    if (service)
-      await ecs.send(new UpdateServiceCommand({ cluster: 'wallcrawler', service: POOL_SERVICE, desiredCount: 0 }));
-    for (const t of aws.ecs.tasks().filter((x) => x.lastStatus !== 'STOPPED')) {
-      await ecs.send(new StopTaskCommand({ cluster: 'wallcrawler', task: t.taskArn, reason: 'test cleanup' }));
-    }
-  } finally {
-    ecs.destroy();
-  }
-  await waitFor(() => aws.ecs.tasks().every((t) => t.lastStatus === 'STOPPED'), {
-    timeout: 30_000,
-    message: 'every task to stop',
+function expectNothingLeftOfPool(aws: AwsTopology, bb: Browserbase, { service = false } = {}): Promise<void> {
+  return expectNothingLeft(aws, bb, {
+    thenStop: async () => {
+      const ecs = ecsClientOf(aws);
+      try {
+        if (service)
+          await ecs.send(new UpdateServiceCommand({ cluster: 'wallcrawler', service: POOL_SERVICE, desiredCount: 0 }));
+        for (const t of aws.ecs.tasks().filter((x) => x.lastStatus !== 'STOPPED')) {
+          await ecs.send(new StopTaskCommand({ cluster: 'wallcrawler', task: t.taskArn, reason: 'test cleanup' }));
+        }
+      } finally {
+        ecs.destroy();
+      }
+    },
   });
-  for (const task of aws.ecs.tasks()) {
-    expect(task.leaked, `processes task ${task.taskArn} left after a clean exit`).toEqual([]);
-    expect(findProcesses(task.dataDir), `processes of task ${task.taskArn}`).toEqual([]);
-  }
-  expect(await aws.activeCounter()).toBe((await aws.store.listActiveSessions()).length);
 }
 
 const outputOf = (aws: AwsTopology, taskArn: string | undefined) =>
@@ -76,7 +68,7 @@ describe('a claim pushed to its task', () => {
   });
   afterEach(async () => {
     unreachable = false;
-    await expectNothingLeft(aws, bb);
+    await expectNothingLeftOfPool(aws, bb);
   });
 
   it('serves the create: the task took the push, and its session works', async () => {
@@ -151,7 +143,7 @@ describe('a claim asks for its replacement', () => {
     bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
     return () => aws.close();
   });
-  afterEach(() => expectNothingLeft(aws, bb, { service: true }));
+  afterEach(() => expectNothingLeftOfPool(aws, bb, { service: true }));
 
   const idleCount = async () => (await aws.poolTasks()).filter((t) => t.status === 'IDLE').length;
 

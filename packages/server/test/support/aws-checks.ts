@@ -9,10 +9,16 @@ import type { AwsTopology } from './aws-topology.js';
  * nothing of any task left (no process after a clean exit, none of its data dir at all), and the project's
  * admission counter equal to its active sessions.
  */
-export async function expectNothingLeft(aws: AwsTopology, bb: Browserbase): Promise<void> {
+export async function expectNothingLeft(
+  aws: AwsTopology,
+  bb: Browserbase,
+  { thenStop }: { thenStop?: () => Promise<void> } = {},
+): Promise<void> {
   for (const s of await bb.sessions.list({ status: 'RUNNING' })) {
     await bb.sessions.update(s.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
   }
+  // What else the test must stop before every task can (idle warm-pool tasks never stop by themselves).
+  await thenStop?.();
   // A release of a session that keeps something waits for its task's close path, which may take a while here.
   await waitFor(() => aws.ecs.tasks().every((t) => t.lastStatus === 'STOPPED'), {
     timeout: 30_000,
