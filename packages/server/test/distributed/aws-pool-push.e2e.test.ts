@@ -6,6 +6,7 @@
 
 import { ECSClient, StopTaskCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import Browserbase from '@browserbasehq/sdk';
+import { CONTROLLER_ENV as E } from '@wallcrawler/contracts';
 import type { PoolTask, TaskTable } from '@wallcrawler/controller/aws';
 import { waitFor } from '@wallcrawler/test-support';
 import puppeteer from 'puppeteer-core';
@@ -61,7 +62,9 @@ describe('a claim pushed to its task', () => {
         return claimed && unreachable ? { ...claimed, connectEndpoint: 'ws://127.0.0.1:1' } : claimed;
       },
     } as unknown as TaskTable;
-    aws = await startAwsTopology({ concurrency: 5, provider: { pool } });
+    // The tasks' own poll is slowed to its ceiling, so a task that says "by push" was not raced by its poll (at the
+    // default 200 ms, a loaded machine let the poll see the claim before the push arrived).
+    aws = await startAwsTopology({ concurrency: 5, provider: { pool }, taskEnv: { [E.claimPollMs]: '5000' } });
     table = aws.taskTable();
     bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
     return () => aws.close();
