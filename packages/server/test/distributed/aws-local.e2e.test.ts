@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import Browserbase from '@browserbasehq/sdk';
 import { findProcesses, listProcesses, type ProcessInfo } from '@wallcrawler/controller';
@@ -82,13 +83,34 @@ beforeAll(async () => {
 });
 afterAll(() => pages?.close());
 afterEach(async () => {
-  // A failed test still stops its command, so that nothing outlives the file.
+  // A failed test still stops its command and everything it started, so that nothing outlives the file: a SIGTERM
+  // first (its own stop path), then SIGKILL for what is still alive. Killing npm alone would leave DynamoDB
+  // Local's JVM, s3rver and the tasks running, since they are not in npm's process group.
   for (const command of commands.splice(0)) {
-    if (command.child.exitCode === null && command.child.signalCode === null) command.child.kill('SIGKILL');
-    await command.exited;
+    if (command.child.exitCode === null && command.child.signalCode === null) {
+      command.census();
+      command.child.kill('SIGTERM');
+      const stopped = await Promise.race([command.exited.then(() => true), sleep(30_000).then(() => false)]);
+      if (!stopped) command.child.kill('SIGKILL');
+      await command.exited;
+    }
+    killSurvivors(command);
     command.tmp.remove();
   }
 });
+
+/** SIGKILLs whatever the command started that is still alive (the same pid with the same command line). */
+function killSurvivors(command: Command) {
+  for (const p of listProcesses()) {
+    const before = command.seen.get(p.pid);
+    if (!before || before.cmdline !== p.cmdline || p.state === 'Z') continue;
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // Gone in between.
+    }
+  }
+}
 
 // A cold start builds the controller image, synthesizes the stack and starts a JVM and two tasks: a minute or more
 // on two busy cores.
