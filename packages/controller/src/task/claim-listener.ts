@@ -9,8 +9,8 @@ export type ClaimOutcome = 'RUNNING' | 'ENDED';
 export interface ClaimListener {
   /** The listening server, handed on to the session's controller (same port, no second bind). */
   server: Server;
-  /** Resolves with the session id of the first push whose claim the tasks table confirms. */
-  pushed: Promise<string>;
+  /** Resolves with the first push whose claim the tasks table confirms: its session, and that session's item. */
+  pushed: Promise<PushedClaim>;
   /** Answers every push waiting (and any that comes later) with how the session's start ended. */
   settle(outcome: ClaimOutcome): void;
   /** How many pushes were taken (for the log). */
@@ -19,12 +19,21 @@ export interface ClaimListener {
   close(): Promise<void>;
 }
 
+/** A claim the API pushed, confirmed by the task's own item. */
+export interface PushedClaim {
+  sessionId: string;
+  /** The session's item, read while the claim was being checked (the task needs it next). */
+  session: Promise<Record<string, unknown> | undefined>;
+}
+
 export interface ClaimListenerOptions {
   host: string;
   port: number;
   taskArn: string;
   tasks: TaskTable;
   connectSecret: Uint8Array;
+  /** Reads a session's item: started beside the claim's check, which it does not depend on. */
+  readSession: (sessionId: string) => Promise<Record<string, unknown> | undefined>;
   logger: Logger;
 }
 
@@ -40,10 +49,11 @@ export async function startClaimListener({
   taskArn,
   tasks,
   connectSecret,
+  readSession,
   logger,
 }: ClaimListenerOptions): Promise<ClaimListener> {
-  let onPushed: (sessionId: string) => void = () => {};
-  const pushed = new Promise<string>((resolve) => {
+  let onPushed: (claim: PushedClaim) => void = () => {};
+  const pushed = new Promise<PushedClaim>((resolve) => {
     onPushed = resolve;
   });
   let outcome: ClaimOutcome | undefined;
@@ -55,12 +65,15 @@ export async function startClaimListener({
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     if (!token) throw new ConnectAuthError(401, 'missing_token', "Send the session's connect token as a bearer token.");
     const { sessionId } = await verifyConnectToken(connectSecret, token);
+    // Reading the session's item is harmless before the check; only acting on it needs the claim confirmed.
+    const session = readSession(sessionId);
+    session.catch(() => {}); // An unconfirmed push's read is dropped; a confirmed one's failure is seen where used.
     const item = await tasks.get(taskArn);
     if (item?.status !== 'CLAIMED' || item.sessionId !== sessionId) {
       return sendError(response, 409, 'not_claimed', 'This task is not claimed by that session.');
     }
     count++;
-    onPushed(sessionId);
+    onPushed({ sessionId, session });
     const settled = outcome ?? (await new Promise<ClaimOutcome>((resolve) => waiting.push(resolve)));
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ sessionId, status: settled }));

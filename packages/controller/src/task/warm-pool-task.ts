@@ -9,7 +9,7 @@ import { findChromium } from '../chromium/find-chromium.js';
 import { type ChromiumProcess, launchChromium } from '../chromium/launch-chromium.js';
 import { openProxyRoutes } from '../proxy/sealed-routes.js';
 import { removeDirs, type SessionDirs, sessionDirs } from '../session-dirs.js';
-import { startClaimListener } from './claim-listener.js';
+import { type PushedClaim, startClaimListener } from './claim-listener.js';
 import type { ControllerBaseConfig, SessionSettings } from './config.js';
 import { needsPreparation, sessionNeedsOf, type TaskBlobs } from './session-keeping.js';
 import { type RunningController, SessionNotPendingError, startController } from './standalone-controller.js';
@@ -97,6 +97,7 @@ export async function runWarmPoolTask({
     taskArn: task.taskArn,
     tasks,
     connectSecret: base.connectSecret,
+    readSession: (id) => sessions.get(id),
     logger: log,
   }).catch((error: unknown) => {
     log.warn({ err: error }, 'cannot take claim pushes; polling the item only');
@@ -112,17 +113,23 @@ export async function runWarmPoolTask({
   const deadline = Date.now() + base.pool.idleTimeoutMs;
   let sessionId: string | undefined;
   // A push (checked against the item) ends the wait at once; polling the item is the fallback.
-  let pushedId: string | undefined;
-  void listener?.pushed.then((id) => {
-    pushedId = id;
+  let pushed: PushedClaim | undefined;
+  void listener?.pushed.then((claim) => {
+    pushed = claim;
   });
   const wake = listener ? listener.pushed.then(() => {}) : new Promise<void>(() => {});
   for (;;) {
-    if (pushedId) {
-      sessionId = pushedId;
+    if (pushed) {
+      sessionId = pushed.sessionId;
       break;
     }
-    const item = await tasks.get(task.taskArn);
+    // A push that arrives while the item is being read ends the wait at once, without waiting for the read.
+    const reading = tasks.get(task.taskArn);
+    const item = await Promise.race([reading, wake.then(() => undefined)]);
+    if (pushed) {
+      reading.catch(() => {}); // Its answer is no longer needed, nor its failure.
+      continue;
+    }
     if (item?.status === 'CLAIMED' && item.sessionId) {
       sessionId = item.sessionId;
       break;
@@ -141,12 +148,13 @@ export async function runWarmPoolTask({
     await Promise.race([sleep(base.pool.claimPollMs), wake]);
   }
 
-  log.info({ sessionId, by: pushedId ? 'push' : 'poll' }, 'claimed');
+  log.info({ sessionId, by: pushed ? 'push' : 'poll' }, 'claimed');
   onClaimed?.(sessionId);
   let adopted = false;
   let outcome: 'RUNNING' | 'ENDED' = 'ENDED';
   try {
-    const item = await sessions.get(sessionId);
+    // A pushed claim's item was read while the push was checked.
+    const item = await (pushed?.sessionId === sessionId ? pushed.session : sessions.get(sessionId));
     if (item?.status !== 'PENDING') return { kind: 'claim-gone', sessionId };
     const needs = sessionNeedsOf(item);
     let settings: SessionSettings;
