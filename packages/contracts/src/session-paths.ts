@@ -78,6 +78,7 @@ export const SESSION_FILES_PATH = /^\/files\/(downloads|logs|recording|uploads)(
 /**
  * Where an idle warm-pool task takes the API's word that a create claimed it (`POST`, the claimed session's
  * connect token as a bearer token), instead of waiting for its next poll of its item. The task answers once the
- * session is RUNNING or has failed; the API then reads the session's item once, instead of polling it.
+ * session is RUNNING or has failed, with the session's item as its RUNNING report left it (`session`), so that the
+ * API need not read it again; without it (a failure, an older task) the API reads the item once.
  */
 export const POOL_CLAIM_PATH = '/pool/claim';

@@ -23,8 +23,12 @@ export class DynamoDbSessionReporter implements SessionReporter {
     return (await this.#read())?.status === 'PENDING';
   }
 
+  /** The item as the RUNNING report left it (a claimed warm-pool task hands it to the API that pushed the claim). */
+  runningItem: Record<string, unknown> | undefined;
+
   async running(placement: SessionPlacementReport): Promise<boolean> {
-    return (await this.table.markRunning(this.sessionId, new Date(), placement)) !== undefined;
+    this.runningItem = await this.table.markRunning(this.sessionId, new Date(), placement);
+    return this.runningItem !== undefined;
   }
 
   async ended(ending: SessionEnding): Promise<void> {

@@ -11,8 +11,11 @@ export interface ClaimListener {
   server: Server;
   /** Resolves with the first push whose claim the tasks table confirms: its session, and that session's item. */
   pushed: Promise<PushedClaim>;
-  /** Answers every push waiting (and any that comes later) with how the session's start ended. */
-  settle(outcome: ClaimOutcome): void;
+  /**
+   * Answers every push waiting (and any that comes later) with how the session's start ended, and the session's
+   * item as the RUNNING report left it, so that the API need not read it again.
+   */
+  settle(outcome: ClaimOutcome, session?: Record<string, unknown>): void;
   /** How many pushes were taken (for the log). */
   pushes(): number;
   /** Stops listening (a task leaving the pool unclaimed). */
@@ -57,6 +60,7 @@ export async function startClaimListener({
     onPushed = resolve;
   });
   let outcome: ClaimOutcome | undefined;
+  let settledItem: Record<string, unknown> | undefined;
   const waiting: ((o: ClaimOutcome) => void)[] = [];
   let count = 0;
 
@@ -76,7 +80,9 @@ export async function startClaimListener({
     onPushed({ sessionId, session });
     const settled = outcome ?? (await new Promise<ClaimOutcome>((resolve) => waiting.push(resolve)));
     response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ sessionId, status: settled }));
+    // The sealed proxy routes stay out of the answer: the API wrote them, and has no use for them back.
+    const { proxies: _sealed, ...answered } = settledItem ?? {};
+    response.end(JSON.stringify({ sessionId, status: settled, ...(settledItem ? { session: answered } : {}) }));
   };
 
   const server = createServer((request, response) => {
@@ -109,7 +115,8 @@ export async function startClaimListener({
     server,
     pushed,
     pushes: () => count,
-    settle(o) {
+    settle(o, session) {
+      if (outcome === undefined) settledItem = session;
       outcome ??= o;
       for (const answer of waiting.splice(0)) answer(outcome);
     },

@@ -215,7 +215,7 @@ export async function runWarmPoolTask({
     // From here the session owns the browser: its close path ends it. The API's push gets its answer.
     adopted = Boolean(usable);
     outcome = 'RUNNING';
-    listener?.settle(outcome);
+    listener?.settle(outcome, reporter.runningItem);
     void stopRequested.then((reason) => controller.stop(reason));
     return { kind: 'served', ending: await controller.ended };
   } finally {
