@@ -4,17 +4,16 @@
  * Chromium's crash, SIGTERM from a scale-in) before the ending is recorded; one writer at a time; a corrupt
  * archive is a 422 and is left as it was; a deleted context leaves no object.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import Browserbase from '@browserbasehq/sdk';
 import { contextArchiveKey } from '@wallcrawler/contracts';
 import { findProcesses } from '@wallcrawler/controller';
-import { type PageServer, startPageServer, waitFor } from '@wallcrawler/test-support';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import { type PageServer, startPageServer } from '@wallcrawler/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectNothingLeft } from '../support/aws-checks.js';
+import { contextSteps } from '../support/aws-contexts.js';
 import { type AwsTopology, startAwsTopology } from '../support/aws-topology.js';
 
 let pages: PageServer;
@@ -33,96 +32,11 @@ afterAll(async () => {
 
 afterEach(() => expectNothingLeft(aws, bb));
 
-const taskOf = (sessionId: string) => {
-  const arn = aws.ecs.tasks().find((t) => t.environment.WALLCRAWLER_SESSION_ID === sessionId)?.taskArn;
-  return aws.ecs.tasks().find((t) => t.taskArn === arn);
-};
-
-async function ended(sessionId: string) {
-  return waitFor(
-    async () => {
-      const s = await aws.store.getSession(sessionId);
-      return s && s.status !== 'RUNNING' && s.status !== 'PENDING' && s;
-    },
-    { timeout: 30_000, message: `session ${sessionId} to end` },
-  );
-}
-
-const connect = (connectUrl: string) => puppeteer.connect({ browserWSEndpoint: connectUrl, defaultViewport: null });
-
-/** Sets a persistent cookie on the page server's origin. */
-async function writeCookie(browser: Browser, value: string): Promise<void> {
-  const [page] = await browser.pages();
-  if (!page) throw new Error('the session has no page');
-  await page.goto(pages.url);
-  await page.evaluate((v) => {
-    // biome-ignore lint/suspicious/noDocumentCookie: the page's own cookie is what a context must keep
-    document.cookie = `wc_cookie=${v}; max-age=86400; path=/`;
-  }, value);
-}
-
-/** The cookie a new session from the context sees (it only reads: `persist: false`). */
-async function readCookie(contextId: string): Promise<string> {
-  const session = await bb.sessions.create({
-    projectId: aws.projectId,
-    browserSettings: { context: { id: contextId, persist: false } },
-  });
-  const browser = await connect(session.connectUrl);
-  try {
-    const [page] = await browser.pages();
-    if (!page) throw new Error('the session has no page');
-    await page.goto(pages.url);
-    return await page.evaluate(() => document.cookie);
-  } finally {
-    await browser.disconnect();
-    await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
-  }
-}
-
-async function archiveOf(contextId: string): Promise<Buffer | undefined> {
-  try {
-    const object = await aws.s3.client.send(
-      new GetObjectCommand({ Bucket: aws.s3.bucket, Key: contextArchiveKey(contextId) }),
-    );
-    return Buffer.from(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-  } catch {
-    return undefined;
-  }
-}
-
-/** A writer session on a new context, connected, with its cookie set. */
-async function writer(value: string, create: { timeout?: number; keepAlive?: boolean } = {}) {
-  const context = await bb.contexts.create({ projectId: aws.projectId });
-  const session = await bb.sessions.create({
-    projectId: aws.projectId,
-    ...create,
-    browserSettings: { context: { id: context.id, persist: true } },
-  });
-  const browser = await connect(session.connectUrl);
-  await writeCookie(browser, value);
-  return { contextId: context.id, session, browser };
-}
-
-/** Makes Chromium commit its cookies to disk now (it does every 30 s, or after 512 changes). */
-async function flushCookies(browser: Browser, sessionId: string): Promise<void> {
-  await (await browser.pages())[0]?.evaluate(() => {
-    for (let i = 0; i < 600; i++) {
-      // biome-ignore lint/suspicious/noDocumentCookie: cookie changes are what make Chromium commit
-      document.cookie = `wc_batch=${i}; max-age=86400; path=/batch`;
-    }
-  });
-  const task = taskOf(sessionId);
-  if (!task) throw new Error(`no task serves ${sessionId}`);
-  const cookies = join(task.dataDir, 'data', 'sessions', sessionId, 'profile', 'Default', 'Cookies');
-  await waitFor(
-    () => readdirSync(join(cookies, '..')).includes('Cookies') && readFileSync(cookies).includes('wc_cookie'),
-    {
-      timeout: 60_000,
-      interval: 500,
-      message: 'Chromium to write the cookie to disk',
-    },
-  );
-}
+const { taskOf, ended, connect, writeCookie, readCookie, archiveOf, writer, flushCookies } = contextSteps(() => ({
+  aws,
+  bb,
+  pages,
+}));
 
 describe('a context persisted by session 1 is there in session 2, whichever way session 1 ended', () => {
   it('released: the release answers once the task saved the profile and recorded the ending', async () => {
