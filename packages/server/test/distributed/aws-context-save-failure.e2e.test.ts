@@ -1,7 +1,8 @@
 /**
  * A context save that fails keeps the previous saved profile, and the session's end reason says why: the profile
- * over the size limit, or S3 unreachable from the task at its ending. The tasks reach the bucket through a TCP
- * link the test can cut, as a network can fail.
+ * over the size limit, or S3 unreachable from the task at its ending. A release whose task cannot confirm its
+ * save in time is answered anyway, the API ending the session itself. The tasks reach the bucket through a TCP
+ * link the test can cut or stall, as a network can fail.
  */
 import Browserbase from '@browserbasehq/sdk';
 import { CONTROLLER_ENV as E } from '@wallcrawler/contracts';
@@ -14,6 +15,8 @@ import { startTcpLink, type TcpLink } from '../support/tcp-link.js';
 
 /** The tasks' context size limit here, in MiB: above a fresh profile (a few MiB), below what one test writes. */
 const CONTEXT_MAX_MB = 16;
+/** How long a release waits for its task to record the ending here (50 s on the stack). */
+const RELEASE_WAIT_MS = 2_000;
 
 let pages: PageServer;
 let link: TcpLink;
@@ -26,6 +29,7 @@ beforeAll(async () => {
   aws = await startAwsTopology({
     concurrency: 3,
     taskEnv: { [E.s3Endpoint]: link.url, [E.contextMaxMb]: String(CONTEXT_MAX_MB) },
+    provider: { releaseWaitMs: RELEASE_WAIT_MS },
   });
   const s3 = new URL(aws.s3.endpoint);
   link.target = { host: s3.hostname, port: Number(s3.port) };
@@ -43,8 +47,9 @@ const { writer, readCookie, archiveOf, ended } = contextSteps(() => ({ aws, bb, 
 /** A context saved once, by a session that set its cookie to `value`; with the archive that save wrote. */
 async function savedContext(value: string): Promise<{ contextId: string; archive: Buffer }> {
   const { contextId, session, browser } = await writer(value);
-  await browser.disconnect().catch(() => {});
-  await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+  // Ended by its last client leaving (not a release, which waits only RELEASE_WAIT_MS for the save here).
+  await browser.disconnect();
+  expect((await ended(session.id)).endReason).not.toMatch(/not saved/);
   const archive = await archiveOf(contextId);
   if (!archive) throw new Error('the first save wrote nothing');
   return { contextId, archive };
@@ -97,4 +102,27 @@ it('keeps the previous profile when S3 cannot be reached at the ending, and the 
   }
   expect(await archiveOf(contextId)).toEqual(archive);
   expect(await readCookie(contextId)).toBe('wc_cookie=before');
+});
+
+it('answers a release whose task cannot confirm its save in time, ending the session itself', async () => {
+  const { contextId } = await savedContext('first');
+  const { session, browser } = await writer('second', {}, contextId);
+  link.stall();
+  try {
+    const released = await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
+    expect(released.status).toBe('COMPLETED');
+    const stored = await aws.store.getSession(session.id);
+    expect(stored?.endReason).toBe(
+      `The session was released; its task did not confirm what it kept within ${RELEASE_WAIT_MS / 1000} s`,
+    );
+  } finally {
+    await link.mend();
+  }
+  await browser.disconnect().catch(() => {});
+  // The API's ending gave the context's lock back: the next writer is admitted.
+  const next = await bb.sessions.create({
+    projectId: aws.projectId,
+    browserSettings: { context: { id: contextId, persist: true } },
+  });
+  expect(next.status).toBe('RUNNING');
 });
