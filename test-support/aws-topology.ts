@@ -167,7 +167,7 @@ export async function startAwsTopology({
     const store = new DynamoDbStore({ client: dynamo, tables: tables.names });
     const secret = randomBytes(32).toString('base64url');
     const contextKey = randomBytes(32).toString('hex');
-    const s3 = await startS3rver({ detached });
+    const s3 = await startS3rver({ detached, cors: stack.bucketCors });
     cleanups.push(() => s3.stop());
     const project = newProject('aws', { concurrency, defaultTimeout: 300 });
     await store.createProject(project);

@@ -117,6 +117,15 @@ export interface SynthesizedStack {
   /** The environment of the API function and of the warm pool's scaler function. */
   api: Record<string, TemplateValue>;
   warmPool: Record<string, TemplateValue>;
+  /** The CORS rules of the blob bucket (the one bucket that has any). */
+  bucketCors: BucketCorsRule[];
+}
+
+/** A bucket's CORS rule, as CloudFormation writes it. */
+export interface BucketCorsRule {
+  AllowedMethods: string[];
+  AllowedOrigins: string[];
+  MaxAge?: number;
 }
 
 let synthesized: Promise<SynthesizedStack> | undefined;
@@ -160,6 +169,12 @@ export function synthesizedStack(): Promise<SynthesizedStack> {
         },
         api: environmentOf('API', AWS_API_ENV.apiKeysTable),
         warmPool: environmentOf('warm-pool scaler', AWS_API_ENV.poolService),
+        bucketCors: Object.values(
+          template.findResources('AWS::S3::Bucket') as Record<
+            string,
+            { Properties: { CorsConfiguration?: { CorsRules: BucketCorsRule[] } } }
+          >,
+        ).flatMap((b) => b.Properties.CorsConfiguration?.CorsRules ?? []),
       };
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -5,9 +5,11 @@
  * toolchain-node20.md §3.2).
  */
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { BucketCorsRule } from './controller-image.js';
 import { tempDir } from './index.js';
 
 export interface LocalS3 {
@@ -29,11 +31,28 @@ export async function startS3rver({
   bucket = 'wallcrawler-test',
   timeout = 15_000,
   detached = false,
+  cors = [],
+}: {
+  bucket?: string;
+  timeout?: number;
+  detached?: boolean;
+  /** The bucket's CORS rules (the stack's, in the AWS topology). */
+  cors?: BucketCorsRule[];
 } = {}): Promise<LocalS3> {
   const dir = tempDir('s3rver-');
+  // The bucket's configuration files, beside its data directory (which s3rver owns).
+  const configDir = tempDir('s3rver-config-');
+  const configs: string[] = [];
+  if (cors.length > 0) {
+    configs.push(join(configDir.path, 'cors.xml'));
+    writeFileSync(join(configDir.path, 'cors.xml'), corsXml(cors));
+  }
   const child = spawn(
     process.execPath,
-    ['-r', accounts, bin, '-d', dir.path, '-a', '127.0.0.1', '-p', '0', '--silent', '--configure-bucket', bucket],
+    [
+      ...['-r', accounts, bin, '-d', dir.path, '-a', '127.0.0.1', '-p', '0', '--silent'],
+      ...['--configure-bucket', bucket, ...configs],
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], detached },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -58,6 +77,7 @@ export async function startS3rver({
     child.kill('SIGKILL');
     await exited;
     dir.remove();
+    configDir.remove();
     throw error;
   });
   const endpoint = `http://127.0.0.1:${port}`;
@@ -78,6 +98,20 @@ export async function startS3rver({
       child.kill('SIGTERM');
       await exited;
       dir.remove();
+      configDir.remove();
     },
   };
+}
+
+/** S3's XML for `rules` (PutBucketCors's body), which s3rver takes as a bucket's configuration file. */
+function corsXml(rules: BucketCorsRule[]): string {
+  const rule = (r: BucketCorsRule) =>
+    [
+      '<CORSRule>',
+      ...r.AllowedOrigins.map((o) => `<AllowedOrigin>${o}</AllowedOrigin>`),
+      ...r.AllowedMethods.map((m) => `<AllowedMethod>${m}</AllowedMethod>`),
+      ...(r.MaxAge !== undefined ? [`<MaxAgeSeconds>${r.MaxAge}</MaxAgeSeconds>`] : []),
+      '</CORSRule>',
+    ].join('');
+  return `<CORSConfiguration>${rules.map(rule).join('')}</CORSConfiguration>`;
 }

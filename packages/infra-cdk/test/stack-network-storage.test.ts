@@ -296,6 +296,10 @@ describe('blobs', () => {
     for (const policy of Object.values(resourcesOf(modes.prod.template, 'AWS::S3::BucketPolicy'))) {
       expect(refs(policy.Properties?.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     }
+    // A replay page follows its events' redirect to a presigned GET: CORS lets it, for GET only.
+    expect(bucket.Properties.CorsConfiguration).toEqual({
+      CorsRules: [{ AllowedMethods: ['GET'], AllowedOrigins: ['*'], MaxAge: 300 }],
+    });
   });
 });
 

@@ -230,7 +230,7 @@ export function createApi(deps: AppDeps): Api {
   registerSessionRoutes(app, { lifecycle, views, gatewayUrl, unsupportedFields, createParams });
   registerProjectRoutes(app, { store });
   registerSessionFileRoutes(app, { files, views, gatewayUrl, largeAnswers: deps.largeAnswers });
-  registerReplayPages(app, { files, signer });
+  registerReplayPages(app, { files, signer, largeAnswers: deps.largeAnswers });
   registerDashboard(app, { store, lifecycle, views, files, signer, gatewayUrl });
   registerContextRoutes(app, { contexts: needBlobs(contextService, 'contexts') });
   registerExtensionRoutes(app, { extensions: needBlobs(extensionService, 'extensions') });

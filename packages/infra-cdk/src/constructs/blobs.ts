@@ -1,7 +1,7 @@
 import { SESSION_ARTIFACT_PREFIXES } from '@wallcrawler/contracts';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeFindings, nagText } from './nag.js';
 
@@ -45,6 +45,10 @@ export class WallcrawlerBlobs extends Construct {
       removalPolicy,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'blobs/',
+      // A replay page (on the API's origin) fetches its events, and a page passing the front door's limit is
+      // redirected to a presigned GET of a stored copy: the browser follows it only with CORS. Any origin may:
+      // a presigned URL is its own authorization, and nothing but GET is allowed.
+      cors: [{ allowedMethods: [HttpMethods.GET], allowedOrigins: ['*'], maxAge: 300 }],
       lifecycleRules: [
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },
         // The same prefixes the server writes artifacts under (`@wallcrawler/contracts`'s blob keys); contexts and

@@ -43,3 +43,23 @@ export async function answerOrRedirect(c: Context, body: Readable, options: Larg
   const url = await options.large.store(options.key(randomUUID()), whole, options);
   return c.body(null, 307, { location: url, 'cache-control': 'no-store' });
 }
+
+/**
+ * Answers with `value` as JSON, redirected to a stored copy like `answerOrRedirect` when it is too large for the
+ * front door.
+ */
+export function jsonOrRedirect(
+  c: Context,
+  value: unknown,
+  {
+    key,
+    large,
+    headers = {},
+  }: { key: (tag: string) => string; large: LargeAnswers | undefined; headers?: Record<string, string> },
+): Promise<Response> | Response {
+  const text = Buffer.from(JSON.stringify(value));
+  if (!large || text.length <= large.maxInlineBytes) {
+    return c.body(text, 200, { 'content-type': 'application/json', ...headers });
+  }
+  return answerOrRedirect(c, Readable.from([text]), { contentType: 'application/json', key, large });
+}

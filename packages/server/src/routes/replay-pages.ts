@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { ConnectAuthError } from '@wallcrawler/contracts';
+import { ConnectAuthError, largeAnswerKey } from '@wallcrawler/contracts';
 import { packageDirectory } from '@wallcrawler/controller';
 import { ApiError } from '../http/api-error.js';
 import type { AppEnv } from '../http/app-env.js';
+import { jsonOrRedirect } from '../http/large-answer.js';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
+import type { LargeAnswers } from '../ports/large-answers.js';
 import type { SessionFiles } from '../services/session-files.js';
 
 /** rrweb-player's browser bundle and stylesheet, read on first use. */
@@ -74,7 +76,11 @@ function replayHtml(sessionId: string, pageId: string): string {
  */
 export function registerReplayPages(
   app: OpenAPIHono<AppEnv>,
-  { files, signer }: { files: SessionFiles; signer: ConnectTokenSigner },
+  {
+    files,
+    signer,
+    largeAnswers,
+  }: { files: SessionFiles; signer: ConnectTokenSigner; largeAnswers?: LargeAnswers | undefined },
 ) {
   const cached = { 'cache-control': 'public, max-age=86400' };
   app.get('/assets/rrweb-player.js', (c) =>
@@ -119,10 +125,15 @@ export function registerReplayPages(
     const claims = await authorize(id, c.req.query('token'));
     const page = c.req.query('page') ?? '0';
     const events = (await files.recording(claims.projectId, id)).filter((e) => e.pageId === page);
-    return c.json(
+    // A page whose events pass the front door's limit is fetched from the bucket (its CORS rule lets the page).
+    return jsonOrRedirect(
+      c,
       events.map((e) => ({ type: e.type, data: e.data, timestamp: e.timestamp })),
-      200,
-      { 'cache-control': 'no-store' },
+      {
+        key: (tag) => largeAnswerKey('recordings', id, tag, 'json'),
+        large: largeAnswers,
+        headers: { 'cache-control': 'no-store' },
+      },
     );
   });
 }

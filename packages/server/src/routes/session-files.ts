@@ -1,10 +1,9 @@
-import { Readable } from 'node:stream';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { largeAnswerKey } from '@wallcrawler/contracts';
 import type { Context } from 'hono';
 import { NotSupportedError } from '../domain/errors.js';
 import type { AppEnv } from '../http/app-env.js';
-import { answerOrRedirect } from '../http/large-answer.js';
+import { answerOrRedirect, jsonOrRedirect } from '../http/large-answer.js';
 import { zipDisposition } from '../http/zip-response.js';
 import type { LargeAnswers } from '../ports/large-answers.js';
 import { pickErrors } from '../schemas/error.js';
@@ -206,13 +205,8 @@ export function registerSessionFileRoutes(
     }) as never;
   });
 
-  const json = (c: Context, value: unknown, key: (tag: string) => string) => {
-    const text = Buffer.from(JSON.stringify(value));
-    if (!largeAnswers || text.length <= largeAnswers.maxInlineBytes) {
-      return c.body(text, 200, { 'content-type': 'application/json' });
-    }
-    return answerOrRedirect(c, Readable.from([text]), { contentType: 'application/json', key, large: largeAnswers });
-  };
+  const json = (c: Context, value: unknown, key: (tag: string) => string) =>
+    jsonOrRedirect(c, value, { key, large: largeAnswers });
 
   app.openapi(sessionLogs, async (c) => {
     const { id } = c.req.valid('param');
