@@ -231,7 +231,7 @@ export function createApi(deps: AppDeps): Api {
   registerProjectRoutes(app, { store });
   registerSessionFileRoutes(app, { files, views, gatewayUrl, largeAnswers: deps.largeAnswers });
   registerReplayPages(app, { files, signer, largeAnswers: deps.largeAnswers });
-  registerDashboard(app, { store, lifecycle, views, files, signer, gatewayUrl });
+  registerDashboard(app, { store, lifecycle, views, files, signer, gatewayUrl, largeAnswers: deps.largeAnswers });
   registerContextRoutes(app, { contexts: needBlobs(contextService, 'contexts') });
   registerExtensionRoutes(app, { extensions: needBlobs(extensionService, 'extensions') });
 

@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { ConnectAuthError } from '@wallcrawler/contracts';
+import { ConnectAuthError, largeAnswerKey } from '@wallcrawler/contracts';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html, raw } from 'hono/html';
@@ -8,8 +8,10 @@ import { hashApiKey } from '../api-keys.js';
 import type { ProjectRecord, SessionRecord } from '../domain/model.js';
 import { ApiError } from '../http/api-error.js';
 import type { AppEnv } from '../http/app-env.js';
-import { zipResponse } from '../http/zip-response.js';
+import { answerOrRedirect, jsonOrRedirect } from '../http/large-answer.js';
+import { zipDisposition } from '../http/zip-response.js';
 import type { ConnectTokenSigner } from '../ports/connect-token-signer.js';
+import type { LargeAnswers } from '../ports/large-answers.js';
 import type { Store } from '../ports/store.js';
 import type { SessionFiles } from '../services/session-files.js';
 import type { SessionLifecycle } from '../services/session-lifecycle.js';
@@ -26,6 +28,8 @@ export interface DashboardOptions {
   files: SessionFiles;
   signer: ConnectTokenSigner;
   gatewayUrl: (requestUrl: string) => string;
+  /** Where answers too large for the front door go (AWS); without it, every answer is streamed. */
+  largeAnswers?: LargeAnswers | undefined;
 }
 
 const STYLE = raw(`<style>
@@ -112,7 +116,7 @@ function sessionsPage(project: ProjectRecord, sessions: SessionRecord[]) {
  */
 export function registerDashboard(
   app: OpenAPIHono<AppEnv>,
-  { store, lifecycle, views, files, signer, gatewayUrl }: DashboardOptions,
+  { store, lifecycle, views, files, signer, gatewayUrl, largeAnswers }: DashboardOptions,
 ) {
   /** The signed-in key and its default project, or undefined. A revoked key signs the person out. */
   const signedIn = async (c: Context<AppEnv>) => {
@@ -195,12 +199,22 @@ export function registerDashboard(
 
   app.get('/dashboard/sessions/:id/logs', async (c) => {
     const { projectId } = await requireSignIn(c);
-    return c.json([...(await files.logs(projectId, c.req.param('id')))], 200);
+    const id = c.req.param('id');
+    // Redirected to a stored copy past the front door's limit, as the API's own answers are.
+    return jsonOrRedirect(c, [...(await files.logs(projectId, id))], {
+      key: (tag) => largeAnswerKey('logs', id, tag, 'json'),
+      large: largeAnswers,
+    });
   });
 
   app.get('/dashboard/sessions/:id/downloads', async (c) => {
     const { projectId } = await requireSignIn(c);
     const id = c.req.param('id');
-    return zipResponse(c, await files.downloadsZip(projectId, id), id);
+    return answerOrRedirect(c, await files.downloadsZip(projectId, id), {
+      contentType: 'application/zip',
+      contentDisposition: zipDisposition(id),
+      key: (tag) => largeAnswerKey('downloads', id, tag, 'zip'),
+      large: largeAnswers,
+    });
   });
 }

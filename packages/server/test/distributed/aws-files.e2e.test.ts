@@ -141,6 +141,20 @@ describe('downloads and uploads on ECS tasks', () => {
     const location = new URL(raw.headers.get('location') ?? '');
     expect(location.origin).toBe(aws.s3.endpoint);
     expect(location.searchParams.get('X-Amz-Expires')).toBe('300');
+    // The dashboard's downloads link too, signed in with the key (a cookie).
+    const signIn = await fetch(`${aws.url}/dashboard/sign-in`, {
+      method: 'POST',
+      body: new URLSearchParams({ apiKey: aws.apiKey }),
+      redirect: 'manual',
+    });
+    const cookie = signIn.headers.get('set-cookie')?.split(';')[0] ?? '';
+    expect(cookie).toMatch(/^wallcrawler_dashboard=/);
+    const viaDashboard = await fetch(`${aws.url}/dashboard/sessions/${session.id}/downloads`, {
+      headers: { cookie },
+      redirect: 'manual',
+    });
+    expect(viaDashboard.status).toBe(307);
+    expect(new URL(viaDashboard.headers.get('location') ?? '').origin).toBe(aws.s3.endpoint);
     await browser.disconnect();
 
     await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE', projectId: aws.projectId });
