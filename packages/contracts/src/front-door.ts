@@ -16,3 +16,10 @@ export function frontDoorFailureBody(message: string, requestId: string): Record
   const { retryAfterSeconds: _, ...fields } = FRONT_DOOR_FAILURE;
   return { ...fields, message, requestId };
 }
+
+/**
+ * The header CloudFront adds to every request it sends the API (a custom origin header, with the stack's origin
+ * secret), and the API checks (`AWS_API_ENV.originSecretArn`): a viewer's own header of that name is replaced by
+ * CloudFront's value, so only CloudFront can send the right one.
+ */
+export const ORIGIN_SECRET_HEADER = 'x-wallcrawler-origin-secret';

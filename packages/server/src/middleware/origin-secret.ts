@@ -1,13 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { ORIGIN_SECRET_HEADER } from '@wallcrawler/contracts';
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../http/api-error.js';
 import type { AppEnv } from '../http/app-env.js';
 
-/**
- * The header CloudFront adds to every request it sends the API (a custom origin header, set by the stack). A
- * viewer's own header of that name is replaced by CloudFront's value, so only CloudFront can send the right one.
- */
-export const ORIGIN_SECRET_HEADER = 'x-wallcrawler-origin-secret';
+export { ORIGIN_SECRET_HEADER };
 
 /** The answer to a request that did not come through CloudFront. */
 export class DirectAccessRefusedError extends ApiError {
