@@ -142,6 +142,17 @@ describe('network', () => {
     expect(ingressRules(direct())).toHaveLength(1);
     direct().template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
     direct().template.resourceCountIs('AWS::CloudFront::VpcOrigin', 0);
+    // Public tasks, as before: the pool's tasks get public IPs, and the API hands out their addresses.
+    direct().template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) },
+    });
+    const api = Object.values(resourcesOf(direct().template, 'AWS::Lambda::Function')).find((f) =>
+      String(f.Properties?.Description).includes('API'),
+    );
+    const env = (api?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    expect(env.WALLCRAWLER_TASK_PUBLIC_IP).toBe('true');
+    expect(env.WALLCRAWLER_CONNECT_BASE_URL).toBeUndefined();
+    expect(refs(env.WALLCRAWLER_ORIGIN_SECRET_ARN)).toContain('OriginSecret');
     const narrowed = synth({ mode: 'dev', connect: 'direct', allowedConnectCidrs: ['203.0.113.0/24'] });
     narrowed.template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       SecurityGroupIngress: [Match.objectLike({ CidrIp: '203.0.113.0/24', FromPort: 9223, ToPort: 9223 })],
