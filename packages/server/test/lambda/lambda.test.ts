@@ -225,7 +225,7 @@ describe('the bundled Lambda functions', () => {
     const secret = 'origin-secret-0123456789abcdefghij';
     const base = { ...validEnv, [A.dynamodbEndpoint]: nowhere, [A.ecsEndpoint]: nowhere, [A.logLevel]: 'silent' };
     await withApiBundle({ ...base, [A.originSecret]: secret }, async (url) => {
-      for (const headers of [{}, { [ORIGIN_SECRET_HEADER]: 'a-guess' }]) {
+      for (const headers of [{}, { [ORIGIN_SECRET_HEADER]: 'a-guess' }] as Record<string, string>[]) {
         const refused = await json(await fetch(`${url}/health`, { headers }));
         expect(refused).toMatchObject({
           status: 403,
