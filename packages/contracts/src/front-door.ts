@@ -19,7 +19,7 @@ export function frontDoorFailureBody(message: string, requestId: string): Record
 
 /**
  * The header CloudFront adds to every request it sends the API (a custom origin header, with the stack's origin
- * secret), and the API checks (`AWS_API_ENV.originSecretArn`): a viewer's own header of that name is replaced by
- * CloudFront's value, so only CloudFront can send the right one.
+ * secret), and the API checks (`AWS_API_ENV.originSecretArn`): only CloudFront knows the value, so a request
+ * that did not pass through it cannot carry it.
  */
 export const ORIGIN_SECRET_HEADER = 'x-wallcrawler-origin-secret';

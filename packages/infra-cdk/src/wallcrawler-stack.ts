@@ -212,8 +212,9 @@ export function validateWallcrawlerProps(props: WallcrawlerStackProps, region: s
 
 /**
  * Wallcrawler in one stack: the API (a streaming Lambda behind API Gateway's REST API and CloudFront, WAF in
- * prod), DynamoDB tables, an S3 bucket, and browsers as ECS Fargate tasks of the controller image, each reached
- * on port 9223 with its session's token.
+ * prod, reachable only through CloudFront), DynamoDB tables, an S3 bucket, and browsers as ECS Fargate tasks of
+ * the controller image. In edge mode (the default) clients reach a session over `wss://` through the same
+ * distribution, its internal load balancer and the connect gateway; in direct mode, at its task's port 9223.
  *
  * Build the packages first (`npm run build`): the stack deploys their built Lambda bundles and image context.
  */
@@ -370,7 +371,7 @@ export class WallcrawlerStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.edge.url, description: 'Base URL for clients (BROWSERBASE_BASE_URL)' });
     new CfnOutput(this, 'ApiEndpoint', {
       value: this.api.endpoint,
-      description: "The API's own endpoint, behind CloudFront",
+      description: "The API's own endpoint, behind CloudFront (it refuses requests without CloudFront's origin secret)",
     });
     new CfnOutput(this, 'SessionsTable', { value: this.data.sessions.tableName });
     new CfnOutput(this, 'ProjectsTable', { value: this.data.projects.tableName });

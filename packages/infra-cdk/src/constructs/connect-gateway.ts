@@ -1,4 +1,4 @@
-import { CONTROLLER_ENV, EDGE_ENV } from '@wallcrawler/contracts';
+import { EDGE_ENV } from '@wallcrawler/contracts';
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AdjustmentType, type ScalingInterval } from 'aws-cdk-lib/aws-applicationautoscaling';
 import { CfnSecurityGroupIngress, type IVpc, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
@@ -125,7 +125,7 @@ export class WallcrawlerConnectGateway extends Construct {
         [EDGE_ENV.sessionsTable]: props.data.sessions.tableName,
         [EDGE_ENV.logLevel]: 'info',
       },
-      secrets: { [CONTROLLER_ENV.connectSecret]: EcsSecret.fromSecretsManager(props.connectSecret) },
+      secrets: { [EDGE_ENV.connectSecret]: EcsSecret.fromSecretsManager(props.connectSecret) },
     });
     // The edge reads one session's item by its key, and nothing else.
     this.taskDefinition.taskRole.addToPrincipalPolicy(
