@@ -45,8 +45,9 @@ export {
   type TableKey,
 } from './dynamodb-tables.js';
 export { AWS_API_ENV, CONTROLLER_ENV, EDGE_ENV, SERVER_ENV } from './env-names.js';
-export { FRONT_DOOR_FAILURE, frontDoorFailureBody, ORIGIN_SECRET_HEADER } from './front-door.js';
+export { FRONT_DOOR_FAILURE, frontDoorFailureBody } from './front-door.js';
 export { type Logger, silentLogger } from './logger.js';
+export { ORIGIN_SECRET_HEADER } from './origin-secret.js';
 export type { ExternalProxyRoute, ProxyRoute } from './proxy-route.js';
 export type { DownloadFailure, DownloadListing, RecordedEvent, SessionLogEntry } from './session-artifacts.js';
 export type { SessionEnding, SessionEndStatus, SessionStartFailure } from './session-ending.js';
