@@ -379,7 +379,7 @@ describe('the connect gateway', () => {
     });
   });
 
-  it('hands the API the distribution as the connect base, and nothing of the tasks', () => {
+  it('hands the API the distribution as the connect base, and runs every task privately, without a public IP', () => {
     for (const s of [modes.dev, modes.prod]) {
       const api = Object.values(resourcesOf(s.template, 'AWS::Lambda::Function')).find((f) =>
         String(f.Properties?.Description).includes('API'),
@@ -389,7 +389,15 @@ describe('the connect gateway', () => {
         /^\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["EdgeDistribution/,
       );
       expect(env[AWS_API_ENV.assignPublicIp]).toBe('false');
+      // RunTask puts browser tasks in the private subnets only.
+      expect(refs(env[AWS_API_ENV.subnets])).toMatch(/privateSubnet1.*privateSubnet2/);
+      expect(refs(env[AWS_API_ENV.subnets])).not.toContain('publicSubnet');
       expect(api?.Properties?.VpcConfig).toBeDefined();
+      // And no ECS service of the stack gives its tasks a public IP.
+      for (const service of Object.values(resourcesOf(s.template, 'AWS::ECS::Service'))) {
+        expect(refs(service.Properties?.NetworkConfiguration)).toContain('"AssignPublicIp":"DISABLED"');
+        expect(refs(service.Properties?.NetworkConfiguration)).not.toContain('publicSubnet');
+      }
     }
   });
 });
