@@ -7,6 +7,12 @@ export { WallcrawlerApi, type WallcrawlerApiProps } from './constructs/api.js';
 export { wallcrawlerAssets } from './constructs/assets.js';
 export { WallcrawlerBlobs, type WallcrawlerBlobsProps } from './constructs/blobs.js';
 export { CONTROLLER_PORT, WallcrawlerBrowsers, type WallcrawlerBrowsersProps } from './constructs/browsers.js';
+export {
+  GATEWAY_PORT,
+  type GatewaySize,
+  WallcrawlerConnectGateway,
+  type WallcrawlerConnectGatewayProps,
+} from './constructs/connect-gateway.js';
 export { WallcrawlerData, type WallcrawlerDataProps } from './constructs/data.js';
 export { WallcrawlerEdge, type WallcrawlerEdgeProps } from './constructs/edge.js';
 export { WallcrawlerNetwork, type WallcrawlerNetworkProps } from './constructs/network.js';

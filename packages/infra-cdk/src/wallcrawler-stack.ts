@@ -1,11 +1,13 @@
+import { AWS_API_ENV, ORIGIN_SECRET_HEADER } from '@wallcrawler/contracts';
 import { CfnOutput, RemovalPolicy, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { WallcrawlerApi } from './constructs/api.js';
+import { API_STAGE, WallcrawlerApi } from './constructs/api.js';
 import { wallcrawlerAssets } from './constructs/assets.js';
 import { WallcrawlerBlobs } from './constructs/blobs.js';
 import { WallcrawlerBrowsers } from './constructs/browsers.js';
+import { WallcrawlerConnectGateway } from './constructs/connect-gateway.js';
 import { WallcrawlerData } from './constructs/data.js';
 import { EDGE_RESPONSE_TIMEOUT_SECONDS, WallcrawlerEdge } from './constructs/edge.js';
 import { acknowledge } from './constructs/nag.js';
@@ -19,12 +21,31 @@ export interface WallcrawlerStackProps extends StackProps {
    */
   mode?: 'dev' | 'prod';
   /**
-   * Whether browser tasks get public IPs, so clients on the internet can connect to them. With false (prod
-   * mode only) they run in private subnets and only clients inside the VPC can reach their `connectUrl`s.
-   * @default true
+   * How clients reach a session's browser. `edge`: over TLS only, `wss://<distribution>/devtools/browser?…`,
+   * through CloudFront, an internal load balancer and the connect gateway service, which relays to the task over
+   * the VPC; tasks have no public IP and admit 9223 only from the gateway and the API. `direct`: each task has a
+   * public IP and clients connect to `ws://<task>:9223` (no TLS; cheaper for development, see the deployment
+   * guide's costs).
+   * @default 'edge'
+   */
+  connect?: 'edge' | 'direct';
+  /**
+   * The connect gateway service's size (edge mode): tasks at least and at most, and the CDP sockets one task
+   * is sized for (the service adds a task per that many).
+   * @default { min: 2, max: 10, socketsPerTask: 1000 } in prod; { min: 1, max: 2, socketsPerTask: 1000 } in dev
+   */
+  gateway?: { min: number; max: number; socketsPerTask?: number };
+  /**
+   * Direct mode: whether browser tasks get public IPs, so clients on the internet can connect to them. With
+   * false (prod mode only) they run in private subnets and only clients inside the VPC can reach their
+   * `connectUrl`s. Edge mode's tasks never have one.
+   * @default true in direct mode
    */
   publicTasks?: boolean;
-  /** Who may open CDP connections to browser tasks (port 9223; every connection also needs its JWT). @default ['0.0.0.0/0'] */
+  /**
+   * Direct mode: who may open CDP connections to browser tasks (port 9223; every connection also needs its JWT).
+   * @default ['0.0.0.0/0']
+   */
   allowedConnectCidrs?: string[];
   /** Fargate CPU units per browser (256, 512, 1024, 2048, 4096, 8192 or 16384). @default 1024 */
   browserCpu?: number;
@@ -50,7 +71,7 @@ export interface WallcrawlerStackProps extends StackProps {
    * @default 'create' in prod, 'none' in dev
    */
   waf?: 'create' | 'none' | { webAclArn: string };
-  /** NAT gateways in prod mode. @default 1 */
+  /** NAT gateways, wherever there are private subnets (prod mode, or edge mode). @default 1 */
   natGateways?: number;
   /** Availability zones. @default 2 */
   maxAzs?: number;
@@ -84,6 +105,22 @@ const FARGATE_MEMORY: Record<number, { min: number; max: number; step: number }>
 
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d|[12]\d|3[0-2])$/;
 
+/** Problems of the gateway service's size: in prod at least 2 tasks, so that the loss of one zone keeps one. */
+function gatewayProblems(size: NonNullable<WallcrawlerStackProps['gateway']>, mode: string): string[] {
+  const problems: string[] = [];
+  const { min, max, socketsPerTask } = size;
+  for (const [name, value] of Object.entries({ min, max })) {
+    if (!Number.isInteger(value) || value < 1 || value > 50)
+      problems.push(`gateway.${name} must be a whole number from 1 to 50, not ${value}`);
+  }
+  if (mode === 'prod' && min < 2)
+    problems.push(`gateway.min must be at least 2 in prod (one task per zone survives a zone's loss), not ${min}`);
+  if (min > max) problems.push(`gateway.min (${min}) must not exceed gateway.max (${max})`);
+  if (socketsPerTask !== undefined && (!Number.isInteger(socketsPerTask) || socketsPerTask < 1))
+    problems.push(`gateway.socketsPerTask must be a whole number ≥ 1, not ${socketsPerTask}`);
+  return problems;
+}
+
 /**
  * Checks the props together.
  * @returns every problem, empty when there is none
@@ -92,8 +129,25 @@ export function validateWallcrawlerProps(props: WallcrawlerStackProps, region: s
   const problems: string[] = [];
   const mode = props.mode ?? 'dev';
   if (mode !== 'dev' && mode !== 'prod') problems.push(`mode must be 'dev' or 'prod', not ${JSON.stringify(mode)}`);
-  if (props.publicTasks === false && mode !== 'prod') {
-    problems.push('publicTasks: false needs mode: prod (dev mode has no private subnets)');
+  const connect = props.connect ?? 'edge';
+  if (connect !== 'edge' && connect !== 'direct')
+    problems.push(`connect must be 'edge' or 'direct', not ${JSON.stringify(connect)}`);
+  const privateSubnets = mode === 'prod' || connect === 'edge';
+  if (connect === 'edge') {
+    if (props.publicTasks === true)
+      problems.push("publicTasks: true needs connect: 'direct' (edge mode's tasks have no public IP)");
+    if (props.allowedConnectCidrs !== undefined)
+      problems.push(
+        "allowedConnectCidrs needs connect: 'direct' (edge mode's tasks admit only the gateway and the API; clients reach them through CloudFront)",
+      );
+    if (props.gateway) problems.push(...gatewayProblems(props.gateway, mode));
+  } else {
+    if (props.publicTasks === false && mode !== 'prod') {
+      problems.push(
+        "publicTasks: false needs mode: 'prod' or connect: 'edge' (dev's direct mode has no private subnets)",
+      );
+    }
+    if (props.gateway) problems.push("gateway needs connect: 'edge' (direct mode has no gateway)");
   }
   const cpu = props.browserCpu ?? 1024;
   const memory = props.browserMemoryMiB ?? 2048;
@@ -131,7 +185,8 @@ export function validateWallcrawlerProps(props: WallcrawlerStackProps, region: s
     problems.push(`waf.webAclArn must be a CloudFront (global) WAFv2 web ACL ARN, not ${waf.webAclArn}`);
   }
   if (props.natGateways !== undefined) {
-    if (mode !== 'prod') problems.push('natGateways applies to prod mode only (dev mode has none)');
+    if (!privateSubnets)
+      problems.push("natGateways needs private subnets: mode 'prod' or connect 'edge' (dev's direct mode has none)");
     else if (!Number.isInteger(props.natGateways) || props.natGateways < 1)
       problems.push('natGateways must be at least 1');
   }
@@ -157,8 +212,9 @@ export function validateWallcrawlerProps(props: WallcrawlerStackProps, region: s
 
 /**
  * Wallcrawler in one stack: the API (a streaming Lambda behind API Gateway's REST API and CloudFront, WAF in
- * prod), DynamoDB tables, an S3 bucket, and browsers as ECS Fargate tasks of the controller image, each reached
- * on port 9223 with its session's token.
+ * prod, reachable only through CloudFront), DynamoDB tables, an S3 bucket, and browsers as ECS Fargate tasks of
+ * the controller image. In edge mode (the default) clients reach a session over `wss://` through the same
+ * distribution, its internal load balancer and the connect gateway; in direct mode, at its task's port 9223.
  *
  * Build the packages first (`npm run build`): the stack deploys their built Lambda bundles and image context.
  */
@@ -169,7 +225,11 @@ export class WallcrawlerStack extends Stack {
   readonly browsers: WallcrawlerBrowsers;
   readonly api: WallcrawlerApi;
   readonly edge: WallcrawlerEdge;
+  /** The connect gateway and its internal load balancer (edge mode). */
+  readonly gateway?: WallcrawlerConnectGateway;
   readonly connectSecret: Secret;
+  /** The value CloudFront's origin-secret header carries to the API, which refuses requests without it. */
+  readonly originSecret: Secret;
   /** Contexts' key, read by the API function (by ARN) and given to the tasks through ECS `secrets`. */
   readonly contextKey: Secret;
 
@@ -180,12 +240,15 @@ export class WallcrawlerStack extends Stack {
       throw new Error(`Invalid WallcrawlerStack props:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }
     const mode = props.mode ?? 'dev';
+    const edgeMode = (props.connect ?? 'edge') === 'edge';
+    const publicTasks = !edgeMode && (props.publicTasks ?? true);
     const removalPolicy = props.removalPolicy ?? (mode === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
     const assets = wallcrawlerAssets();
 
     this.network = new WallcrawlerNetwork(this, 'Network', {
       mode,
+      privateSubnets: mode === 'prod' || edgeMode,
       logRetention,
       removalPolicy,
       ...(props.maxAzs !== undefined ? { maxAzs: props.maxAzs } : {}),
@@ -226,7 +289,7 @@ export class WallcrawlerStack extends Stack {
     );
     this.browsers = new WallcrawlerBrowsers(this, 'Browsers', {
       vpc: this.network.vpc,
-      publicTasks: props.publicTasks ?? true,
+      publicTasks,
       data: this.data,
       blobs: this.blobs,
       connectSecret: this.connectSecret,
@@ -241,32 +304,74 @@ export class WallcrawlerStack extends Stack {
       removalPolicy,
       ...(props.browserCpu !== undefined ? { cpu: props.browserCpu } : {}),
       ...(props.browserMemoryMiB !== undefined ? { memoryMiB: props.browserMemoryMiB } : {}),
+      // Edge mode: no address at all; the gateway and the API are admitted by security group, below.
+      ...(edgeMode ? { allowedConnectCidrs: [] } : {}),
       ...(props.allowedConnectCidrs ? { allowedConnectCidrs: props.allowedConnectCidrs } : {}),
       ...(props.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: props.idleTimeoutSeconds } : {}),
     });
+    // What CloudFront adds to every request to the API, and the API checks: its execute-api endpoint answers
+    // nothing else. 64 alphanumerics, as the other secrets.
+    this.originSecret = new Secret(this, 'OriginSecret', {
+      description: "Wallcrawler: the header value CloudFront adds to the API's requests (origin secret)",
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy,
+    });
+    acknowledge(
+      this.originSecret,
+      'AwsSolutions-SMG4',
+      "CloudFront's custom header takes the value at deploy time: a rotation would refuse every request until the stack is deployed again; change it with a deployment instead (see docs/security.md).",
+    );
     this.api = new WallcrawlerApi(this, 'Api', {
       data: this.data,
       blobs: this.blobs,
       browsers: this.browsers,
       connectSecret: this.connectSecret,
       contextKey: this.contextKey,
+      originSecret: this.originSecret,
       code: assets.apiFunction,
       logRetention,
       removalPolicy,
-      ...(mode === 'prod' ? { vpc: this.network.vpc } : {}),
+      // The function reaches private tasks (Stagehand, files, claims) over the VPC.
+      ...(mode === 'prod' || !publicTasks ? { vpc: this.network.vpc } : {}),
       ...(props.readyTimeoutSeconds !== undefined ? { readyTimeoutSeconds: props.readyTimeoutSeconds } : {}),
       ...(props.unsupportedFields ? { unsupportedFields: props.unsupportedFields } : {}),
     });
+    if (!publicTasks && this.api.securityGroup) {
+      this.browsers.admitConnectionsFrom(this.api.securityGroup, 'The API function (Stagehand, files, claims)');
+    }
+    if (edgeMode) {
+      this.gateway = new WallcrawlerConnectGateway(this, 'Gateway', {
+        vpc: this.network.vpc,
+        cluster: this.browsers.cluster,
+        image: this.browsers.image,
+        data: this.data,
+        connectSecret: this.connectSecret,
+        size: props.gateway ?? (mode === 'prod' ? { min: 2, max: 10 } : { min: 1, max: 2 }),
+        logRetention,
+        removalPolicy,
+      });
+      this.browsers.admitConnectionsFrom(this.gateway.securityGroup, 'The connect gateway (relays CDP)');
+    }
     const waf = props.waf ?? (mode === 'prod' ? 'create' : 'none');
     this.edge = new WallcrawlerEdge(this, 'Edge', {
       restApi: this.api.restApi,
+      stageName: API_STAGE,
+      originSecret: this.originSecret,
+      originSecretHeader: ORIGIN_SECRET_HEADER,
+      ...(this.gateway ? { connectLoadBalancer: this.gateway.loadBalancer } : {}),
       ...(waf !== 'none' ? { waf } : {}),
     });
+    if (this.gateway) {
+      this.gateway.admitCloudFront(this.edge.distribution);
+      // Sessions are handed out on the distribution: `wss://<domain>/devtools/browser?signingKey=…`.
+      this.api.function.addEnvironment(AWS_API_ENV.connectBaseUrl, this.edge.url);
+      this.gateway.setPublicUrl(this.edge.url);
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.edge.url, description: 'Base URL for clients (BROWSERBASE_BASE_URL)' });
     new CfnOutput(this, 'ApiEndpoint', {
       value: this.api.endpoint,
-      description: "The API's own endpoint, behind CloudFront",
+      description: "The API's own endpoint, behind CloudFront (it refuses requests without CloudFront's origin secret)",
     });
     new CfnOutput(this, 'SessionsTable', { value: this.data.sessions.tableName });
     new CfnOutput(this, 'ProjectsTable', { value: this.data.projects.tableName });

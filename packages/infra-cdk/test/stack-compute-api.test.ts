@@ -1,4 +1,10 @@
-import { CONTROLLER_ENV } from '@wallcrawler/contracts';
+import {
+  CONNECT_EDGE_PATH_PATTERNS,
+  CONTROLLER_ENV,
+  EDGE_BROWSER_SOCKET_PATH,
+  EDGE_ENV,
+  ORIGIN_SECRET_HEADER,
+} from '@wallcrawler/contracts';
 import { loadControllerConfig } from '@wallcrawler/controller/task';
 import { AWS_API_ENV, loadAwsApiConfig, loadAwsPoolConfig, loadAwsStoreConfig } from '@wallcrawler/server/aws';
 import { Match } from 'aws-cdk-lib/assertions';
@@ -77,8 +83,11 @@ describe('the warm pool', () => {
       LaunchType: 'FARGATE',
       DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 0, MaximumPercent: 200 }),
       NetworkConfiguration: {
-        AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED', SecurityGroups: [Match.anyValue()] }),
+        // Edge mode: no public IP, in the private subnets.
+        AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED', SecurityGroups: [Match.anyValue()] }),
       },
+      ServiceName: Match.absent(),
+      LoadBalancers: Match.absent(),
     });
     modes.dev.template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 0 });
     modes.prod.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
@@ -111,16 +120,26 @@ describe('the warm pool', () => {
 
 describe('api and edge', () => {
   it('serves the API from a Node 24 Lambda behind a REST API that streams it, with access logs, in the VPC in prod', () => {
+    // Ours, and CDK's custom-resource function that looks up CloudFront's VPC-origin security group.
     const fns = Object.values(resourcesOf(modes.prod.template, 'AWS::Lambda::Function'));
-    expect(fns.map((f) => f.Properties?.Runtime)).toEqual(['nodejs24.x', 'nodejs24.x', 'nodejs24.x']);
+    expect(fns.map((f) => f.Properties?.Runtime)).toEqual(['nodejs24.x', 'nodejs24.x', 'nodejs24.x', 'nodejs24.x']);
     const api = fns.find((f) => String(f.Properties?.Description).includes('API'));
     // As long as API Gateway may stream an answer.
     expect(api?.Properties).toMatchObject({ Handler: 'index.handler', Timeout: 900 });
     expect(api?.Properties?.VpcConfig).toBeDefined();
-    const devApi = Object.values(resourcesOf(modes.dev.template, 'AWS::Lambda::Function')).find((f) =>
+    // Edge mode's API reaches private tasks over the VPC, in dev too (see the connect gateway's tests); direct
+    // dev keeps it outside.
+    const directDev = synth({ mode: 'dev', connect: 'direct' });
+    const devApi = Object.values(resourcesOf(directDev.template, 'AWS::Lambda::Function')).find((f) =>
       String(f.Properties?.Description).includes('API'),
     );
     expect(devApi?.Properties?.VpcConfig).toBeUndefined();
+    expect(
+      Object.values(resourcesOf(directDev.template, 'AWS::Lambda::Function')).map((f) => f.Properties?.Runtime),
+    ).toEqual(['nodejs24.x', 'nodejs24.x', 'nodejs24.x']);
+    const [directDistribution] = Object.values(resourcesOf(directDev.template, 'AWS::CloudFront::Distribution'));
+    expect(refs(directDistribution)).not.toContain('VpcOrigin');
+    expect(refs(directDistribution)).toContain(ORIGIN_SECRET_HEADER);
     for (const { template } of [modes.dev, modes.prod]) {
       template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
       template.hasResourceProperties('AWS::ApiGateway::RestApi', {
@@ -171,26 +190,215 @@ describe('api and edge', () => {
     }
   });
 
-  it('puts CloudFront in front, waiting up to 60 s for the stage, with WAF in prod only', () => {
+  it('puts CloudFront in front, waiting up to 60 s for the stage, which it reaches with the origin secret, with WAF in prod only', () => {
     modes.prod.template.resourceCountIs('AWS::WAFv2::WebACL', 1);
     modes.prod.template.hasResourceProperties('AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT' });
     modes.prod.template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
         WebACLId: Match.anyValue(),
         DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
-        Origins: [
-          Match.objectLike({
-            CustomOriginConfig: Match.objectLike({ OriginProtocolPolicy: 'https-only', OriginReadTimeout: 60 }),
-          }),
-        ],
       }),
     });
     modes.dev.template.resourceCountIs('AWS::WAFv2::WebACL', 0);
-    // Its origin is the stage: the path `/v1/sessions` reaches the function as it was sent.
-    const [distribution] = Object.values(resourcesOf(modes.dev.template, 'AWS::CloudFront::Distribution'));
-    const config = distribution?.Properties?.DistributionConfig as { Origins?: Record<string, unknown>[] } | undefined;
-    const origin = config?.Origins?.[0];
-    expect(JSON.stringify(origin?.OriginPath)).toContain('ApiRestApiDeploymentStageprod');
+    for (const s of [modes.dev, modes.prod]) {
+      const config = distributionConfig(s);
+      const api = config.Origins.find((o) => o.Id === config.DefaultCacheBehavior.TargetOriginId);
+      // Its origin is the stage: the path `/v1/sessions` reaches the function as it was sent.
+      expect(api).toMatchObject({
+        OriginPath: '/prod',
+        CustomOriginConfig: expect.objectContaining({ OriginProtocolPolicy: 'https-only', OriginReadTimeout: 60 }),
+        OriginCustomHeaders: [{ HeaderName: ORIGIN_SECRET_HEADER, HeaderValue: expect.anything() }],
+      });
+      expect(refs(api?.DomainName)).toContain('ApiRestApi');
+      // The header's value is resolved at deploy time from the secret: it is not in the template.
+      expect(refs(api?.OriginCustomHeaders)).toMatch(/\{\{resolve:secretsmanager:.*OriginSecret/);
+      // No standard logs: they would keep every query string, and so every connect token.
+      expect(config.Logging).toBeUndefined();
+    }
+  });
+
+  it('sends the connect paths from the contracts to the gateway as a VPC origin, over https only, with the query string', () => {
+    for (const s of [modes.dev, modes.prod]) {
+      const config = distributionConfig(s);
+      expect(config.CacheBehaviors.map((b) => b.PathPattern)).toEqual([...CONNECT_EDGE_PATH_PATTERNS]);
+      const origin = config.Origins.find((o) => o.Id === config.CacheBehaviors[0]?.TargetOriginId);
+      expect(origin?.VpcOriginConfig).toMatchObject({ OriginReadTimeout: 60 });
+      expect(refs(origin?.DomainName)).toContain('GatewayLoadBalancer');
+      for (const behavior of config.CacheBehaviors) {
+        expect(behavior).toMatchObject({
+          TargetOriginId: origin?.Id,
+          ViewerProtocolPolicy: 'https-only',
+          // CachingDisabled, and AllViewer: every header (the WebSocket handshake's) and the query string.
+          CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+          OriginRequestPolicyId: '216adef6-5c7f-47e4-b989-5492eafa07d3',
+        });
+      }
+      // The CDP path the API hands out goes to the gateway, and no API path does.
+      const matches = (path: string) =>
+        CONNECT_EDGE_PATH_PATTERNS.some((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`).test(path));
+      for (const path of [EDGE_BROWSER_SOCKET_PATH, '/devtools/page/ABC', '/json/version', '/debug/s1/live']) {
+        expect(matches(path), path).toBe(true);
+      }
+      for (const path of ['/v1/sessions', '/replay/s1', '/health', '/dashboard', '/openapi.json']) {
+        expect(matches(path), path).toBe(false);
+      }
+      s.template.hasResourceProperties('AWS::CloudFront::VpcOrigin', {
+        VpcOriginEndpointConfig: Match.objectLike({ HTTPPort: 80, OriginProtocolPolicy: 'http-only' }),
+      });
+    }
+  });
+});
+
+const distributionConfig = (s: Synthesized) => {
+  const [distribution] = Object.values(resourcesOf(s.template, 'AWS::CloudFront::Distribution'));
+  type Origin = Record<string, unknown> & { Id: string };
+  type Behavior = Record<string, unknown> & { TargetOriginId: string; PathPattern?: string };
+  return distribution?.Properties?.DistributionConfig as {
+    Origins: Origin[];
+    DefaultCacheBehavior: Behavior;
+    CacheBehaviors: Behavior[];
+    Logging?: unknown;
+  };
+};
+
+/** The connect gateway: the controller's image run as the edge, behind an internal load balancer. */
+
+describe('the connect gateway', () => {
+  const gatewayContainer = (s: Synthesized) =>
+    Object.values(resourcesOf(s.template, 'AWS::ECS::TaskDefinition'))
+      .flatMap((d) => (d.Properties?.ContainerDefinitions ?? []) as Record<string, unknown>[])
+      .find((c) => c.Name === 'edge') as Record<string, unknown> & {
+      Environment: { Name: string; Value: unknown }[];
+      Secrets: { Name: string }[];
+    };
+
+  it('runs the same image as the browsers, as `node dist/edge/main.js`, with its secret through ECS secrets', () => {
+    const container = gatewayContainer(modes.prod);
+    const [browser] = Object.values(resourcesOf(modes.prod.template, 'AWS::ECS::TaskDefinition'))
+      .flatMap((d) => (d.Properties?.ContainerDefinitions ?? []) as Record<string, unknown>[])
+      .filter((c) => c.Name === 'controller');
+    expect(container.Image).toEqual(browser?.Image);
+    expect(container).toMatchObject({
+      Command: ['node', 'dist/edge/main.js'],
+      PortMappings: [{ ContainerPort: 8080 }],
+    });
+    expect(container.Secrets.map((x) => x.Name)).toEqual([EDGE_ENV.connectSecret]);
+    const env = Object.fromEntries(container.Environment.map((e) => [e.Name, e.Value]));
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        EDGE_ENV.host,
+        EDGE_ENV.port,
+        EDGE_ENV.pingMs,
+        EDGE_ENV.sessionsTable,
+        EDGE_ENV.logLevel,
+        EDGE_ENV.publicUrl,
+      ].sort(),
+    );
+    expect(env).toMatchObject({ [EDGE_ENV.host]: '0.0.0.0', [EDGE_ENV.port]: '8080', [EDGE_ENV.pingMs]: '60000' });
+    expect(refs(env[EDGE_ENV.publicUrl])).toMatch(/https:\/\/.*EdgeDistribution/);
+    // One image asset for both programs.
+    const images = new Set(
+      Object.values(resourcesOf(modes.prod.template, 'AWS::ECS::TaskDefinition')).flatMap((d) =>
+        ((d.Properties?.ContainerDefinitions ?? []) as Record<string, unknown>[]).map((c) => refs(c.Image)),
+      ),
+    );
+    expect(images.size).toBe(1);
+  });
+
+  it('is a service of at least 2 tasks in prod, without public IPs, behind an internal load balancer without access logs', () => {
+    const services = Object.values(resourcesOf(modes.prod.template, 'AWS::ECS::Service')).filter(
+      (x) => x.Properties?.LoadBalancers,
+    );
+    expect(services).toHaveLength(1);
+    expect(services[0]?.Properties).toMatchObject({
+      DesiredCount: 2,
+      NetworkConfiguration: { AwsvpcConfiguration: expect.objectContaining({ AssignPublicIp: 'DISABLED' }) },
+      LoadBalancers: [expect.objectContaining({ ContainerName: 'edge', ContainerPort: 8080 })],
+    });
+    modes.dev.template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 1, LoadBalancers: Match.anyValue() });
+    for (const s of [modes.dev, modes.prod]) {
+      const [balancer] = Object.values(resourcesOf(s.template, 'AWS::ElasticLoadBalancingV2::LoadBalancer'));
+      expect(balancer?.Properties).toMatchObject({ Scheme: 'internal', Type: 'application' });
+      const attributes = Object.fromEntries(
+        ((balancer?.Properties?.LoadBalancerAttributes ?? []) as { Key: string; Value: string }[]).map((a) => [
+          a.Key,
+          a.Value,
+        ]),
+      );
+      expect(attributes['access_logs.s3.enabled']).not.toBe('true');
+      expect(attributes['idle_timeout.timeout_seconds']).toBe('600');
+      s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+        Port: 8080,
+        HealthCheckPath: '/health',
+      });
+      s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP' });
+    }
+  });
+
+  it('scales on the load balancer’s active connections, a task per 1000 sockets', () => {
+    const policies = Object.values(resourcesOf(modes.prod.template, 'AWS::ApplicationAutoScaling::ScalingPolicy'));
+    const step = policies.filter((p) => p.Properties?.PolicyType === 'StepScaling');
+    expect(step.length).toBe(2);
+    for (const policy of step) {
+      expect(policy.Properties?.StepScalingPolicyConfiguration).toMatchObject({ AdjustmentType: 'ExactCapacity' });
+    }
+    const upper = step
+      .map((p) => p.Properties?.StepScalingPolicyConfiguration as { StepAdjustments: { ScalingAdjustment: number }[] })
+      .flatMap((c) => c.StepAdjustments.map((a) => a.ScalingAdjustment));
+    expect(new Set(upper)).toEqual(new Set([2, 3, 4, 5, 6, 7, 8, 9, 10]));
+    // Two alarms split the bands between them; every band sets its exact capacity: 2 tasks up to 4000
+    // connections (2 per socket), then one more per 2000.
+    const alarms = Object.values(resourcesOf(modes.prod.template, 'AWS::CloudWatch::Alarm'));
+    expect(alarms.map((a) => [a.Properties?.Namespace, a.Properties?.MetricName, a.Properties?.Statistic])).toEqual([
+      ['AWS/ApplicationELB', 'ActiveConnectionCount', 'Sum'],
+      ['AWS/ApplicationELB', 'ActiveConnectionCount', 'Sum'],
+    ]);
+    const threshold = Number(alarms[0]?.Properties?.Threshold);
+    type Adjustment = { MetricIntervalLowerBound?: number; ScalingAdjustment: number };
+    const bands = step.flatMap((p) =>
+      (
+        (p.Properties?.StepScalingPolicyConfiguration as { StepAdjustments?: Adjustment[] } | undefined)
+          ?.StepAdjustments ?? []
+      ).map((a) => [threshold + (a.MetricIntervalLowerBound ?? -threshold), a.ScalingAdjustment]),
+    );
+    expect(bands.sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
+      [0, 2],
+      [4000, 3],
+      [6000, 4],
+      [8000, 5],
+      [10000, 6],
+      [12000, 7],
+      [14000, 8],
+      [16000, 9],
+      [18000, 10],
+    ]);
+    expect(policies.filter((p) => p.Properties?.PolicyType === 'TargetTrackingScaling')).toHaveLength(0);
+    modes.prod.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 2,
+      MaxCapacity: 10,
+    });
+  });
+
+  it('hands the API the distribution as the connect base, and runs every task privately, without a public IP', () => {
+    for (const s of [modes.dev, modes.prod]) {
+      const api = Object.values(resourcesOf(s.template, 'AWS::Lambda::Function')).find((f) =>
+        String(f.Properties?.Description).includes('API'),
+      );
+      const env = (api?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
+      expect(refs(env[AWS_API_ENV.connectBaseUrl])).toMatch(
+        /^\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["EdgeDistribution/,
+      );
+      expect(env[AWS_API_ENV.assignPublicIp]).toBe('false');
+      // RunTask puts browser tasks in the private subnets only.
+      expect(refs(env[AWS_API_ENV.subnets])).toMatch(/privateSubnet1.*privateSubnet2/);
+      expect(refs(env[AWS_API_ENV.subnets])).not.toContain('publicSubnet');
+      expect(api?.Properties?.VpcConfig).toBeDefined();
+      // And no ECS service of the stack gives its tasks a public IP.
+      for (const service of Object.values(resourcesOf(s.template, 'AWS::ECS::Service'))) {
+        expect(refs(service.Properties?.NetworkConfiguration)).toContain('"AssignPublicIp":"DISABLED"');
+        expect(refs(service.Properties?.NetworkConfiguration)).not.toContain('publicSubnet');
+      }
+    }
   });
 });
 
@@ -219,8 +427,9 @@ describe('the stack and the runtime agree on every environment variable', () => 
     // Lambda sets AWS_REGION itself.
     const config = loadAwsApiConfig({ ...env, AWS_REGION: 'us-east-1' });
     expect(config.ecs.subnets.length).toBeGreaterThanOrEqual(2);
-    expect(config.ecs.assignPublicIp).toBe(true);
+    expect(config.ecs.assignPublicIp).toBe(false);
     expect('arn' in config.connectSecret).toBe(true);
+    expect(config.originSecret).toEqual({ arn: expect.stringContaining('OriginSecret') });
   });
 
   it('the warm-pool scaler’s environment is one its loader accepts', () => {
@@ -277,6 +486,7 @@ describe('props', () => {
     const problems = validateWallcrawlerProps(
       {
         mode: 'dev',
+        connect: 'direct',
         publicTasks: false,
         browserCpu: 1024,
         browserMemoryMiB: 1000,
@@ -289,6 +499,26 @@ describe('props', () => {
       'eu-central-1',
     );
     expect(problems).toHaveLength(9);
+    // What edge mode (the default) refuses: a public task, CIDRs (tasks admit only the gateway and the API), a
+    // gateway of one task in prod, a gateway in direct mode.
+    expect(
+      validateWallcrawlerProps(
+        { mode: 'prod', publicTasks: true, allowedConnectCidrs: ['0.0.0.0/0'], gateway: { min: 1, max: 0 } },
+        'us-east-1',
+      ),
+    ).toEqual([
+      "publicTasks: true needs connect: 'direct' (edge mode's tasks have no public IP)",
+      "allowedConnectCidrs needs connect: 'direct' (edge mode's tasks admit only the gateway and the API; clients reach them through CloudFront)",
+      'gateway.max must be a whole number from 1 to 50, not 0',
+      "gateway.min must be at least 2 in prod (one task per zone survives a zone's loss), not 1",
+      'gateway.min (1) must not exceed gateway.max (0)',
+    ]);
+    expect(validateWallcrawlerProps({ connect: 'direct', gateway: { min: 1, max: 2 } }, 'us-east-1')).toEqual([
+      "gateway needs connect: 'edge' (direct mode has no gateway)",
+    ]);
+    expect(validateWallcrawlerProps({ connect: 'tls' as never }, 'us-east-1')).toEqual([
+      `connect must be 'edge' or 'direct', not "tls"`,
+    ]);
     expect(() => synth({ mode: 'dev', browserCpu: 300, readyTimeoutSeconds: 0 })).toThrow(
       /browserCpu must be one of[\s\S]*readyTimeoutSeconds must be/,
     );
@@ -296,6 +526,11 @@ describe('props', () => {
 
   it('accepts the defaults, and an existing web ACL in any region', () => {
     expect(validateWallcrawlerProps({}, 'eu-central-1')).toEqual([]);
+    // Edge mode has private subnets in dev too, so its NAT gateways may be counted; direct dev keeps the old rules.
+    expect(
+      validateWallcrawlerProps({ natGateways: 2, publicTasks: false, gateway: { min: 1, max: 3 } }, 'us-east-1'),
+    ).toEqual([]);
+    expect(validateWallcrawlerProps({ mode: 'prod', connect: 'direct', publicTasks: false }, 'us-east-1')).toEqual([]);
     expect(
       validateWallcrawlerProps(
         { mode: 'prod', waf: { webAclArn: 'arn:aws:wafv2:us-east-1:111122223333:global/webacl/wc/abc' } },

@@ -49,17 +49,86 @@ describe('cdk-nag (AwsSolutions)', () => {
   });
 });
 
+/** `connect: 'direct'`, today's layout: synthesized once, on first use, for the tests that compare it. */
+let directStack: Synthesized | undefined;
+const direct = () => {
+  directStack ??= synth({ mode: 'dev', connect: 'direct' });
+  return directStack;
+};
+
+/** Every ingress rule of the template: inline in security groups, and rules of their own. */
+function ingressRules(s: Synthesized): { group: string; rule: Record<string, unknown> }[] {
+  const inline = Object.entries(resourcesOf(s.template, 'AWS::EC2::SecurityGroup')).flatMap(([id, g]) =>
+    ((g.Properties?.SecurityGroupIngress ?? []) as Record<string, unknown>[]).map((rule) => ({ group: id, rule })),
+  );
+  const separate = Object.values(resourcesOf(s.template, 'AWS::EC2::SecurityGroupIngress')).map((r) => ({
+    group: refs(r.Properties?.GroupId),
+    rule: r.Properties ?? {},
+  }));
+  return [...inline, ...separate];
+}
+
 describe('network', () => {
-  it('dev mode has no NAT gateway; prod mode has private subnets and one', () => {
-    modes.dev.template.resourceCountIs('AWS::EC2::NatGateway', 0);
-    modes.prod.template.resourceCountIs('AWS::EC2::NatGateway', 1);
-    expect(Object.keys(resourcesOf(modes.dev.template, 'AWS::EC2::Subnet'))).toHaveLength(2);
-    expect(Object.keys(resourcesOf(modes.prod.template, 'AWS::EC2::Subnet'))).toHaveLength(4);
+  it('edge mode has private subnets with one NAT gateway and the free S3 and DynamoDB endpoints; direct dev has neither', () => {
+    for (const { template } of [modes.dev, modes.prod]) {
+      template.resourceCountIs('AWS::EC2::NatGateway', 1);
+      expect(Object.keys(resourcesOf(template, 'AWS::EC2::Subnet'))).toHaveLength(4);
+      const endpoints = Object.values(resourcesOf(template, 'AWS::EC2::VPCEndpoint'));
+      expect(endpoints.map((e) => e.Properties?.VpcEndpointType)).toEqual(['Gateway', 'Gateway']);
+      expect(refs(endpoints)).toMatch(/\.s3/);
+      expect(refs(endpoints)).toMatch(/\.dynamodb/);
+    }
     modes.prod.template.resourceCountIs('AWS::EC2::FlowLog', 1);
+    direct().template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    direct().template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    expect(Object.keys(resourcesOf(direct().template, 'AWS::EC2::Subnet'))).toHaveLength(2);
   });
 
-  it('opens port 9223 and nothing else', () => {
-    const groups = Object.values(resourcesOf(modes.prod.template, 'AWS::EC2::SecurityGroup'));
+  it.each([
+    ['dev', () => modes.dev],
+    ['prod', () => modes.prod],
+  ])('edge mode (%s) admits nothing from 0.0.0.0/0: CloudFront is the only way in', (_, get) => {
+    const s = get();
+    const rules = ingressRules(s);
+    expect(rules.length).toBeGreaterThan(0);
+    for (const { group, rule } of rules) {
+      expect(rule.CidrIp, group).toBeUndefined();
+      expect(rule.CidrIpv6, group).toBeUndefined();
+      expect(rule.SourcePrefixListId, group).toBeUndefined();
+      expect(rule.SourceSecurityGroupId, group).toBeDefined();
+    }
+    const groups = resourcesOf(s.template, 'AWS::EC2::SecurityGroup');
+    const idOf = (text: string) =>
+      Object.keys(groups).find((id) => String(groups[id]?.Properties?.GroupDescription).includes(text));
+    const [controller, gateway, balancer, api] = [
+      '9223 only',
+      'from its load balancer only',
+      'internal load balancer',
+      'outbound only',
+    ].map(idOf);
+    const into = (id: string | undefined) => rules.filter((r) => r.group.includes(String(id)));
+    const from = (r: { rule: Record<string, unknown> }) => refs(r.rule.SourceSecurityGroupId);
+    // The browser tasks: 9223 from the gateway and the API function, nothing else.
+    expect(into(controller).map((r) => [r.rule.FromPort, r.rule.ToPort])).toEqual([
+      [9223, 9223],
+      [9223, 9223],
+    ]);
+    expect(into(controller).map(from).sort()).toEqual(
+      [expect.stringContaining(String(api)), expect.stringContaining(String(gateway))].sort(),
+    );
+    // The gateway: its port from its load balancer only.
+    expect(into(gateway).map((r) => [r.rule.FromPort, from(r)])).toEqual([
+      [8080, expect.stringContaining(String(balancer))],
+    ]);
+    // The load balancer: port 80 from CloudFront's VPC-origin security group, looked up once deployed.
+    expect(into(balancer).map((r) => [r.rule.FromPort, from(r)])).toEqual([
+      [80, expect.stringContaining('VpcOriginSecurityGroup')],
+    ]);
+    expect(into(api)).toEqual([]);
+  });
+
+  it('direct mode still opens 9223 to its clients, and only 9223', () => {
+    const groups = Object.values(resourcesOf(direct().template, 'AWS::EC2::SecurityGroup'));
     const controller = groups.find((g) => String(g.Properties?.GroupDescription).includes('9223'));
     expect(controller?.Properties?.SecurityGroupIngress).toEqual([
       {
@@ -70,9 +139,21 @@ describe('network', () => {
         ToPort: 9223,
       },
     ]);
-    const api = groups.find((g) => String(g.Properties?.GroupDescription).includes('outbound only'));
-    expect(api?.Properties?.SecurityGroupIngress).toBeUndefined();
-    const narrowed = synth({ mode: 'dev', allowedConnectCidrs: ['203.0.113.0/24'] });
+    expect(ingressRules(direct())).toHaveLength(1);
+    direct().template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
+    direct().template.resourceCountIs('AWS::CloudFront::VpcOrigin', 0);
+    // Public tasks, as before: the pool's tasks get public IPs, and the API hands out their addresses.
+    direct().template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) },
+    });
+    const api = Object.values(resourcesOf(direct().template, 'AWS::Lambda::Function')).find((f) =>
+      String(f.Properties?.Description).includes('API'),
+    );
+    const env = (api?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    expect(env.WALLCRAWLER_TASK_PUBLIC_IP).toBe('true');
+    expect(env.WALLCRAWLER_CONNECT_BASE_URL).toBeUndefined();
+    expect(refs(env.WALLCRAWLER_ORIGIN_SECRET_ARN)).toContain('OriginSecret');
+    const narrowed = synth({ mode: 'dev', connect: 'direct', allowedConnectCidrs: ['203.0.113.0/24'] });
     narrowed.template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       SecurityGroupIngress: [Match.objectLike({ CidrIp: '203.0.113.0/24', FromPort: 9223, ToPort: 9223 })],
     });
@@ -80,8 +161,8 @@ describe('network', () => {
 });
 
 describe('least privilege, role by role', () => {
-  it('a controller task may move sessions, the counter and its own pool item, and describe itself, nothing else', () => {
-    const statements = statementsOf(modes.prod, 'BrowsersControllerTaskTaskRole');
+  it('a controller task may move sessions, the counter and its own pool item (and in direct mode describe itself), nothing else', () => {
+    const statements = statementsOf(direct(), 'BrowsersControllerTaskTaskRole');
     expect(actions(statements)).toEqual([
       'dynamodb:ConditionCheckItem',
       'dynamodb:DeleteItem',
@@ -133,11 +214,36 @@ describe('least privilege, role by role', () => {
     ]);
     const describe = statements.find((s) => s.Action === 'ecs:DescribeTasks');
     expect(refs(describe?.Condition)).toContain('ecs:cluster');
-    // Private tasks have no public address to look up, and no such rights.
-    const privateTasks = synth({ mode: 'prod', publicTasks: false });
-    expect(actions(statementsOf(privateTasks, 'BrowsersControllerTaskTaskRole'))).not.toContain(
-      'ec2:DescribeNetworkInterfaces',
-    );
+    // Edge mode's private tasks have no public address to look up, and no such rights.
+    for (const edge of [modes.dev, modes.prod]) {
+      const privateActions = actions(statementsOf(edge, 'BrowsersControllerTaskTaskRole'));
+      expect(privateActions).not.toContain('ec2:DescribeNetworkInterfaces');
+      expect(privateActions).not.toContain('ecs:DescribeTasks');
+      expect(privateActions).toHaveLength(17);
+    }
+  });
+
+  it("the connect gateway may read a session's item and its own secret, nothing else", () => {
+    for (const edge of [modes.dev, modes.prod]) {
+      const task = statementsOf(edge, 'GatewayTaskTaskRole');
+      expect(task).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:GetItem',
+          Resource: { 'Fn::GetAtt': [expect.stringMatching(/^DataSessions/), 'Arn'] },
+        },
+      ]);
+      // Its execution role (ECS pulls the image, writes its logs, and hands it the secret): the connect secret
+      // alone, never the contexts' key or the origin secret.
+      const execution = statementsOf(edge, 'GatewayTaskExecutionRole');
+      const secrets = execution.filter((s) => refs(s.Action).includes('secretsmanager:'));
+      expect(secrets).toHaveLength(1);
+      expect(refs(secrets[0]?.Resource)).toMatch(/^\{"Ref":"ConnectSecret/);
+      expect(actions(secrets)).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect(refs(execution)).not.toMatch(/ContextKey|OriginSecret|dynamodb|s3:/);
+      // Nothing else has its roles.
+      expect(statementsOf(edge, 'Gateway').length).toBe(task.length + execution.length);
+    }
   });
 
   it('the task-state function may end sessions and retire pool items, nothing else', () => {
@@ -203,10 +309,11 @@ describe('least privilege, role by role', () => {
     const deletes = statements.filter((s) => refs(s.Action).includes('dynamodb:DeleteItem'));
     expect(deletes.map((s) => refs(s.Resource))).toEqual([expect.stringContaining('DataResources')]);
     expect(refs(deletes[0]?.Resource)).not.toMatch(/DataSessions|DataProjects|DataApiKeys/);
-    // Contexts' key, read by ARN, besides the connect secret.
+    // Contexts' key and the origin secret, read by ARN, besides the connect secret.
     const secrets = statements.filter((s) => refs(s.Action).includes('secretsmanager:GetSecretValue'));
     expect(refs(secrets)).toContain('ContextKey');
     expect(refs(secrets)).toContain('ConnectSecret');
+    expect(refs(secrets)).toContain('OriginSecret');
   });
 });
 

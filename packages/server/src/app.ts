@@ -15,6 +15,7 @@ import { ServerMetrics } from './metrics.js';
 import { apiKeyAuth } from './middleware/api-key-auth.js';
 import { jsonBody } from './middleware/json-body.js';
 import { isUpload, multipartUploads } from './middleware/multipart-uploads.js';
+import { originSecretCheck } from './middleware/origin-secret.js';
 import { requestContext } from './middleware/request-context.js';
 import type { BlobStore } from './ports/blob-store.js';
 import type { BrowserProvider } from './ports/browser-provider.js';
@@ -50,6 +51,11 @@ export interface AppDeps {
   store: Store;
   provider: BrowserProvider;
   signer: ConnectTokenSigner;
+  /**
+   * The value CloudFront's origin-secret header must carry (AWS), read on first use: every request without it
+   * gets a 403, so the API is reached only through CloudFront. Without it, no request is checked.
+   */
+  originSecret?: () => Promise<string>;
   /** Checks a create's proxies before the session starts. @default a tunnel asked of each proxy over TCP */
   proxyChecker?: ProxyChecker;
   /** Context archives, extension zips and session artifacts. Without one, those routes answer 501. */
@@ -186,6 +192,7 @@ export function createApi(deps: AppDeps): Api {
     return next();
   });
   app.use('*', requestContext({ logger }));
+  if (deps.originSecret) app.use('*', originSecretCheck(deps.originSecret));
   const limit = (maxSize: number, what: string) =>
     bodyLimit({
       maxSize,

@@ -28,9 +28,13 @@ export interface WallcrawlerApiProps {
   connectSecret: ISecret;
   /** Contexts' key: the function reads it by ARN on first use. */
   contextKey: ISecret;
+  /** The value CloudFront's origin-secret header carries: the function reads it by ARN on first use. */
+  originSecret: ISecret;
+  /** The connect edge's public base (`https://<distribution domain>`); without it, direct mode. */
+  connectBaseUrl?: string;
   /** The API function's bundle directory. */
   code: string;
-  /** Run the function in the VPC's private subnets (prod mode). */
+  /** Run the function in the VPC's private subnets (prod mode, and wherever tasks are private). */
   vpc?: IVpc;
   /** How long a create waits for its browser. Below CloudFront's 60 s origin response timeout. @default 55 */
   readyTimeoutSeconds?: number;
@@ -57,10 +61,19 @@ const STREAM_LIMIT = Duration.minutes(15);
 export class WallcrawlerApi extends Construct {
   readonly function: LambdaFn;
   readonly restApi: RestApi;
+  /** The function's security group, in the VPC: the browser tasks admit it to 9223 (Stagehand, files, claims). */
+  readonly securityGroup?: SecurityGroup;
 
   constructor(scope: Construct, id: string, props: WallcrawlerApiProps) {
     super(scope, id);
     const A = AWS_API_ENV;
+    if (props.vpc) {
+      this.securityGroup = new SecurityGroup(this, 'FunctionSecurityGroup', {
+        vpc: props.vpc,
+        description: 'Wallcrawler API function: outbound only',
+        allowAllOutbound: true,
+      });
+    }
     const ready = props.readyTimeoutSeconds ?? 55;
     this.function = bundledFunction(this, 'Function', {
       description: 'Wallcrawler API (Browserbase-compatible)',
@@ -80,6 +93,8 @@ export class WallcrawlerApi extends Construct {
         [A.connectSecretArn]: props.connectSecret.secretArn,
         [A.blobsBucket]: props.blobs.bucket.bucketName,
         [A.contextKeySecretArn]: props.contextKey.secretArn,
+        [A.originSecretArn]: props.originSecret.secretArn,
+        ...(props.connectBaseUrl ? { [A.connectBaseUrl]: props.connectBaseUrl } : {}),
         [A.readyTimeoutMs]: String(ready * 1000),
         [A.unsupportedFields]: props.unsupportedFields ?? 'refuse',
         [A.logLevel]: 'info',
@@ -90,13 +105,7 @@ export class WallcrawlerApi extends Construct {
             vpc: {
               vpc: props.vpc,
               vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
-              securityGroups: [
-                new SecurityGroup(this, 'FunctionSecurityGroup', {
-                  vpc: props.vpc,
-                  description: 'Wallcrawler API function: outbound only',
-                  allowAllOutbound: true,
-                }),
-              ],
+              securityGroups: this.securityGroup ? [this.securityGroup] : [],
             },
           }
         : {}),
@@ -106,6 +115,7 @@ export class WallcrawlerApi extends Construct {
     props.browsers.grantRunBrowsers(this.function);
     props.connectSecret.grantRead(this.function);
     props.contextKey.grantRead(this.function);
+    props.originSecret.grantRead(this.function);
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,

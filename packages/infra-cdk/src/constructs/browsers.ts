@@ -1,6 +1,14 @@
 import { AWS_API_ENV, CONTROLLER_ENV } from '@wallcrawler/contracts';
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { type IVpc, Peer, Port, SecurityGroup, type SubnetSelection, SubnetType } from 'aws-cdk-lib/aws-ec2';
+import {
+  type ISecurityGroup,
+  type IVpc,
+  Peer,
+  Port,
+  SecurityGroup,
+  type SubnetSelection,
+  SubnetType,
+} from 'aws-cdk-lib/aws-ec2';
 import {
   Cluster,
   ContainerImage,
@@ -45,7 +53,11 @@ export interface WallcrawlerBrowsersProps {
   cpu?: number;
   /** MiB per browser. @default 2048 */
   memoryMiB?: number;
-  /** Clients allowed to reach the controllers' port 9223. @default ['0.0.0.0/0'] */
+  /**
+   * Clients allowed to reach the controllers' port 9223 (direct mode). An empty list opens it to no address:
+   * the edge mode's, where only the gateway and the API are admitted, by `admitConnectionsFrom`.
+   * @default ['0.0.0.0/0']
+   */
   allowedConnectCidrs?: string[];
   /** Seconds before a session no client connected to ends. @default 300 */
   idleTimeoutSeconds?: number;
@@ -80,6 +92,8 @@ export class WallcrawlerBrowsers extends Construct {
   /** Sizes the warm pool's service on its idle tasks, every minute (each claim also grows it at once, from the API). */
   readonly warmPoolScaler: LambdaFn;
   readonly containerLogs: LogGroup;
+  /** The controller's image, which the connect gateway runs too (as another program). */
+  readonly image: ContainerImage;
   readonly #poolSize: WallcrawlerBrowsersProps['warmPool'];
 
   constructor(scope: Construct, id: string, props: WallcrawlerBrowsersProps) {
@@ -119,8 +133,9 @@ export class WallcrawlerBrowsers extends Construct {
       },
     });
     const E = CONTROLLER_ENV;
+    this.image = ContainerImage.fromAsset(props.imageDirectory);
     this.taskDefinition.addContainer(this.containerName, {
-      image: ContainerImage.fromAsset(props.imageDirectory),
+      image: this.image,
       essential: true,
       portMappings: [{ containerPort: CONTROLLER_PORT }],
       // A stop (release, scale-in, Spot) runs the close path, which saves a persisted context's profile before
@@ -244,6 +259,11 @@ export class WallcrawlerBrowsers extends Construct {
       targets: [new LambdaFunction(scaler, { retryAttempts: 0 })],
     });
     return { service, scaler };
+  }
+
+  /** Admits `peer` (the connect gateway, the API function) to the controllers' port 9223. */
+  admitConnectionsFrom(peer: ISecurityGroup, description: string): void {
+    this.securityGroup.addIngressRule(peer, Port.tcp(CONTROLLER_PORT), description);
   }
 
   /**

@@ -1,5 +1,12 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { FlowLogDestination, FlowLogTrafficType, IpAddresses, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
+import {
+  FlowLogDestination,
+  FlowLogTrafficType,
+  GatewayVpcEndpointAwsService,
+  IpAddresses,
+  SubnetType,
+  Vpc,
+} from 'aws-cdk-lib/aws-ec2';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -9,6 +16,11 @@ export interface WallcrawlerNetworkProps {
    * `prod`: public subnets plus private subnets with NAT gateways; the Lambdas run in the private ones.
    */
   mode: 'dev' | 'prod';
+  /**
+   * Private subnets with NAT, whatever the mode: the connect edge's browser tasks have no public IP, yet browse
+   * the web. @default true in prod, false in dev
+   */
+  privateSubnets?: boolean;
   /** @default 2 */
   maxAzs?: number;
   /** NAT gateways in prod mode (one per AZ survives an AZ outage). @default 1 */
@@ -17,14 +29,17 @@ export interface WallcrawlerNetworkProps {
   removalPolicy: RemovalPolicy;
 }
 
-/** The VPC, with flow logs to CloudWatch. */
+/**
+ * The VPC, with flow logs to CloudWatch; with private subnets, their NAT gateways and the S3 and DynamoDB
+ * gateway endpoints.
+ */
 export class WallcrawlerNetwork extends Construct {
   readonly vpc: Vpc;
   readonly hasPrivateSubnets: boolean;
 
   constructor(scope: Construct, id: string, props: WallcrawlerNetworkProps) {
     super(scope, id);
-    const prod = props.mode === 'prod';
+    const prod = props.privateSubnets ?? props.mode === 'prod';
     this.hasPrivateSubnets = prod;
     this.vpc = new Vpc(this, 'Vpc', {
       ipAddresses: IpAddresses.cidr('10.40.0.0/16'),
@@ -35,6 +50,12 @@ export class WallcrawlerNetwork extends Construct {
         ...(prod ? [{ name: 'private', subnetType: SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 }] : []),
       ],
     });
+    if (prod) {
+      // Free gateway endpoints: the image's layers (ECR keeps them in S3), session files and every table read
+      // and write skip the NAT gateway and its per-GB charge.
+      this.vpc.addGatewayEndpoint('S3', { service: GatewayVpcEndpointAwsService.S3 });
+      this.vpc.addGatewayEndpoint('DynamoDb', { service: GatewayVpcEndpointAwsService.DYNAMODB });
+    }
     const flowLogs = new LogGroup(this, 'FlowLogs', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AWS_API_ENV as A } from '@wallcrawler/contracts';
+import { AWS_API_ENV as A, ORIGIN_SECRET_HEADER } from '@wallcrawler/contracts';
 import { tempDir } from '@wallcrawler/test-support';
 import { type LambdaHttpHandler, startApiGateway } from '@wallcrawler/test-support/api-gateway';
 import { build } from 'tsup';
@@ -216,6 +216,40 @@ describe('the bundled Lambda functions', () => {
           expect(answer.body.message).toMatch(/DynamoDB could not be reached/);
           expect(answer.body.requestId).toEqual(expect.any(String));
         }
+      },
+    );
+  });
+
+  it("answers only CloudFront's requests when an origin secret is set: 403 direct_access_refused without it", async () => {
+    const nowhere = `http://127.0.0.1:${await closedPort()}`;
+    const secret = 'origin-secret-0123456789abcdefghij';
+    const base = { ...validEnv, [A.dynamodbEndpoint]: nowhere, [A.ecsEndpoint]: nowhere, [A.logLevel]: 'silent' };
+    await withApiBundle({ ...base, [A.originSecret]: secret }, async (url) => {
+      for (const headers of [{}, { [ORIGIN_SECRET_HEADER]: 'a-guess' }] as Record<string, string>[]) {
+        const refused = await json(await fetch(`${url}/health`, { headers }));
+        expect(refused).toMatchObject({
+          status: 403,
+          body: { statusCode: 403, error: 'Forbidden', code: 'direct_access_refused' },
+        });
+        expect(refused.body.requestId).toEqual(expect.any(String));
+      }
+      const through = { [ORIGIN_SECRET_HEADER]: secret };
+      expect((await fetch(`${url}/health`, { headers: through })).status).toBe(200);
+      expect(await json(await fetch(`${url}/v1/sessions`, { headers: through }))).toMatchObject({
+        status: 401,
+        body: { code: 'missing_api_key' },
+      });
+    });
+    // By ARN, read on the first request: Secrets Manager unreachable is a 503 of ours, never a pass.
+    await withApiBundle(
+      {
+        ...base,
+        [A.originSecretArn]: 'arn:aws:secretsmanager:us-west-2:111122223333:secret:wallcrawler-origin-AbCdEf',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: nowhere,
+      },
+      async (url) => {
+        const unavailable = await json(await fetch(`${url}/health`, { headers: { [ORIGIN_SECRET_HEADER]: secret } }));
+        expect(unavailable).toMatchObject({ status: 503, body: { code: 'dependency_unavailable' } });
       },
     );
   });

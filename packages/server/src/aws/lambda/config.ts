@@ -35,6 +35,9 @@ const apiSchema = storeSchema.extend({
     .transform((v) => Buffer.from(v, 'base64url'))
     .refine((b) => b.length >= 32, 'must decode to at least 32 bytes')
     .optional(),
+  // CloudFront's origin-secret header: with either, a request without it is refused (403).
+  [E.originSecretArn]: z.string().startsWith('arn:', 'expected a Secrets Manager ARN').optional(),
+  [E.originSecret]: z.string().min(16, 'must be at least 16 characters').optional(),
   [E.cluster]: z.string().min(1),
   [E.taskDefinition]: z.string().min(1),
   [E.containerName]: z.string().min(1).default('controller'),
@@ -89,6 +92,8 @@ export interface AwsStoreConfig {
 export interface AwsApiConfig extends AwsStoreConfig {
   tables: { sessions: string; projects: string; apiKeys: string; resources: string; tasks?: string };
   connectSecret: { arn: string } | { value: Uint8Array };
+  /** The value CloudFront's origin-secret header carries: its secret's ARN (read on first use), or itself. */
+  originSecret?: { arn: string } | { value: string };
   ecs: {
     cluster: string;
     taskDefinition: string;
@@ -166,6 +171,11 @@ function contextKeySource(arn: string | undefined, value: string | undefined): P
   return value ? { contextKey: { value } } : {};
 }
 
+function originSecretSource(arn: string | undefined, value: string | undefined): Pick<AwsApiConfig, 'originSecret'> {
+  if (arn) return { originSecret: { arn } };
+  return value ? { originSecret: { value } } : {};
+}
+
 /**
  * Reads the API function's configuration from `env`, once, at cold start.
  * @throws Error listing every missing or invalid variable at once
@@ -175,6 +185,9 @@ export function loadAwsApiConfig(env: Env = process.env): AwsApiConfig {
     // Checked apart from the schema so that they are reported together with every other problem.
     ...(!present[E.connectSecretArn] === !present[E.connectSecret]
       ? [`  ${E.connectSecretArn}: set exactly one of ${E.connectSecretArn} and ${E.connectSecret}`]
+      : []),
+    ...(present[E.originSecretArn] && present[E.originSecret]
+      ? [`  ${E.originSecretArn}: set at most one of ${E.originSecretArn} and ${E.originSecret}`]
       : []),
     ...(POOL_SETTINGS.some((n) => present[n]) && !POOL_SETTINGS.every((n) => present[n])
       ? [`  ${E.poolService}: set all of ${POOL_SETTINGS.join(', ')}, or none`]
@@ -191,6 +204,7 @@ export function loadAwsApiConfig(env: Env = process.env): AwsApiConfig {
       ...(c[E.tasksTable] ? { tasks: c[E.tasksTable] } : {}),
     },
     connectSecret: arn ? { arn } : { value: c[E.connectSecret] as Uint8Array },
+    ...originSecretSource(c[E.originSecretArn], c[E.originSecret]),
     ecs: {
       cluster: c[E.cluster],
       taskDefinition: c[E.taskDefinition],

@@ -54,6 +54,17 @@ function connectSecret(config: AwsApiConfig): () => Promise<Uint8Array> {
   return keptOnSuccess(() => readConnectSecret(configured.arn, config.region));
 }
 
+/**
+ * The value CloudFront's origin-secret header must carry, read from its secret on first use (a cold start
+ * waits for nothing), and kept; a failed read is retried by the next request. Never logged.
+ */
+function originSecretOf(config: AwsApiConfig): (() => Promise<string>) | undefined {
+  const source = config.originSecret;
+  if (!source) return undefined;
+  if ('value' in source) return async () => source.value;
+  return keptOnSuccess(async () => (await readSecretString(source.arn, config.region)).trim());
+}
+
 /** Lambda's `awslambda.streamifyResponse`, which marks a handler as one that streams its answer. */
 function streamify(handler: StreamingHandler): StreamingHandler {
   const runtime = globalThis.awslambda;
@@ -201,10 +212,12 @@ function apiHandlerOf(
           largeAnswers: new S3LargeAnswers({ blobs, client: s3, bucket: config.blobsBucket }),
         }
       : {};
+  const originSecret = originSecretOf(config);
   const app = createApp({
     store,
     provider,
     signer,
+    ...(originSecret ? { originSecret } : {}),
     ...(blobs ? { blobs } : {}),
     ...files,
     ...(contextKey ? { contextKey } : {}),
