@@ -1,6 +1,6 @@
 /**
  * The environment variables each deployable reads: the controller (`CONTROLLER_ENV`), the local server
- * (`SERVER_ENV`) and the API's Lambda functions (`AWS_API_ENV`). The CDK stack sets them by these same
+ * (`SERVER_ENV`), the API's Lambda functions (`AWS_API_ENV`) and the connect edge (`EDGE_ENV`). The CDK stack sets them by these same
  * constants, so a runtime and the infrastructure cannot disagree on a name.
  */
 
@@ -67,6 +67,7 @@ export const CONTROLLER_ENV = {
 } as const;
 
 const SERVER_ENV_UNSUPPORTED_FIELDS = 'WALLCRAWLER_UNSUPPORTED_FIELDS';
+const AWS_API_ENV_CONNECT_BASE_URL = 'WALLCRAWLER_CONNECT_BASE_URL';
 
 /** The environment variables the server reads; shared with the infrastructure code that sets them. */
 export const SERVER_ENV = {
@@ -130,6 +131,11 @@ export const AWS_API_ENV = {
   subnets: 'WALLCRAWLER_TASK_SUBNETS',
   securityGroups: 'WALLCRAWLER_TASK_SECURITY_GROUPS',
   assignPublicIp: 'WALLCRAWLER_TASK_PUBLIC_IP',
+  /**
+   * The public https base of the connect edge (`https://<distribution domain>`). When set, sessions' `connectUrl`
+   * and live/DevTools URLs are `wss://`/`https://` on it, never a task's address; unset, today's direct URLs.
+   */
+  connectBaseUrl: AWS_API_ENV_CONNECT_BASE_URL,
   readyTimeoutMs: 'WALLCRAWLER_READY_TIMEOUT_MS',
   unsupportedFields: SERVER_ENV_UNSUPPORTED_FIELDS,
   /** The warm pool's ECS service, and its size (the scaler function's settings). */
@@ -149,4 +155,28 @@ export const AWS_API_ENV = {
   dynamodbEndpoint: CONTROLLER_ENV.dynamodbEndpoint,
   s3Endpoint: CONTROLLER_ENV.s3Endpoint,
   ecsEndpoint: 'WALLCRAWLER_ECS_ENDPOINT',
+} as const;
+
+/**
+ * The environment of the connect edge (`node dist/edge/main.js` in the controller's image): the gateway service
+ * that checks a session's token at the upgrade and relays to the session's task. It also reads
+ * `CONTROLLER_ENV`'s sessions table, connect secret, region, DynamoDB endpoint and log level.
+ */
+export const EDGE_ENV = {
+  /** @default 127.0.0.1 (the stack sets 0.0.0.0, behind its internal load balancer) */
+  host: 'WALLCRAWLER_EDGE_HOST',
+  /** @default 8080 */
+  port: 'WALLCRAWLER_EDGE_PORT',
+  /** How often each client's WebSocket is pinged, in ms (CloudFront drops a WebSocket idle 10 minutes). @default 60000 */
+  pingMs: 'WALLCRAWLER_EDGE_PING_MS',
+  /**
+   * The public base clients reach the edge at (the API's `WALLCRAWLER_CONNECT_BASE_URL`), for the URLs in DevTools
+   * discovery answers. @default the request's `Host`, with `X-Forwarded-Proto`
+   */
+  publicUrl: AWS_API_ENV_CONNECT_BASE_URL,
+  sessionsTable: CONTROLLER_ENV.sessionsTable,
+  connectSecret: CONTROLLER_ENV.connectSecret,
+  awsRegion: CONTROLLER_ENV.awsRegion,
+  dynamodbEndpoint: CONTROLLER_ENV.dynamodbEndpoint,
+  logLevel: CONTROLLER_ENV.logLevel,
 } as const;

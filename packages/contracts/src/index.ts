@@ -44,7 +44,7 @@ export {
   type TableDefinition,
   type TableKey,
 } from './dynamodb-tables.js';
-export { AWS_API_ENV, CONTROLLER_ENV, SERVER_ENV } from './env-names.js';
+export { AWS_API_ENV, CONTROLLER_ENV, EDGE_ENV, SERVER_ENV } from './env-names.js';
 export { FRONT_DOOR_FAILURE, frontDoorFailureBody } from './front-door.js';
 export { type Logger, silentLogger } from './logger.js';
 export type { ExternalProxyRoute, ProxyRoute } from './proxy-route.js';
@@ -53,8 +53,11 @@ export type { SessionEnding, SessionEndStatus, SessionStartFailure } from './ses
 export {
   BROWSER_SOCKET_PATH,
   browserSocketUrl,
+  CONNECT_EDGE_PATH_PATTERNS,
   DEVTOOLS_FRONTEND_PATH,
   devtoolsFrontendPath,
+  EDGE_BROWSER_SOCKET_PATH,
+  isConnectEdgePath,
   LIVE_VIEW_PATH,
   liveViewPath,
   PAGE_SOCKET_PATH,

@@ -45,15 +45,37 @@ export function pageViewUrls(
 ): { debuggerUrl: string; debuggerFullscreenUrl: string } {
   const base = gatewayBase.replace(/\/$/, '');
   const socket = encodeURIComponent(`${new URL(base).host}${pageSocketPath(targetId)}${signingKeyQuery(token)}`);
+  // The DevTools frontend opens `wss://` for its `wss` parameter, `ws://` for `ws`; the live view page follows its
+  // own page's scheme.
+  const frontendParam = base.startsWith('https:') ? 'wss' : 'ws';
   return {
-    debuggerUrl: `${base}${devtoolsFrontendPath(sessionId, 'inspector.html')}?ws=${socket}`,
+    debuggerUrl: `${base}${devtoolsFrontendPath(sessionId, 'inspector.html')}?${frontendParam}=${socket}`,
     debuggerFullscreenUrl: `${base}${liveViewPath(sessionId)}?ws=${socket}`,
   };
 }
 
-/** The browser target's CDP URL (a session's `connectUrl`), given the gateway's WebSocket base (`ws(s)://host`). */
-export const browserSocketUrl = (wsBase: string, token: string): string =>
-  `${wsBase.replace(/\/$/, '')}/${signingKeyQuery(token)}`;
+/**
+ * The browser target's CDP URL (a session's `connectUrl`), given the gateway's WebSocket base (`ws(s)://host`).
+ * Through the connect edge it is on `/devtools/browser` (`EDGE_BROWSER_SOCKET_PATH`), so that CloudFront can tell
+ * it from the API's paths; `/` elsewhere, as Browserbase's.
+ */
+export const browserSocketUrl = (wsBase: string, token: string, path = '/'): string =>
+  `${wsBase.replace(/\/$/, '')}${path}${signingKeyQuery(token)}`;
+
+/** The browser socket's path in URLs handed out through the connect edge. */
+export const EDGE_BROWSER_SOCKET_PATH = '/devtools/browser';
+
+/**
+ * The paths the connect edge serves, as CloudFront path patterns (everything else goes to the API): the CDP
+ * sockets, DevTools discovery, and the DevTools frontend and live view pages. `isConnectEdgePath` is the same
+ * rule for one path (the local TLS front routes by it).
+ */
+export const CONNECT_EDGE_PATH_PATTERNS = ['/devtools/*', '/json', '/json/*', '/debug/*'] as const;
+export const isConnectEdgePath = (pathname: string): boolean =>
+  pathname.startsWith('/devtools/') ||
+  pathname === '/json' ||
+  pathname.startsWith('/json/') ||
+  pathname.startsWith('/debug/');
 
 /** A recorded page's replay, served by the API: `/replay/<sessionId>?page=<pageId>&token=<view token>`. */
 export const replayPageUrl = (apiBase: string, sessionId: string, pageId: string, viewToken: string): string =>
