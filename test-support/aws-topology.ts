@@ -38,7 +38,7 @@ import {
   type WarmPoolDecision,
 } from '@wallcrawler/server/aws';
 import { type FrontDoorLimits, type LambdaHttpHandler, startApiGateway } from './api-gateway.js';
-import { controllerImage, synthesizedStack, type TemplateValue } from './controller-image.js';
+import { controllerImage, resolveStackEnv, synthesizedStack } from './controller-image.js';
 import { dynamoDbClient, freshTables } from './dynamodb-tables.js';
 import { waitFor } from './index.js';
 import { type LocalEcs, type LocalTaskDefinition, startLocalEcs } from './local-ecs.js';
@@ -134,28 +134,6 @@ const SUBNETS = ['subnet-local-a', 'subnet-local-b'];
 const SECURITY_GROUP = 'sg-local';
 const REGION = 'us-east-1';
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-/**
- * The stack's environment for one of its parts, each reference replaced by what `local` gives for its variable
- * (one or more variables: a secret's ARN becomes the secret's value).
- * @throws Error naming a reference this topology cannot resolve
- */
-function resolveStackEnv(
-  part: string,
-  env: Record<string, TemplateValue>,
-  local: Record<string, Record<string, string>>,
-): Record<string, string> {
-  const resolved: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (typeof value === 'string') resolved[name] = value;
-    else if (local[name]) Object.assign(resolved, local[name]);
-    else
-      throw new Error(
-        `The stack gives the ${part} ${name} from ${JSON.stringify(value)}, which the local topology cannot resolve`,
-      );
-  }
-  return resolved;
-}
 
 export async function startAwsTopology({
   dynamodbEndpoint,
