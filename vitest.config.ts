@@ -11,6 +11,8 @@ const conditions = ['@wallcrawler/source', ...defaultServerConditions.filter((c)
 const LEAK_CHECK = 'test-support/global-leak-check.ts';
 /** One DynamoDB Local (a JVM) for the run: only for the projects whose tests talk to DynamoDB. */
 const DYNAMODB_LOCAL = 'test-support/global-dynamodb-local.ts';
+/** The local connect edge's throwaway CA, trusted by the test processes (`NODE_EXTRA_CA_CERTS`). */
+const EDGE_CA = 'test-support/global-edge-ca.ts';
 
 // The tiers (docs/testing.md). A test file belongs to exactly one; one that no tier names is an e2e test.
 
@@ -100,7 +102,7 @@ export default defineConfig({
         exclude: [...configDefaults.exclude, ...UNIT, ...AWS, ...APP, ...DISTRIBUTED, ...PACKAGING, ...STORMS],
         globalSetup: [LEAK_CHECK],
       }),
-      project('distributed', { include: DISTRIBUTED, globalSetup: [LEAK_CHECK, DYNAMODB_LOCAL] }),
+      project('distributed', { include: DISTRIBUTED, globalSetup: [LEAK_CHECK, DYNAMODB_LOCAL, EDGE_CA] }),
       project('packaging', { include: PACKAGING, globalSetup: [LEAK_CHECK] }),
       // After every other project has finished, one file at a time.
       project('storms', { include: STORMS, globalSetup: [LEAK_CHECK], maxWorkers: 1, sequence: { groupOrder: 1 } }),

@@ -2,18 +2,22 @@
  * `npm run aws:local`: the AWS deployment's topology on this machine, to try the stack's behaviour without an
  * account (docs/deploy-aws.md §"Try it without an account"). It starts DynamoDB Local, s3rver, the local ECS endpoint
  * (running the controller image's real command per task), the API function behind the local front door, with
- * the synthesized stack's environment, and a warm pool; creates a project and an API key; prints
+ * the synthesized stack's environment, a warm pool, and the connect edge (the gateway service's real command)
+ * behind a local TLS front with a throwaway CA; creates a project and an API key; prints
  *
- *   BROWSERBASE_BASE_URL=http://127.0.0.1:<port>
+ *   BROWSERBASE_BASE_URL=https://127.0.0.1:<port>
  *   BROWSERBASE_API_KEY=<key>
- *   STAGEHAND_API_URL=http://127.0.0.1:<port>/v1
+ *   STAGEHAND_API_URL=https://127.0.0.1:<port>/v1
+ *   NODE_EXTRA_CA_CERTS=<the throwaway CA's certificate>
  *
  * on stdout once ready (everything else goes to stderr), and serves until SIGINT or SIGTERM. Then it stops every
- * task (each runs its close path), s3rver, DynamoDB Local and the front door, removes its directory, and exits 0.
+ * task (each runs its close path), the edge, s3rver, DynamoDB Local and the front door, removes its directory
+ * (the CA's with it), and exits 0.
  *
  * Settings (environment): WALLCRAWLER_PORT (default 3100; 0 picks a free port), WALLCRAWLER_POOL_SIZE (idle
- * tasks kept ready, default 2; 0 turns the pool off), WALLCRAWLER_LOG_LEVEL (default info), WALLCRAWLER_CHROME_PATH
- * (the tasks' Chromium; default: found as the local server finds it).
+ * tasks kept ready, default 2; 0 turns the pool off), WALLCRAWLER_CONNECT (`edge`, the default, or `direct`:
+ * plain http, and clients connect to each task's address, with no NODE_EXTRA_CA_CERTS line), WALLCRAWLER_LOG_LEVEL
+ * (default info), WALLCRAWLER_CHROME_PATH (the tasks' Chromium; default: found as the local server finds it).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -59,10 +63,14 @@ function settings(env: NodeJS.ProcessEnv) {
   const logLevel = env.WALLCRAWLER_LOG_LEVEL || 'info';
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel))
     throw new UsageError(`WALLCRAWLER_LOG_LEVEL must be trace, debug, info, warn, error, fatal or silent`);
+  const connect = env.WALLCRAWLER_CONNECT || 'edge';
+  if (connect !== 'edge' && connect !== 'direct')
+    throw new UsageError(`WALLCRAWLER_CONNECT must be edge or direct, not ${JSON.stringify(connect)}`);
   return {
     port: integer('WALLCRAWLER_PORT', DEFAULT_PORT, 65_535),
     poolSize: integer('WALLCRAWLER_POOL_SIZE', DEFAULT_POOL_SIZE, 20),
     logLevel,
+    connect: connect as 'edge' | 'direct',
   };
 }
 
@@ -93,7 +101,7 @@ function ensureDynamoDbLocalInstalled(): void {
   if (result.status !== 0) throw new UsageError('could not install DynamoDB Local (see above)', 1);
 }
 
-/** Writes each task's output to stderr a line at a time, so two tasks' lines never interleave. */
+/** Writes each task's (and the edge's) output to stderr a line at a time, so two tasks' lines never interleave. */
 function taskOutput(): (taskArn: string, chunk: string) => void {
   const partial = new Map<string, string>();
   return (taskArn, chunk) => {
@@ -139,7 +147,7 @@ async function main(): Promise<number> {
     throw new UsageError(
       `aws:local runs on Linux only: each task listens on a loopback address of its own (127.x.y.z), which ${process.platform} does not route`,
     );
-  const { port, poolSize, logLevel } = settings(process.env);
+  const { port, poolSize, logLevel, connect } = settings(process.env);
   await checkPortFree(port);
   ensureDynamoDbLocalInstalled();
   if (stopped()) return 0;
@@ -175,11 +183,14 @@ async function main(): Promise<number> {
         progress(
           `building the controller image and synthesizing the stack; then the warm pool (${poolSize} ${poolSize === 1 ? 'task' : 'tasks'})`,
         );
+        const output = taskOutput();
         const aws = await startAwsTopology({
           dynamodbEndpoint: dynamo.endpoint,
           port,
           logger,
-          onTaskOutput: taskOutput(),
+          onTaskOutput: output,
+          onEdgeOutput: (chunk) => output('edge', chunk),
+          connect,
           detached: true,
           taskEnv: { WALLCRAWLER_LOG_LEVEL: logLevel, WALLCRAWLER_CHROME_PATH: chromePath },
           ...(poolSize > 0
@@ -209,6 +220,8 @@ async function main(): Promise<number> {
         `BROWSERBASE_BASE_URL=${topology.url}`,
         `BROWSERBASE_API_KEY=${topology.apiKey}`,
         `STAGEHAND_API_URL=${topology.url}/v1`,
+        // The throwaway CA of the TLS front: Node reads it at start, so it goes in the clients' environment.
+        ...(topology.edge ? [`NODE_EXTRA_CA_CERTS=${topology.edge.caPath}`] : []),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
       progress(`ready on ${topology.url}: Ctrl-C or SIGTERM stops it`);

@@ -10,16 +10,20 @@
  *   synthesized stack gives the function;
  * - optionally the warm pool: its ECS service, and its scaler function with the stack's environment.
  *
+ * - with `connect: 'edge'` (the default, as the stack's): the connect edge's real entry command
+ *   (`edge-process.ts`) behind a TLS front with a throwaway CA (`tls-front.ts`), CloudFront's stand-in, which is
+ *   then the one https origin clients use: the API's paths to the front door, the connect paths to the edge, which
+ *   relays to each task's own loopback address. With `connect: 'direct'`, clients get each task's address.
+ *
  * Every CloudFormation reference in the stack's environments is resolved to its local counterpart (a table's
  * name, the cluster, a secret's value instead of its ARN); one this file does not know fails the start,
- * so a stack that gains a setting cannot silently drift from what is tested here. Clients connect straight to
- * each task's controller with the session's JWT.
+ * so a stack that gains a setting cannot silently drift from what is tested here.
  */
 import { randomBytes } from 'node:crypto';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateServiceCommand, ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AWS_API_ENV as A, CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/contracts';
+import { AWS_API_ENV as A, CONTROLLER_ENV as E, EDGE_ENV, type Logger, silentLogger } from '@wallcrawler/contracts';
 import { TaskTable } from '@wallcrawler/controller/aws';
 import { generateApiKey, newProject } from '@wallcrawler/server';
 import {
@@ -34,15 +38,18 @@ import {
   type WarmPoolDecision,
 } from '@wallcrawler/server/aws';
 import { type FrontDoorLimits, type LambdaHttpHandler, startApiGateway } from './api-gateway.js';
-import { controllerImage, synthesizedStack, type TemplateValue } from './controller-image.js';
+import { controllerImage, resolveStackEnv, synthesizedStack } from './controller-image.js';
 import { dynamoDbClient, freshTables } from './dynamodb-tables.js';
 import { waitFor } from './index.js';
 import { type LocalEcs, type LocalTaskDefinition, startLocalEcs } from './local-ecs.js';
+import { type LocalEdge, type LocalEdgeOptions, startLocalEdge } from './local-edge.js';
 import { type LocalS3, startS3rver } from './s3rver.js';
 
 export interface AwsTopology {
-  /** The API's base URL. */
+  /** The API's base URL: the TLS front's (`https://`) with the edge, else the front door's. */
   url: string;
+  /** With the edge: the CA clients must trust (`NODE_EXTRA_CA_CERTS`), the TLS front, and the edge's process. */
+  edge?: LocalEdge;
   apiKey: string;
   projectId: string;
   store: DynamoDbStore;
@@ -51,6 +58,8 @@ export interface AwsTopology {
   s3: LocalS3;
   /** Contexts' key, as the stack's secret holds it (64 hex digits). */
   contextKey: string;
+  /** The connect-token secret, as the stack's secret holds it (base64url): tests sign tokens of their own. */
+  connectSecret: string;
   /** What the task-state handler decided for each event it got. */
   taskStateOutcomes: TaskStateOutcome[];
   /** The project's admission counter, read straight from its item. */
@@ -101,6 +110,16 @@ export interface AwsTopologyOptions {
   logger?: Logger;
   /** Where each task's output goes as it comes (a container's log driver). */
   onTaskOutput?: (taskArn: string, chunk: string) => void;
+  /** How clients reach a session: through the connect edge (as the stack's default), or at its task. @default 'edge' */
+  connect?: 'edge' | 'direct';
+  /**
+   * The edge's settings: its ping interval (`WALLCRAWLER_EDGE_PING_MS`), the TLS front's idle timeout
+   * (CloudFront's 10 minutes), and a CA made beforehand (a test run's, which its workers trust) instead of one
+   * made under the topology's own directory.
+   */
+  edge?: Pick<LocalEdgeOptions, 'pingMs' | 'idleTimeoutMs' | 'ca'>;
+  /** Where the edge's output goes as it comes. */
+  onEdgeOutput?: (chunk: string) => void;
   /**
    * Runs the emulators' processes (s3rver) in process groups of their own, so that a terminal's Ctrl-C reaches
    * only the command, which stops them after the tasks that still use them.
@@ -115,28 +134,6 @@ const SUBNETS = ['subnet-local-a', 'subnet-local-b'];
 const SECURITY_GROUP = 'sg-local';
 const REGION = 'us-east-1';
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-/**
- * The stack's environment for one of its parts, each reference replaced by what `local` gives for its variable
- * (one or more variables: a secret's ARN becomes the secret's value).
- * @throws Error naming a reference this topology cannot resolve
- */
-function resolveStackEnv(
-  part: string,
-  env: Record<string, TemplateValue>,
-  local: Record<string, Record<string, string>>,
-): Record<string, string> {
-  const resolved: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (typeof value === 'string') resolved[name] = value;
-    else if (local[name]) Object.assign(resolved, local[name]);
-    else
-      throw new Error(
-        `The stack gives the ${part} ${name} from ${JSON.stringify(value)}, which the local topology cannot resolve`,
-      );
-  }
-  return resolved;
-}
 
 export async function startAwsTopology({
   dynamodbEndpoint,
@@ -153,6 +150,9 @@ export async function startAwsTopology({
   logger = silentLogger,
   onTaskOutput,
   detached = false,
+  connect = 'edge',
+  edge: edgeOptions = {},
+  onEdgeOutput,
 }: AwsTopologyOptions): Promise<AwsTopology> {
   const [image, stack] = await Promise.all([controllerImage(), synthesizedStack()]);
   const dynamo = dynamoDbClient(dynamodbEndpoint);
@@ -236,6 +236,29 @@ export async function startAwsTopology({
     });
     cleanups.push(() => ecs.close());
 
+    // CloudFront and the gateway service: the front first (the edge is told its public base), then the edge.
+    let apiUrl = '';
+    let edge: LocalEdge | undefined;
+    if (connect === 'edge') {
+      edge = await startLocalEdge({
+        appDir: image.appDir,
+        api: () => apiUrl,
+        port,
+        env: {
+          [EDGE_ENV.sessionsTable]: tables.names.sessions,
+          [EDGE_ENV.connectSecret]: secret,
+          [EDGE_ENV.awsRegion]: REGION,
+          [EDGE_ENV.dynamodbEndpoint]: dynamodbEndpoint,
+          [EDGE_ENV.logLevel]: taskEnv[E.logLevel] ?? 'info',
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        },
+        ...edgeOptions,
+        ...(onEdgeOutput ? { onOutput: onEdgeOutput } : {}),
+      });
+      cleanups.push(edge.close);
+    }
+
     // The functions' credentials come from their environment, as AWS gives them; the emulators accept any.
     process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
@@ -256,6 +279,8 @@ export async function startAwsTopology({
       ...computeEnv,
       [A.connectSecretArn]: { [A.connectSecret]: secret },
       [A.contextKeySecretArn]: { [A.contextKey]: contextKey },
+      // The distribution's domain, in the stack: the TLS front's here (set below), or none in direct mode.
+      [A.connectBaseUrl]: {},
     });
     if (!_service || _min === undefined || _max === undefined || _targetIdle === undefined) {
       throw new Error("The stack no longer gives the API function the warm pool's service and size");
@@ -276,6 +301,7 @@ export async function startAwsTopology({
       [A.s3Endpoint]: s3.endpoint,
       ...localEndpoints,
       ...(readyTimeoutMs !== undefined ? { [A.readyTimeoutMs]: String(readyTimeoutMs) } : {}),
+      ...(edge ? { [A.connectBaseUrl]: edge.front.url } : { [A.connectBaseUrl]: '' }),
     });
     const lambda = await createLambdaHandlers(config, {
       provider: { pollIntervalMs: 100, runTaskBackoffMs: 50, ...provider },
@@ -317,8 +343,11 @@ export async function startAwsTopology({
       }, warmPool.scheduleMs);
       cleanups.push(() => clearInterval(schedule));
     }
-    const gateway = await startApiGateway(lambda.api as unknown as LambdaHttpHandler, frontDoor, { port });
+    const gateway = await startApiGateway(lambda.api as unknown as LambdaHttpHandler, frontDoor, {
+      port: edge ? 0 : port,
+    });
     cleanups.push(() => gateway.close());
+    apiUrl = gateway.url;
 
     const poolTasks = async () => {
       const { Items = [] } = await dynamo.send(
@@ -335,13 +364,15 @@ export async function startAwsTopology({
         .Item;
 
     return {
-      url: gateway.url,
+      url: edge ? edge.front.url : gateway.url,
+      ...(edge ? { edge } : {}),
       apiKey: key.key,
       projectId: project.id,
       store,
       ecs,
       s3,
       contextKey,
+      connectSecret: secret,
       taskStateOutcomes,
       async prewarm(count: number) {
         const client = new ECSClient({ endpoint: ecs.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });

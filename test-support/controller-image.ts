@@ -128,6 +128,28 @@ export interface BucketCorsRule {
   MaxAge?: number;
 }
 
+/**
+ * The stack's environment for one of its parts, each reference replaced by what `local` gives for its variable
+ * (one or more variables: a secret's ARN becomes the secret's value).
+ * @throws Error naming a reference this topology cannot resolve
+ */
+export function resolveStackEnv(
+  part: string,
+  env: Record<string, TemplateValue>,
+  local: Record<string, Record<string, string>>,
+): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (typeof value === 'string') resolved[name] = value;
+    else if (local[name]) Object.assign(resolved, local[name]);
+    else
+      throw new Error(
+        `The stack gives the ${part} ${name} from ${JSON.stringify(value)}, which the local topology cannot resolve`,
+      );
+  }
+  return resolved;
+}
+
 let synthesized: Promise<SynthesizedStack> | undefined;
 
 interface FunctionResource {

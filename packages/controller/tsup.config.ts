@@ -10,9 +10,10 @@ export default defineConfig([
     target: 'node20',
     sourcemap: true,
   },
-  // The `wallcrawler-controller` binary and the container's health check: ESM only (top-level await).
+  // The `wallcrawler-controller` binary, the container's health check and the connect edge's entry (the gateway
+  // service runs the same image with the command `node dist/edge/main.js`): ESM only (top-level await).
   {
-    entry: { 'task/main': 'src/task/main.ts', 'task/health': 'src/task/health.ts' },
+    entry: { 'task/main': 'src/task/main.ts', 'task/health': 'src/task/health.ts', 'edge/main': 'src/edge/main.ts' },
     format: ['esm'],
     target: 'node20',
     sourcemap: true,

@@ -238,13 +238,15 @@ export class CdpGateway {
   }
 }
 
-function targetPath(pathname: string): 'browser' | string | undefined {
+/** The DevTools socket a CDP upgrade's path asks for: the browser's, a page's (its path), or none. */
+export function targetPath(pathname: string): 'browser' | string | undefined {
   if (pathname === '/' || pathname === '' || BROWSER_SOCKET_PATH.test(pathname)) return 'browser';
   const page = PAGE_SOCKET_PATH.exec(pathname)?.[1];
   return page ? pageSocketPath(page) : undefined;
 }
 
-function credentialsOf(url: URL, request: IncomingMessage): ConnectCredentials {
+/** The credential a request carries, from its query string or headers. */
+export function credentialsOf(url: URL, request: IncomingMessage): ConnectCredentials {
   const header = (name: string) => {
     const value = request.headers[name];
     return typeof value === 'string' && value ? value : undefined;

@@ -105,6 +105,11 @@ export interface AppDeps {
    * @default the origin each request came in on
    */
   publicUrl?: string;
+  /**
+   * AWS: the connect edge's public https base; sessions' `connectUrl`, live view and DevTools URLs are on it
+   * (`wss://`, `https://`), never a task's address. @default each task's own address (direct mode)
+   */
+  connectBaseUrl?: string;
 }
 
 /** Request bodies are small JSON documents; 1 MiB leaves room for generous `userMetadata`. */
@@ -182,7 +187,14 @@ export function createApi(deps: AppDeps): Api {
     census: deps.census,
   });
   const files = new SessionFiles({ lifecycle, provider, downloads: deps.downloads, artifacts: deps.artifacts, logger });
-  const views = new SessionViews({ lifecycle, provider, signer, files, census: deps.census });
+  const views = new SessionViews({
+    lifecycle,
+    provider,
+    signer,
+    files,
+    census: deps.census,
+    connectBaseUrl: deps.connectBaseUrl,
+  });
   const uploadMaxBytes = deps.uploadMaxBytes ?? 50 * 1024 * 1024;
   const gatewayUrl = (requestUrl: string) => publicUrl ?? new URL(requestUrl).origin;
 

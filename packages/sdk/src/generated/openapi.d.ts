@@ -642,7 +642,7 @@ export interface components {
             };
         };
         SessionCreateResponse: components["schemas"]["Session"] & {
-            /** @description WebSocket URL for CDP clients: `ws://<host>/?signingKey=<token>`. */
+            /** @description WebSocket URL for CDP clients: `ws://<host>/?signingKey=<token>`; on AWS behind the connect edge, `wss://<edge>/devtools/browser?signingKey=<token>`. */
             connectUrl: string;
             /** @description Reserved for Selenium; Wallcrawler does not serve WebDriver yet. */
             seleniumRemoteUrl: string;

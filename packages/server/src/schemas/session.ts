@@ -29,7 +29,10 @@ export const SessionSchema = z
   .openapi('Session');
 
 const connectFields = {
-  connectUrl: z.string().openapi({ description: 'WebSocket URL for CDP clients: `ws://<host>/?signingKey=<token>`.' }),
+  connectUrl: z.string().openapi({
+    description:
+      'WebSocket URL for CDP clients: `ws://<host>/?signingKey=<token>`; on AWS behind the connect edge, `wss://<edge>/devtools/browser?signingKey=<token>`.',
+  }),
   seleniumRemoteUrl: z
     .string()
     .openapi({ description: 'Reserved for Selenium; Wallcrawler does not serve WebDriver yet.' }),

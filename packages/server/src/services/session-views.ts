@@ -1,5 +1,5 @@
 import type { z } from '@hono/zod-openapi';
-import { browserSocketUrl, pageViewUrls, replayPageUrl } from '@wallcrawler/contracts';
+import { browserSocketUrl, EDGE_BROWSER_SOCKET_PATH, pageViewUrls, replayPageUrl } from '@wallcrawler/contracts';
 import type { Census } from '../census.js';
 import { SessionNotRunningError } from '../domain/errors.js';
 import type { SessionRecord } from '../domain/model.js';
@@ -32,6 +32,11 @@ export interface SessionViewsOptions {
   files: SessionFiles;
   /** Where the signed tokens are counted (the leak check). */
   census?: Census | undefined;
+  /**
+   * The connect edge's public base (`https://host`, AWS's `WALLCRAWLER_CONNECT_BASE_URL`): sessions are handed
+   * out on it (`wss://`, `https://`) instead of their task's address. @default each session's own address
+   */
+  connectBaseUrl?: string | undefined;
 }
 
 /** Connect tokens kept signed, at most (running sessions, so a few per project). */
@@ -47,13 +52,16 @@ export class SessionViews {
   readonly #provider: BrowserProvider;
   readonly #signer: ConnectTokenSigner;
   readonly #files: SessionFiles;
+  /** The connect edge's base (`https://host`), when sessions are handed out through it. */
+  readonly #connectBase: string | undefined;
   /**
    * Each running session's connect token, signed once: its claims (session, project, expiry, issue time) never
    * change, so neither does the token, and signing it on every read was a third of a retrieve's cost.
    */
   readonly #tokens = new Map<string, Promise<string>>();
 
-  constructor({ lifecycle, provider, signer, files, census }: SessionViewsOptions) {
+  constructor({ lifecycle, provider, signer, files, census, connectBaseUrl }: SessionViewsOptions) {
+    this.#connectBase = connectBaseUrl?.replace(/\/$/, '');
     this.#lifecycle = lifecycle;
     this.#provider = provider;
     this.#signer = signer;
@@ -75,12 +83,13 @@ export class SessionViews {
     const session = proxyBytes ? { ...stored, proxyBytes } : stored;
     const signingKey = await this.#connectToken(session);
     const base = gatewayUrl.replace(/\/$/, '');
-    // A browser in a task of its own is reached at that task's controller; a local one through this gateway.
-    const connectBase = session.connectEndpoint ?? base.replace(/^http/, 'ws');
+    // Through the connect edge when there is one; else a browser in a task of its own is reached at that task's
+    // controller, and a local one through this gateway.
+    const connectBase = (this.#connectBase ?? session.connectEndpoint ?? base).replace(/^http/, 'ws');
     return {
       session,
       connect: {
-        connectUrl: browserSocketUrl(connectBase, signingKey),
+        connectUrl: browserSocketUrl(connectBase, signingKey, this.#connectBase ? EDGE_BROWSER_SOCKET_PATH : '/'),
         signingKey,
         seleniumRemoteUrl: `${base}/webdriver`,
       },
@@ -98,8 +107,8 @@ export class SessionViews {
     }
     const expiresAt = new Date(Math.min(session.expiresAt.getTime(), Date.now() + expiresIn * 1000));
     const token = await this.#signer.sign({ sessionId, projectId, expiresAt });
-    // A browser in a task of its own serves its DevTools frontend itself.
-    const base = session.connectEndpoint?.replace(/^ws/, 'http') ?? gatewayUrl.replace(/\/$/, '');
+    // The edge relays a task's DevTools frontend; without one, a browser in a task of its own serves it itself.
+    const base = this.#connectBase ?? session.connectEndpoint?.replace(/^ws/, 'http') ?? gatewayUrl.replace(/\/$/, '');
     const pages = (await this.#provider.targets(session))
       .filter((t) => t.type === 'page')
       .map((t) => ({
@@ -113,7 +122,7 @@ export class SessionViews {
     return {
       debuggerUrl: first?.debuggerUrl ?? '',
       debuggerFullscreenUrl: first?.debuggerFullscreenUrl ?? '',
-      wsUrl: browserSocketUrl(base.replace(/^http/, 'ws'), token),
+      wsUrl: browserSocketUrl(base.replace(/^http/, 'ws'), token, this.#connectBase ? EDGE_BROWSER_SOCKET_PATH : '/'),
       pages,
     };
   }

@@ -28,7 +28,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   pageUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/order`;
-  aws = await startAwsTopology({ concurrency: 3 });
+  // Direct mode: Stagehand 4's extension opens the session's connectUrl from inside the session's own Chromium,
+  // which does not trust the local edge's throwaway CA (on AWS it trusts CloudFront's certificate).
+  aws = await startAwsTopology({ concurrency: 3, connect: 'direct' });
   bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
 });
 afterAll(async () => {

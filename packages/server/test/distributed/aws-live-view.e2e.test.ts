@@ -1,8 +1,10 @@
 /**
  * The live view, the DevTools frontend and the replay page on the AWS topology, opened in a second real Chromium
- * as a person would: the live view and the frontend are served by the session's task's controller (at the
- * address its `debug` URLs name), the replay page by the API, from the recording the task kept in S3.
+ * as a person would: the live view and the frontend over https through the connect edge (which relays them from
+ * the session's task's controller; their sockets over wss), the replay page by the API, from the recording the task
+ * kept in S3. The viewer trusts exactly the TLS front's key (as a browser trusts CloudFront's certificate).
  */
+import { createHash, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Browserbase from '@browserbasehq/sdk';
@@ -33,10 +35,19 @@ beforeAll(async () => {
   siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
   aws = await startAwsTopology({ concurrency: 2 });
   bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
+  const frontKey = new X509Certificate(aws.edge?.front.certificate ?? '').publicKey.export({
+    type: 'spki',
+    format: 'der',
+  });
   viewer = await puppeteer.launch({
     executablePath: findChromium(),
     headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage', `--user-data-dir=${viewerProfile.path}`],
+    args: [
+      '--no-sandbox',
+      '--disable-dev-shm-usage',
+      `--user-data-dir=${viewerProfile.path}`,
+      `--ignore-certificate-errors-spki-list=${createHash('sha256').update(frontKey).digest('base64')}`,
+    ],
   });
 });
 afterAll(async () => {
@@ -61,7 +72,7 @@ function centreColour(tab: Page): Promise<[number, number, number]> {
 const taskOf = (sessionId: string) => taskOfSession(aws, sessionId);
 
 describe('the live view on ECS tasks', () => {
-  it("is served by the session's task: frames arrive in a second browser, and a click there takes over", async () => {
+  it("is relayed by the edge from the session's task: frames arrive in a second browser, and a click there takes over", async () => {
     const session = await bb.sessions.create({ projectId: aws.projectId, keepAlive: true });
     const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl, defaultViewport: null });
     const [page] = await browser.pages();
@@ -71,9 +82,8 @@ describe('the live view on ECS tasks', () => {
     const debug = await bb.sessions.debug(session.id);
     const live = debug.pages.find((p) => p.title === 'Live');
     const task = taskOf(session.id);
-    expect(live?.debuggerFullscreenUrl).toMatch(
-      new RegExp(`^http://${task.ip.replaceAll('.', '\\.')}:9223/debug/${session.id}/live\\?ws=`),
-    );
+    expect(live?.debuggerFullscreenUrl).toMatch(new RegExp(`^${aws.url}/debug/${session.id}/live\\?ws=`));
+    expect(live?.debuggerFullscreenUrl).not.toContain(task.ip);
 
     // Embedded, as a dashboard would: an iframe on another origin.
     const tab = await viewer.newPage();
@@ -102,13 +112,14 @@ describe('the live view on ECS tasks', () => {
     });
     await tab.close();
 
-    // The DevTools frontend comes from the task too (Chromium's bundled one), and its socket is the page's.
+    // The DevTools frontend comes from the task too (Chromium's bundled one), and its socket is the page's, over
+    // wss (the frontend's `wss` parameter).
     const devtools = await fetch(live?.debuggerUrl ?? '');
     expect(devtools.status).toBe(200);
     expect(devtools.headers.get('content-type')).toMatch(/html/);
-    const socket = new URL(live?.debuggerUrl ?? '').searchParams.get('ws') ?? '';
+    const socket = new URL(live?.debuggerUrl ?? '').searchParams.get('wss') ?? '';
     const opened = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(`ws://${socket}`);
+      const ws = new WebSocket(`wss://${socket}`);
       ws.once('open', () => {
         ws.close();
         resolve(101);
@@ -144,7 +155,7 @@ describe('the live view on ECS tasks', () => {
     ).json()) as { pageCount: number; pages: { pageId: string; url: string }[] };
     expect(listing.pageCount).toBeGreaterThan(0);
     const replay = listing.pages[0];
-    // On the API's origin (https, as API Gateway tells the function; the stand-in here speaks plain http).
+    // On the API's origin: the one https origin of the TLS front (CloudFront's).
     const url = new URL(replay?.url ?? '');
     expect(`${url.host}${url.pathname}`).toBe(`${new URL(aws.url).host}/replay/${session.id}`);
     url.protocol = new URL(aws.url).protocol;

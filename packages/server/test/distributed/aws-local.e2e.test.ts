@@ -1,13 +1,15 @@
 /**
- * `npm run aws:local` as a user runs it: the real command in a process of its own, its three lines read from its
- * stdout, a session created from its warm pool with the official Browserbase SDK and browsed with puppeteer-core;
- * then SIGTERM, and nothing it started or made is left. And the settings it refuses, before starting anything.
+ * `npm run aws:local` as a user runs it: the real command in a process of its own, its four lines read from its
+ * stdout and given to a user's script (NODE_EXTRA_CA_CERTS among them), which creates a session from its warm pool
+ * with the official Browserbase SDK and browses it with puppeteer-core over wss through the connect edge; then
+ * SIGTERM, and nothing it started or made is left. And the settings it refuses, before starting anything.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import Browserbase from '@browserbasehq/sdk';
 import { findProcesses, listProcesses, type ProcessInfo } from '@wallcrawler/controller';
 import { type PageServer, startPageServer, tempDir, waitFor } from '@wallcrawler/test-support';
@@ -114,49 +116,49 @@ function killSurvivors(command: Command) {
 
 // A cold start builds the controller image, synthesizes the stack and starts a JVM and two tasks: a minute or more
 // on two busy cores.
-/** Waits for the command's three lines on stdout; fails with its stderr if it exits first. */
-async function readyLines(command: Command): Promise<[string, string, string]> {
-  await waitFor(() => command.stdout().split('\n').length > 3 || command.child.exitCode !== null, {
+/** Waits for the command's lines on stdout (four with the edge, three without); fails with its stderr if it exits first. */
+async function readyLines(command: Command, count = 4): Promise<string[]> {
+  await waitFor(() => command.stdout().split('\n').length > count || command.child.exitCode !== null, {
     timeout: 150_000,
     interval: 100,
-    message: 'the three lines on stdout',
+    message: `the ${count} lines on stdout`,
   });
   const lines = command.stdout().trimEnd().split('\n');
-  expect(lines, command.stderr()).toHaveLength(3);
-  return lines as [string, string, string];
+  expect(lines, command.stderr()).toHaveLength(count);
+  return lines;
 }
 
 const value = (line: string) => line.slice(line.indexOf('=') + 1);
 
-it('serves the topology from the three lines it prints, then stops everything on SIGTERM', {
+it('serves the topology from the four lines it prints, clients over wss with its CA, then stops everything on SIGTERM', {
   timeout: 240_000,
 }, async () => {
   const command = awsLocal();
   const lines = await readyLines(command);
-  const [baseUrl, apiKey, stagehandUrl] = lines;
-  expect(baseUrl).toMatch(/^BROWSERBASE_BASE_URL=http:\/\/127\.0\.0\.1:\d+$/);
+  const [baseUrl = '', apiKey = '', stagehandUrl, caLine = ''] = lines;
+  expect(baseUrl).toMatch(/^BROWSERBASE_BASE_URL=https:\/\/127\.0\.0\.1:\d+$/);
   expect(apiKey).toMatch(/^BROWSERBASE_API_KEY=wc_[\w-]+$/);
   const url = value(baseUrl);
   expect(stagehandUrl).toBe(`STAGEHAND_API_URL=${url}/v1`);
+  expect(caLine).toMatch(new RegExp(`^NODE_EXTRA_CA_CERTS=${command.tmp.path}/.+\\.pem$`));
   command.census();
 
-  const bb = new Browserbase({ apiKey: value(apiKey), baseURL: url, maxRetries: 0 });
-  const session = await bb.sessions.create({});
+  // The user's script, with the printed lines as its environment: the CA is trusted from its start.
+  const census = setInterval(command.census, 200);
+  const script = fileURLToPath(new URL('../support/browse-once.mjs', import.meta.url));
+  const env = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf('=')), value(line)]));
+  const { NODE_EXTRA_CA_CERTS: _inherited, ...parentEnv } = process.env;
+  const run = await promisify(execFile)(process.execPath, [script], {
+    env: { ...parentEnv, ...env, PAGE_URL: `${pages.url}/title/aws-local` },
+  }).finally(() => clearInterval(census));
+  const browsed = JSON.parse(run.stdout) as { sessionId: string; connectUrl: string; title: string };
+  expect(browsed.title).toBe('aws-local');
+  expect(browsed.connectUrl).toMatch(new RegExp(`^wss://${new URL(url).host}/devtools/browser\\?signingKey=`));
   // The warm pool's task says which session claimed it, and how it learned (the controller's log, on stderr).
-  const claimed = new RegExp(`"sessionId":"${session.id}"[^\n]*"msg":"claimed"`);
-  await waitFor(() => claimed.test(command.stderr()), {
-    message: 'the warm-pool task to log its claim',
-  });
-  const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl });
-  const [page] = await browser.pages();
-  await page?.goto(`${pages.url}/title/aws-local`);
-  expect(await page?.title()).toBe('aws-local');
-  command.census();
-  await browser.disconnect();
-  await bb.sessions.update(session.id, { status: 'REQUEST_RELEASE' });
-  await waitFor(async () => (await bb.sessions.retrieve(session.id)).status === 'COMPLETED', {
-    message: 'the session to complete',
-  });
+  const claimed = new RegExp(`"sessionId":"${browsed.sessionId}"[^\n]*"msg":"claimed"`);
+  expect(command.stderr()).toMatch(claimed);
+  // The edge relayed it (its log, on stderr).
+  expect(command.stderr()).toMatch(new RegExp(`"service":"wallcrawler-edge"[^\n]*"sessionId":"${browsed.sessionId}"`));
 
   // What it started, which must all be gone after: DynamoDB Local's JVM, s3rver, the tasks (the controller's
   // entry command) and their Chromium.
@@ -164,6 +166,7 @@ it('serves the topology from the three lines it prints, then stops everything on
   expect(started.some((p) => p.comm === 'java')).toBe(true);
   expect(started.some((p) => p.cmdline.includes('s3rver'))).toBe(true);
   expect(started.some((p) => p.comm === 'node' && p.cmdline.includes('task/main'))).toBe(true);
+  expect(started.some((p) => p.comm === 'node' && p.cmdline.includes('edge/main'))).toBe(true);
   expect(started.some((p) => /chrom/i.test(p.comm))).toBe(true);
   command.child.kill('SIGTERM');
   expect(await command.exited, command.stderr()).toBe(0);
@@ -175,8 +178,10 @@ it('serves the topology from the three lines it prints, then stops everything on
 it('stops everything on a Ctrl-C, which reaches npm, the command and its tasks at once', {
   timeout: 240_000,
 }, async () => {
-  const command = awsLocal({ WALLCRAWLER_POOL_SIZE: '1' }, { group: true });
-  const [baseUrl, apiKey] = await readyLines(command);
+  // Direct mode (no edge): clients get each task's address over plain ws.
+  const command = awsLocal({ WALLCRAWLER_POOL_SIZE: '1', WALLCRAWLER_CONNECT: 'direct' }, { group: true });
+  const [baseUrl = '', apiKey = ''] = await readyLines(command, 3);
+  expect(baseUrl).toMatch(/^BROWSERBASE_BASE_URL=http:\/\//);
   const bb = new Browserbase({ apiKey: value(apiKey), baseURL: value(baseUrl), maxRetries: 0 });
   const session = await bb.sessions.create({});
   const browser = await puppeteer.connect({ browserWSEndpoint: session.connectUrl });

@@ -1,7 +1,8 @@
 /**
  * The distributed path on one machine: the official Browserbase SDK and puppeteer-core against the API over
  * DynamoDB Local and the ECS provider, each session's browser in a task of its own (the controller's real
- * entry command), reached straight at that task's address with the session's JWT.
+ * entry command), reached straight at that task's address with the session's JWT: the stack's direct mode
+ * (`connect: 'direct'`). The edge's own path is aws-edge*.e2e.test.ts.
  */
 import Browserbase from '@browserbasehq/sdk';
 import { type PageServer, startPageServer, waitFor } from '@wallcrawler/test-support';
@@ -18,7 +19,12 @@ let bb: Browserbase;
 beforeAll(async () => {
   pages = await startPageServer();
   // Proxied sessions report their bytes every half second (5 s by default), so a test sees them while they run.
-  aws = await startAwsTopology({ concurrency: 3, taskEnv: { WALLCRAWLER_PROXY_BYTES_INTERVAL_MS: '500' } });
+  // Direct mode (`connect: 'direct'`, the stack's opt-out): clients get each task's own address.
+  aws = await startAwsTopology({
+    concurrency: 3,
+    connect: 'direct',
+    taskEnv: { WALLCRAWLER_PROXY_BYTES_INTERVAL_MS: '500' },
+  });
   bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
 });
 afterAll(async () => {

@@ -58,7 +58,9 @@ describe('creates from the warm pool', () => {
     expect(serving?.status).toBe('CLAIMED');
     expect(pool.filter((t) => t.status === 'IDLE')).toHaveLength(1);
     const task = aws.ecs.tasks().find((t) => t.taskArn === serving?.taskArn);
-    expect(session.connectUrl).toContain(`ws://${task?.ip}:9223/`);
+    // The task's address is on the session's item, where the connect edge finds it; clients get the edge's URL.
+    expect((await aws.sessionItem(session.id))?.connectEndpoint).toEqual({ S: `ws://${task?.ip}:9223` });
+    expect(session.connectUrl).toMatch(/^wss:\/\//);
     // Not the default viewport: the browser started while idle was discarded for a fresh one.
     expect(task?.output).toMatch(/starting a browser for the session/);
 

@@ -56,6 +56,15 @@ const apiSchema = storeSchema.extend({
   [E.poolMin]: z.coerce.number().int().min(0).max(1000).optional(),
   [E.poolMax]: z.coerce.number().int().min(0).max(1000).optional(),
   [E.poolTargetIdle]: z.coerce.number().int().min(0).max(1000).optional(),
+  // The edge's public base: https on AWS (CloudFront); http only on a machine's own loopback (tests).
+  [E.connectBaseUrl]: z
+    .url()
+    .refine(
+      (v) => /^https:\/\//.test(v) || /^http:\/\/(127\.[0-9.]+|localhost)(:\d+)?\/?$/.test(v),
+      'expected an https:// URL (the connect edge behind CloudFront)',
+    )
+    .refine((v) => !/[?#]/.test(v) && new URL(v).pathname === '/', 'expected a base URL without a path or query')
+    .optional(),
 });
 
 const count = z.coerce.number().int().min(0).max(1000);
@@ -109,6 +118,8 @@ export interface AwsApiConfig extends AwsStoreConfig {
   blobsBucket?: string;
   /** Contexts' key: the secret's ARN (read on first use), or the key itself (tests and emulators). */
   contextKey?: { arn: string } | { value: string };
+  /** The connect edge's public base (`https://host`): sessions are handed out on it. Without it, direct mode. */
+  connectBaseUrl?: string;
   /** The warm pool's service and size: a claim asks it for a replacement at once. Without it, only the schedule does. */
   pool?: { service: string; size: { min: number; max: number; targetIdle: number } };
   endpoints: { dynamodb?: string; ecs?: string; s3?: string };
@@ -166,6 +177,10 @@ export function loadAwsPoolConfig(env: Env = process.env): AwsPoolConfig {
   };
 }
 
+function connectBaseOf(url: string | undefined): Pick<AwsApiConfig, 'connectBaseUrl'> {
+  return url ? { connectBaseUrl: url.replace(/\/$/, '') } : {};
+}
+
 function contextKeySource(arn: string | undefined, value: string | undefined): Pick<AwsApiConfig, 'contextKey'> {
   if (arn) return { contextKey: { arn } };
   return value ? { contextKey: { value } } : {};
@@ -217,6 +232,7 @@ export function loadAwsApiConfig(env: Env = process.env): AwsApiConfig {
     unsupportedFields: c[E.unsupportedFields],
     ...(c[E.blobsBucket] ? { blobsBucket: c[E.blobsBucket] } : {}),
     ...contextKeySource(c[E.contextKeySecretArn], c[E.contextKey]),
+    ...connectBaseOf(c[E.connectBaseUrl]),
     ...(poolService
       ? {
           pool: {

@@ -224,6 +224,7 @@ function apiHandlerOf(
     logger: log,
     unsupportedFields: config.unsupportedFields,
     minSessionTimeoutSeconds,
+    ...(config.connectBaseUrl ? { connectBaseUrl: config.connectBaseUrl } : {}),
   });
   return streamingApiHandler(async () => app, log);
 }
