@@ -4,8 +4,8 @@
  *
  * - its configuration: tini as PID 1, the non-root user with a home, the HEALTHCHECK, and no npm;
  * - one session, as a task started for a create runs it: a client connects with a token signed by the
- *   controller's own signer and loads a page; the engine's stop sends SIGTERM, the close path ends the session,
- *   and the container exits 0;
+ *   controller's own signer and loads a page, and the bundled Stagehand attaches and navigates; the engine's
+ *   stop sends SIGTERM, the close path ends the session, and the container exits 0;
  * - the warm-pool mode: the AWS topology on this machine (DynamoDB Local, s3rver, the local ECS endpoint and the
  *   API function) with its tasks run in the image, not as processes. A pool task (RunTask with the pool's group,
  *   as the pool's service starts it) is this image's container; it registers idle in the tasks table, and a
@@ -83,7 +83,7 @@ describe('the image', () => {
     expect(probe[5]).toMatch(/^v2\d\./);
   });
 
-  it('serves one session: a client with a token from the controller signer loads a page; a stop ends it, exit 0', async () => {
+  it('serves one session: a client with a token from the controller signer loads a page, Stagehand navigates; a stop ends it, exit 0', async () => {
     const secret = randomBytes(32);
     const sessionId = randomUUID();
     const expiresAt = new Date(Date.now() + 300_000);
@@ -120,6 +120,22 @@ describe('the image', () => {
       expect(await page.evaluate(() => document.querySelector('h1')?.getBoundingClientRect().width)).toBeGreaterThan(
         100,
       );
+
+      // Stagehand, bundled and loaded only when a session uses it, attaches and navigates (no model call).
+      const stagehand = (operation: string, body: unknown) =>
+        fetch(`http://127.0.0.1:${port}/stagehand/${operation}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      expect((await stagehand('start', { modelName: 'openai/gpt-4.1-mini' })).status).toBe(200);
+      const navigated = await stagehand('navigate', { url: `${pages.url}/title/stagehand-in-the-image` });
+      expect({ status: navigated.status, body: await navigated.json() }).toMatchObject({
+        status: 200,
+        body: { success: true },
+      });
+      expect((await browser.pages()).map((p) => p.url())).toContain(`${pages.url}/title/stagehand-in-the-image`);
+      expect((await stagehand('end', {})).status).toBe(200);
 
       // The engine's stop sends SIGTERM to PID 1, which tini forwards to the controller.
       output(engine.name, engine.args('stop', '--time', '30', container.name));
