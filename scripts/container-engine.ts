@@ -153,8 +153,11 @@ function buildah(): ContainerEngine {
       }
     },
     imageSize: (tag) => {
+      // Buildah says it in words ("756 MB", decimal units).
       const [image] = JSON.parse(output('buildah', ['images', '--json', tag])) as { size?: unknown }[];
-      return typeof image?.size === 'number' ? image.size : undefined;
+      const [, value, unit] = /^([\d.]+)\s*(B|kB|MB|GB)$/.exec(String(image?.size)) ?? [];
+      const scale = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 }[unit as 'B'];
+      return value && scale ? Number(value) * scale : undefined;
     },
   };
 }
