@@ -31,6 +31,10 @@ export interface ContainerEngine {
   hasImage(tag: string): boolean;
   /** Makes an image of a root filesystem's tarball. */
   importRootfs(tarball: string, tag: string): void;
+  /** The image's id (undefined when there is none of this name). */
+  imageId(tag: string): string | undefined;
+  /** Removes an image by id, when no container uses it; whether it could. */
+  removeImage(id: string): boolean;
   /** The image's uncompressed size in bytes (undefined when the engine cannot say). */
   imageSize(tag: string): number | undefined;
 }
@@ -97,6 +101,8 @@ function podman(): ContainerEngine {
     runArgs: () => [...global, 'run', ...ulimits],
     args: (...rest) => [...global, ...rest],
     hasImage: (tag) => quiet('podman', ['image', 'exists', tag]).status === 0,
+    imageId: (tag) => quiet('podman', ['image', 'inspect', '--format', '{{.Id}}', tag]).stdout.trim() || undefined,
+    removeImage: (id) => quiet('podman', ['rmi', id]).status === 0,
     importRootfs: (tarball, tag) => void output('podman', ['import', tarball, tag]),
     imageSize: (tag) => Number(output('podman', ['image', 'inspect', '--format', '{{.Size}}', tag]).trim()),
   };
@@ -116,6 +122,8 @@ function docker(): ContainerEngine {
     runArgs: () => ['run'],
     args: (...rest) => rest,
     hasImage: (tag) => quiet('docker', ['image', 'inspect', tag]).status === 0,
+    imageId: (tag) => quiet('docker', ['image', 'inspect', '--format', '{{.Id}}', tag]).stdout.trim() || undefined,
+    removeImage: (id) => quiet('docker', ['rmi', id]).status === 0,
     importRootfs: (tarball, tag) => void output('docker', ['import', tarball, tag]),
     imageSize: (tag) => Number(output('docker', ['image', 'inspect', '--format', '{{.Size}}', tag]).trim()),
   };
@@ -143,6 +151,9 @@ function buildah(): ContainerEngine {
     },
     args: (...rest) => rest,
     hasImage: (tag) => quiet('buildah', ['inspect', '--type', 'image', tag]).status === 0,
+    imageId: (tag) =>
+      quiet('buildah', ['inspect', '--type', 'image', '--format', '{{.FromImageID}}', tag]).stdout.trim() || undefined,
+    removeImage: (id) => quiet('buildah', ['rmi', id]).status === 0,
     importRootfs: (tarball, tag) => {
       const container = output('buildah', ['from', 'scratch']).trim();
       try {

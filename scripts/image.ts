@@ -126,7 +126,12 @@ step('Base image');
 const baseImage = base(engine);
 
 step(`Build ${options.tag}`);
+const previous = engine.imageId(options.tag);
 run(engine.name, engine.buildArgs(controllerDir, options.tag, { BASE_IMAGE: baseImage }));
+// The image the tag named before is left without a name: removed, unless a container still uses it.
+const current = engine.imageId(options.tag);
+if (previous && current && previous !== current && engine.removeImage(previous))
+  console.log(`  removed the previous build (${previous.slice(0, 12)})`);
 
 const size = engine.imageSize(options.tag);
 console.log(
