@@ -42,6 +42,13 @@ const DISTRIBUTED = ['packages/server/test/distributed/**/*.test.ts'];
  * app synthesized by the real CDK CLI (a minute of CPU, though no browser).
  */
 const PACKAGING = ['packages/server/test/packaging/**/*.test.ts', 'examples/cdk-app/test/**/*.test.ts'];
+/**
+ * The controller's real image run by a container engine (`npm run test:image`, a CI step of its own after the
+ * distributed suite: it needs the image built, and Podman or Docker). Its project's name starts with
+ * `distributed` so that `npm test`'s one filter, `!distributed*`, leaves out both (vitest includes a project
+ * that any one of several negated filters lets through).
+ */
+const IMAGE = ['packages/controller/test/image/**/*.test.ts'];
 /** Load storms: hundreds of browser starts. Beside other browser-heavy files they starve them, and are starved. */
 const STORMS = [
   'packages/server/test/e2e/admission.e2e.test.ts',
@@ -99,11 +106,21 @@ export default defineConfig({
       project('app', { include: APP }),
       project('e2e', {
         include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
-        exclude: [...configDefaults.exclude, ...UNIT, ...AWS, ...APP, ...DISTRIBUTED, ...PACKAGING, ...STORMS],
+        exclude: [
+          ...configDefaults.exclude,
+          ...UNIT,
+          ...AWS,
+          ...APP,
+          ...DISTRIBUTED,
+          ...PACKAGING,
+          ...STORMS,
+          ...IMAGE,
+        ],
         globalSetup: [LEAK_CHECK],
       }),
       project('distributed', { include: DISTRIBUTED, globalSetup: [LEAK_CHECK, DYNAMODB_LOCAL, EDGE_CA] }),
       project('packaging', { include: PACKAGING, globalSetup: [LEAK_CHECK] }),
+      project('distributed-image', { include: IMAGE, globalSetup: [LEAK_CHECK, DYNAMODB_LOCAL], testTimeout: 120_000 }),
       // After every other project has finished, one file at a time.
       project('storms', { include: STORMS, globalSetup: [LEAK_CHECK], maxWorkers: 1, sequence: { groupOrder: 1 } }),
     ],

@@ -125,6 +125,11 @@ export interface AwsTopologyOptions {
    * only the command, which stops them after the tasks that still use them.
    */
   detached?: boolean;
+  /**
+   * How each task's container runs: by default the image's command as a process in its laid-out `/app`; the
+   * real image's tests run it in a container engine instead (`controller-container.ts`).
+   */
+  container?: (container: LocalTaskDefinition['container']) => LocalTaskDefinition['container'];
 }
 
 const CLUSTER = 'wallcrawler';
@@ -153,6 +158,7 @@ export async function startAwsTopology({
   connect = 'edge',
   edge: edgeOptions = {},
   onEdgeOutput,
+  container: inContainer = (c) => c,
 }: AwsTopologyOptions): Promise<AwsTopology> {
   const [image, stack] = await Promise.all([controllerImage(), synthesizedStack()]);
   const dynamo = dynamoDbClient(dynamodbEndpoint);
@@ -204,7 +210,7 @@ export async function startAwsTopology({
       family: TASK_DEFINITION,
       networkMode: 'awsvpc',
       stopTimeoutMs: stopTimeoutMs ?? (stack.controller.stopTimeoutSeconds ?? 30) * 1000,
-      container: {
+      container: inContainer({
         name: 'controller',
         command: [command === 'node' ? process.execPath : command, ...args],
         workingDirectory: image.appDir,
@@ -221,7 +227,7 @@ export async function startAwsTopology({
           AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
           ...taskEnv,
         },
-      },
+      }),
     };
     const taskStateOutcomes: TaskStateOutcome[] = [];
     let handlers: LambdaHandlers | undefined;

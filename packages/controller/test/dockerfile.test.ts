@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The image cannot be built here (no container engine), so its Dockerfile is checked for what the original's
- * lacked, and the distributed tests run its CMD with the stack's environment.
+ * The Dockerfile checked for what the original's lacked, without a container engine (the image itself is built
+ * and run by `npm run test:image`: test/image).
  */
 const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
 const instructions = dockerfile
@@ -21,6 +21,15 @@ describe('the controller Dockerfile', () => {
   it("installs Debian's Chromium and Node, and an init", () => {
     const install = all('RUN').find((r) => r.includes('apt-get install')) ?? '';
     for (const pkg of ['chromium', 'nodejs', 'tini']) expect(install).toMatch(new RegExp(`\\s${pkg}\\s`));
+  });
+
+  it('installs no npm and runs no npm install: its /app is the bundled dist/app, and only that goes in', () => {
+    expect(instructions.join('\n')).not.toMatch(/\bnpm\b\s+(install|ci)|\snpm\s/);
+    expect(all('COPY')).toEqual(['COPY dist/app/ ./']);
+    const ignore = readFileSync(new URL('../.dockerignore', import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
+    expect(ignore).toEqual(['*', '!dist/app/**', 'dist/**/*.map']);
   });
 
   it('runs as a non-root user whose home exists and is writable, and keeps its data there', () => {
