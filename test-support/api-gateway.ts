@@ -58,7 +58,13 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 /** The REST API proxy event (payload 1.0) API Gateway builds for `request`, with the headers CloudFront adds. */
-export function toRestApiEvent(request: IncomingMessage, body: Buffer, domainName: string): Record<string, unknown> {
+export function toRestApiEvent(
+  request: IncomingMessage,
+  body: Buffer,
+  domainName: string,
+  /** Headers CloudFront adds for its origin, replacing the client's. */
+  originHeaders: Record<string, string> = {},
+): Record<string, unknown> {
   const url = new URL(request.url ?? '/', `http://${domainName}`);
   const multiValueHeaders: Record<string, string[]> = {
     'x-forwarded-for': [request.socket.remoteAddress ?? '127.0.0.1'],
@@ -66,6 +72,7 @@ export function toRestApiEvent(request: IncomingMessage, body: Buffer, domainNam
     'x-amzn-trace-id': [`Root=1-${randomUUID().replaceAll('-', '').slice(0, 24)}`],
   };
   for (const [name, values] of Object.entries(request.headersDistinct)) if (values) multiValueHeaders[name] = values;
+  for (const [name, value] of Object.entries(originHeaders)) multiValueHeaders[name.toLowerCase()] = [value];
   const headers = Object.fromEntries(Object.entries(multiValueHeaders).map(([name, v]) => [name, v.at(-1) ?? '']));
   const multiValueQuery: Record<string, string[]> = {};
   for (const [name, value] of url.searchParams) multiValueQuery[name] = [...(multiValueQuery[name] ?? []), value];
@@ -132,7 +139,15 @@ const CLOUDFRONT_TIMEOUT_PAGE =
 export async function startApiGateway(
   handler: LambdaHttpHandler,
   limits: FrontDoorLimits = {},
-  { port: wanted = 0 }: { port?: number } = {},
+  {
+    port: wanted = 0,
+    originHeaders = {},
+  }: {
+    port?: number;
+    /** Headers added to every request, replacing the client's: CloudFront's origin custom headers, when this
+     * stand-in is the only front (no TLS front before it). */
+    originHeaders?: Record<string, string>;
+  } = {},
 ): Promise<ApiGateway> {
   if (!isStreamingHandler(handler)) {
     throw new Error('The REST API streams: give it a handler wrapped in awslambda.streamifyResponse.');
@@ -141,7 +156,7 @@ export async function startApiGateway(
   let timeouts = 0;
   let domainName = '127.0.0.1';
   const server = createServer(async (request, response) => {
-    const event = toRestApiEvent(request, await readBody(request), domainName);
+    const event = toRestApiEvent(request, await readBody(request), domainName, originHeaders);
     const requestId = String((event.requestContext as { requestId: string }).requestId);
     const started = Date.now();
     const context = {

@@ -23,7 +23,14 @@ import { randomBytes } from 'node:crypto';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateServiceCommand, ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AWS_API_ENV as A, CONTROLLER_ENV as E, EDGE_ENV, type Logger, silentLogger } from '@wallcrawler/contracts';
+import {
+  AWS_API_ENV as A,
+  CONTROLLER_ENV as E,
+  EDGE_ENV,
+  type Logger,
+  ORIGIN_SECRET_HEADER,
+  silentLogger,
+} from '@wallcrawler/contracts';
 import { TaskTable } from '@wallcrawler/controller/aws';
 import { generateApiKey, newProject } from '@wallcrawler/server';
 import {
@@ -38,7 +45,7 @@ import {
   type WarmPoolDecision,
 } from '@wallcrawler/server/aws';
 import { type FrontDoorLimits, type LambdaHttpHandler, startApiGateway } from './api-gateway.js';
-import { controllerImage, resolveStackEnv, synthesizedStack } from './controller-image.js';
+import { controllerImage, resolveStackEnv, type SynthesizedStack, synthesizedStack } from './controller-image.js';
 import { dynamoDbClient, freshTables } from './dynamodb-tables.js';
 import { waitFor } from './index.js';
 import { type LocalEcs, type LocalTaskDefinition, startLocalEcs } from './local-ecs.js';
@@ -140,6 +147,29 @@ const SECURITY_GROUP = 'sg-local';
 const REGION = 'us-east-1';
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/**
+ * The connect edge's environment: what the stack gives its container (the secrets' values in place of their
+ * ARNs), but for where it listens and its public base, which the local edge sets; then what only this machine
+ * needs (`local`).
+ */
+function edgeEnv(
+  stack: SynthesizedStack,
+  { tableEnv, secret }: { tableEnv: Record<string, Record<string, string>>; secret: string },
+  local: Record<string, string>,
+): Record<string, string> {
+  if (!stack.edge) throw new Error('The stack has no connect edge (synthesized with connect: direct)');
+  const secrets: Record<string, string> = { [EDGE_ENV.connectSecret]: secret };
+  for (const name of stack.edge.secrets)
+    if (!secrets[name]) throw new Error(`The stack gives the connect edge an unknown secret ${name}`);
+  const {
+    [EDGE_ENV.host]: _host,
+    [EDGE_ENV.port]: _port,
+    [EDGE_ENV.publicUrl]: _publicUrl,
+    ...stackEnv
+  } = resolveStackEnv('connect edge', stack.edge.environment, { ...tableEnv, [EDGE_ENV.publicUrl]: {} });
+  return { ...stackEnv, ...secrets, ...local };
+}
+
 export async function startAwsTopology({
   dynamodbEndpoint,
   concurrency = 5,
@@ -160,7 +190,7 @@ export async function startAwsTopology({
   onEdgeOutput,
   container: inContainer = (c) => c,
 }: AwsTopologyOptions): Promise<AwsTopology> {
-  const [image, stack] = await Promise.all([controllerImage(), synthesizedStack()]);
+  const [image, stack] = await Promise.all([controllerImage(), synthesizedStack(connect)]);
   const dynamo = dynamoDbClient(dynamodbEndpoint);
   const tables = await freshTables(dynamo);
   // What `close()` undoes, last first: the front door, the schedule, the tasks (whose endings still reach the
@@ -173,6 +203,7 @@ export async function startAwsTopology({
     const store = new DynamoDbStore({ client: dynamo, tables: tables.names });
     const secret = randomBytes(32).toString('base64url');
     const contextKey = randomBytes(32).toString('hex');
+    const originSecret = randomBytes(32).toString('base64url');
     const s3 = await startS3rver({ detached, cors: stack.bucketCors });
     cleanups.push(() => s3.stop());
     const project = newProject('aws', { concurrency, defaultTimeout: 300 });
@@ -245,20 +276,25 @@ export async function startAwsTopology({
     // CloudFront and the gateway service: the front first (the edge is told its public base), then the edge.
     let apiUrl = '';
     let edge: LocalEdge | undefined;
+    // CloudFront's proof to the API that a request came through it (the stack's origin secret).
+    const originHeaders = { [ORIGIN_SECRET_HEADER]: originSecret };
     if (connect === 'edge') {
       edge = await startLocalEdge({
         appDir: image.appDir,
         api: () => apiUrl,
+        apiHeaders: originHeaders,
         port,
-        env: {
-          [EDGE_ENV.sessionsTable]: tables.names.sessions,
-          [EDGE_ENV.connectSecret]: secret,
-          [EDGE_ENV.awsRegion]: REGION,
-          [EDGE_ENV.dynamodbEndpoint]: dynamodbEndpoint,
-          [EDGE_ENV.logLevel]: taskEnv[E.logLevel] ?? 'info',
-          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        },
+        env: edgeEnv(
+          stack,
+          { tableEnv, secret },
+          {
+            [EDGE_ENV.awsRegion]: REGION,
+            [EDGE_ENV.dynamodbEndpoint]: dynamodbEndpoint,
+            ...(taskEnv[E.logLevel] ? { [EDGE_ENV.logLevel]: taskEnv[E.logLevel] } : {}),
+            AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+          },
+        ),
         ...edgeOptions,
         ...(onEdgeOutput ? { onOutput: onEdgeOutput } : {}),
       });
@@ -285,6 +321,7 @@ export async function startAwsTopology({
       ...computeEnv,
       [A.connectSecretArn]: { [A.connectSecret]: secret },
       [A.contextKeySecretArn]: { [A.contextKey]: contextKey },
+      [A.originSecretArn]: { [A.originSecret]: originSecret },
       // The distribution's domain, in the stack: the TLS front's here (set below), or none in direct mode.
       [A.connectBaseUrl]: {},
     });
@@ -349,8 +386,11 @@ export async function startAwsTopology({
       }, warmPool.scheduleMs);
       cleanups.push(() => clearInterval(schedule));
     }
+    // Behind the TLS front, the front door is the API's `execute-api` endpoint: reached without the origin
+    // secret, it refuses. Without the edge it stands for CloudFront too, and adds the secret itself.
     const gateway = await startApiGateway(lambda.api as unknown as LambdaHttpHandler, frontDoor, {
       port: edge ? 0 : port,
+      ...(edge ? {} : { originHeaders }),
     });
     cleanups.push(() => gateway.close());
     apiUrl = gateway.url;

@@ -114,6 +114,8 @@ export interface SynthesizedStack {
     /** The container's `stopTimeout`, in seconds. */
     stopTimeoutSeconds: number | undefined;
   };
+  /** The connect edge's container (with `connect: 'edge'`): its environment and the names ECS fills from secrets. */
+  edge?: { environment: Record<string, TemplateValue>; secrets: string[] };
   /** The environment of the API function and of the warm pool's scaler function. */
   api: Record<string, TemplateValue>;
   warmPool: Record<string, TemplateValue>;
@@ -150,32 +152,48 @@ export function resolveStackEnv(
   return resolved;
 }
 
-let synthesized: Promise<SynthesizedStack> | undefined;
+const synthesized = new Map<'edge' | 'direct', Promise<SynthesizedStack>>();
 
 interface FunctionResource {
   Properties: { Description?: string; Environment?: { Variables?: Record<string, TemplateValue> } };
 }
 
-/** What the synthesized stack (dev mode, public tasks) gives the controller container and the functions. */
-export function synthesizedStack(): Promise<SynthesizedStack> {
-  synthesized ??= (async () => {
+/**
+ * What the synthesized stack (dev mode, with its `connect` mode: private tasks behind the edge, or public ones)
+ * gives the controller container, the connect edge's container and the functions.
+ */
+export function synthesizedStack(connect: 'edge' | 'direct' = 'edge'): Promise<SynthesizedStack> {
+  const known = synthesized.get(connect);
+  if (known) return known;
+  const made = (async () => {
     const { WallcrawlerStack } = await import('@wallcrawler/infra-cdk');
-    const out = join(tmpdir(), `wc-stack-${process.pid}`);
+    const out = join(tmpdir(), `wc-stack-${process.pid}-${connect}`);
     try {
       const app = new App({ outdir: out });
-      const stack = new WallcrawlerStack(app, 'Wallcrawler', { env: { account: '111122223333', region: 'us-east-1' } });
+      const stack = new WallcrawlerStack(app, 'Wallcrawler', {
+        env: { account: '111122223333', region: 'us-east-1' },
+        connect,
+      });
       const template = Template.fromStack(stack);
-      const [definition] = Object.values(template.findResources('AWS::ECS::TaskDefinition')) as {
-        Properties: {
-          ContainerDefinitions: {
-            Environment: { Name: string; Value: TemplateValue }[];
-            Secrets: { Name: string }[];
-            StopTimeout?: number;
-          }[];
-        };
-      }[];
-      const container = definition?.Properties.ContainerDefinitions[0];
+      const containers = Object.values(template.findResources('AWS::ECS::TaskDefinition')).flatMap(
+        (d) =>
+          (
+            d as {
+              Properties: {
+                ContainerDefinitions: {
+                  Name: string;
+                  Environment: { Name: string; Value: TemplateValue }[];
+                  Secrets?: { Name: string }[];
+                  StopTimeout?: number;
+                }[];
+              };
+            }
+          ).Properties.ContainerDefinitions,
+      );
+      const container = containers.find((c) => c.Name === 'controller');
       if (!container) throw new Error('the stack has no controller container');
+      const edge = containers.find((c) => c.Name === 'edge');
+      if (connect === 'edge' && !edge) throw new Error('the stack has no connect edge container');
       const functions = template.findResources('AWS::Lambda::Function') as Record<string, FunctionResource>;
       const environmentOf = (name: string, has: string) => {
         // The functions are told apart by what only each one is given.
@@ -186,9 +204,17 @@ export function synthesizedStack(): Promise<SynthesizedStack> {
       return {
         controller: {
           environment: Object.fromEntries(container.Environment.map((e) => [e.Name, e.Value])),
-          secrets: container.Secrets.map((s) => s.Name),
+          secrets: (container.Secrets ?? []).map((s) => s.Name),
           stopTimeoutSeconds: container.StopTimeout,
         },
+        ...(edge
+          ? {
+              edge: {
+                environment: Object.fromEntries(edge.Environment.map((e) => [e.Name, e.Value])),
+                secrets: (edge.Secrets ?? []).map((s) => s.Name),
+              },
+            }
+          : {}),
         api: environmentOf('API', AWS_API_ENV.apiKeysTable),
         warmPool: environmentOf('warm-pool scaler', AWS_API_ENV.poolService),
         bucketCors: Object.values(
@@ -202,5 +228,6 @@ export function synthesizedStack(): Promise<SynthesizedStack> {
       rmSync(out, { recursive: true, force: true });
     }
   })();
-  return synthesized;
+  synthesized.set(connect, made);
+  return made;
 }

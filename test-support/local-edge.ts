@@ -14,6 +14,8 @@ export interface LocalEdgeOptions {
   appDir: string;
   /** The API's front door, behind the TLS front for every path that is not a connect path. */
   api: () => string;
+  /** Headers the front adds to the API's requests (the stack's origin secret). */
+  apiHeaders?: Record<string, string>;
   /** The edge's environment, but for its port and public base (set here). */
   env: Record<string, string>;
   /** The TLS front's port on 127.0.0.1. @default 0 (any free one) */
@@ -38,6 +40,7 @@ export interface LocalEdge {
 export async function startLocalEdge({
   appDir,
   api,
+  apiHeaders,
   env,
   port = 0,
   pingMs,
@@ -53,6 +56,7 @@ export async function startLocalEdge({
     front = await startTlsFront({
       ...issueServerCertificate(ca, dir.path),
       api,
+      ...(apiHeaders ? { apiHeaders } : {}),
       // Until the edge is up, nothing is routed to it (the front is not handed out yet).
       edge: () => edge?.url() ?? api(),
       port,

@@ -28,6 +28,8 @@ export interface TlsFrontOptions {
   port?: number;
   /** A WebSocket with nothing crossing it this long is dropped. @default 600_000 (CloudFront's) */
   idleTimeoutMs?: number;
+  /** Headers added to every request for the API, replacing the client's (CloudFront's origin custom headers). */
+  apiHeaders?: Record<string, string>;
 }
 
 export interface TlsFront {
@@ -43,12 +45,15 @@ export interface TlsFront {
 /** An origin's URL; undefined while it has none (not started yet). */
 const origin = (base: string): URL | undefined => (URL.canParse(base) ? new URL(base) : undefined);
 
-function forwardedHeaders(request: IncomingMessage): Record<string, string | string[]> {
+function forwardedHeaders(
+  request: IncomingMessage,
+  added: Record<string, string> = {},
+): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name] = value;
   headers['x-forwarded-proto'] = 'https';
   headers['x-forwarded-for'] = request.socket.remoteAddress ?? '127.0.0.1';
-  return headers;
+  return { ...headers, ...added };
 }
 
 export async function startTlsFront({
@@ -58,6 +63,7 @@ export async function startTlsFront({
   edge,
   port = 0,
   idleTimeoutMs = 600_000,
+  apiHeaders = {},
 }: TlsFrontOptions): Promise<TlsFront> {
   let drops = 0;
   const upgraded = new Set<Duplex>();
@@ -66,6 +72,7 @@ export async function startTlsFront({
   const server = createHttpsServer({ cert, key }, (request, response) => {
     const path = new URL(request.url ?? '/', 'https://front').pathname;
     const to = target(path);
+    const added = isConnectEdgePath(path) ? {} : apiHeaders;
     if (!to) {
       response.writeHead(502, { 'content-type': 'text/html' }).end('<h1>502 Bad Gateway</h1>');
       return;
@@ -76,7 +83,7 @@ export async function startTlsFront({
         port: to.port,
         method: request.method,
         path: request.url,
-        headers: forwardedHeaders(request),
+        headers: forwardedHeaders(request, added),
       },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.rawHeaders);

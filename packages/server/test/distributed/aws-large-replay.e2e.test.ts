@@ -31,7 +31,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
   siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-  aws = await startAwsTopology({ concurrency: 2 });
+  // Direct: the subject is the bucket's redirect; the edge's own https path is aws-edge*.e2e's.
+  aws = await startAwsTopology({ concurrency: 2, connect: 'direct' });
   bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
   viewer = await puppeteer.launch({
     executablePath: findChromium(),
