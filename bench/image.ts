@@ -13,12 +13,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CONTROLLER_ENV as E, signConnectToken } from '@wallcrawler/contracts';
-import { waitFor } from '@wallcrawler/test-support';
+import { freePort, waitFor } from '@wallcrawler/test-support';
 import { removeLabelled, runContainer } from '@wallcrawler/test-support/controller-container';
 import puppeteer from 'puppeteer-core';
 import { CONTROLLER_IMAGE, type ContainerEngine, detectEngine, output } from '../scripts/container-engine.js';
@@ -28,14 +27,6 @@ import { type Summary, summarize } from './stats.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const label = `bench-${process.pid}`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Sample {
   readyMs: number;

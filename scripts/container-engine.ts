@@ -66,6 +66,18 @@ function hardLimit(flag: '-n' | '-u'): number | undefined {
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
+/** The image commands Docker and Podman share (their CLIs agree on these). */
+function imageCommands(
+  bin: 'docker' | 'podman',
+): Pick<ContainerEngine, 'imageId' | 'removeImage' | 'importRootfs' | 'imageSize'> {
+  return {
+    imageId: (tag) => quiet(bin, ['image', 'inspect', '--format', '{{.Id}}', tag]).stdout.trim() || undefined,
+    removeImage: (id) => quiet(bin, ['rmi', id]).status === 0,
+    importRootfs: (tarball, tag) => void output(bin, ['import', tarball, tag]),
+    imageSize: (tag) => Number(output(bin, ['image', 'inspect', '--format', '{{.Size}}', tag]).trim()),
+  };
+}
+
 /** The most open files and processes a container gets here (Fargate's default open files: 65,535). */
 const ULIMIT_CAP = 16_384;
 
@@ -101,10 +113,7 @@ function podman(): ContainerEngine {
     runArgs: () => [...global, 'run', ...ulimits],
     args: (...rest) => [...global, ...rest],
     hasImage: (tag) => quiet('podman', ['image', 'exists', tag]).status === 0,
-    imageId: (tag) => quiet('podman', ['image', 'inspect', '--format', '{{.Id}}', tag]).stdout.trim() || undefined,
-    removeImage: (id) => quiet('podman', ['rmi', id]).status === 0,
-    importRootfs: (tarball, tag) => void output('podman', ['import', tarball, tag]),
-    imageSize: (tag) => Number(output('podman', ['image', 'inspect', '--format', '{{.Size}}', tag]).trim()),
+    ...imageCommands('podman'),
   };
 }
 
@@ -122,10 +131,7 @@ function docker(): ContainerEngine {
     runArgs: () => ['run'],
     args: (...rest) => rest,
     hasImage: (tag) => quiet('docker', ['image', 'inspect', tag]).status === 0,
-    imageId: (tag) => quiet('docker', ['image', 'inspect', '--format', '{{.Id}}', tag]).stdout.trim() || undefined,
-    removeImage: (id) => quiet('docker', ['rmi', id]).status === 0,
-    importRootfs: (tarball, tag) => void output('docker', ['import', tarball, tag]),
-    imageSize: (tag) => Number(output('docker', ['image', 'inspect', '--format', '{{.Size}}', tag]).trim()),
+    ...imageCommands('docker'),
   };
 }
 

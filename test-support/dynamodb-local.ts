@@ -3,24 +3,15 @@
  * port. It supports what the DynamoDB adapter relies on (transactions, GSIs, TTL settings, streams).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 // @ts-expect-error: a plain script without types, shared with `npm test`'s pretest.
 import { ensureDynamoDbLocal } from '../scripts/dynamodb-local.mjs';
-import { tempDir } from './index.js';
+import { freePort, tempDir } from './index.js';
 
 export interface DynamoDbLocal {
   /** `http://127.0.0.1:port` */
   endpoint: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

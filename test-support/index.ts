@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findProcesses, listSessionDirs } from '@wallcrawler/controller';
@@ -126,4 +126,13 @@ export async function expectNothingLeft(dataDir: string, { timeout = 10_000 } = 
       `Leaked after the test:\n${processes.map((p) => `  pid ${p.pid} [${p.state}] ${p.comm}`).join('\n')}\n${dirs.map((d) => `  dir ${d}`).join('\n')}`,
     );
   }
+}
+
+/** A TCP port free on 127.0.0.1 just now (for a process that must be told its port before it starts). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type RequestOptions, type ServerResponse } from 'node:http';
 import { DEVTOOLS_FRONTEND_PATH, LIVE_VIEW_PATH } from '@wallcrawler/contracts';
 import type { SessionRoute } from './session-route.js';
 
@@ -54,6 +54,18 @@ export function rewriteDiscovery(body: unknown, publicBase: string): unknown {
   return Array.isArray(body) ? body.map(rewrite) : rewrite(body);
 }
 
+/** The GET of `request`'s path and query at the session's task, with the client's credentials only. */
+function taskRequestOptions(request: IncomingMessage, route: SessionRoute): RequestOptions {
+  return {
+    host: route.endpoint.host,
+    port: route.endpoint.port,
+    method: 'GET',
+    path: request.url ?? '/',
+    headers: credentialHeaders(request),
+    timeout: UPSTREAM_TIMEOUT_MS,
+  };
+}
+
 /** Relays `request` to the session's task (the same path and query), its answer streamed back as it comes. */
 export function relayRequest(
   request: IncomingMessage,
@@ -61,20 +73,10 @@ export function relayRequest(
   route: SessionRoute,
   onFailure: (status: number, code: string, message: string) => void,
 ): void {
-  const upstream = httpRequest(
-    {
-      host: route.endpoint.host,
-      port: route.endpoint.port,
-      method: 'GET',
-      path: request.url ?? '/',
-      headers: credentialHeaders(request),
-      timeout: UPSTREAM_TIMEOUT_MS,
-    },
-    (answer) => {
-      response.writeHead(answer.statusCode ?? 502, passedHeaders(answer));
-      answer.pipe(response);
-    },
-  );
+  const upstream = httpRequest(taskRequestOptions(request, route), (answer) => {
+    response.writeHead(answer.statusCode ?? 502, passedHeaders(answer));
+    answer.pipe(response);
+  });
   upstream.on('timeout', () => upstream.destroy(new Error('timed out')));
   upstream.on('error', () => {
     if (!response.headersSent) onFailure(502, 'browser_unavailable', "The session's browser could not be reached.");
@@ -126,29 +128,19 @@ function fetchFromTask(
   route: SessionRoute,
 ): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const upstream = httpRequest(
-      {
-        host: route.endpoint.host,
-        port: route.endpoint.port,
-        method: 'GET',
-        path: request.url ?? '/',
-        headers: credentialHeaders(request),
-        timeout: UPSTREAM_TIMEOUT_MS,
-      },
-      (answer) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        answer.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_DISCOVERY_BYTES) upstream.destroy(new Error('discovery answer too large'));
-          else chunks.push(chunk);
-        });
-        answer.on('end', () =>
-          resolve({ status: answer.statusCode ?? 502, headers: passedHeaders(answer), body: Buffer.concat(chunks) }),
-        );
-        answer.on('error', reject);
-      },
-    );
+    const upstream = httpRequest(taskRequestOptions(request, route), (answer) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      answer.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_DISCOVERY_BYTES) upstream.destroy(new Error('discovery answer too large'));
+        else chunks.push(chunk);
+      });
+      answer.on('end', () =>
+        resolve({ status: answer.statusCode ?? 502, headers: passedHeaders(answer), body: Buffer.concat(chunks) }),
+      );
+      answer.on('error', reject);
+    });
     upstream.on('timeout', () => upstream.destroy(new Error('timed out')));
     upstream.on('error', reject);
     upstream.end();

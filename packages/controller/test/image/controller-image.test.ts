@@ -14,11 +14,10 @@
  * Every container carries this run's label; none may be left at the end.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import Browserbase from '@browserbasehq/sdk';
 import { CONTROLLER_ENV as E, signConnectToken } from '@wallcrawler/contracts';
 import { listProcesses } from '@wallcrawler/controller';
-import { type PageServer, startPageServer, waitFor } from '@wallcrawler/test-support';
+import { freePort, type PageServer, startPageServer, waitFor } from '@wallcrawler/test-support';
 import { startAwsTopology } from '@wallcrawler/test-support/aws-topology';
 import { inContainer, labelled, removeLabelled, runContainer } from '@wallcrawler/test-support/controller-container';
 import puppeteer from 'puppeteer-core';
@@ -51,14 +50,6 @@ afterAll(async () => {
 
 const inImage = (...args: string[]) =>
   output(engine.name, [...engine.runArgs(), '--rm', '--label', `wallcrawler.test=${label}`, ...args]);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('the image', () => {
   it('runs tini as PID 1 and the controller as a non-root user with a home, checks its health, and has no npm', () => {

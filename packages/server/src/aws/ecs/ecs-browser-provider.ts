@@ -1,5 +1,5 @@
 import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { CONTROLLER_ENV as E, type Logger, POOL_CLAIM_PATH, silentLogger } from '@wallcrawler/contracts';
+import { CONTROLLER_ENV as E, type Logger, silentLogger } from '@wallcrawler/contracts';
 import { sealProxyRoutes } from '@wallcrawler/controller';
 import type { PoolTask, SessionTable, TaskTable } from '@wallcrawler/controller/aws';
 import {
@@ -21,7 +21,7 @@ import type {
 } from '../../ports/browser-provider.js';
 import type { ConnectTokenSigner } from '../../ports/connect-token-signer.js';
 import type { Store } from '../../ports/store.js';
-import { itemToSession } from '../dynamodb/items.js';
+import { pushClaim } from './pool-claim-push.js';
 import { TaskFiles } from './task-files.js';
 
 export interface EcsBrowserProviderOptions {
@@ -206,7 +206,9 @@ export class EcsBrowserProvider implements BrowserProvider {
     try {
       // The claimed task, told at once, answers once the session is RUNNING (or failed): one read then. A push that
       // cannot be delivered (the task unreachable, an old task) leaves the store poll below to find it.
-      const running = claimed ? await this.#pushClaim(session, claimed, deadline, log) : undefined;
+      const running = claimed
+        ? await pushClaim({ sessionId: session.id, claimed, token: await this.#shortToken(session), deadline, log })
+        : undefined;
       return running ?? (await this.#waitRunning(session, taskArn, deadline));
     } finally {
       await replenishing;
@@ -218,36 +220,6 @@ export class EcsBrowserProvider implements BrowserProvider {
       await this.#o.replenish?.(claimed);
     } catch (error) {
       log.warn({ err: error }, "the warm pool's replacement was not asked for; its schedule will");
-    }
-  }
-
-  /**
-   * Tells the claimed task, which answers once the session's start ended.
-   * @returns the session as the task's RUNNING report left it, or undefined when the store must say (the push
-   *   failed, the start failed, or the task did not send the item)
-   */
-  async #pushClaim(
-    session: SessionRecord,
-    claimed: PoolTask,
-    deadline: number,
-    log: Logger,
-  ): Promise<SessionRecord | undefined> {
-    const base = claimed.connectEndpoint.replace(/^ws/, 'http');
-    try {
-      const response = await fetch(`${base}${POOL_CLAIM_PATH}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${await this.#shortToken(session)}` },
-        signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
-      });
-      if (!response.ok) {
-        await response.body?.cancel();
-        log.warn({ status: response.status }, 'the claimed task refused the push; polling');
-        return undefined;
-      }
-      return runningFromAnswer(session.id, await response.json());
-    } catch (error) {
-      log.warn({ err: String(error) }, 'the claimed task could not be told; polling');
-      return undefined;
     }
   }
 
@@ -407,17 +379,5 @@ export class EcsBrowserProvider implements BrowserProvider {
       // A task that is already gone needs no stopping.
       this.#o.logger.warn({ taskArn, err: error }, 'StopTask failed');
     }
-  }
-}
-
-/** The RUNNING session in a claimed task's answer to its push, when the answer has a readable one for `sessionId`. */
-function runningFromAnswer(sessionId: string, answer: unknown): SessionRecord | undefined {
-  const item = (answer as { session?: unknown } | null)?.session;
-  if (!item || typeof item !== 'object') return undefined;
-  try {
-    const session = itemToSession(item as Record<string, unknown>);
-    return session.id === sessionId && session.status === 'RUNNING' ? session : undefined;
-  } catch {
-    return undefined; // Not an item this API can read (another version's task): the store says.
   }
 }
