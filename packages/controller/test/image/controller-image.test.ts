@@ -150,6 +150,8 @@ describe('the image', () => {
     const aws = await startAwsTopology({
       dynamodbEndpoint: inject('dynamodbEndpoint'),
       readyTimeoutMs: 30_000,
+      // Direct: the subject is the container as a pool task; the edge's path is the distributed suite's.
+      connect: 'direct',
       taskEnv: { [E.disconnectGraceMs]: '300' },
       container: inContainer(engine, CONTROLLER_IMAGE, label),
     });
