@@ -5,7 +5,8 @@
  * - the create latency of a session through the AWS topology (the Lambda handler behind an API Gateway
  *   stand-in, DynamoDB Local, the local ECS endpoint running the controller image's command), from the create
  *   request to its 201, with the official Browserbase SDK: cold (the pool empty: RunTask) and from the warm
- *   pool (an idle task claimed), alternating; each session released before the next.
+ *   pool (an idle task claimed, after it idled 2 s, as a pool's tasks do), alternating; each session released before
+ *   the next.
  *
  *   tsx --conditions=@wallcrawler/source bench/aws.ts [--iterations 10] [--out bench/results] [--only create]
  *
@@ -14,20 +15,50 @@
  * What Fargate adds (ENI attachment, image pull: tens of seconds) does not exist here, so the cold figure is a
  * floor for a real cold start. Writes aws.json and aws.md next to the main bench's results.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import Browserbase from '@browserbasehq/sdk';
+import { CONTROLLER_ENV } from '@wallcrawler/contracts';
+import { type AwsTopology, startAwsTopology } from '@wallcrawler/test-support/aws-topology';
 import { startDynamoDbLocal } from '@wallcrawler/test-support/dynamodb-local';
-import { type AwsTopology, startAwsTopology } from '../packages/server/test/support/aws-topology.js';
+import { makeThrowawayCa, throwawayCaIn } from '@wallcrawler/test-support/throwaway-ca';
 import { progress } from './progress.js';
 import { type Summary, summarize } from './stats.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = dirname(benchDir);
+/** Set in the bench's second run: the directory of the connect edge's throwaway CA, which that run trusts. */
+const EDGE_CA_DIR = 'WALLCRAWLER_BENCH_EDGE_CA_DIR';
+
+/**
+ * Clients reach sessions through the connect edge's TLS front, as on the stack, and must trust its throwaway CA.
+ * Node reads `NODE_EXTRA_CA_CERTS` only at its start, so the bench makes the CA, then runs itself again with it
+ * trusted, as a user's client would be (`npm run aws:local` prints the same variable). Returns that run's exit
+ * code, or undefined in the second run itself.
+ */
+function runTrustingTheEdgeCa(): number | undefined {
+  if (process.env[EDGE_CA_DIR]) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'wc-bench-ca-'));
+  try {
+    const ca = makeThrowawayCa(dir);
+    const trusted = process.env.NODE_EXTRA_CA_CERTS;
+    const bundle = join(dir, 'trusted.pem');
+    const extra = trusted && existsSync(trusted) ? `${readFileSync(trusted, 'utf8').trimEnd()}\n` : '';
+    writeFileSync(bundle, `${extra}${readFileSync(ca.certPath, 'utf8')}`);
+    const run = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: bundle, [EDGE_CA_DIR]: dir },
+    });
+    return run.status ?? 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 interface BundleFigures {
   file: string;
@@ -57,6 +88,14 @@ function bundleFigures(name: string, samples: number): BundleFigures {
 }
 
 /** One create → 201, timed, then its release and the end of its task. */
+/**
+ * How long a warmed task idles before the pooled create claims it. A pool's tasks wait seconds to minutes for a
+ * create; one claimed the instant it reports idle still has its new Chromium busy finishing its start, which on
+ * this machine's two shared cores slows the API and the task alike (on Fargate each task has its own vCPUs).
+ */
+const POOL_IDLE_MS = 2_000;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 async function timedCreate(aws: AwsTopology, bb: Browserbase): Promise<number> {
   const t0 = performance.now();
   const session = await bb.sessions.create({ projectId: aws.projectId });
@@ -75,7 +114,15 @@ async function createLatency(
 ): Promise<{ cold: Summary; pool: Summary; samples: { cold: number[]; pool: number[] } }> {
   const dynamo = await startDynamoDbLocal();
   try {
-    const aws = await startAwsTopology({ dynamodbEndpoint: dynamo.endpoint, concurrency: 2 });
+    // As the stack deploys it: clients through the connect edge, whose throwaway CA the topology makes. A client's
+    // disconnect ends its session quickly, so each release is over before the next create.
+    const aws = await startAwsTopology({
+      dynamodbEndpoint: dynamo.endpoint,
+      concurrency: 2,
+      readyTimeoutMs: 20_000,
+      edge: { ca: throwawayCaIn(process.env[EDGE_CA_DIR] ?? '') },
+      taskEnv: { [CONTROLLER_ENV.disconnectGraceMs]: '300' },
+    });
     try {
       const bb = new Browserbase({ apiKey: aws.apiKey, baseURL: aws.url, maxRetries: 0 });
       const samples = { cold: [] as number[], pool: [] as number[] };
@@ -83,6 +130,7 @@ async function createLatency(
       for (let i = 0; i < warmups + iterations; i++) {
         const cold = await timedCreate(aws, bb);
         await aws.prewarm(1);
+        await sleep(POOL_IDLE_MS);
         const pool = await timedCreate(aws, bb);
         if (i >= warmups) {
           samples.cold.push(cold);
@@ -103,6 +151,8 @@ async function createLatency(
 }
 
 async function main(): Promise<number> {
+  const firstRun = runTrustingTheEdgeCa();
+  if (firstRun !== undefined) return firstRun;
   const { values } = parseArgs({
     args: process.argv.slice(2).filter((a) => a !== '--'),
     options: {
@@ -150,7 +200,7 @@ async function main(): Promise<number> {
         `| cold import of \`${b.file}\` | ${b.coldImportMs.median} ms | ${b.coldImportMs.p95} ms | ${kb(b.bytes)} (${kb(b.gzipBytes)} gzipped), ${b.coldImportMs.n} fresh processes |`,
     ),
     `| create → 201, cold task (local ECS, no Fargate start delay) | ${create.cold.median} ms | ${create.cold.p95} ms | ${create.cold.n} sessions through the Lambda handler, DynamoDB Local, the controller image's command |`,
-    `| create → 201, from the warm pool (an idle task claimed) | ${create.pool.median} ms | ${create.pool.p95} ms | the same path; the task was idle in the pool with its browser started; the API pushes the claim to it, and it answers once the session is RUNNING |`,
+    `| create → 201, from the warm pool (an idle task claimed) | ${create.pool.median} ms | ${create.pool.p95} ms | the same path; the task was idle in the pool (2 s) with its browser started; the API pushes the claim to it, and it answers once the session is RUNNING |`,
     '',
     'A real Fargate cold start adds the ENI attachment and the image pull (tens of seconds) before the controller',
     "starts; the cold figure above is the part Wallcrawler's own code and Chromium cost.",

@@ -27,10 +27,15 @@ function openssl(args: string[], cwd: string): void {
   }
 }
 
+/** Where `makeThrowawayCa(dir)` put its CA: for a process started afterwards that trusts it. */
+export function throwawayCaIn(dir: string): ThrowawayCa {
+  return { certPath: join(dir, 'ca.pem'), keyPath: join(dir, 'ca.key') };
+}
+
 /** Makes a CA in `dir` (created if missing). */
 export function makeThrowawayCa(dir: string): ThrowawayCa {
   mkdirSync(dir, { recursive: true });
-  const ca = { certPath: join(dir, 'ca.pem'), keyPath: join(dir, 'ca.key') };
+  const ca = throwawayCaIn(dir);
   openssl(
     [
       'req',
