@@ -11,6 +11,7 @@ import { afterEach, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type EdgeServer, startEdgeServer } from '../src/edge/edge-server.js';
 import { SessionAddresses } from '../src/edge/session-addresses.js';
+import { sessionsReader } from '../src/edge/sessions-reader.js';
 
 const secret = randomBytes(32);
 const closing: (() => Promise<void> | void)[] = [];
@@ -47,15 +48,20 @@ async function standInTask(): Promise<{ port: number; server: Server }> {
   return { port: (server.address() as AddressInfo).port, server };
 }
 
-async function edgeFor(endpoint: string): Promise<EdgeServer> {
+async function edgeFor(
+  endpoint: string,
+  read: ConstructorParameters<typeof SessionAddresses>[0]['read'] = async () => ({
+    status: 'RUNNING',
+    projectId: 'p',
+    connectEndpoint: endpoint,
+  }),
+): Promise<EdgeServer> {
   const edge = await startEdgeServer({
     host: '127.0.0.1',
     port: 0,
     pingMs: 60_000,
     verify: (token) => verifyConnectToken(secret, token),
-    addresses: new SessionAddresses({
-      read: async () => ({ status: 'RUNNING', projectId: 'p', connectEndpoint: endpoint }),
-    }),
+    addresses: new SessionAddresses({ read }),
   });
   closing.push(() => edge.close());
   return edge;
@@ -112,4 +118,22 @@ it('answers 502 with the one error body when the task cannot be reached', async 
   expect(JSON.parse(answer.body ?? '')).toMatchObject({ statusCode: 502, code: 'browser_unavailable' });
   const discovery = await fetch(`${edge.url}/json/version?signingKey=${await token()}`);
   expect(discovery.status).toBe(502);
+});
+
+it('answers 503 store_unavailable when the sessions table is out of reach, and serves the next request', async () => {
+  // The edge's own DynamoDB reader, at a port where nothing listens: the SDK's real failure, within its timeouts.
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  const table = sessionsReader({ region: 'us-east-1', endpoint: 'http://127.0.0.1:1', table: 'sessions' });
+  closing.push(() => table.destroy());
+  const edge = await edgeFor('', table.read);
+  for (let i = 0; i < 2; i++) {
+    const answer = await open(`${edge.url.replace('http', 'ws')}/devtools/browser?signingKey=${await token()}`);
+    expect(answer.status).toBe(503);
+    expect(JSON.parse(answer.body ?? '')).toMatchObject({ statusCode: 503, code: 'store_unavailable' });
+  }
+  const discovery = await fetch(`${edge.url}/json/version?signingKey=${await token()}`);
+  expect(discovery.status).toBe(503);
+  expect(await discovery.json()).toMatchObject({ statusCode: 503, code: 'store_unavailable' });
+  expect((await fetch(`${edge.url}/health`)).status).toBe(200);
 });

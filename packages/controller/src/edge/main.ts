@@ -4,14 +4,12 @@
  * overridden to `node dist/edge/main.js`. It serves until SIGTERM or SIGINT; then every client gets a close frame
  * (1012, reconnect) and the process exits 0. Exits 1 when its configuration is invalid or its port is taken.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { verifyConnectToken } from '@wallcrawler/contracts';
 import pino from 'pino';
-import { SessionTable } from '../aws/session-table.js';
 import { type EdgeConfig, loadEdgeConfig } from './config.js';
 import { startEdgeServer } from './edge-server.js';
 import { SessionAddresses } from './session-addresses.js';
+import { sessionsReader } from './sessions-reader.js';
 
 async function main(): Promise<number> {
   let config: EdgeConfig;
@@ -25,14 +23,10 @@ async function main(): Promise<number> {
   const signalled = new Promise<string>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
   });
-  const client = new DynamoDBClient({
+  const sessions = sessionsReader({
     region: config.region,
-    ...(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
-  });
-  // Only the sessions table is read (the edge's role may read nothing else); the other names are never used.
-  const sessions = new SessionTable({
-    db: DynamoDBDocumentClient.from(client),
-    tables: { sessions: config.sessionsTable, projects: '' },
+    endpoint: config.dynamodbEndpoint,
+    table: config.sessionsTable,
   });
   const secret = config.connectSecret;
   let server: Awaited<ReturnType<typeof startEdgeServer>>;
@@ -43,19 +37,19 @@ async function main(): Promise<number> {
       pingMs: config.pingMs,
       publicUrl: config.publicUrl,
       verify: (token) => verifyConnectToken(secret, token),
-      addresses: new SessionAddresses({ read: (id) => sessions.get(id) }),
+      addresses: new SessionAddresses({ read: sessions.read }),
       logger,
     });
   } catch (error) {
     logger.fatal({ err: (error as Error).message }, `cannot listen on ${config.host}:${config.port}`);
-    client.destroy();
+    sessions.destroy();
     return 1;
   }
   logger.info({ url: server.url, pingMs: config.pingMs }, 'connect edge ready');
   const signal = await signalled;
   logger.info({ signal, connections: server.connections() }, 'connect edge stopping');
   await server.close();
-  client.destroy();
+  sessions.destroy();
   logger.info('connect edge stopped');
   return 0;
 }

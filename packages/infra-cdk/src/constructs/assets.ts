@@ -6,7 +6,8 @@ const require = createRequire(import.meta.url);
 
 /**
  * The built files the stack deploys: the Lambda bundles of `@wallcrawler/server` and the controller image's
- * build context (its Dockerfile, `package.json` and `dist/`). This package's build copies them into its own
+ * build context (its Dockerfile and the bundled program it copies, `dist/app/`: the task's and the gateway's
+ * entries and their health check). This package's build copies them into its own
  * `assets/` (`scripts/copy-assets.mjs`), so an installed `@wallcrawler/infra-cdk` carries them itself.
  * @throws Error saying to build first when they are missing
  */
@@ -29,7 +30,10 @@ export function wallcrawlerAssets(): {
     join(assets.taskStateFunction, 'index.cjs'),
     join(assets.warmPoolFunction, 'index.cjs'),
     join(assets.controllerImage, 'Dockerfile'),
-    join(assets.controllerImage, 'dist', 'task', 'main.js'),
+    // What the image's commands run: the task (the controller's container) and the connect gateway (the edge's).
+    ...['task/main.js', 'task/health.js', 'edge/main.js'].map((entry) =>
+      join(assets.controllerImage, 'dist', 'app', 'dist', entry),
+    ),
   ].filter((path) => !existsSync(path));
   if (missing.length > 0) {
     throw new Error(

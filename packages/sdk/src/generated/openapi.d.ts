@@ -1015,7 +1015,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The key does not cover the project named in `x-wc-project-id`. */
+        /** @description The key does not cover the project named in `x-wc-project-id` (`project_not_allowed`), or, on AWS, the request did not come through the stack's CloudFront distribution (`direct_access_refused`). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;

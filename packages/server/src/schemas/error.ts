@@ -32,7 +32,11 @@ const errorContent = jsonContent(ErrorSchema);
 export const errorResponses = {
   400: { description: 'The request is malformed or fails validation.', content: errorContent },
   401: { description: 'No API key, or an unknown or revoked one.', content: errorContent },
-  403: { description: 'The key does not cover the project named in `x-wc-project-id`.', content: errorContent },
+  403: {
+    description:
+      "The key does not cover the project named in `x-wc-project-id` (`project_not_allowed`), or, on AWS, the request did not come through the stack's CloudFront distribution (`direct_access_refused`).",
+    content: errorContent,
+  },
   404: { description: 'No such resource in this project.', content: errorContent },
   409: { description: 'The resource is not in a state that allows this.', content: errorContent },
   413: { description: 'The body is over the size limit.', content: errorContent },
