@@ -50,6 +50,12 @@ export const CONTROLLER_ENV = {
   contextKey: 'WALLCRAWLER_CONTEXT_KEY',
   /** The most a context's files may add up to, in MiB (past it the profile is not saved, and the reason says so). */
   contextMaxMb: 'WALLCRAWLER_CONTEXT_MAX_MB',
+  /** The most one session's downloads may add up to, in MiB (the local server's setting of the same name). */
+  sessionDownloadsMaxMb: 'WALLCRAWLER_SESSION_DOWNLOADS_MAX_MB',
+  /** The most one session's CDP log keeps, in MiB (the oldest entries go first). */
+  sessionLogMaxMb: 'WALLCRAWLER_SESSION_LOG_MAX_MB',
+  /** The most one session's rrweb recording keeps, in MiB (past it the recording stops). */
+  sessionRecordingMaxMb: 'WALLCRAWLER_SESSION_RECORDING_MAX_MB',
   /**
    * Task mode: the resources table (contexts and extensions), where a task checks that the context it saves
    * still exists and releases the context's lock as its session ends.
@@ -92,11 +98,11 @@ export const SERVER_ENV = {
   /** The most all kept artifacts may add up to, in MiB; the oldest go first. */
   artifactsMaxMb: 'WALLCRAWLER_ARTIFACTS_MAX_MB',
   /** The most one session's downloads may add up to, in MiB. */
-  sessionDownloadsMaxMb: 'WALLCRAWLER_SESSION_DOWNLOADS_MAX_MB',
+  sessionDownloadsMaxMb: CONTROLLER_ENV.sessionDownloadsMaxMb,
   /** The most one session's CDP log keeps, in MiB (the oldest entries go first). */
-  sessionLogMaxMb: 'WALLCRAWLER_SESSION_LOG_MAX_MB',
+  sessionLogMaxMb: CONTROLLER_ENV.sessionLogMaxMb,
   /** The most one session's rrweb recording keeps, in MiB (past it the recording stops). */
-  sessionRecordingMaxMb: 'WALLCRAWLER_SESSION_RECORDING_MAX_MB',
+  sessionRecordingMaxMb: CONTROLLER_ENV.sessionRecordingMaxMb,
   /** `refuse` (default): a create asking for what the server cannot do (a managed proxy) gets a 400; `ignore`: it is accepted and the field ignored. */
   unsupportedFields: SERVER_ENV_UNSUPPORTED_FIELDS,
   /** Browsers this host runs at once. @default from the memory and CPUs (cgroup limits included) */

@@ -6,7 +6,12 @@
 export { WallcrawlerApi, type WallcrawlerApiProps } from './constructs/api.js';
 export { wallcrawlerAssets } from './constructs/assets.js';
 export { WallcrawlerBlobs, type WallcrawlerBlobsProps } from './constructs/blobs.js';
-export { CONTROLLER_PORT, WallcrawlerBrowsers, type WallcrawlerBrowsersProps } from './constructs/browsers.js';
+export {
+  CONTROLLER_PORT,
+  type SessionLimits,
+  WallcrawlerBrowsers,
+  type WallcrawlerBrowsersProps,
+} from './constructs/browsers.js';
 export {
   GATEWAY_PORT,
   type GatewaySize,

@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { API_STAGE, WallcrawlerApi } from './constructs/api.js';
 import { wallcrawlerAssets } from './constructs/assets.js';
 import { WallcrawlerBlobs } from './constructs/blobs.js';
-import { WallcrawlerBrowsers } from './constructs/browsers.js';
+import { type SessionLimits, WallcrawlerBrowsers } from './constructs/browsers.js';
 import { WallcrawlerConnectGateway } from './constructs/connect-gateway.js';
 import { WallcrawlerData } from './constructs/data.js';
 import { EDGE_RESPONSE_TIMEOUT_SECONDS, WallcrawlerEdge } from './constructs/edge.js';
@@ -90,7 +90,22 @@ export interface WallcrawlerStackProps extends StackProps {
   warmPool?: { min: number; max: number; targetIdle: number };
   /** Minutes an idle pool task waits before it retires and the service replaces it. @default 30 */
   poolIdleMinutes?: number;
+  /**
+   * The most each session keeps, in MiB, as the local server's settings of the same names: a context's files
+   * (`WALLCRAWLER_CONTEXT_MAX_MB`; past it the profile is not saved), its downloads, its CDP log (the oldest
+   * entries go first) and its recording (past it the recording stops). Larger needs more task memory and disk.
+   * @default { contextMb: 256, downloadsMb: 512, logMb: 16, recordingMb: 64 }
+   */
+  sessionLimits?: SessionLimits;
 }
+
+/** The largest each of `sessionLimits` may be, as the controller's configuration accepts it. */
+const SESSION_LIMITS_MAX: Required<SessionLimits> = {
+  contextMb: 16_384,
+  downloadsMb: 16_384,
+  logMb: 1024,
+  recordingMb: 4096,
+};
 
 /** Fargate's CPU units and the memory (MiB) each allows. */
 const FARGATE_MEMORY: Record<number, { min: number; max: number; step: number }> = {
@@ -205,6 +220,12 @@ export function validateWallcrawlerProps(props: WallcrawlerStackProps, region: s
   if (props.poolIdleMinutes !== undefined && (!Number.isInteger(props.poolIdleMinutes) || props.poolIdleMinutes < 1)) {
     problems.push(`poolIdleMinutes must be at least 1, not ${props.poolIdleMinutes}`);
   }
+  for (const [name, value] of Object.entries(props.sessionLimits ?? {})) {
+    const most = SESSION_LIMITS_MAX[name as keyof SessionLimits];
+    if (most === undefined) problems.push(`sessionLimits has no setting ${name}`);
+    else if (!Number.isInteger(value) || value < 1 || value > most)
+      problems.push(`sessionLimits.${name} must be a whole number of MiB from 1 to ${most}, not ${value}`);
+  }
   const days = props.sessionArtifactDays ?? 30;
   if (!Number.isInteger(days) || days < 1) problems.push(`sessionArtifactDays must be at least 1, not ${days}`);
   return problems;
@@ -300,6 +321,7 @@ export class WallcrawlerStack extends Stack {
       warmPool:
         props.warmPool ?? (mode === 'prod' ? { min: 1, max: 10, targetIdle: 1 } : { min: 0, max: 2, targetIdle: 0 }),
       ...(props.poolIdleMinutes !== undefined ? { poolIdleMinutes: props.poolIdleMinutes } : {}),
+      ...(props.sessionLimits ? { sessionLimits: props.sessionLimits } : {}),
       logRetention,
       removalPolicy,
       ...(props.browserCpu !== undefined ? { cpu: props.browserCpu } : {}),

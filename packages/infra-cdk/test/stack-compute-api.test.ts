@@ -444,40 +444,66 @@ describe('the stack and the runtime agree on every environment variable', () => 
   });
 
   it('the controller container’s environment, secret and RunTask overrides make a config it accepts', () => {
-    const [definition] = Object.values(resourcesOf(modes.prod.template, 'AWS::ECS::TaskDefinition'));
-    const container = (definition?.Properties?.ContainerDefinitions as Record<string, unknown>[] | undefined)?.[0] as {
-      Environment: { Name: string; Value: unknown }[];
-      Secrets: { Name: string }[];
-    };
-    const names = new Set<string>(Object.values(CONTROLLER_ENV));
-    const env: Record<string, string> = {};
-    for (const { Name, Value } of container.Environment) {
-      expect(names.has(Name), Name).toBe(true);
-      env[Name] = resolveForRuntime(Value, modes.prod.template);
-    }
-    expect(container.Environment.map((e) => e.Name)).not.toContain(CONTROLLER_ENV.contextKey);
-    // What the secrets hold, as the stack generates them: the connect secret's alphanumerics, 64 hex digits.
-    const secretValues: Record<string, string> = { [CONTROLLER_ENV.contextKey]: 'ab'.repeat(32) };
-    for (const { Name } of container.Secrets) {
-      expect(names.has(Name), Name).toBe(true);
-      env[Name] = secretValues[Name] ?? Buffer.alloc(48, 1).toString('base64url');
-    }
-    const config = loadControllerConfig({
-      ...env,
-      // What ECS and the RunTask overrides add.
-      AWS_REGION: 'us-east-1',
-      ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/abc',
-      [CONTROLLER_ENV.sessionId]: 's-1',
-      [CONTROLLER_ENV.projectId]: 'p-1',
-      [CONTROLLER_ENV.expiresAt]: new Date().toISOString(),
-    });
+    const config = controllerConfigOf(modes.prod);
     expect(config.store?.sessionsTable).toBeTruthy();
     expect(config.store?.resourcesTable).toBeTruthy();
     expect(config.blobs?.bucket).toBeTruthy();
     expect(config.blobs?.contextKey?.length).toBe(32);
     expect(config.port).toBe(9223);
+    // The local server's defaults.
+    expect(config.blobs?.contextMaxBytes).toBe(256 * MiB);
+    expect(config.blobs?.fileLimits).toEqual({
+      downloadsMaxBytes: 512 * MiB,
+      logMaxBytes: 16 * MiB,
+      recordingMaxBytes: 64 * MiB,
+    });
+  });
+
+  it('gives the tasks the session limits asked for', () => {
+    const config = controllerConfigOf(
+      synth({ mode: 'dev', sessionLimits: { contextMb: 1024, downloadsMb: 2048, logMb: 32, recordingMb: 128 } }),
+    );
+    expect(config.blobs?.contextMaxBytes).toBe(1024 * MiB);
+    expect(config.blobs?.fileLimits).toEqual({
+      downloadsMaxBytes: 2048 * MiB,
+      logMaxBytes: 32 * MiB,
+      recordingMaxBytes: 128 * MiB,
+    });
   });
 });
+
+const MiB = 1024 * 1024;
+
+/** The configuration the controller's own loader makes of its container's environment in the template. */
+function controllerConfigOf(synthesized: Synthesized): ReturnType<typeof loadControllerConfig> {
+  const [definition] = Object.values(resourcesOf(synthesized.template, 'AWS::ECS::TaskDefinition'));
+  const container = (definition?.Properties?.ContainerDefinitions as Record<string, unknown>[] | undefined)?.[0] as {
+    Environment: { Name: string; Value: unknown }[];
+    Secrets: { Name: string }[];
+  };
+  const names = new Set<string>(Object.values(CONTROLLER_ENV));
+  const env: Record<string, string> = {};
+  for (const { Name, Value } of container.Environment) {
+    expect(names.has(Name), Name).toBe(true);
+    env[Name] = resolveForRuntime(Value, synthesized.template);
+  }
+  expect(container.Environment.map((e) => e.Name)).not.toContain(CONTROLLER_ENV.contextKey);
+  // What the secrets hold, as the stack generates them: the connect secret's alphanumerics, 64 hex digits.
+  const secretValues: Record<string, string> = { [CONTROLLER_ENV.contextKey]: 'ab'.repeat(32) };
+  for (const { Name } of container.Secrets) {
+    expect(names.has(Name), Name).toBe(true);
+    env[Name] = secretValues[Name] ?? Buffer.alloc(48, 1).toString('base64url');
+  }
+  return loadControllerConfig({
+    ...env,
+    // What ECS and the RunTask overrides add.
+    AWS_REGION: 'us-east-1',
+    ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/abc',
+    [CONTROLLER_ENV.sessionId]: 's-1',
+    [CONTROLLER_ENV.projectId]: 'p-1',
+    [CONTROLLER_ENV.expiresAt]: new Date().toISOString(),
+  });
+}
 
 /** The stack's props: every problem of invalid or conflicting ones is reported at once, before synthesis. */
 
@@ -495,10 +521,12 @@ describe('props', () => {
         natGateways: 2,
         waf: 'create',
         warmPool: { min: 5, max: 2, targetIdle: 3 },
+        sessionLimits: { logMb: 2048, recordingMb: 0.5 },
       },
       'eu-central-1',
     );
-    expect(problems).toHaveLength(9);
+    expect(problems).toHaveLength(11);
+    expect(problems).toContain('sessionLimits.logMb must be a whole number of MiB from 1 to 1024, not 2048');
     // What edge mode (the default) refuses: a public task, CIDRs (tasks admit only the gateway and the API), a
     // gateway of one task in prod, a gateway in direct mode.
     expect(

@@ -4,6 +4,7 @@ import { CONTROLLER_ENV as E, type ProxyRoute } from '@wallcrawler/contracts';
 import { z } from 'zod';
 import { parseContextKey } from '../keeping/context-profile.js';
 import { openProxyRoutes } from '../proxy/sealed-routes.js';
+import type { FileLimits } from './file-keeping.js';
 
 const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -53,6 +54,10 @@ const schema = z.object({
   [E.s3Endpoint]: z.url().optional(),
   [E.contextKey]: z.string().min(1).optional(),
   [E.contextMaxMb]: z.coerce.number().int().min(1).max(16_384).default(256),
+  // The local server's limits and defaults (its config.ts), so a session keeps the same on AWS.
+  [E.sessionDownloadsMaxMb]: z.coerce.number().int().min(1).default(512),
+  [E.sessionLogMaxMb]: z.coerce.number().int().min(1).max(1024).default(16),
+  [E.sessionRecordingMaxMb]: z.coerce.number().int().min(1).max(4096).default(64),
 });
 
 /** What a session asks of its browser. Absent in a warm-pool task until a create claims it. */
@@ -99,7 +104,14 @@ export interface ControllerBaseConfig {
    * ECS `secrets` give the task) and size limit. Absent: sessions that need a blob cannot start here.
    */
   blobs?:
-    | { bucket: string; endpoint: string | undefined; contextKey: Buffer | undefined; contextMaxBytes: number }
+    | {
+        bucket: string;
+        endpoint: string | undefined;
+        contextKey: Buffer | undefined;
+        contextMaxBytes: number;
+        /** The most a session keeps of its downloads, CDP log and recording. */
+        fileLimits: FileLimits;
+      }
     | undefined;
   /** In ECS: the task metadata endpoint. */
   ecsMetadataUri: string | undefined;
@@ -206,6 +218,11 @@ export function loadControllerEnvironment(env: Env = process.env): {
           endpoint: c[E.s3Endpoint],
           contextKey,
           contextMaxBytes: c[E.contextMaxMb] * 1024 * 1024,
+          fileLimits: {
+            downloadsMaxBytes: c[E.sessionDownloadsMaxMb] * 1024 * 1024,
+            logMaxBytes: c[E.sessionLogMaxMb] * 1024 * 1024,
+            recordingMaxBytes: c[E.sessionRecordingMaxMb] * 1024 * 1024,
+          },
         }
       : undefined,
     ecsMetadataUri: c[E.ecsMetadataUri],

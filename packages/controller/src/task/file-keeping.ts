@@ -5,17 +5,19 @@ import { keepSessionLog, keepSessionRecording } from '../keeping/session-artifac
 import type { SessionKeeps } from './session-reporter.js';
 
 /**
- * The most a task's session keeps, as the local server's defaults (`WALLCRAWLER_SESSION_DOWNLOADS_MAX_MB`,
- * `WALLCRAWLER_SESSION_LOG_MAX_MB`, `WALLCRAWLER_SESSION_RECORDING_MAX_MB`).
+ * The most a task's session keeps: `WALLCRAWLER_SESSION_DOWNLOADS_MAX_MB`, `WALLCRAWLER_SESSION_LOG_MAX_MB` and
+ * `WALLCRAWLER_SESSION_RECORDING_MAX_MB` in the task's environment (the stack's `sessionLimits`), with the local
+ * server's defaults (512, 16, 64 MiB).
  */
-export const TASK_KEEPING_LIMITS = {
-  downloadsMaxBytes: 512 * 1024 * 1024,
-  logMaxBytes: 16 * 1024 * 1024,
-  recordingMaxBytes: 64 * 1024 * 1024,
-} as const;
+export interface FileLimits {
+  downloadsMaxBytes: number;
+  logMaxBytes: number;
+  recordingMaxBytes: number;
+}
 
 export interface FileKeepingOptions {
   blobs: BlobStore;
+  limits: FileLimits;
   sessionId: string;
   keeps: SessionKeeps;
   logger: Logger;
@@ -29,14 +31,15 @@ export interface FileKeepingOptions {
  */
 export function fileKeeping({
   blobs,
+  limits,
   sessionId,
   keeps,
   logger,
 }: FileKeepingOptions): Pick<BrowserSessionOptions, 'downloads' | 'trafficLog' | 'recording' | 'collect'> {
   return {
-    downloads: { maxBytes: TASK_KEEPING_LIMITS.downloadsMaxBytes },
-    ...(keeps.logs ? { trafficLog: { maxBytes: TASK_KEEPING_LIMITS.logMaxBytes } } : {}),
-    ...(keeps.recording ? { recording: { maxBytes: TASK_KEEPING_LIMITS.recordingMaxBytes } } : {}),
+    downloads: { maxBytes: limits.downloadsMaxBytes },
+    ...(keeps.logs ? { trafficLog: { maxBytes: limits.logMaxBytes } } : {}),
+    ...(keeps.recording ? { recording: { maxBytes: limits.recordingMaxBytes } } : {}),
     collect: async (dirs, _ending, { downloadFailures, logs, recording }) => {
       const problems: string[] = [];
       const keep = async (what: string, step: () => Promise<unknown>) => {

@@ -54,6 +54,7 @@ function blobsFor(base: ControllerBaseConfig, contexts: ContextItems | undefined
     }),
     contextKey: base.blobs.contextKey,
     contextMaxBytes: base.blobs.contextMaxBytes,
+    fileLimits: base.blobs.fileLimits,
     contexts,
   };
 }

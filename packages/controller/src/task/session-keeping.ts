@@ -4,6 +4,7 @@ import type { ContextItems } from '../aws/context-items.js';
 import type { BrowserSessionOptions } from '../browser-session-options.js';
 import { hydrateProfile, persistProfile } from '../keeping/context-profile.js';
 import { unpackStoredExtension } from '../keeping/extension-archive.js';
+import type { FileLimits } from './file-keeping.js';
 
 /**
  * What a task's session needs from the blob store, as the API wrote it on the session's item at admission: the
@@ -36,6 +37,8 @@ export interface TaskBlobs {
   /** Contexts' key; without it, sessions with a context cannot start here. */
   contextKey: Buffer | undefined;
   contextMaxBytes: number;
+  /** The most a session keeps of its downloads, CDP log and recording. */
+  fileLimits: FileLimits;
   /** The contexts' items, to check a context still exists before saving into it. */
   contexts: ContextItems | undefined;
 }

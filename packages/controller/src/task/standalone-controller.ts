@@ -167,6 +167,7 @@ async function serve(
   const files = blobs
     ? fileKeeping({
         blobs: blobs.store,
+        limits: blobs.fileLimits,
         sessionId: config.sessionId,
         keeps: (await reporter?.keeps?.()) ?? { logs: true, recording: true },
         logger: log,

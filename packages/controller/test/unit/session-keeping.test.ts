@@ -35,6 +35,7 @@ const blobs = (overrides: Partial<TaskBlobs> = {}): TaskBlobs => ({
   store,
   contextKey: key,
   contextMaxBytes: 1024 * 1024,
+  fileLimits: { downloadsMaxBytes: 1024 * 1024, logMaxBytes: 1024 * 1024, recordingMaxBytes: 1024 * 1024 },
   contexts: undefined,
   ...overrides,
 });

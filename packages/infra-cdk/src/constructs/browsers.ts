@@ -32,6 +32,29 @@ import { bundledFunction } from './bundled-function.js';
 import type { WallcrawlerData } from './data.js';
 import { acknowledge, acknowledgeFindings, nagText } from './nag.js';
 
+/** The most a session keeps, in MiB (`WallcrawlerStackProps.sessionLimits`). */
+export interface SessionLimits {
+  contextMb?: number;
+  downloadsMb?: number;
+  logMb?: number;
+  recordingMb?: number;
+}
+
+/** The controller's variables for the limits given (the others keep the controller's defaults). */
+function sessionLimitsEnv(limits: SessionLimits = {}): Record<string, string> {
+  const names: Record<keyof SessionLimits, string> = {
+    contextMb: CONTROLLER_ENV.contextMaxMb,
+    downloadsMb: CONTROLLER_ENV.sessionDownloadsMaxMb,
+    logMb: CONTROLLER_ENV.sessionLogMaxMb,
+    recordingMb: CONTROLLER_ENV.sessionRecordingMaxMb,
+  };
+  return Object.fromEntries(
+    Object.entries(limits)
+      .filter(([, mb]) => mb !== undefined)
+      .map(([name, mb]) => [names[name as keyof SessionLimits], String(mb)]),
+  );
+}
+
 export interface WallcrawlerBrowsersProps {
   vpc: IVpc;
   /** Whether tasks get public IPs in public subnets (clients on the internet reach them) or private ones. */
@@ -67,6 +90,8 @@ export interface WallcrawlerBrowsersProps {
   warmPoolCode: string;
   /** Minutes an idle pool task waits before it retires (the service then starts a fresh one). @default 30 */
   poolIdleMinutes?: number;
+  /** The most a session keeps, in MiB (`WallcrawlerStackProps.sessionLimits`). @default the controller's */
+  sessionLimits?: SessionLimits;
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
 }
@@ -154,6 +179,7 @@ export class WallcrawlerBrowsers extends Construct {
         // Clients outside the VPC reach a public task at its public IP, which the controller looks up.
         [E.advertise]: props.publicTasks ? 'public' : 'private',
         [E.logLevel]: 'info',
+        ...sessionLimitsEnv(props.sessionLimits),
       },
       secrets: {
         [E.connectSecret]: EcsSecret.fromSecretsManager(props.connectSecret),
