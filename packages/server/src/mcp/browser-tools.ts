@@ -17,7 +17,13 @@ const element = z
   .string()
   .optional()
   .describe('Human-readable element description used to obtain permission to interact with the element');
-const ref = z.string().describe('Exact target element reference from the page snapshot');
+const ref = z.string().optional().describe('Exact target element reference from the page snapshot');
+/** @playwright/mcp's newer name for `ref` (0.0.80 on), which also takes a selector; give one of the two. */
+const target = z
+  .string()
+  .optional()
+  .describe('Exact target element reference from the page snapshot, or a unique element selector');
+const REF = /^(f\d+)?e\d+$/;
 
 /** The browser tools: each connects to the session's browser for the call only (see `withSessionPage`). */
 export function registerBrowserTools(server: McpServer, services: McpServices, call: McpCall): void {
@@ -69,12 +75,13 @@ export function registerBrowserTools(server: McpServer, services: McpServices, c
   };
 
   /**
-   * The element a ref names. This call's connection is new, so the page is snapshotted again to give its refs
+   * The element a ref (or a selector) names. This call's connection is new, so the page is snapshotted again to give its refs
    * meaning here; a ref whose element is no longer what the connection's latest snapshot showed is refused
    * rather than acted on.
    * @throws ApiError 400 `ref_not_found`; 409 `stale_ref`
    */
   const byRef = async (page: Page, session: string, wanted: string): Promise<Locator> => {
+    if (!REF.test(wanted)) return bySelector(page, wanted);
     const now = refsOf(await ariaSnapshot(page)).get(wanted);
     if (now === undefined) {
       throw new ApiError(
@@ -93,6 +100,19 @@ export function registerBrowserTools(server: McpServer, services: McpServices, c
       );
     }
     return page.locator(`aria-ref=${wanted}`);
+  };
+
+  /** A `target` that is a selector (`#name`, `text=Save`): it must match exactly one element. */
+  const bySelector = async (page: Page, selector: string): Promise<Locator> => {
+    const matches = await page.locator(selector).count();
+    if (matches !== 1) {
+      throw new ApiError(
+        400,
+        'selector_not_unique',
+        `The selector ${selector} matches ${matches} elements; give a ref from the snapshot, or a selector that matches one.`,
+      );
+    }
+    return page.locator(selector);
   };
 
   server.registerTool(
@@ -129,18 +149,20 @@ export function registerBrowserTools(server: McpServer, services: McpServices, c
       inputSchema: {
         element,
         ref,
+        target,
         doubleClick: z.boolean().optional().describe('Whether to perform a double click instead of a single click'),
         button: z.enum(['left', 'right', 'middle']).optional().describe('Button to click, defaults to left'),
         sessionId,
       },
     },
-    guarded(call, ({ ref: wanted, doubleClick, button, sessionId: id }) =>
+    guarded(call, ({ ref: r, target: t, doubleClick, button, sessionId: id }) =>
       onPage(
         id,
         async (page, session) => {
-          const target = await byRef(page, session, wanted);
-          if (doubleClick) await target.dblclick({ ...(button ? { button } : {}) });
-          else await target.click({ ...(button ? { button } : {}) });
+          const wanted = required(r ?? t);
+          const element = await byRef(page, session, wanted);
+          if (doubleClick) await element.dblclick({ ...(button ? { button } : {}) });
+          else await element.click({ ...(button ? { button } : {}) });
           return `Clicked ${wanted}.`;
         },
         { actSnapshots: true },
@@ -156,6 +178,7 @@ export function registerBrowserTools(server: McpServer, services: McpServices, c
       inputSchema: {
         element,
         ref,
+        target,
         text: z.string().describe('Text to type into the element'),
         submit: z.boolean().optional().describe('Whether to submit entered text (press Enter after)'),
         slowly: z
@@ -165,14 +188,15 @@ export function registerBrowserTools(server: McpServer, services: McpServices, c
         sessionId,
       },
     },
-    guarded(call, ({ ref: wanted, text, submit, slowly, sessionId: id }) =>
+    guarded(call, ({ ref: r, target: t, text, submit, slowly, sessionId: id }) =>
       onPage(
         id,
         async (page, session) => {
-          const target = await byRef(page, session, wanted);
-          if (slowly) await target.pressSequentially(text);
-          else await target.fill(text);
-          if (submit) await target.press('Enter');
+          const wanted = required(r ?? t);
+          const element = await byRef(page, session, wanted);
+          if (slowly) await element.pressSequentially(text);
+          else await element.fill(text);
+          if (submit) await element.press('Enter');
           return `Typed into ${wanted}.`;
         },
         { actSnapshots: true },
@@ -188,18 +212,20 @@ export function registerBrowserTools(server: McpServer, services: McpServices, c
       inputSchema: {
         element,
         ref,
+        target,
         values: z
           .array(z.string())
           .describe('Array of values to select in the dropdown. This can be a single value or multiple values.'),
         sessionId,
       },
     },
-    guarded(call, ({ ref: wanted, values, sessionId: id }) =>
+    guarded(call, ({ ref: r, target: t, values, sessionId: id }) =>
       onPage(
         id,
         async (page, session) => {
-          const target = await byRef(page, session, wanted);
-          const selected = await target.selectOption(values);
+          const wanted = required(r ?? t);
+          const element = await byRef(page, session, wanted);
+          const selected = await element.selectOption(values);
           return `Selected ${selected.join(', ')} in ${wanted}.`;
         },
         { actSnapshots: true },
@@ -217,14 +243,16 @@ export function registerBrowserTools(server: McpServer, services: McpServices, c
       inputSchema: {
         type: z.enum(['png', 'jpeg']).optional().describe('Image format for the screenshot. Default is png.'),
         element: element.describe('Human-readable element description; with ref, screenshots that element'),
-        ref: z.string().optional().describe('Exact target element reference from the page snapshot'),
+        ref,
+        target,
         fullPage: z.boolean().optional().describe('When true, takes a screenshot of the full scrollable page'),
         sessionId,
       },
       annotations: { readOnlyHint: true },
     },
-    guarded(call, ({ type = 'png', ref: wanted, fullPage, sessionId: id }) =>
+    guarded(call, ({ type = 'png', ref: r, target: t, fullPage, sessionId: id }) =>
       onSession(id, async (page, session) => {
+        const wanted = r ?? t;
         const options = { type, ...(type === 'jpeg' ? { quality: 90 } : {}) } as const;
         const image = wanted
           ? await (await byRef(page, session, wanted)).screenshot(options)
@@ -238,4 +266,12 @@ export function registerBrowserTools(server: McpServer, services: McpServices, c
       }),
     ),
   );
+}
+
+/** The element argument, under either name. @throws ApiError 400 `validation_failed` without one */
+function required(wanted: string | undefined): string {
+  if (wanted) return wanted;
+  throw new ApiError(400, 'validation_failed', 'Invalid arguments: give ref (or target), from the latest snapshot.', [
+    { path: 'arguments.ref', message: 'Required' },
+  ]);
 }

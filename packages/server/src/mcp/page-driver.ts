@@ -1,4 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
+import { NotSupportedError } from '../domain/errors.js';
 import { ApiError } from '../http/api-error.js';
 
 /** How long one action (a click, a navigation, a snapshot) may take before the tool answers an error. */
@@ -13,7 +14,10 @@ const CONNECT_TIMEOUT_MS = 20_000;
  * @throws ApiError 502 `browser_unreachable` when the browser cannot be reached
  */
 export async function withSessionPage<T>(connectUrl: string, act: (page: Page) => Promise<T>): Promise<T> {
-  const { chromium } = await import('playwright-core');
+  const { chromium } = await import('playwright-core').catch(() => {
+    // The AWS API function is bundled without Playwright (see tsup.config.ts).
+    throw new NotSupportedError('The browser tools need playwright-core, which this deployment does not include.');
+  });
   let browser: Browser;
   try {
     browser = await chromium.connectOverCDP(connectUrl, { timeout: CONNECT_TIMEOUT_MS });

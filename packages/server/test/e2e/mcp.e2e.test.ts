@@ -69,9 +69,9 @@ describe('/mcp', () => {
       'session_release',
     ]);
     const click = tools.find((tool) => tool.name === 'browser_click');
-    expect(click?.inputSchema.required).toEqual(['ref']);
+    // `ref` as @playwright/mcp named it until 0.0.80, `target` as it does since; either is accepted.
     expect(Object.keys(click?.inputSchema.properties ?? {})).toEqual(
-      expect.arrayContaining(['element', 'ref', 'sessionId']),
+      expect.arrayContaining(['element', 'ref', 'target', 'sessionId']),
     );
   });
 
@@ -145,6 +145,14 @@ describe('/mcp', () => {
       expect(errorOf(await call(client, 'browser_click', { element: 'x', ref: 'e999' }))).toMatchObject({
         statusCode: 400,
         code: 'ref_not_found',
+      });
+      expect(errorOf(await call(client, 'browser_click', { element: 'x' }))).toMatchObject({
+        statusCode: 400,
+        code: 'validation_failed',
+      });
+      expect(errorOf(await call(client, 'browser_click', { target: 'option' }))).toMatchObject({
+        statusCode: 400,
+        code: 'selector_not_unique',
       });
       const button = refIn(snapshot, /button "Show details"/);
       await call(client, 'browser_navigate', { url: 'data:text/html,<a href="#">A link</a><b>one</b><b>two</b>' });
