@@ -21,7 +21,7 @@ const MAX_CONNECTIONS = 10_000;
 export class McpConnections {
   readonly #states = new Map<string, ConnectionState>();
 
-  constructor({ lifecycle, census }: { lifecycle: SessionLifecycle; census?: Census | undefined }) {
+  constructor({ lifecycle, census }: { lifecycle: Pick<SessionLifecycle, 'onEnded'>; census?: Census | undefined }) {
     census?.add('mcpConnections', () => this.#states.size);
     lifecycle.onEnded((sessionId) => this.#sessionEnded(sessionId));
   }
