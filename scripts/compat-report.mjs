@@ -12,6 +12,7 @@ const sdk = version('node_modules/@browserbasehq/sdk/package.json');
 const stagehand3 = version('node_modules/@browserbasehq/stagehand/package.json');
 const stagehand4 = version('compat/stagehand-v4/node_modules/@browserbasehq/stagehand/package.json');
 const playwright = version('node_modules/playwright-core/package.json');
+const agentTool = (name) => `${name} ${version(`compat/agent-tools/node_modules/${name}/package.json`)}`;
 const puppeteer = version('node_modules/puppeteer-core/package.json');
 
 /** Which client each test file (and describe block) exercises. */
@@ -30,6 +31,10 @@ function clientOf(file, ancestors) {
     return `@browserbasehq/stagehand ${stagehand3} (API mode)`;
   }
   if (file.endsWith('stagehand-v4.test.ts')) return `@browserbasehq/stagehand ${stagehand4} (Node 22)`;
+  if (file.endsWith('agent-tools.test.ts')) {
+    const tools = ['@playwright/mcp', 'chrome-devtools-mcp', '@browserbasehq/mcp-server-browserbase'];
+    return `agents' MCP servers: ${tools.map(agentTool).join(', ')}`;
+  }
   if (file.endsWith('aws-stagehand.e2e.test.ts')) return `@browserbasehq/stagehand ${stagehand3} (API mode, AWS path)`;
   if (file.includes('examples/stagehand')) return `@wallcrawler/stagehand-adapter + Stagehand ${stagehand3}`;
   return relative(root, file);

@@ -5,6 +5,9 @@
 //     tiers that talk to DynamoDB start it: test-support/global-dynamodb-local.ts).
 //   - The Stagehand 4 client with the Node 22 it needs, for the compatibility suite (compat/stagehand-v4). It is
 //     not a workspace because its `node` binary would shadow Node 20 for every npm script.
+//   - The MCP servers agents already use (@playwright/mcp, chrome-devtools-mcp, Browserbase's), pinned, for the
+//     agent-tools compatibility test (compat/agent-tools). Not a workspace: their own Playwright, Puppeteer and
+//     Stagehand must not be deduplicated with the repository's.
 //   - The full build: every package's JavaScript and type declarations, which the packaging test packs and
 //     installs outside the monorepo (setup builds only the JavaScript the server runs).
 import { existsSync, statSync } from 'node:fs';
@@ -42,6 +45,18 @@ if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(join(compat
   console.log('  up to date (node_modules matches its package-lock.json)');
 } else {
   run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: compat });
+}
+
+step('MCP servers for the agent-tools compatibility test (compat/agent-tools)');
+const agentTools = join(root, 'compat', 'agent-tools');
+const agentToolsInstalled = join(agentTools, 'node_modules', '.package-lock.json');
+if (
+  existsSync(agentToolsInstalled) &&
+  statSync(agentToolsInstalled).mtimeMs >= statSync(join(agentTools, 'package-lock.json')).mtimeMs
+) {
+  console.log('  up to date (node_modules matches its package-lock.json)');
+} else {
+  run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: agentTools });
 }
 
 step('Full build: JavaScript and type declarations of every package');

@@ -24,9 +24,10 @@ export default defineConfig([
     platform: 'node',
     target: 'node22',
     // Except Stagehand: the API function does not run it (Stagehand's routes answer 501 on AWS), and its
-    // optional model providers would not bundle.
-    noExternal: [/^(?!@browserbasehq\/stagehand)/],
-    external: ['@browserbasehq/stagehand'],
+    // optional model providers would not bundle. Nor Playwright, which the MCP browser tools load on first use
+    // (see docs/mcp.md for AWS).
+    noExternal: [/^(?!@browserbasehq\/stagehand|playwright-core)/],
+    external: ['@browserbasehq/stagehand', 'playwright-core'],
     splitting: false,
     minify: true,
     sourcemap: true,

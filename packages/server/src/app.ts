@@ -11,6 +11,7 @@ import type { AppEnv } from './http/app-env.js';
 import type { UnsupportedFieldsMode } from './http/create-fields.js';
 import { errorResponse, handleError } from './http/error-handler.js';
 import { type FastRoute, fastSessionRead } from './http/fast-session-read.js';
+import { McpConnections } from './mcp/connections.js';
 import { ServerMetrics } from './metrics.js';
 import { apiKeyAuth } from './middleware/api-key-auth.js';
 import { jsonBody } from './middleware/json-body.js';
@@ -27,6 +28,7 @@ import { registerContextRoutes } from './routes/contexts.js';
 import { registerDashboard } from './routes/dashboard.js';
 import { registerExtensionRoutes } from './routes/extensions.js';
 import { registerHealthRoute } from './routes/health.js';
+import { registerMcpRoute } from './routes/mcp.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerProjectRoutes } from './routes/projects.js';
 import { registerReplayPages } from './routes/replay-pages.js';
@@ -251,6 +253,18 @@ export function createApi(deps: AppDeps): Api {
   registerSessionFileRoutes(app, { files, views, gatewayUrl, largeAnswers: deps.largeAnswers });
   registerReplayPages(app, { files, signer, largeAnswers: deps.largeAnswers });
   registerDashboard(app, { store, lifecycle, views, files, signer, gatewayUrl, largeAnswers: deps.largeAnswers });
+  registerMcpRoute(app, {
+    store,
+    gatewayUrl,
+    services: {
+      lifecycle,
+      views,
+      connections: new McpConnections({ lifecycle, census: deps.census }),
+      internalGatewayUrl: deps.internalGatewayUrl ?? (() => undefined),
+      createParams,
+      unsupportedFields,
+    },
+  });
   registerContextRoutes(app, { contexts: needBlobs(contextService, 'contexts') });
   registerExtensionRoutes(app, { extensions: needBlobs(extensionService, 'extensions') });
 

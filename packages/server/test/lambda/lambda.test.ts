@@ -2,6 +2,9 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { AWS_API_ENV as A, ORIGIN_SECRET_HEADER } from '@wallcrawler/contracts';
 import { tempDir } from '@wallcrawler/test-support';
 import { type LambdaHttpHandler, startApiGateway } from '@wallcrawler/test-support/api-gateway';
@@ -292,6 +295,62 @@ describe('the bundled Lambda functions', () => {
             body: { statusCode: 503, code: 'dependency_unavailable' },
           });
           expect(read.body.message).toMatch(/Secrets Manager could not be reached/);
+        },
+      );
+    } finally {
+      await tables.drop();
+      client.destroy();
+    }
+  });
+
+  it('serves /mcp through the front door: the MCP SDK client lists tools and sessions; browser tools say 501', async () => {
+    const client = dynamoDbClient();
+    const tables = await freshTables(client);
+    const store = new DynamoDbStore({ client, tables: tables.names });
+    const project = newProject('mcp-lambda', { concurrency: 2, defaultTimeout: 300 });
+    await store.createProject(project);
+    const apiKey = 'wc_mcp_lambda_0123456789abcdef';
+    await store.createApiKey(apiKeyRecord(apiKey, 'mcp', [project.id]));
+    const running = sessionRecord(project.id, { status: 'RUNNING', connectEndpoint: 'ws://10.0.0.1:9223' });
+    await store.insertSessionWithinLimit(running, 2);
+    try {
+      await withApiBundle(
+        {
+          ...validEnv,
+          [A.connectSecretArn]: '',
+          [A.connectSecret]: Buffer.alloc(32, 7).toString('base64url'),
+          [A.sessionsTable]: tables.names.sessions,
+          [A.projectsTable]: tables.names.projects,
+          [A.apiKeysTable]: tables.names.apiKeys,
+          [A.resourcesTable]: tables.names.resources,
+          [A.dynamodbEndpoint]: inject('dynamodbEndpoint'),
+          [A.region]: 'us-east-1',
+          [A.logLevel]: 'silent',
+        },
+        async (url) => {
+          const unauthorized = await json(await fetch(`${url}/mcp`, { method: 'POST', body: '{}' }));
+          expect(unauthorized).toMatchObject({ status: 401, body: { statusCode: 401, code: 'missing_api_key' } });
+          const mcp = new Client({ name: 'wallcrawler-test', version: '1.0.0' });
+          await mcp.connect(
+            new StreamableHTTPClientTransport(new URL('/mcp', url), {
+              requestInit: { headers: { authorization: `Bearer ${apiKey}` } },
+            }),
+          );
+          try {
+            expect((await mcp.listTools()).tools.map((t) => t.name)).toContain('browser_snapshot');
+            const list = (await mcp.callTool({ name: 'session_list', arguments: {} })) as CallToolResult;
+            const text = list.content.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('');
+            expect((JSON.parse(text) as { id: string }[]).map((s) => s.id)).toEqual([running.id]);
+            // The function is bundled without Playwright: the browser tools say so rather than fail obscurely.
+            const snapshot = (await mcp.callTool({
+              name: 'browser_snapshot',
+              arguments: { sessionId: running.id },
+            })) as CallToolResult;
+            expect(snapshot.isError).toBe(true);
+            expect(snapshot.structuredContent).toMatchObject({ statusCode: 501, code: 'not_supported' });
+          } finally {
+            await mcp.close();
+          }
         },
       );
     } finally {
