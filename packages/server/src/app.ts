@@ -30,12 +30,15 @@ import { registerExtensionRoutes } from './routes/extensions.js';
 import { registerFetchRoutes } from './routes/fetch.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+import { registerNotSupportedRoutes } from './routes/not-supported.js';
 import { registerProjectRoutes } from './routes/projects.js';
 import { registerReplayPages } from './routes/replay-pages.js';
+import { registerSearchRoutes } from './routes/search.js';
 import { registerSessionFileRoutes } from './routes/session-files.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerStagehandRoutes } from './routes/stagehand.js';
 import { SessionCreateParamsSchema, sessionCreateParamsSchema } from './schemas/session.js';
+import { SearxngSearch } from './search/searxng-search.js';
 import { BrowserStartPlanner } from './services/browser-start-planner.js';
 import { ContextService } from './services/context-service.js';
 import type { DownloadService } from './services/download-service.js';
@@ -265,6 +268,8 @@ export function createApi(deps: AppDeps): Api {
     ...(deps.fetchTimeoutMs !== undefined ? { timeoutMs: deps.fetchTimeoutMs } : {}),
   });
   registerFetchRoutes(app, { fetcher });
+  registerSearchRoutes(app, { search: deps.searchUrl ? new SearxngSearch({ baseUrl: deps.searchUrl }) : undefined });
+  registerNotSupportedRoutes(app);
   registerSessionFileRoutes(app, { files, views, gatewayUrl, largeAnswers: deps.largeAnswers });
   registerReplayPages(app, { files, signer, largeAnswers: deps.largeAnswers });
   registerDashboard(app, { store, lifecycle, views, files, signer, gatewayUrl, largeAnswers: deps.largeAnswers });

@@ -607,6 +607,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Search the web through the configured search backend
+         * @description Browserbase's `search.web`, answered by the SearXNG instance at `WALLCRAWLER_SEARCH_URL` (its JSON API; its
+         *     `settings.yml` must allow the `json` format). Without one, 501 `not_supported` says how to configure it.
+         */
+        post: operations["searchWeb"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1066,6 +1087,32 @@ export interface components {
              * @enum {boolean}
              */
             truncated?: true;
+        };
+        /** @description Browserbase's `SearchWebParams` (`@browserbasehq/sdk` 2.21). */
+        SearchParams: {
+            /** @description Trimmed. */
+            query: string;
+            /** @description How many results, 1–25 (10 when absent). */
+            numResults?: number;
+        } & {
+            [key: string]: unknown;
+        };
+        SearchResult: {
+            /** @description Stable for a URL. */
+            id: string;
+            title: string;
+            url: string;
+            author?: string;
+            favicon?: string;
+            image?: string;
+            /** @description RFC 3339. */
+            publishedDate?: string;
+        };
+        /** @description Browserbase's `SearchWebResponse`. */
+        SearchResponse: {
+            query: string;
+            requestId: string;
+            results: components["schemas"]["SearchResult"][];
         };
     };
     responses: {
@@ -2423,6 +2470,45 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
             /** @description The URL did not answer, or its page did not load, before the deadline (`fetch_timeout`). */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    searchWeb: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SearchParams"];
+            };
+        };
+        responses: {
+            /** @description The results, best first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotSupported"];
+            /** @description The search backend failed, could not be reached or did not answer in time (`search_unavailable`). */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -238,3 +238,8 @@ export class ProxiesNotConfiguredError extends DomainError {
 export class ModelNotConfiguredError extends DomainError {
   readonly code = 'model_not_configured';
 }
+
+/** The configured search backend failed, could not be reached, or did not answer in time. */
+export class SearchUnavailableError extends DomainError {
+  readonly code = 'search_unavailable';
+}

@@ -50,6 +50,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   fetch_timeout: 504,
   proxies_not_configured: 400,
   model_not_configured: 400,
+  search_unavailable: 502,
 };
 
 /** Stagehand's hosted-API routes, whose clients read `{success: false, message}` from an error. */
@@ -98,7 +99,10 @@ export function toApiError(error: unknown): ApiError {
     if (status === 409) headers['x-should-retry'] = error.code === 'write_conflict' ? 'true' : 'false';
     // A fetch's target that gave no answer is the target's doing: clients (which retry a 5xx) should not load it
     // again at once.
-    if (error.code === 'fetch_failed' || error.code === 'fetch_timeout') headers['x-should-retry'] = 'false';
+    // Nor is a feature this deployment lacks going to appear on a retry.
+    if (error.code === 'fetch_failed' || error.code === 'fetch_timeout' || status === 501) {
+      headers['x-should-retry'] = 'false';
+    }
     return new ApiError(status, error.code, error.message, undefined, headers);
   }
   if (error instanceof HTTPException) {
