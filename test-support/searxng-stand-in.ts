@@ -26,7 +26,11 @@ export interface SearxngStandIn {
   close(): Promise<void>;
 }
 
-export async function startSearxngStandIn(documents: SearxngDocument[]): Promise<SearxngStandIn> {
+/** `json: false` answers as an instance whose `search.formats` lacks `json` does: 403 to every JSON search. */
+export async function startSearxngStandIn(
+  documents: SearxngDocument[],
+  { json = true }: { json?: boolean } = {},
+): Promise<SearxngStandIn> {
   const requests: URL[] = [];
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://x');
@@ -35,7 +39,7 @@ export async function startSearxngStandIn(documents: SearxngDocument[]): Promise
       response.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>');
       return;
     }
-    if (url.searchParams.get('format') !== 'json') {
+    if (!json || url.searchParams.get('format') !== 'json') {
       response.writeHead(403, { 'content-type': 'text/html' }).end('<h1>403 Forbidden</h1>');
       return;
     }

@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type Browserbase from '@browserbasehq/sdk';
-import { BadRequestError, InternalServerError } from '@browserbasehq/sdk';
+import { BadRequestError, InternalServerError, RateLimitError } from '@browserbasehq/sdk';
 import { freePort, liveBrowsers, tempDir } from '@wallcrawler/test-support';
 import { useTestServer } from '@wallcrawler/test-support/test-server';
 import { issueServerCertificate, makeThrowawayCa } from '@wallcrawler/test-support/throwaway-ca';
@@ -198,6 +198,21 @@ describe('@browserbasehq/sdk: fetchAPI.create', () => {
     expect(timeout.statusCode).toBe(504);
     expect(timeout.code).toBe('fetch_timeout');
     await expectReleased();
+  });
+
+  it("counts against the project's concurrency like any session", async () => {
+    const { client: single } = await browserbaseProject(t, 'compat-fetch-single', 1);
+    const held = await single.sessions.create({ keepAlive: true });
+    try {
+      const refused = await single.fetchAPI.create({ url: `${site}/page` }, { maxRetries: 0 }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(RateLimitError);
+      expect(((refused as RateLimitError).error as { code: string }).code).toBe('concurrency_limit_exceeded');
+    } finally {
+      await single.sessions.update(held.id, { status: 'REQUEST_RELEASE' });
+    }
+    // With the slot free, the same fetch runs.
+    expect((await single.fetchAPI.create({ url: `${site}/page` })).statusCode).toBe(200);
+    expect(liveBrowsers(t.dataDir).size).toBe(0);
   });
 
   it('refuses non-http(s) URLs, json without a model, and proxies the project does not have, with 400s', async () => {

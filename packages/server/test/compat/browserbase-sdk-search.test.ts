@@ -103,6 +103,22 @@ describe('@browserbasehq/sdk: search.web', () => {
     expect(body(refused).message).toContain('SearXNG');
   });
 
+  it('answers 502 saying how to fix an instance that does not allow the json format', async () => {
+    const htmlOnly = await startSearxngStandIn(DOCUMENTS, { json: false });
+    const pointed = await startTestApp({ WALLCRAWLER_SEARCH_URL: htmlOnly.url });
+    try {
+      const refused = await client(pointed)
+        .search.web({ query: 'DevTools' }, { maxRetries: 0 })
+        .catch((e: unknown) => e);
+      expect(body(refused).statusCode).toBe(502);
+      expect(body(refused).code).toBe('search_unavailable');
+      expect(body(refused).message).toContain('search.formats');
+    } finally {
+      await pointed.close();
+      await htmlOnly.close();
+    }
+  });
+
   it('answers 502 search_unavailable when the backend is gone', async () => {
     const gone = await startSearxngStandIn([]);
     const pointed = await startTestApp({ WALLCRAWLER_SEARCH_URL: gone.url });
