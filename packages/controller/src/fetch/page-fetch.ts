@@ -30,11 +30,14 @@ export interface PageFetchResult {
   truncated: boolean;
 }
 
-/** The fetch could not get an answer from the target: `reason` is Chromium's (`net::ERR_CONNECTION_REFUSED`). */
+/**
+ * The fetch got no answer: from the target (`reason` is Chromium's, `net::ERR_CONNECTION_REFUSED`), before the
+ * deadline, or because the session's browser itself could not be reached.
+ */
 export class PageFetchError extends Error {
   constructor(
     readonly reason: string,
-    readonly timedOut = false,
+    readonly kind: 'target' | 'deadline' | 'browser' = 'target',
   ) {
     super(reason);
   }
@@ -59,12 +62,17 @@ const READ_CHUNK_BYTES = 256 * 1024;
  */
 export async function fetchThroughBrowser(cdpUrl: string, request: PageFetchRequest): Promise<PageFetchResult> {
   const deadline = Date.now() + request.timeoutMs;
-  const client = await CdpClient.connect(cdpUrl, request.timeoutMs);
+  let client: CdpClient;
+  try {
+    client = await CdpClient.connect(cdpUrl, request.timeoutMs);
+  } catch (error) {
+    throw new PageFetchError(`The session's browser could not be reached: ${(error as Error).message}`, 'browser');
+  }
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new PageFetchError(`No answer from ${request.url} within ${request.timeoutMs} ms`, true)),
+        () => reject(new PageFetchError(`No answer from ${request.url} within ${request.timeoutMs} ms`, 'deadline')),
         Math.max(0, deadline - Date.now()),
       );
     });
@@ -140,7 +148,7 @@ async function load(client: CdpClient, request: PageFetchRequest): Promise<PageF
       });
     };
     client.on('event', onEvent);
-    client.once('close', () => fail(new PageFetchError('The browser connection closed during the fetch')));
+    client.once('close', () => fail(new PageFetchError('The browser connection closed during the fetch', 'browser')));
     send('Page.navigate', { url: request.url }).then((result) => {
       const errorText = (result as { errorText?: string }).errorText;
       if (errorText) fail(new PageFetchError(errorText));

@@ -2458,7 +2458,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
-            /** @description The URL gave no answer (`fetch_failed`, with Chromium's reason): unreachable, or its certificate refused. */
+            /** @description The URL gave no answer (`fetch_failed`, with Chromium's reason): unreachable, or its certificate refused; or the session's browser could not be reached (`controller_unreachable`). */
             502: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,7 @@
 import { type Logger, silentLogger } from '@wallcrawler/contracts';
 import { fetchThroughBrowser, PageFetchError } from '@wallcrawler/controller';
 import {
+  ControllerUnreachableError,
   FetchFailedError,
   FetchTimeoutError,
   ModelNotConfiguredError,
@@ -136,7 +137,8 @@ export class FetchService {
       };
     } catch (error) {
       if (!(error instanceof PageFetchError)) throw error;
-      if (error.timedOut) throw new FetchTimeoutError(`${error.reason}.`);
+      if (error.kind === 'deadline') throw new FetchTimeoutError(`${error.reason}.`);
+      if (error.kind === 'browser') throw new ControllerUnreachableError(`${error.reason}.`);
       const hint = /CERT|SSL/.test(error.reason) ? ' Set allowInsecureSsl: true to accept its certificate.' : '';
       throw new FetchFailedError(`${input.url} could not be fetched: ${error.reason}.${hint}`);
     } finally {

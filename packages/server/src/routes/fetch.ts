@@ -16,7 +16,8 @@ const createFetch = createRoute({
     200: { description: 'What the URL answered.', content: jsonContent(FetchResponseSchema) },
     ...pickErrors(400, 401, 403, 415, 429, 500),
     502: {
-      description: 'The URL gave no answer (`fetch_failed`): unreachable, or a certificate refused.',
+      description:
+        "The URL gave no answer (`fetch_failed`): unreachable, or a certificate refused; or the session's browser could not be reached (`controller_unreachable`).",
       content: errorResponses[502].content,
     },
     503: errorResponses[503],
