@@ -154,6 +154,9 @@ describe('@browserbasehq/sdk: fetchAPI.create', () => {
     // Rendered: what the page's script added is there, the script itself is not.
     expect(markdown).toContain('## Added by script');
     expect(markdown).not.toContain('insertAdjacentHTML');
+    // A document that is not HTML is answered as raw answers it.
+    const image = await client.fetchAPI.create({ url: `${site}/image`, format: 'markdown' });
+    expect(image).toMatchObject({ contentType: 'image/png', encoding: 'base64' });
     await expectReleased();
   });
 
