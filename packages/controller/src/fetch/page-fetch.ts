@@ -77,6 +77,10 @@ export async function fetchThroughBrowser(cdpUrl: string, request: PageFetchRequ
       );
     });
     return await Promise.race([load(client, request), timeout]);
+  } catch (error) {
+    if (error instanceof PageFetchError) throw error;
+    // A CDP command the browser refused: the browser's failure, not the target's.
+    throw new PageFetchError(`The session's browser failed the fetch: ${(error as Error).message}`, 'browser');
   } finally {
     clearTimeout(timer);
     client.close();
