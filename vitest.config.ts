@@ -98,6 +98,8 @@ function project(
 
 export default defineConfig({
   test: {
+    // The compatibility suite's results are kept for docs/compatibility-results.md (test-support/compat-results-reporter.ts).
+    reporters: ['default', './test-support/compat-results-reporter.ts'],
     teardownTimeout: 30_000,
     sequence: { sequencer: LongestFirstSequencer },
     projects: [

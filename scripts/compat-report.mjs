@@ -1,116 +1,72 @@
-// Runs the compatibility suite and writes docs/compatibility-results.md from its results: each official client,
-// its version, what was exercised, and pass or fail, plus what is not supported. `npm run compat:report`.
+// docs/compatibility-results.md, from the compatibility suite's results (scripts/compat-results.mjs renders it).
+// Every vitest run records the results of the suite's files it ran (test-support/compat-results-reporter.ts).
+//
+//   node scripts/compat-report.mjs          runs the suite, then writes the file      (`npm run compat:report`)
+//   node scripts/compat-report.mjs --check  renders the file from the results the last runs recorded (CI: `npm
+//                                           test`, then `npm run test:distributed`), prints it, and fails when a
+//                                           suite file has no results or the committed file differs
+//                                           (`npm run check:compat-results`)
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CACHE_DIR, inSuite, RESULTS_FILE, render, root } from './compat-results.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const version = (packageJson) => JSON.parse(readFileSync(join(root, packageJson), 'utf8')).version;
-const sdk = version('node_modules/@browserbasehq/sdk/package.json');
-const stagehand3 = version('node_modules/@browserbasehq/stagehand/package.json');
-const stagehand4 = version('compat/stagehand-v4/node_modules/@browserbasehq/stagehand/package.json');
-const playwright = version('node_modules/playwright-core/package.json');
-const agentTool = (name) => `${name} ${version(`compat/agent-tools/node_modules/${name}/package.json`)}`;
-const puppeteer = version('node_modules/puppeteer-core/package.json');
-
-/** Which client each test file (and describe block) exercises. */
-function clientOf(file, ancestors) {
-  const describe = ancestors.join(' ');
-  // browserbase-sdk-sessions, -contexts, -artifacts and -env: the official SDK, one file per resource.
-  if (/\/browserbase-sdk-[a-z]+\.test\.ts$/.test(file)) {
-    return describe.includes('Playwright')
-      ? `@browserbasehq/sdk ${sdk} + playwright-core ${playwright}`
-      : `@browserbasehq/sdk ${sdk} + puppeteer-core ${puppeteer}`;
-  }
-  if (file.endsWith('create-fields.test.ts')) return `@browserbasehq/sdk ${sdk}`;
-  if (file.endsWith('stagehand-api.test.ts')) {
-    if (describe.includes('disableAPI')) return `@browserbasehq/stagehand ${stagehand3} (disableAPI)`;
-    if (describe.includes('bad input')) return 'Stagehand API over raw HTTP';
-    return `@browserbasehq/stagehand ${stagehand3} (API mode)`;
-  }
-  if (file.endsWith('stagehand-v4.test.ts')) return `@browserbasehq/stagehand ${stagehand4} (Node 22)`;
-  if (file.endsWith('agent-tools.test.ts')) {
-    const tools = ['@playwright/mcp', 'chrome-devtools-mcp', '@browserbasehq/mcp-server-browserbase'];
-    return `agents' MCP servers: ${tools.map(agentTool).join(', ')}`;
-  }
-  if (file.endsWith('aws-stagehand.e2e.test.ts')) return `@browserbasehq/stagehand ${stagehand3} (API mode, AWS path)`;
-  if (file.includes('examples/stagehand')) return `@wallcrawler/stagehand-adapter + Stagehand ${stagehand3}`;
-  return relative(root, file);
+/** The suite's test files in the tree, relative to the root. */
+function suiteFiles() {
+  const found = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  return found.stdout.split('\n').filter((f) => f.endsWith('.test.ts') && inSuite(f));
 }
 
-const NOT_SUPPORTED = [
-  [
-    `@browserbasehq/sdk ${sdk}`,
-    'certificates, search, fetchAPI, secrets, functions, agents, webhooks',
-    'not served (404)',
-  ],
-  [
-    `@browserbasehq/sdk ${sdk}`,
-    'sessions.replays.retrievePage (HLS video)',
-    '501: no video, rrweb replay pages instead',
-  ],
-  [
-    `@browserbasehq/sdk ${sdk}`,
-    'proxies (browserbase, external), allowedDomains, ignoreCertificateErrors',
-    '400 unsupported_field (see compatibility.md)',
-  ],
-  [
-    `@browserbasehq/stagehand ${stagehand3} (API mode)`,
-    'agent().execute() on the server (agentExecute)',
-    'error event: run the agent with disableAPI',
-  ],
-  [
-    `@browserbasehq/stagehand ${stagehand4} (Node 22)`,
-    'model gateway (/v1/llm/responses) for models without an apiKey',
-    'not served',
-  ],
-  ['any client', 'Selenium at seleniumRemoteUrl', 'not served'],
-  ['any client, on AWS', 'files, logs, recordings', '501 for now'],
-];
-
-const output = join(tmpdir(), `wallcrawler-compat-${process.pid}.json`);
-const run = spawnSync(
-  'npx',
-  [
-    'vitest',
-    'run',
-    'packages/server/test/compat',
-    'packages/server/test/distributed/aws-stagehand.e2e.test.ts',
-    'examples/stagehand',
-    '--reporter=json',
-    `--outputFile=${output}`,
-  ],
-  { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
-);
-const results = JSON.parse(readFileSync(output, 'utf8'));
-rmSync(output, { force: true });
-
-const rows = [];
-for (const file of results.testResults) {
-  for (const test of file.assertionResults) {
-    const result = test.status === 'passed' ? 'pass' : test.status === 'failed' ? '**fail**' : test.status;
-    rows.push([clientOf(file.name, test.ancestorTitles), test.title, result]);
-  }
+function recorded() {
+  const results = existsSync(CACHE_DIR)
+    ? readdirSync(CACHE_DIR).map((name) => JSON.parse(readFileSync(join(CACHE_DIR, name), 'utf8')))
+    : [];
+  const files = suiteFiles();
+  // Results of a file that no longer exists are not shown.
+  return {
+    results: results.filter((r) => files.includes(r.file)),
+    missing: files.filter((f) => !results.some((r) => r.file === f)),
+  };
 }
-rows.sort((a, b) => a[0].localeCompare(b[0]));
-const cell = (s) => String(s).replaceAll('|', '\\|');
-const lines = [
-  '# Compatibility results',
-  '',
-  `Generated by \`npm run compat:report\` from a run of the compatibility suite (\`packages/server/test/compat\`,`,
-  "`examples/stagehand`, and the AWS path's Stagehand test): the official clients as published, unmodified,",
-  'against a real Wallcrawler server and real Chromium. Edit the tests, not this file.',
-  '',
-  `${results.numPassedTests} of ${results.numTotalTests} passed on ${new Date().toISOString().slice(0, 10)}.`,
-  '',
-  '| client | what | result |',
-  '|---|---|---|',
-  ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-  ...NOT_SUPPORTED.map(([client, what, why]) => `| ${cell(client)} | ${cell(what)} | not supported: ${cell(why)} |`),
-  '',
-];
-writeFileSync(join(root, 'docs/compatibility-results.md'), lines.join('\n'));
-console.log(`docs/compatibility-results.md: ${results.numPassedTests}/${results.numTotalTests} passed`);
-process.exit(run.status === 0 ? 0 : 1);
+
+if (process.argv.includes('--check')) {
+  const { results, missing } = recorded();
+  const text = render(results);
+  console.log(text);
+  if (missing.length > 0) {
+    console.error(`✗ No results recorded for ${missing.join(', ')}: run them (npm test; npm run test:distributed).`);
+    process.exit(1);
+  }
+  if (!existsSync(RESULTS_FILE) || readFileSync(RESULTS_FILE, 'utf8') !== text) {
+    console.error(
+      '✗ docs/compatibility-results.md differs from what these test results render (above). Run `npm run compat:report` and commit it.',
+    );
+    process.exit(1);
+  }
+  console.log('✔ docs/compatibility-results.md matches the compatibility suite’s results');
+} else {
+  // Only this run's results count.
+  rmSync(CACHE_DIR, { recursive: true, force: true });
+  const run = spawnSync(
+    'npx',
+    [
+      'vitest',
+      'run',
+      'packages/server/test/compat',
+      'packages/server/test/distributed/aws-stagehand.e2e.test.ts',
+      'examples/stagehand',
+    ],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const { results, missing } = recorded();
+  writeFileSync(RESULTS_FILE, render(results));
+  const tests = results.flatMap((r) => r.tests);
+  console.log(
+    `docs/compatibility-results.md: ${tests.filter((t) => t.state === 'passed').length}/${tests.length} passed`,
+  );
+  if (missing.length > 0) console.error(`✗ no results for ${missing.join(', ')}`);
+  process.exit(run.status === 0 && missing.length === 0 ? 0 : 1);
+}

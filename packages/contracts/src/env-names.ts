@@ -113,6 +113,12 @@ export const SERVER_ENV = {
   queueTimeoutMs: 'WALLCRAWLER_QUEUE_TIMEOUT_MS',
   /** Browsers kept started ahead of sessions (the warm pool); 0 turns it off. @default from free memory and CPUs */
   poolSize: 'WALLCRAWLER_POOL_SIZE',
+  /** The most of a body (or a rendered page) one `POST /v1/fetch` answers with, in MiB; the rest is cut. */
+  fetchMaxMb: 'WALLCRAWLER_FETCH_MAX_MB',
+  /** A `POST /v1/fetch`'s deadline, in ms: past it the answer is a 504. */
+  fetchTimeoutMs: 'WALLCRAWLER_FETCH_TIMEOUT_MS',
+  /** A SearXNG instance's base URL, for `POST /v1/search` (its JSON API); without it search answers 501. */
+  searchUrl: 'WALLCRAWLER_SEARCH_URL',
 } as const;
 
 /**

@@ -37,6 +37,13 @@ export {
   unpackProfile,
 } from './context/profile-archive.js';
 export { DownloadWatcher } from './downloads/download-watcher.js';
+export {
+  fetchThroughBrowser,
+  headerValue,
+  PageFetchError,
+  type PageFetchRequest,
+  type PageFetchResult,
+} from './fetch/page-fetch.js';
 export { CdpGateway, type CdpGatewayOptions, type ConnectAuthenticator, type ConnectCredentials } from './gateway.js';
 export {
   type ContextProfileOptions,

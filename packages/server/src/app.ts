@@ -6,6 +6,7 @@ import { withApiKeyCache } from './adapters/cached-api-keys.js';
 import { TunnelProxyChecker } from './adapters/tunnel-proxy-checker.js';
 import type { Census } from './census.js';
 import { NotSupportedError } from './domain/errors.js';
+import { FetchService } from './fetch/fetch-service.js';
 import { ApiError } from './http/api-error.js';
 import type { AppEnv } from './http/app-env.js';
 import type { UnsupportedFieldsMode } from './http/create-fields.js';
@@ -27,15 +28,19 @@ import type { Store } from './ports/store.js';
 import { registerContextRoutes } from './routes/contexts.js';
 import { registerDashboard } from './routes/dashboard.js';
 import { registerExtensionRoutes } from './routes/extensions.js';
+import { registerFetchRoutes } from './routes/fetch.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerMcpRoute } from './routes/mcp.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+import { registerNotSupportedRoutes } from './routes/not-supported.js';
 import { registerProjectRoutes } from './routes/projects.js';
 import { registerReplayPages } from './routes/replay-pages.js';
+import { registerSearchRoutes } from './routes/search.js';
 import { registerSessionFileRoutes } from './routes/session-files.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerStagehandRoutes } from './routes/stagehand.js';
 import { SessionCreateParamsSchema, sessionCreateParamsSchema } from './schemas/session.js';
+import { SearxngSearch } from './search/searxng-search.js';
 import { BrowserStartPlanner } from './services/browser-start-planner.js';
 import { ContextService } from './services/context-service.js';
 import type { DownloadService } from './services/download-service.js';
@@ -81,6 +86,12 @@ export interface AppDeps {
   sessionLogMaxBytes?: number;
   /** The most one session's recording keeps. @default 64 MiB */
   sessionRecordingMaxBytes?: number;
+  /** `POST /v1/fetch`: the most of a body an answer carries (the rest is cut). @default 4 MiB */
+  fetchMaxBytes?: number;
+  /** `POST /v1/fetch`'s deadline. @default 30 s */
+  fetchTimeoutMs?: number;
+  /** A SearXNG instance's base URL, for `POST /v1/search`. Without it, search answers 501. */
+  searchUrl?: string;
   /** Where answers too large for the front door go, to be redirected to (AWS). Without it, all are streamed. */
   largeAnswers?: LargeAnswers;
   /** How many browsers this host runs at once, and the wait for a slot. Without it, only projects' limits apply. */
@@ -250,6 +261,17 @@ export function createApi(deps: AppDeps): Api {
   registerStagehandRoutes(app, { stagehand, gatewayUrl, unsupportedFields, createParams });
   registerSessionRoutes(app, { lifecycle, views, gatewayUrl, unsupportedFields, createParams });
   registerProjectRoutes(app, { store });
+  const fetcher = new FetchService({
+    lifecycle,
+    views,
+    gatewayUrl: deps.internalGatewayUrl ?? (() => undefined),
+    logger,
+    ...(deps.fetchMaxBytes !== undefined ? { maxBytes: deps.fetchMaxBytes } : {}),
+    ...(deps.fetchTimeoutMs !== undefined ? { timeoutMs: deps.fetchTimeoutMs } : {}),
+  });
+  registerFetchRoutes(app, { fetcher });
+  registerSearchRoutes(app, { search: deps.searchUrl ? new SearxngSearch({ baseUrl: deps.searchUrl }) : undefined });
+  registerNotSupportedRoutes(app);
   registerSessionFileRoutes(app, { files, views, gatewayUrl, largeAnswers: deps.largeAnswers });
   registerReplayPages(app, { files, signer, largeAnswers: deps.largeAnswers });
   registerDashboard(app, { store, lifecycle, views, files, signer, gatewayUrl, largeAnswers: deps.largeAnswers });

@@ -35,6 +35,9 @@ const schema = z.object({
   [E.queueSize]: z.coerce.number().int().min(0).max(100_000).default(20),
   [E.queueTimeoutMs]: z.coerce.number().int().min(0).max(600_000).default(30_000),
   [E.poolSize]: z.coerce.number().int().min(0).max(1_000).optional(),
+  [E.fetchMaxMb]: z.coerce.number().int().min(1).max(1024).default(4),
+  [E.fetchTimeoutMs]: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  [E.searchUrl]: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /** The local server's configuration, validated. */
@@ -75,6 +78,10 @@ export interface ServerConfig {
   admission: { maxSessions: number; queueSize: number; queueTimeoutMs: number };
   /** Browsers kept started ahead of sessions (never more than the host's room besides its sessions); 0 is off. */
   poolSize: number;
+  /** `POST /v1/fetch`: the most of a body an answer carries (the rest is cut), and the deadline. @default 4 MiB, 30 s */
+  fetch: { maxBytes: number; timeoutMs: number };
+  /** A SearXNG instance's base URL for `POST /v1/search`; without it search answers 501. */
+  searchUrl?: string;
   /**
    * Test-only, and set by no environment variable: the shortest session `timeout` a create accepts, in seconds,
    * so that tests reach a timeout in seconds. Users keep Browserbase's minimum. @default 60
@@ -118,6 +125,8 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
       queueTimeoutMs: c[E.queueTimeoutMs],
     },
     poolSize: c[E.poolSize] ?? defaultPoolSize(),
+    fetch: { maxBytes: c[E.fetchMaxMb] * 1024 * 1024, timeoutMs: c[E.fetchTimeoutMs] },
+    ...(c[E.searchUrl] ? { searchUrl: c[E.searchUrl] } : {}),
     ...(c[E.contextKey] ? { contextKey: c[E.contextKey] } : {}),
     ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
     ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),

@@ -578,6 +578,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/fetch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fetch a URL through a browser session of the key's project
+         * @description Browserbase's `fetchAPI.create`. The URL is loaded in a new session of the project (admitted against its
+         *     `concurrency` like any other, with no CDP log or recording kept), and the session is released, its browser
+         *     gone, before the answer. `raw` answers the main document's body as fetched (text decoded by its charset,
+         *     anything else base64 with `encoding: base64`), its status and response headers. `markdown` lets an HTML
+         *     page load and answers its rendered DOM as Markdown (Turndown); another type is answered as `raw` is.
+         *     `allowRedirects: false` answers the first 3xx itself, with an empty body. Bodies longer than the fetch cap
+         *     (`WALLCRAWLER_FETCH_MAX_MB`, 4 MiB by default) are cut, and the answer has `truncated: true`.
+         *     `format: json` answers 400 `model_not_configured` until a model is configured for the project;
+         *     `proxies: true` answers 400 `proxies_not_configured` (projects have no proxies of their own here, and there
+         *     are no managed proxies).
+         */
+        post: operations["createFetch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Search the web through the configured search backend
+         * @description Browserbase's `search.web`, answered by the SearXNG instance at `WALLCRAWLER_SEARCH_URL` (its JSON API; its
+         *     `settings.yml` must allow the `json` format). Without one, 501 `not_supported` says how to configure it.
+         */
+        post: operations["searchWeb"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -994,6 +1044,75 @@ export interface components {
         };
         StagehandCacheRequest: {
             [key: string]: unknown;
+        };
+        /** @description Browserbase's `FetchAPICreateParams` (`@browserbasehq/sdk` 2.21). */
+        FetchParams: {
+            /** @description The URL to fetch; http and https only (anything else is a 400). */
+            url: string;
+            /** @description Accept a certificate the browser does not trust. Without it, a bad certificate is a 502. */
+            allowInsecureSsl?: boolean;
+            /** @description Follow redirects (the default); false answers with the first 3xx itself. */
+            allowRedirects?: boolean;
+            /**
+             * @description `raw` (default), `markdown`, or `json` (not yet: 400 `model_not_configured`).
+             * @enum {string}
+             */
+            format?: "raw" | "json" | "markdown";
+            /** @description Send the fetch through the project's own proxies; none can be configured yet (400). */
+            proxies?: boolean;
+            /** @description JSON Schema of the extraction, for `json`. */
+            schema?: {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Browserbase's `FetchAPICreateResponse`, plus `truncated`. */
+        FetchResponse: {
+            /** @description The id of the session the fetch ran in (released before the answer). */
+            id: string;
+            content: string | {
+                [key: string]: unknown;
+            };
+            /** @description The body's MIME type, without parameters (`text/markdown` for `markdown`). */
+            contentType: string;
+            /** @description The charset the text was decoded from (`utf-8` when none is named), or `base64`. */
+            encoding: string;
+            headers: {
+                [key: string]: string;
+            };
+            statusCode: number;
+            /**
+             * @description Present when the content was longer than the fetch cap and was cut.
+             * @enum {boolean}
+             */
+            truncated?: true;
+        };
+        /** @description Browserbase's `SearchWebParams` (`@browserbasehq/sdk` 2.21). */
+        SearchParams: {
+            /** @description Trimmed. */
+            query: string;
+            /** @description How many results, 1–25 (10 when absent). */
+            numResults?: number;
+        } & {
+            [key: string]: unknown;
+        };
+        SearchResult: {
+            /** @description Stable for a URL. */
+            id: string;
+            title: string;
+            url: string;
+            author?: string;
+            favicon?: string;
+            image?: string;
+            /** @description RFC 3339. */
+            publishedDate?: string;
+        };
+        /** @description Browserbase's `SearchWebResponse`. */
+        SearchResponse: {
+            query: string;
+            requestId: string;
+            results: components["schemas"]["SearchResult"][];
         };
     };
     responses: {
@@ -2309,6 +2428,94 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    createFetch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FetchParams"];
+            };
+        };
+        responses: {
+            /** @description What the URL answered. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FetchResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description The URL gave no answer (`fetch_failed`, with Chromium's reason): unreachable, or its certificate refused; or the session's browser could not be reached (`controller_unreachable`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description The URL did not answer, or its page did not load, before the deadline (`fetch_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    searchWeb: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SearchParams"];
+            };
+        };
+        responses: {
+            /** @description The results, best first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotSupported"];
+            /** @description The search backend failed, could not be reached or did not answer in time (`search_unavailable`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
 }

@@ -218,3 +218,28 @@ export class SessionEndingError extends DomainError {
     super(`Session ${sessionId} is ending and still keeping its files. Retry in a moment.`);
   }
 }
+
+/** `POST /v1/fetch`: the target gave no answer (unreachable, a certificate refused); the message has Chromium's reason. */
+export class FetchFailedError extends DomainError {
+  readonly code = 'fetch_failed';
+}
+
+/** `POST /v1/fetch`: the target did not answer (or its page did not load) before the fetch's deadline. */
+export class FetchTimeoutError extends DomainError {
+  readonly code = 'fetch_timeout';
+}
+
+/** `proxies: true` on a fetch, in a project that has no proxies of its own to send it through. */
+export class ProxiesNotConfiguredError extends DomainError {
+  readonly code = 'proxies_not_configured';
+}
+
+/** A call that needs a model (`format: "json"` on a fetch), where none is configured for the project. */
+export class ModelNotConfiguredError extends DomainError {
+  readonly code = 'model_not_configured';
+}
+
+/** The configured search backend failed, could not be reached, or did not answer in time. */
+export class SearchUnavailableError extends DomainError {
+  readonly code = 'search_unavailable';
+}

@@ -46,6 +46,11 @@ const STATUS_BY_CODE: Record<string, number> = {
   proxy_unreachable: 502,
   controller_unreachable: 502,
   session_ending: 503,
+  fetch_failed: 502,
+  fetch_timeout: 504,
+  proxies_not_configured: 400,
+  model_not_configured: 400,
+  search_unavailable: 502,
 };
 
 /** Stagehand's hosted-API routes, whose clients read `{success: false, message}` from an error. */
@@ -92,6 +97,12 @@ export function toApiError(error: unknown): ApiError {
     // contrast, may well succeed on retry; its session has already ended, so a retry makes no duplicate.)
     // A write conflict, though, is a lost race: the same request can succeed at once.
     if (status === 409) headers['x-should-retry'] = error.code === 'write_conflict' ? 'true' : 'false';
+    // A fetch's target that gave no answer is the target's doing: clients (which retry a 5xx) should not load it
+    // again at once.
+    // Nor is a feature this deployment lacks going to appear on a retry.
+    if (error.code === 'fetch_failed' || error.code === 'fetch_timeout' || status === 501) {
+      headers['x-should-retry'] = 'false';
+    }
     return new ApiError(status, error.code, error.message, undefined, headers);
   }
   if (error instanceof HTTPException) {

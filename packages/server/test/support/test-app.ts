@@ -81,6 +81,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     admission,
     census,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    ...(config.searchUrl ? { searchUrl: config.searchUrl } : {}),
   });
   await lifecycle.reconcile();
 
