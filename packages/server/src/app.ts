@@ -11,6 +11,8 @@ import type { AppEnv } from './http/app-env.js';
 import type { UnsupportedFieldsMode } from './http/create-fields.js';
 import { errorResponse, handleError } from './http/error-handler.js';
 import { type FastRoute, fastSessionRead } from './http/fast-session-read.js';
+import { type ModelEndpoint, ModelEndpoints } from './llm/model-endpoint.js';
+import { ModelGateway } from './llm/model-gateway.js';
 import { ServerMetrics } from './metrics.js';
 import { apiKeyAuth } from './middleware/api-key-auth.js';
 import { jsonBody } from './middleware/json-body.js';
@@ -27,6 +29,7 @@ import { registerContextRoutes } from './routes/contexts.js';
 import { registerDashboard } from './routes/dashboard.js';
 import { registerExtensionRoutes } from './routes/extensions.js';
 import { registerHealthRoute } from './routes/health.js';
+import { registerLlmRoutes } from './routes/llm.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerProjectRoutes } from './routes/projects.js';
 import { registerReplayPages } from './routes/replay-pages.js';
@@ -97,6 +100,11 @@ export interface AppDeps {
    * Stagehand it runs on sessions (`/v1/sessions/start`). Without it, Stagehand's routes answer 501.
    */
   internalGatewayUrl?: () => string | undefined;
+  /**
+   * The server-wide model endpoint of `POST /v1/llm/responses`, for projects without their own (whose keys are
+   * sealed under `contextKey`). Without either, the route answers 400 `model_not_configured`.
+   */
+  model?: ModelEndpoint;
   /** Where the app's per-session maps and caches are counted (the leak check). */
   census?: Census;
   logger?: Logger;
@@ -248,6 +256,8 @@ export function createApi(deps: AppDeps): Api {
   registerStagehandRoutes(app, { stagehand, gatewayUrl, unsupportedFields, createParams });
   registerSessionRoutes(app, { lifecycle, views, gatewayUrl, unsupportedFields, createParams });
   registerProjectRoutes(app, { store });
+  const models = new ModelEndpoints({ store, serverDefault: deps.model, sealKey: deps.contextKey });
+  registerLlmRoutes(app, { gateway: new ModelGateway({ endpoints: models, logger }), lifecycle });
   registerSessionFileRoutes(app, { files, views, gatewayUrl, largeAnswers: deps.largeAnswers });
   registerReplayPages(app, { files, signer, largeAnswers: deps.largeAnswers });
   registerDashboard(app, { store, lifecycle, views, files, signer, gatewayUrl, largeAnswers: deps.largeAnswers });

@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { SERVER_ENV as E } from '@wallcrawler/contracts';
 import { z } from 'zod';
+import { MODEL_APIS } from './domain/model.js';
 import type { UnsupportedFieldsMode } from './http/create-fields.js';
+import { type ModelEndpoint, serverModelEndpoint } from './llm/model-endpoint.js';
 import { defaultMaxSessions, defaultPoolSize } from './services/host-admission.js';
 
 const schema = z.object({
@@ -35,6 +37,10 @@ const schema = z.object({
   [E.queueSize]: z.coerce.number().int().min(0).max(100_000).default(20),
   [E.queueTimeoutMs]: z.coerce.number().int().min(0).max(600_000).default(30_000),
   [E.poolSize]: z.coerce.number().int().min(0).max(1_000).optional(),
+  [E.modelBaseUrl]: z.url({ protocol: /^https?$/ }).optional(),
+  [E.modelName]: z.string().min(1).optional(),
+  [E.modelApiKey]: z.string().min(1).optional(),
+  [E.modelApi]: z.enum(MODEL_APIS).default('responses'),
 });
 
 /** The local server's configuration, validated. */
@@ -75,6 +81,8 @@ export interface ServerConfig {
   admission: { maxSessions: number; queueSize: number; queueTimeoutMs: number };
   /** Browsers kept started ahead of sessions (never more than the host's room besides its sessions); 0 is off. */
   poolSize: number;
+  /** The server-wide model endpoint of `POST /v1/llm/responses` (projects may set their own). */
+  model?: ModelEndpoint;
   /**
    * Test-only, and set by no environment variable: the shortest session `timeout` a create accepts, in seconds,
    * so that tests reach a timeout in seconds. Users keep Browserbase's minimum. @default 60
@@ -118,6 +126,10 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
       queueTimeoutMs: c[E.queueTimeoutMs],
     },
     poolSize: c[E.poolSize] ?? defaultPoolSize(),
+    ...serverModelEndpoint(
+      { baseUrl: c[E.modelBaseUrl], model: c[E.modelName], apiKey: c[E.modelApiKey], api: c[E.modelApi] },
+      E,
+    ),
     ...(c[E.contextKey] ? { contextKey: c[E.contextKey] } : {}),
     ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
     ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),

@@ -237,6 +237,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/llm/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stagehand 4's model gateway: an OpenAI Responses call to the project's model
+         * @description Sent to the project's model endpoint (`wallcrawler projects model set`), else the server's (`WALLCRAWLER_MODEL_*`), with `model: "auto"` mapped to its model; translated to Chat Completions when the endpoint speaks only that. 400 `model_not_configured` when there is none; 502 `model_unreachable` when it fails or cannot be reached (its status in `details`).
+         */
+        post: operations["llmResponses"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/{id}": {
         parameters: {
             query?: never;
@@ -992,6 +1012,25 @@ export interface components {
                 }[];
             };
         };
+        /** @description An OpenAI Responses API request (what the AI SDK's `openai.responses()` model sends). */
+        LlmResponsesRequest: {
+            /** @description `auto` (or none): the project's model. Any other name is sent as it is. */
+            model?: string;
+            input: string | unknown[];
+            instructions?: string | null;
+            stream?: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description An OpenAI Responses API answer. */
+        LlmResponsesAnswer: {
+            id: string;
+            /** @enum {string} */
+            object: "response";
+            output: unknown[];
+        } & {
+            [key: string]: unknown;
+        };
         StagehandCacheRequest: {
             [key: string]: unknown;
         };
@@ -1678,6 +1717,40 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    llmResponses: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A session of the key's project: the browser the call is made for (another project's is a 404). */
+                "x-bb-session-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LlmResponsesRequest"];
+            };
+        };
+        responses: {
+            /** @description The answer; with `stream: true`, Responses stream events (server-sent events). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LlmResponsesAnswer"];
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            502: components["responses"]["BadGateway"];
         };
     };
     retrieveSession: {

@@ -218,3 +218,25 @@ export class SessionEndingError extends DomainError {
     super(`Session ${sessionId} is ending and still keeping its files. Retry in a moment.`);
   }
 }
+
+/** `POST /v1/llm/responses` for a project with no model endpoint, on a server with no default one. */
+export class ModelNotConfiguredError extends DomainError {
+  readonly code = 'model_not_configured';
+  constructor(projectId: string) {
+    super(
+      `No model is configured for project ${projectId}. Set one with \`wallcrawler projects model set ${projectId} --base-url <url> --model <name> --api-key-stdin\`, or a server-wide default with WALLCRAWLER_MODEL_BASE_URL, WALLCRAWLER_MODEL_NAME and WALLCRAWLER_MODEL_API_KEY.`,
+    );
+  }
+}
+
+/** The model endpoint failed (a non-2xx answer) or could not be reached; `upstreamStatus` is its status, if any. */
+export class ModelUnreachableError extends DomainError {
+  readonly code = 'model_unreachable';
+  constructor(
+    message: string,
+    readonly upstreamStatus: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -8,6 +8,7 @@ import {
   CapacityExceededError,
   DependencyUnavailableError,
   DomainError,
+  ModelUnreachableError,
   SessionEndingError,
 } from '../domain/errors.js';
 import type { ErrorBody } from '../schemas/error.js';
@@ -46,6 +47,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   proxy_unreachable: 502,
   controller_unreachable: 502,
   session_ending: 503,
+  model_not_configured: 400,
+  model_unreachable: 502,
 };
 
 /** Stagehand's hosted-API routes, whose clients read `{success: false, message}` from an error. */
@@ -92,7 +95,12 @@ export function toApiError(error: unknown): ApiError {
     // contrast, may well succeed on retry; its session has already ended, so a retry makes no duplicate.)
     // A write conflict, though, is a lost race: the same request can succeed at once.
     if (status === 409) headers['x-should-retry'] = error.code === 'write_conflict' ? 'true' : 'false';
-    return new ApiError(status, error.code, error.message, undefined, headers);
+    // The upstream model's own status, so a client can tell a bad key (401) from an outage (503).
+    const details =
+      error instanceof ModelUnreachableError
+        ? [{ path: 'upstream.status', message: error.upstreamStatus ? String(error.upstreamStatus) : 'no answer' }]
+        : undefined;
+    return new ApiError(status, error.code, error.message, details, headers);
   }
   if (error instanceof HTTPException) {
     if (error.status === 413)

@@ -122,6 +122,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       sessionRecordingMaxBytes: config.sessionRecordingMaxBytes,
       sessionDownloadsMaxBytes: config.sessionDownloadsMaxBytes,
       unsupportedFields: config.unsupportedFields,
+      ...(config.model ? { model: config.model } : {}),
       minSessionTimeoutSeconds: config.minSessionTimeoutSeconds,
       admission,
       metrics,
