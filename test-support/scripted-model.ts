@@ -204,8 +204,10 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
       }
       const body = await readJson(request);
       const apiKey = /^Bearer\s+(.+)$/.exec(request.headers.authorization ?? '')?.[1];
+      // The Responses API takes a bare string as one user message.
+      const input = typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
       const messages: Message[] =
-        api === 'responses' ? ((body.input as Message[] | undefined) ?? []) : ((body.messages as Message[]) ?? []);
+        api === 'responses' ? ((input as Message[] | undefined) ?? []) : ((body.messages as Message[]) ?? []);
       const schema = ((api === 'responses'
         ? (body.text as { format?: { schema?: unknown } } | undefined)?.format?.schema
         : (body.response_format as { json_schema?: { schema?: unknown } } | undefined)?.json_schema?.schema) ??

@@ -90,6 +90,21 @@ export interface WallcrawlerStackProps extends StackProps {
   warmPool?: { min: number; max: number; targetIdle: number };
   /** Minutes an idle pool task waits before it retires and the service replaces it. @default 30 */
   poolIdleMinutes?: number;
+  /**
+   * The server-wide model of `POST /v1/llm/responses`, for projects without their own (`wallcrawler projects
+   * model set`): an OpenAI-compatible base URL, the model `"auto"` maps to, the API it speaks, and the ARN of a
+   * Secrets Manager secret holding its key (the API function reads it on first use; never a plain env value).
+   */
+  model?: { baseUrl: string; name: string; api?: 'responses' | 'chat'; apiKeySecretArn?: string };
+}
+
+/** The stack's model setting, its key secret imported by ARN. */
+function modelOf(scope: Construct, model: NonNullable<WallcrawlerStackProps['model']>) {
+  const { apiKeySecretArn, ...rest } = model;
+  return {
+    ...rest,
+    ...(apiKeySecretArn ? { apiKey: Secret.fromSecretCompleteArn(scope, 'ModelApiKey', apiKeySecretArn) } : {}),
+  };
 }
 
 /** Fargate's CPU units and the memory (MiB) each allows. */
@@ -335,6 +350,7 @@ export class WallcrawlerStack extends Stack {
       ...(mode === 'prod' || !publicTasks ? { vpc: this.network.vpc } : {}),
       ...(props.readyTimeoutSeconds !== undefined ? { readyTimeoutSeconds: props.readyTimeoutSeconds } : {}),
       ...(props.unsupportedFields ? { unsupportedFields: props.unsupportedFields } : {}),
+      ...(props.model ? { model: modelOf(this, props.model) } : {}),
     });
     if (!publicTasks && this.api.securityGroup) {
       this.browsers.admitConnectionsFrom(this.api.securityGroup, 'The API function (Stagehand, files, claims)');
@@ -378,5 +394,7 @@ export class WallcrawlerStack extends Stack {
     new CfnOutput(this, 'ApiKeysTable', { value: this.data.apiKeys.tableName });
     new CfnOutput(this, 'BlobBucket', { value: this.blobs.bucket.bucketName });
     new CfnOutput(this, 'Cluster', { value: this.browsers.cluster.clusterName });
+    // What `wallcrawler projects model set --api-key-stdin` seals a project's model key under (its ARN, not its value).
+    new CfnOutput(this, 'ContextKeySecretArn', { value: this.contextKey.secretArn });
   }
 }

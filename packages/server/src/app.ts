@@ -122,6 +122,8 @@ export interface AppDeps {
 
 /** Request bodies are small JSON documents; 1 MiB leaves room for generous `userMetadata`. */
 const MAX_BODY_BYTES = 1024 * 1024;
+/** A model call carries a page's accessibility tree and may carry screenshots: Stagehand 4 sends up to 25 MB. */
+const MODEL_CALL_MAX_BYTES = 25 * 1024 * 1024;
 
 /** Validation failures become one 400 listing every problem, each with its location (`body.timeout`). */
 const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
@@ -225,12 +227,14 @@ export function createApi(deps: AppDeps): Api {
       },
     });
   const jsonLimit = limit(MAX_BODY_BYTES, 'The request body is too large');
+  const modelCallLimit = limit(MODEL_CALL_MAX_BYTES, 'The model call is too large');
   // A multipart body carries its part headers besides the file.
   const fileLimit = limit(uploadMaxBytes + 64 * 1024, 'The uploaded file is too large');
   app.use('/v1/*', (c, next) => {
     // A GET has no body to limit (and asking for one makes the Node adapter build a whole Request).
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    return isUpload(c.req.method, c.req.path) ? fileLimit(c, next) : jsonLimit(c, next);
+    if (isUpload(c.req.method, c.req.path)) return fileLimit(c, next);
+    return c.req.path === '/v1/llm/responses' ? modelCallLimit(c, next) : jsonLimit(c, next);
   });
   app.use('/v1/*', multipartUploads());
   // The dashboard's forms are one field each.

@@ -117,6 +117,13 @@ describe('with the server-wide model (Responses API upstream)', () => {
     expect(await object).toEqual(EXPECTED);
   });
 
+  it("takes a model call larger than the API's 1 MiB body limit (a page tree, a screenshot)", async () => {
+    const tree = 'x'.repeat(3 * 1024 * 1024);
+    const response = await post(t, headers, { ...metadataRequest(), input: tree });
+    expect(response.status).toBe(200);
+    expect(lastCall().user).toHaveLength(tree.length);
+  });
+
   it('sends a model named by the client as it is', async () => {
     const response = await post(t, headers, { ...metadataRequest(), model: 'scripted-small' });
     expect(response.status).toBe(200);
