@@ -53,13 +53,8 @@ const NOT_SUPPORTED = [
   ],
   [
     `@browserbasehq/stagehand ${stagehand3} (API mode)`,
-    'agent().execute() on the server (agentExecute)',
-    'error event: run the agent with disableAPI',
-  ],
-  [
-    `@browserbasehq/stagehand ${stagehand4} (Node 22)`,
-    'model gateway (/v1/llm/responses) for models without an apiKey',
-    'not served',
+    'agent().execute() with a computer-use (cua) model, or MCP integrations',
+    '501 / refused by the client: run such an agent with disableAPI',
   ],
   ['any client', 'Selenium at seleniumRemoteUrl', 'not served'],
   ['any client, on AWS', 'files, logs, recordings', '501 for now'],

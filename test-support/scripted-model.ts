@@ -24,7 +24,7 @@ export const ORDER_FORM_PAGE = `<!doctype html><html><head><title>Order</title><
 </body></html>`;
 
 export interface ModelCall {
-  kind: 'act' | 'observe' | 'extract' | 'metadata' | 'other';
+  kind: 'act' | 'observe' | 'extract' | 'metadata' | 'agent' | 'other';
   api: 'responses' | 'chat';
   model: string;
   /** The `Authorization` header's bearer token. */
@@ -45,6 +45,11 @@ export interface ScriptedModelOptions {
    * the client saw (an event of the call's stream), or plays a slow model.
    */
   hold?: (call: ModelCall) => Promise<void> | undefined;
+  /**
+   * Answers an agent's step (a Responses request that offers tools): the tool to call, or the final text. `step` is
+   * how many tool results the request carries, `tools` the names it offers (`['done']` alone: the forced finish).
+   */
+  agent?: (call: ModelCall, step: number, tools: string[]) => { tool: string; args: unknown } | { text: string };
   /** An HTTP status to fail `call` with (OpenAI's error body), or undefined to answer it: a failing upstream. */
   fail?: (call: ModelCall) => number | undefined;
 }
@@ -213,7 +218,7 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
         : (body.response_format as { json_schema?: { schema?: unknown } } | undefined)?.json_schema?.schema) ??
         {}) as Record<string, unknown>;
       const call: ModelCall = {
-        kind: kindOf(schema),
+        kind: Array.isArray(body.tools) && body.tools.length > 0 ? 'agent' : kindOf(schema),
         api,
         model: String(body.model),
         apiKey,
@@ -247,8 +252,50 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
         });
         return;
       }
-      const text = JSON.stringify(answer(call, schema, options));
       const created = Math.floor(Date.now() / 1000);
+      if (call.kind === 'agent' && options.agent && api === 'responses' && !call.stream) {
+        const items = Array.isArray(input) ? (input as { type?: string }[]) : [];
+        const tools = (body.tools as { name?: string }[]).map((tool) => String(tool.name));
+        const step = options.agent(call, items.filter((item) => item.type === 'function_call_output').length, tools);
+        const n = calls.length;
+        const output =
+          'tool' in step
+            ? [
+                {
+                  type: 'function_call',
+                  id: `fc_${n}`,
+                  call_id: `call_${n}`,
+                  name: step.tool,
+                  arguments: JSON.stringify(step.args),
+                  status: 'completed',
+                },
+              ]
+            : [
+                {
+                  type: 'message',
+                  id: `msg_${n}`,
+                  status: 'completed',
+                  role: 'assistant',
+                  content: [{ type: 'output_text', text: step.text, annotations: [] }],
+                },
+              ];
+        send(200, {
+          id: `resp_${n}`,
+          object: 'response',
+          created_at: created,
+          status: 'completed',
+          model: call.model,
+          output,
+          incomplete_details: null,
+          usage: {
+            ...USAGE,
+            input_tokens_details: { cached_tokens: 0 },
+            output_tokens_details: { reasoning_tokens: 0 },
+          },
+        });
+        return;
+      }
+      const text = JSON.stringify(answer(call, schema, options));
       if (call.stream) {
         streamAnswer(response, call, text, calls.length, created);
         return;

@@ -161,7 +161,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run an agent (not supported yet: answers an error event) */
+        /** Run Stagehand's agent loop on the server (its steps as log events) */
         post: operations["stagehandAgentExecute"];
         delete?: never;
         options?: never;
