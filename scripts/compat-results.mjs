@@ -55,7 +55,7 @@ function clientOf(file, ancestors, v) {
 const notSupported = (v) => [
   [`@browserbasehq/sdk ${v.sdk}`, 'certificates, secrets, agents (and runs), functions (secrets)', '501 not_supported'],
   [`@browserbasehq/sdk ${v.sdk}`, 'webhooks', 'planned (issue 19)'],
-  [`@browserbasehq/sdk ${v.sdk}`, 'fetchAPI.create with format json', '400 model_not_configured (planned, issue 19)'],
+  [`@browserbasehq/sdk ${v.sdk}`, 'fetchAPI.create with proxies: true', '400 proxies_not_configured'],
   [`@browserbasehq/sdk ${v.sdk}`, 'search.web without WALLCRAWLER_SEARCH_URL', '501 not_supported'],
   [
     `@browserbasehq/sdk ${v.sdk}`,
@@ -69,13 +69,8 @@ const notSupported = (v) => [
   ],
   [
     `@browserbasehq/stagehand ${v.stagehand3} (API mode)`,
-    'agent().execute() on the server (agentExecute)',
-    'error event: run the agent with disableAPI',
-  ],
-  [
-    `@browserbasehq/stagehand ${v.stagehand4} (Node 22)`,
-    'model gateway (/v1/llm/responses) for models without an apiKey',
-    'not served',
+    'agent().execute() with a computer-use (cua) agent',
+    '501 not_supported',
   ],
   ['any client', 'Selenium at seleniumRemoteUrl', 'not served'],
 ];

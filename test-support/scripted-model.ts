@@ -1,10 +1,11 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
  * A scripted OpenAI-compatible model server on loopback, so the real Stagehand code (its prompts, its schema
  * checks, its element resolution) runs end to end without a model. It serves the Responses API
- * (`POST /v1/responses`, what the AI SDK uses by default) and Chat Completions (`POST /v1/chat/completions`).
+ * (`POST /v1/responses`, what the AI SDK uses by default) and Chat Completions (`POST /v1/chat/completions`),
+ * each as one answer or, for `stream: true`, as that API's server-sent events.
  *
  * It answers Stagehand's structured-output calls by reading Stagehand's own prompt: an act or observe call gets
  * the element of the accessibility tree whose line names what the instruction quotes; extract calls are answered
@@ -23,13 +24,15 @@ export const ORDER_FORM_PAGE = `<!doctype html><html><head><title>Order</title><
 </body></html>`;
 
 export interface ModelCall {
-  kind: 'act' | 'observe' | 'extract' | 'metadata' | 'other';
+  kind: 'act' | 'observe' | 'extract' | 'metadata' | 'agent' | 'other';
   api: 'responses' | 'chat';
   model: string;
   /** The `Authorization` header's bearer token. */
   apiKey: string | undefined;
   system: string;
   user: string;
+  /** Whether the request asked for a streamed answer. */
+  stream: boolean;
 }
 
 export interface ScriptedModelOptions {
@@ -42,6 +45,13 @@ export interface ScriptedModelOptions {
    * the client saw (an event of the call's stream), or plays a slow model.
    */
   hold?: (call: ModelCall) => Promise<void> | undefined;
+  /**
+   * Answers an agent's step (a Responses request that offers tools): the tool to call, or the final text. `step` is
+   * how many tool results the request carries, `tools` the names it offers (`['done']` alone: the forced finish).
+   */
+  agent?: (call: ModelCall, step: number, tools: string[]) => { tool: string; args: unknown } | { text: string };
+  /** An HTTP status to fail `call` with (OpenAI's error body), or undefined to answer it: a failing upstream. */
+  fail?: (call: ModelCall) => number | undefined;
 }
 
 export interface ScriptedModel {
@@ -129,6 +139,60 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
   return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
 }
 
+const USAGE = { input_tokens: 100, output_tokens: 20, total_tokens: 120 };
+
+/** The answer `text` as the API's stream: in two deltas, so a client sees it arrive in parts. */
+function streamAnswer(response: ServerResponse, call: ModelCall, text: string, n: number, created: number): void {
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const half = Math.ceil(text.length / 2);
+  const parts = [text.slice(0, half), text.slice(half)];
+  if (call.api === 'chat') {
+    const chunk = (delta: unknown, finish: string | null, usage?: unknown) =>
+      `data: ${JSON.stringify({ id: `chatcmpl_${n}`, object: 'chat.completion.chunk', created, model: call.model, choices: [{ index: 0, delta, finish_reason: finish }], ...(usage ? { usage } : {}) })}\n\n`;
+    response.write(chunk({ role: 'assistant', content: '' }, null));
+    for (const part of parts) response.write(chunk({ content: part }, null));
+    response.write(chunk({}, 'stop', { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 }));
+    response.end('data: [DONE]\n\n');
+    return;
+  }
+  let sequence = 0;
+  const event = (body: Record<string, unknown>) =>
+    `event: ${String(body.type)}\ndata: ${JSON.stringify({ ...body, sequence_number: sequence++ })}\n\n`;
+  const shell = { id: `resp_${n}`, object: 'response', created_at: created, model: call.model, output: [] };
+  const item = {
+    type: 'message',
+    id: `msg_${n}`,
+    status: 'completed',
+    role: 'assistant',
+    content: [{ type: 'output_text', text, annotations: [] }],
+  };
+  response.write(event({ type: 'response.created', response: { ...shell, status: 'in_progress' } }));
+  response.write(
+    event({
+      type: 'response.output_item.added',
+      output_index: 0,
+      item: { ...item, status: 'in_progress', content: [] },
+    }),
+  );
+  for (const part of parts)
+    response.write(
+      event({ type: 'response.output_text.delta', item_id: item.id, output_index: 0, content_index: 0, delta: part }),
+    );
+  response.write(event({ type: 'response.output_item.done', output_index: 0, item }));
+  response.end(
+    event({
+      type: 'response.completed',
+      response: {
+        ...shell,
+        status: 'completed',
+        output: [item],
+        incomplete_details: null,
+        usage: { ...USAGE, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } },
+      },
+    }),
+  );
+}
+
 export async function startScriptedModel(options: ScriptedModelOptions): Promise<ScriptedModel> {
   const calls: ModelCall[] = [];
   const server: Server = createServer((request, response) => {
@@ -145,14 +209,16 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
       }
       const body = await readJson(request);
       const apiKey = /^Bearer\s+(.+)$/.exec(request.headers.authorization ?? '')?.[1];
+      // The Responses API takes a bare string as one user message.
+      const input = typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
       const messages: Message[] =
-        api === 'responses' ? ((body.input as Message[] | undefined) ?? []) : ((body.messages as Message[]) ?? []);
+        api === 'responses' ? ((input as Message[] | undefined) ?? []) : ((body.messages as Message[]) ?? []);
       const schema = ((api === 'responses'
         ? (body.text as { format?: { schema?: unknown } } | undefined)?.format?.schema
         : (body.response_format as { json_schema?: { schema?: unknown } } | undefined)?.json_schema?.schema) ??
         {}) as Record<string, unknown>;
       const call: ModelCall = {
-        kind: kindOf(schema),
+        kind: Array.isArray(body.tools) && body.tools.length > 0 ? 'agent' : kindOf(schema),
         api,
         model: String(body.model),
         apiKey,
@@ -164,6 +230,7 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
           .filter((m) => m.role === 'user')
           .map((m) => textOf(m.content))
           .join('\n'),
+        stream: body.stream === true,
       };
       calls.push(call);
       if (apiKey !== options.apiKey) {
@@ -178,8 +245,61 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
         return;
       }
       await options.hold?.(call);
-      const text = JSON.stringify(answer(call, schema, options));
+      const failure = options.fail?.(call);
+      if (failure) {
+        send(failure, {
+          error: { message: `Scripted failure ${failure}.`, type: 'server_error', code: null, param: null },
+        });
+        return;
+      }
       const created = Math.floor(Date.now() / 1000);
+      if (call.kind === 'agent' && options.agent && api === 'responses' && !call.stream) {
+        const items = Array.isArray(input) ? (input as { type?: string }[]) : [];
+        const tools = (body.tools as { name?: string }[]).map((tool) => String(tool.name));
+        const step = options.agent(call, items.filter((item) => item.type === 'function_call_output').length, tools);
+        const n = calls.length;
+        const output =
+          'tool' in step
+            ? [
+                {
+                  type: 'function_call',
+                  id: `fc_${n}`,
+                  call_id: `call_${n}`,
+                  name: step.tool,
+                  arguments: JSON.stringify(step.args),
+                  status: 'completed',
+                },
+              ]
+            : [
+                {
+                  type: 'message',
+                  id: `msg_${n}`,
+                  status: 'completed',
+                  role: 'assistant',
+                  content: [{ type: 'output_text', text: step.text, annotations: [] }],
+                },
+              ];
+        send(200, {
+          id: `resp_${n}`,
+          object: 'response',
+          created_at: created,
+          status: 'completed',
+          model: call.model,
+          output,
+          incomplete_details: null,
+          usage: {
+            ...USAGE,
+            input_tokens_details: { cached_tokens: 0 },
+            output_tokens_details: { reasoning_tokens: 0 },
+          },
+        });
+        return;
+      }
+      const text = JSON.stringify(answer(call, schema, options));
+      if (call.stream) {
+        streamAnswer(response, call, text, calls.length, created);
+        return;
+      }
       if (api === 'responses') {
         send(200, {
           id: `resp_${calls.length}`,

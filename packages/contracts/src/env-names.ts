@@ -75,6 +75,21 @@ export const CONTROLLER_ENV = {
 const SERVER_ENV_UNSUPPORTED_FIELDS = 'WALLCRAWLER_UNSUPPORTED_FIELDS';
 const AWS_API_ENV_CONNECT_BASE_URL = 'WALLCRAWLER_CONNECT_BASE_URL';
 
+/**
+ * The server-wide model endpoint `POST /v1/llm/responses` forwards to when a project has none of its own
+ * (`wallcrawler projects model set`): Stagehand 4's `act`, `extract` and `observe` with no model in the client.
+ */
+const MODEL_ENV = {
+  /** An OpenAI-compatible base URL, `/v1` included (`https://api.openai.com/v1`, `http://127.0.0.1:11434/v1`). */
+  modelBaseUrl: 'WALLCRAWLER_MODEL_BASE_URL',
+  /** The model a request for `"auto"` (Stagehand 4's default) is sent as. */
+  modelName: 'WALLCRAWLER_MODEL_NAME',
+  /** The endpoint's API key; never logged. On AWS, prefer `WALLCRAWLER_MODEL_API_KEY_SECRET_ARN`. */
+  modelApiKey: 'WALLCRAWLER_MODEL_API_KEY',
+  /** `responses` (default) or `chat`: the endpoint speaks only Chat Completions (most local model servers). */
+  modelApi: 'WALLCRAWLER_MODEL_API',
+} as const;
+
 /** The environment variables the server reads; shared with the infrastructure code that sets them. */
 export const SERVER_ENV = {
   host: 'WALLCRAWLER_HOST',
@@ -119,6 +134,7 @@ export const SERVER_ENV = {
   fetchTimeoutMs: 'WALLCRAWLER_FETCH_TIMEOUT_MS',
   /** A SearXNG instance's base URL, for `POST /v1/search` (its JSON API); without it search answers 501. */
   searchUrl: 'WALLCRAWLER_SEARCH_URL',
+  ...MODEL_ENV,
 } as const;
 
 /**
@@ -175,6 +191,9 @@ export const AWS_API_ENV = {
   dynamodbEndpoint: CONTROLLER_ENV.dynamodbEndpoint,
   s3Endpoint: CONTROLLER_ENV.s3Endpoint,
   ecsEndpoint: 'WALLCRAWLER_ECS_ENDPOINT',
+  ...MODEL_ENV,
+  /** The Secrets Manager secret holding the server-wide model key (read on first use), instead of the key itself. */
+  modelApiKeySecretArn: 'WALLCRAWLER_MODEL_API_KEY_SECRET_ARN',
 } as const;
 
 /**

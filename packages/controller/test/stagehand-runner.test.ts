@@ -171,9 +171,12 @@ describe('a runner attached to a session', () => {
       );
     expect(await failure('navigate', {}, MODEL_KEY)).toMatchObject({ status: 400, code: 'validation_failed' });
     expect(await failure('agentExecute', { agentConfig: {} }, MODEL_KEY)).toMatchObject({
-      status: 501,
-      code: 'not_supported',
+      status: 400,
+      code: 'validation_failed',
     });
+    expect(
+      await failure('agentExecute', { agentConfig: { mode: 'cua' }, executeOptions: { instruction: 'x' } }, MODEL_KEY),
+    ).toMatchObject({ status: 501, code: 'not_supported' });
     // The model's own refusal of a wrong key is a 422 with its message, however it is asked for.
     const refusal = { status: 422, code: 'stagehand_failed', message: expect.stringMatching(/Incorrect API key/) };
     const observe = withModel({ instruction: 'find the "Save" button' });

@@ -97,6 +97,21 @@ export interface WallcrawlerStackProps extends StackProps {
    * @default { contextMb: 256, downloadsMb: 512, logMb: 16, recordingMb: 64 }
    */
   sessionLimits?: SessionLimits;
+  /**
+   * The server-wide model of `POST /v1/llm/responses`, for projects without their own (`wallcrawler projects
+   * model set`): an OpenAI-compatible base URL, the model `"auto"` maps to, the API it speaks, and the ARN of a
+   * Secrets Manager secret holding its key (the API function reads it on first use; never a plain env value).
+   */
+  model?: { baseUrl: string; name: string; api?: 'responses' | 'chat'; apiKeySecretArn?: string };
+}
+
+/** The stack's model setting, its key secret imported by ARN. */
+function modelOf(scope: Construct, model: NonNullable<WallcrawlerStackProps['model']>) {
+  const { apiKeySecretArn, ...rest } = model;
+  return {
+    ...rest,
+    ...(apiKeySecretArn ? { apiKey: Secret.fromSecretCompleteArn(scope, 'ModelApiKey', apiKeySecretArn) } : {}),
+  };
 }
 
 /** The largest each of `sessionLimits` may be, as the controller's configuration accepts it. */
@@ -357,6 +372,7 @@ export class WallcrawlerStack extends Stack {
       ...(mode === 'prod' || !publicTasks ? { vpc: this.network.vpc } : {}),
       ...(props.readyTimeoutSeconds !== undefined ? { readyTimeoutSeconds: props.readyTimeoutSeconds } : {}),
       ...(props.unsupportedFields ? { unsupportedFields: props.unsupportedFields } : {}),
+      ...(props.model ? { model: modelOf(this, props.model) } : {}),
     });
     if (!publicTasks && this.api.securityGroup) {
       this.browsers.admitConnectionsFrom(this.api.securityGroup, 'The API function (Stagehand, files, claims)');
@@ -400,5 +416,7 @@ export class WallcrawlerStack extends Stack {
     new CfnOutput(this, 'ApiKeysTable', { value: this.data.apiKeys.tableName });
     new CfnOutput(this, 'BlobBucket', { value: this.blobs.bucket.bucketName });
     new CfnOutput(this, 'Cluster', { value: this.browsers.cluster.clusterName });
+    // What `wallcrawler projects model set --api-key-stdin` seals a project's model key under (its ARN, not its value).
+    new CfnOutput(this, 'ContextKeySecretArn', { value: this.contextKey.secretArn });
   }
 }

@@ -432,6 +432,30 @@ describe('the stack and the runtime agree on every environment variable', () => 
     expect(config.originSecret).toEqual({ arn: expect.stringContaining('OriginSecret') });
   });
 
+  it('gives the API function the model, its key by secret ARN only, which it may read', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:wallcrawler-model-key-AbCdEf';
+    const withModel = synth({
+      mode: 'dev',
+      model: { baseUrl: 'http://10.0.0.5:8000/v1', name: 'qwen', api: 'chat', apiKeySecretArn: arn },
+    });
+    const env = envOf(withModel, 'API');
+    expect(env).toMatchObject({
+      [AWS_API_ENV.modelBaseUrl]: 'http://10.0.0.5:8000/v1',
+      [AWS_API_ENV.modelName]: 'qwen',
+      [AWS_API_ENV.modelApi]: 'chat',
+      [AWS_API_ENV.modelApiKeySecretArn]: arn,
+    });
+    expect(env).not.toHaveProperty(AWS_API_ENV.modelApiKey);
+    expect(loadAwsApiConfig({ ...env, AWS_REGION: 'us-east-1' }).model).toEqual({
+      baseUrl: 'http://10.0.0.5:8000/v1',
+      model: 'qwen',
+      api: 'chat',
+      apiKey: { arn },
+    });
+    const policies = JSON.stringify(resourcesOf(withModel.template, 'AWS::IAM::Policy'));
+    expect(policies).toContain(arn);
+  });
+
   it('the warm-pool scaler’s environment is one its loader accepts', () => {
     const env = envOf(modes.prod, 'warm pool');
     const config = loadAwsPoolConfig({ ...env, AWS_REGION: 'us-east-1' });

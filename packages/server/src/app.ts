@@ -12,6 +12,8 @@ import type { AppEnv } from './http/app-env.js';
 import type { UnsupportedFieldsMode } from './http/create-fields.js';
 import { errorResponse, handleError } from './http/error-handler.js';
 import { type FastRoute, fastSessionRead } from './http/fast-session-read.js';
+import { type ModelEndpoint, ModelEndpoints } from './llm/model-endpoint.js';
+import { ModelGateway } from './llm/model-gateway.js';
 import { McpConnections } from './mcp/connections.js';
 import { ServerMetrics } from './metrics.js';
 import { apiKeyAuth } from './middleware/api-key-auth.js';
@@ -30,6 +32,7 @@ import { registerDashboard } from './routes/dashboard.js';
 import { registerExtensionRoutes } from './routes/extensions.js';
 import { registerFetchRoutes } from './routes/fetch.js';
 import { registerHealthRoute } from './routes/health.js';
+import { registerLlmRoutes } from './routes/llm.js';
 import { registerMcpRoute } from './routes/mcp.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerNotSupportedRoutes } from './routes/not-supported.js';
@@ -110,6 +113,11 @@ export interface AppDeps {
    * Stagehand it runs on sessions (`/v1/sessions/start`). Without it, Stagehand's routes answer 501.
    */
   internalGatewayUrl?: () => string | undefined;
+  /**
+   * The server-wide model endpoint of `POST /v1/llm/responses`, for projects without their own (whose keys are
+   * sealed under `contextKey`). Without either, the route answers 400 `model_not_configured`.
+   */
+  model?: ModelEndpoint;
   /** Where the app's per-session maps and caches are counted (the leak check). */
   census?: Census;
   logger?: Logger;
@@ -127,6 +135,8 @@ export interface AppDeps {
 
 /** Request bodies are small JSON documents; 1 MiB leaves room for generous `userMetadata`. */
 const MAX_BODY_BYTES = 1024 * 1024;
+/** A model call carries a page's accessibility tree and may carry screenshots: Stagehand 4 sends up to 25 MB. */
+const MODEL_CALL_MAX_BYTES = 25 * 1024 * 1024;
 
 /** Validation failures become one 400 listing every problem, each with its location (`body.timeout`). */
 const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
@@ -230,12 +240,14 @@ export function createApi(deps: AppDeps): Api {
       },
     });
   const jsonLimit = limit(MAX_BODY_BYTES, 'The request body is too large');
+  const modelCallLimit = limit(MODEL_CALL_MAX_BYTES, 'The model call is too large');
   // A multipart body carries its part headers besides the file.
   const fileLimit = limit(uploadMaxBytes + 64 * 1024, 'The uploaded file is too large');
   app.use('/v1/*', (c, next) => {
     // A GET has no body to limit (and asking for one makes the Node adapter build a whole Request).
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    return isUpload(c.req.method, c.req.path) ? fileLimit(c, next) : jsonLimit(c, next);
+    if (isUpload(c.req.method, c.req.path)) return fileLimit(c, next);
+    return c.req.path === '/v1/llm/responses' ? modelCallLimit(c, next) : jsonLimit(c, next);
   });
   app.use('/v1/*', multipartUploads());
   // The dashboard's forms are one field each.
@@ -261,10 +273,14 @@ export function createApi(deps: AppDeps): Api {
   registerStagehandRoutes(app, { stagehand, gatewayUrl, unsupportedFields, createParams });
   registerSessionRoutes(app, { lifecycle, views, gatewayUrl, unsupportedFields, createParams });
   registerProjectRoutes(app, { store });
+  const models = new ModelEndpoints({ store, serverDefault: deps.model, sealKey: deps.contextKey });
+  const modelGateway = new ModelGateway({ endpoints: models, logger });
+  registerLlmRoutes(app, { gateway: modelGateway, lifecycle });
   const fetcher = new FetchService({
     lifecycle,
     views,
     gatewayUrl: deps.internalGatewayUrl ?? (() => undefined),
+    models: modelGateway,
     logger,
     ...(deps.fetchMaxBytes !== undefined ? { maxBytes: deps.fetchMaxBytes } : {}),
     ...(deps.fetchTimeoutMs !== undefined ? { timeoutMs: deps.fetchTimeoutMs } : {}),

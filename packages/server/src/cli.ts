@@ -9,6 +9,7 @@ import { AWS_API_ENV, SERVER_ENV } from '@wallcrawler/contracts';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import { generateApiKey } from './api-keys.js';
 import { newProject } from './bootstrap.js';
+import { ModelUsageError, runModelCommand } from './cli-model.js';
 import { stopOnSignals } from './cli-stop.js';
 import { loadServerConfig } from './config.js';
 import { SESSION_STATUSES, type SessionRecord, type SessionStatus } from './domain/model.js';
@@ -24,6 +25,11 @@ Usage:
                                           ends every session and stops it)
   wallcrawler projects create --name <n>  [--concurrency <n>] [--default-timeout <seconds>]
   wallcrawler projects list
+  wallcrawler projects model set <project-id> --base-url <url> --model <name> [--api responses|chat]
+                                          [--api-key-stdin]  (the model of POST /v1/llm/responses; the key
+                                          is read from stdin and stored sealed)
+  wallcrawler projects model show <project-id>   (never prints the key)
+  wallcrawler projects model clear <project-id>  (back to the server's WALLCRAWLER_MODEL_*)
   wallcrawler keys create                 [--name <n>] [--project <id> ...]  (default: the first project)
   wallcrawler keys list
   wallcrawler keys revoke <key-id>
@@ -39,6 +45,7 @@ Environment (defaults):
   ${SERVER_ENV.host} (127.0.0.1)   ${SERVER_ENV.port} (3000)   ${SERVER_ENV.dataDir} (./.wallcrawler)
   ${SERVER_ENV.chromePath}   ${SERVER_ENV.apiKey}   ${SERVER_ENV.publicUrl}   ${SERVER_ENV.logLevel} (info)
   ${SERVER_ENV.disconnectGraceMs} (5000)
+  ${SERVER_ENV.modelBaseUrl}   ${SERVER_ENV.modelName}   ${SERVER_ENV.modelApiKey}   ${SERVER_ENV.modelApi} (responses)
 
 AWS (projects and keys commands): set ${AWS_API_ENV.sessionsTable}, ${AWS_API_ENV.projectsTable} and
   ${AWS_API_ENV.apiKeysTable} to the stack's outputs, with AWS credentials and AWS_REGION as for the AWS CLI.
@@ -135,6 +142,10 @@ async function main(argv: string[]): Promise<void> {
       status: { type: 'string' },
       interval: { type: 'string' },
       count: { type: 'string' },
+      'base-url': { type: 'string' },
+      model: { type: 'string' },
+      api: { type: 'string' },
+      'api-key-stdin': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       version: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -174,6 +185,19 @@ async function main(argv: string[]): Promise<void> {
         .map((p) => `${p.id}  ${p.name}  concurrency=${p.concurrency}  defaultTimeout=${p.defaultTimeout}s`)
         .join('\n') || 'No projects yet: `wallcrawler start` creates the default one.',
     );
+  }
+  if (command === 'projects' && sub === 'model') {
+    const aws = Boolean(process.env[AWS_API_ENV.projectsTable]);
+    const { value, text } = await withStore((store) =>
+      runModelCommand(store, arg, positionals[3], {
+        baseUrl: values['base-url'],
+        model: values.model,
+        api: values.api,
+        apiKeyStdin: values['api-key-stdin'],
+        aws,
+      }),
+    );
+    return print(json, value, text);
   }
   if (command === 'keys' && sub === 'create') {
     const { key, record } = await withStore(async (store) => {
@@ -301,6 +325,7 @@ async function watchSessions(interval: number, count: number | undefined): Promi
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (
     error instanceof UsageError ||
+    error instanceof ModelUsageError ||
     (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
   ) {
     console.error(`${error.message}\nRun \`wallcrawler help\` for usage.`);

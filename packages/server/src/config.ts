@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { SERVER_ENV as E } from '@wallcrawler/contracts';
 import { z } from 'zod';
+import { MODEL_APIS } from './domain/model.js';
 import type { UnsupportedFieldsMode } from './http/create-fields.js';
+import { type ModelEndpoint, serverModelEndpoint } from './llm/model-endpoint.js';
 import { defaultMaxSessions, defaultPoolSize } from './services/host-admission.js';
 
 const schema = z.object({
@@ -38,6 +40,10 @@ const schema = z.object({
   [E.fetchMaxMb]: z.coerce.number().int().min(1).max(1024).default(4),
   [E.fetchTimeoutMs]: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   [E.searchUrl]: z.url({ protocol: /^https?$/ }).optional(),
+  [E.modelBaseUrl]: z.url({ protocol: /^https?$/ }).optional(),
+  [E.modelName]: z.string().min(1).optional(),
+  [E.modelApiKey]: z.string().min(1).optional(),
+  [E.modelApi]: z.enum(MODEL_APIS).default('responses'),
 });
 
 /** The local server's configuration, validated. */
@@ -82,6 +88,8 @@ export interface ServerConfig {
   fetch: { maxBytes: number; timeoutMs: number };
   /** A SearXNG instance's base URL for `POST /v1/search`; without it search answers 501. */
   searchUrl?: string;
+  /** The server-wide model endpoint of `POST /v1/llm/responses` (projects may set their own). */
+  model?: ModelEndpoint;
   /**
    * Test-only, and set by no environment variable: the shortest session `timeout` a create accepts, in seconds,
    * so that tests reach a timeout in seconds. Users keep Browserbase's minimum. @default 60
@@ -127,6 +135,10 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     poolSize: c[E.poolSize] ?? defaultPoolSize(),
     fetch: { maxBytes: c[E.fetchMaxMb] * 1024 * 1024, timeoutMs: c[E.fetchTimeoutMs] },
     ...(c[E.searchUrl] ? { searchUrl: c[E.searchUrl] } : {}),
+    ...serverModelEndpoint(
+      { baseUrl: c[E.modelBaseUrl], model: c[E.modelName], apiKey: c[E.modelApiKey], api: c[E.modelApi] },
+      E,
+    ),
     ...(c[E.contextKey] ? { contextKey: c[E.contextKey] } : {}),
     ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
     ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),

@@ -121,7 +121,9 @@ export class StagehandRunner {
   ): Promise<unknown> {
     if (this.#closed) return Promise.reject(new StagehandCallError(409, 'session_not_running', 'The session ended.'));
     const options = isRecord(body.options) ? body.options : {};
-    const model = modelFor(options.model, modelApiKey);
+    // An agent names its model in `agentConfig`; the other calls in `options`.
+    const agentConfig = isRecord(body.agentConfig) ? body.agentConfig : {};
+    const model = modelFor(method === 'agentExecute' ? agentConfig.model : options.model, modelApiKey);
     if (modelApiKey) this.#secrets.add(modelApiKey);
     if (model?.apiKey) this.#secrets.add(model.apiKey);
     this.attach({ modelName: model?.modelName ?? 'openai/gpt-4.1-mini' }, modelApiKey);
@@ -220,13 +222,6 @@ export class StagehandRunner {
     options: Record<string, unknown>,
     model: ModelConfig | undefined,
   ): Promise<unknown> {
-    if (method === 'agentExecute') {
-      throw new StagehandCallError(
-        501,
-        'not_supported',
-        'agentExecute does not run on Wallcrawler yet; run the agent in your own process (Stagehand with disableAPI: true).',
-      );
-    }
     const stagehand = await (this.#stagehand ?? Promise.reject(new Error('Stagehand is not attached.')));
     const page = await pageFor(stagehand, body.frameId);
     // Stagehand updates its metrics object in place: keep a copy.
@@ -274,6 +269,9 @@ export class StagehandRunner {
           : stagehand.observe(observeOptions));
         break;
       }
+      case 'agentExecute':
+        result = await runAgent(stagehand, page, body, model);
+        break;
       case 'navigate': {
         if (typeof body.url !== 'string' || body.url === '') {
           throw new StagehandCallError(400, 'validation_failed', 'navigate needs a `url`.');
@@ -309,6 +307,35 @@ export class StagehandRunner {
     page.actions.push(action);
     page.duration = action.endTime - page.timestamp;
   }
+}
+
+/**
+ * Stagehand's agent loop (DOM mode, or the `mode` asked) on the page, with the client's model: each step's tool
+ * calls and reasoning reach the call's stream as Stagehand's own log lines. MCP integrations and CUA need the
+ * client's process, as on Browserbase.
+ */
+async function runAgent(stagehand: V3, page: unknown, body: Record<string, unknown>, model: ModelConfig | undefined) {
+  const config = isRecord(body.agentConfig) ? body.agentConfig : {};
+  const execute = isRecord(body.executeOptions) ? body.executeOptions : {};
+  if (typeof execute.instruction !== 'string' || execute.instruction === '') {
+    throw new StagehandCallError(400, 'validation_failed', 'agentExecute needs `executeOptions.instruction`.');
+  }
+  if (config.cua === true || config.mode === 'cua') {
+    throw new StagehandCallError(
+      501,
+      'not_supported',
+      'Computer-use agents (cua) do not run on Wallcrawler; use mode "dom".',
+    );
+  }
+  const agent = stagehand.agent({
+    ...(model ? { model: model as ModelConfiguration } : {}),
+    ...(typeof config.systemPrompt === 'string' ? { systemPrompt: config.systemPrompt } : {}),
+    ...(config.mode === 'dom' || config.mode === 'hybrid' ? { mode: config.mode } : {}),
+  } as never);
+  return agent.execute({
+    ...pick(execute, ['instruction', 'maxSteps', 'highlightCursor', 'toolTimeout', 'excludeTools', 'variables']),
+    page,
+  } as never);
 }
 
 /** A thrown value as a call error: Stagehand's own failures (a model's 401, no element found) keep their message. */

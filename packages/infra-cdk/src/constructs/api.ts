@@ -32,6 +32,11 @@ export interface WallcrawlerApiProps {
   originSecret: ISecret;
   /** The connect edge's public base (`https://<distribution domain>`); without it, direct mode. */
   connectBaseUrl?: string;
+  /**
+   * The server-wide model of `POST /v1/llm/responses` (Stagehand 4 with no model in the client). Its key is a
+   * secret the function reads by ARN on first use, never a plain environment value.
+   */
+  model?: { baseUrl: string; name: string; api?: 'responses' | 'chat'; apiKey?: ISecret };
   /** The API function's bundle directory. */
   code: string;
   /** Run the function in the VPC's private subnets (prod mode, and wherever tasks are private). */
@@ -95,6 +100,14 @@ export class WallcrawlerApi extends Construct {
         [A.contextKeySecretArn]: props.contextKey.secretArn,
         [A.originSecretArn]: props.originSecret.secretArn,
         ...(props.connectBaseUrl ? { [A.connectBaseUrl]: props.connectBaseUrl } : {}),
+        ...(props.model
+          ? {
+              [A.modelBaseUrl]: props.model.baseUrl,
+              [A.modelName]: props.model.name,
+              [A.modelApi]: props.model.api ?? 'responses',
+              ...(props.model.apiKey ? { [A.modelApiKeySecretArn]: props.model.apiKey.secretArn } : {}),
+            }
+          : {}),
         [A.readyTimeoutMs]: String(ready * 1000),
         [A.unsupportedFields]: props.unsupportedFields ?? 'refuse',
         [A.logLevel]: 'info',
@@ -116,6 +129,7 @@ export class WallcrawlerApi extends Construct {
     props.connectSecret.grantRead(this.function);
     props.contextKey.grantRead(this.function);
     props.originSecret.grantRead(this.function);
+    props.model?.apiKey?.grantRead(this.function);
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,

@@ -161,7 +161,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run an agent (not supported yet: answers an error event) */
+        /** Run Stagehand's agent loop on the server (its steps as log events) */
         post: operations["stagehandAgentExecute"];
         delete?: never;
         options?: never;
@@ -231,6 +231,26 @@ export interface paths {
         put?: never;
         /** Stagehand 4's server cache: nothing is written */
         post: operations["stagehandCacheSet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/llm/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stagehand 4's model gateway: an OpenAI Responses call to the project's model
+         * @description Sent to the project's model endpoint (`wallcrawler projects model set`), else the server's (`WALLCRAWLER_MODEL_*`), with `model: "auto"` mapped to its model; translated to Chat Completions when the endpoint speaks only that. 400 `model_not_configured` when there is none; 502 `model_unreachable` when it fails or cannot be reached (its status in `details`).
+         */
+        post: operations["llmResponses"];
         delete?: never;
         options?: never;
         head?: never;
@@ -596,7 +616,10 @@ export interface paths {
          *     page load and answers its rendered DOM as Markdown (Turndown); another type is answered as `raw` is.
          *     `allowRedirects: false` answers the first 3xx itself, with an empty body. Bodies longer than the fetch cap
          *     (`WALLCRAWLER_FETCH_MAX_MB`, 4 MiB by default) are cut, and the answer has `truncated: true`.
-         *     `format: json` answers 400 `model_not_configured` until a model is configured for the project;
+         *     `format: json` lets the page render, then sends it as Markdown, with `schema`, to the project's model
+         *     (as `POST /v1/llm/responses` does: a structured-output call, after the session's release) and answers the
+         *     object it extracted (`contentType: application/json`); without a `schema` it is a 400 `invalid_fetch`,
+         *     without a model configured a 400 `model_not_configured`, and a model that fails a 502 `model_unreachable`.
          *     `proxies: true` answers 400 `proxies_not_configured` (projects have no proxies of their own here, and there
          *     are no managed proxies).
          */
@@ -1041,6 +1064,25 @@ export interface components {
                     }[];
                 }[];
             };
+        };
+        /** @description An OpenAI Responses API request (what the AI SDK's `openai.responses()` model sends). */
+        LlmResponsesRequest: {
+            /** @description `auto` (or none): the project's model. Any other name is sent as it is. */
+            model?: string;
+            input: string | unknown[];
+            instructions?: string | null;
+            stream?: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description An OpenAI Responses API answer. */
+        LlmResponsesAnswer: {
+            id: string;
+            /** @enum {string} */
+            object: "response";
+            output: unknown[];
+        } & {
+            [key: string]: unknown;
         };
         StagehandCacheRequest: {
             [key: string]: unknown;
@@ -1799,6 +1841,40 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
         };
     };
+    llmResponses: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A session of the key's project: the browser the call is made for (another project's is a 404). */
+                "x-bb-session-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LlmResponsesRequest"];
+            };
+        };
+        responses: {
+            /** @description The answer; with `stream: true`, Responses stream events (server-sent events). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LlmResponsesAnswer"];
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            502: components["responses"]["BadGateway"];
+        };
+    };
     retrieveSession: {
         parameters: {
             query?: never;
@@ -2458,7 +2534,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
-            /** @description The URL gave no answer (`fetch_failed`, with Chromium's reason): unreachable, or its certificate refused; or the session's browser could not be reached (`controller_unreachable`). */
+            /** @description The URL gave no answer (`fetch_failed`, with Chromium's reason): unreachable, or its certificate refused; or the session's browser could not be reached (`controller_unreachable`); or, for `format: "json"`, the project's model failed (`model_unreachable`). */
             502: {
                 headers: {
                     [name: string]: unknown;

@@ -229,17 +229,39 @@ export class FetchTimeoutError extends DomainError {
   readonly code = 'fetch_timeout';
 }
 
+/** A fetch that cannot be done as asked (`format: "json"` without a `schema`). */
+export class InvalidFetchError extends DomainError {
+  readonly code = 'invalid_fetch';
+}
+
 /** `proxies: true` on a fetch, in a project that has no proxies of its own to send it through. */
 export class ProxiesNotConfiguredError extends DomainError {
   readonly code = 'proxies_not_configured';
 }
 
-/** A call that needs a model (`format: "json"` on a fetch), where none is configured for the project. */
-export class ModelNotConfiguredError extends DomainError {
-  readonly code = 'model_not_configured';
-}
-
 /** The configured search backend failed, could not be reached, or did not answer in time. */
 export class SearchUnavailableError extends DomainError {
   readonly code = 'search_unavailable';
+}
+
+/** `POST /v1/llm/responses` for a project with no model endpoint, on a server with no default one. */
+export class ModelNotConfiguredError extends DomainError {
+  readonly code = 'model_not_configured';
+  constructor(projectId: string) {
+    super(
+      `No model is configured for project ${projectId}. Set one with \`wallcrawler projects model set ${projectId} --base-url <url> --model <name> --api-key-stdin\`, or a server-wide default with WALLCRAWLER_MODEL_BASE_URL, WALLCRAWLER_MODEL_NAME and WALLCRAWLER_MODEL_API_KEY.`,
+    );
+  }
+}
+
+/** The model endpoint failed (a non-2xx answer) or could not be reached; `upstreamStatus` is its status, if any. */
+export class ModelUnreachableError extends DomainError {
+  readonly code = 'model_unreachable';
+  constructor(
+    message: string,
+    readonly upstreamStatus: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }

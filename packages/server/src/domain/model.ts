@@ -102,3 +102,23 @@ export interface ApiKeyRecord {
 
 /** Defaults of a project created without settings (the first start's default project among them). */
 export const PROJECT_DEFAULTS = { defaultTimeout: 300, concurrency: 10 } as const;
+
+/** Which API a model endpoint speaks: OpenAI's Responses API, or only Chat Completions (most local servers). */
+export const MODEL_APIS = ['responses', 'chat'] as const;
+export type ModelApi = (typeof MODEL_APIS)[number];
+
+/**
+ * The model endpoint a project's `POST /v1/llm/responses` calls go to (set with `wallcrawler projects model
+ * set`). Its key is kept sealed (`llm/model-key-seal.ts`), never in clear.
+ */
+export interface ProjectModelRecord {
+  projectId: string;
+  /** The OpenAI-compatible base URL, `/v1` included (`https://api.openai.com/v1`, `http://127.0.0.1:11434/v1`). */
+  baseUrl: string;
+  /** What a request for the model `"auto"` (Stagehand 4's default) is sent as. */
+  model: string;
+  api: ModelApi;
+  /** The endpoint's API key, sealed for this project; absent for a keyless (local) endpoint. */
+  sealedApiKey?: string;
+  updatedAt: Date;
+}

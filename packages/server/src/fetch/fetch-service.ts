@@ -4,13 +4,15 @@ import {
   ControllerUnreachableError,
   FetchFailedError,
   FetchTimeoutError,
-  ModelNotConfiguredError,
+  InvalidFetchError,
   ProxiesNotConfiguredError,
   SessionNotRunningError,
 } from '../domain/errors.js';
+import type { ModelGateway } from '../llm/model-gateway.js';
 import type { SessionLifecycle } from '../services/session-lifecycle.js';
 import type { SessionViews } from '../services/session-views.js';
 import { decodeBody, type FetchContent } from './fetch-content.js';
+import { extractBySchema } from './json-extraction.js';
 import { htmlToMarkdown } from './page-markdown.js';
 
 /** `POST /v1/fetch`'s body (validated). */
@@ -26,7 +28,8 @@ export interface FetchInput {
 /** Browserbase's `FetchAPICreateResponse`, plus `truncated` when the content was cut at the cap. */
 export interface FetchAnswer {
   id: string;
-  content: string;
+  /** A string for `raw` and `markdown`; for `json`, the object the model extracted by `schema`. */
+  content: string | Record<string, unknown>;
   contentType: string;
   encoding: string;
   headers: Record<string, string>;
@@ -39,6 +42,8 @@ export interface FetchServiceOptions {
   views: SessionViews;
   /** The base URL at which this process reaches its own connect gateway (local sessions). */
   gatewayUrl: () => string | undefined;
+  /** The project's model, for `format: "json"` (an extraction by `schema`). */
+  models: ModelGateway;
   /** The most of a body (or of a rendered page) an answer carries. @default 4 MiB */
   maxBytes?: number;
   /** A fetch's deadline, from the session's start to the answer. @default 30 s */
@@ -57,6 +62,7 @@ export class FetchService {
   readonly #lifecycle: SessionLifecycle;
   readonly #views: SessionViews;
   readonly #gatewayUrl: () => string | undefined;
+  readonly #models: ModelGateway;
   readonly #logger: Logger;
   readonly maxBytes: number;
   readonly timeoutMs: number;
@@ -65,6 +71,7 @@ export class FetchService {
     lifecycle,
     views,
     gatewayUrl,
+    models,
     maxBytes = 4 * 1024 * 1024,
     timeoutMs = 30_000,
     logger = silentLogger,
@@ -72,23 +79,24 @@ export class FetchService {
     this.#lifecycle = lifecycle;
     this.#views = views;
     this.#gatewayUrl = gatewayUrl;
+    this.#models = models;
     this.#logger = logger;
     this.maxBytes = maxBytes;
     this.timeoutMs = timeoutMs;
   }
 
   /**
-   * @throws ModelNotConfiguredError for `json`; ProxiesNotConfiguredError for `proxies: true`; FetchFailedError
+   * @throws ModelNotConfiguredError, ModelUnreachableError for `json` (after the session's release);
+   *   InvalidFetchError for `json` without a schema; ProxiesNotConfiguredError for `proxies: true`; FetchFailedError
    *   when the target gives no answer; FetchTimeoutError at the deadline; the session create's own errors (429)
    */
   async fetch(projectId: string, input: FetchInput): Promise<FetchAnswer> {
     const format = input.format ?? 'raw';
-    if (format === 'json') {
-      // TODO(issue 19): extract by `schema` through the project's model once the model gateway is merged.
-      throw new ModelNotConfiguredError(
-        'format "json" extracts by `schema` through a model, and this server has no model configured for the project. Use format "raw" or "markdown".',
-      );
+    if (format === 'json' && !input.schema) {
+      throw new InvalidFetchError('format "json" needs a `schema` (a JSON Schema of what to extract).');
     }
+    // Before any session starts: a fetch that cannot be extracted should cost nothing.
+    if (format === 'json') await this.#models.ensureConfigured(projectId);
     if (input.proxies) {
       // Projects have no proxies of their own here (a session's proxies come with its create), and Wallcrawler
       // has no managed proxies to stand in for them.
@@ -102,6 +110,7 @@ export class FetchService {
       recordSession: false,
     });
     const log = this.#logger.child({ sessionId: session.id, projectId });
+    let fetched: FetchAnswer;
     try {
       const { connect } = await this.#views.of(session, this.#gatewayUrl() ?? 'http://127.0.0.1');
       if (!connect) throw new SessionNotRunningError(session.id, session.status);
@@ -109,7 +118,7 @@ export class FetchService {
         url: input.url,
         allowRedirects: input.allowRedirects ?? true,
         allowInsecureSsl: input.allowInsecureSsl ?? false,
-        render: format === 'markdown',
+        render: format !== 'raw',
         maxBytes: this.maxBytes,
         timeoutMs: this.timeoutMs,
       });
@@ -128,7 +137,7 @@ export class FetchService {
         };
       }
       log.info({ statusCode: page.statusCode, format, truncated }, 'fetched');
-      return {
+      fetched = {
         id: session.id,
         ...content,
         headers: page.headers,
@@ -144,6 +153,14 @@ export class FetchService {
     } finally {
       await this.#release(projectId, session.id, log);
     }
+    // The model reads the rendered page after the browser is gone: a slow model holds no session.
+    if (format !== 'json' || !input.schema || typeof fetched.content !== 'string') return fetched;
+    const extracted = await extractBySchema(this.#models, projectId, {
+      url: input.url,
+      page: fetched.content,
+      schema: input.schema,
+    });
+    return { ...fetched, content: extracted, contentType: 'application/json', encoding: 'utf-8' };
   }
 
   /** Ends the session and waits until its browser is gone; a failure here is logged, not the answer. */

@@ -8,6 +8,7 @@ import {
   CapacityExceededError,
   DependencyUnavailableError,
   DomainError,
+  ModelUnreachableError,
   SessionEndingError,
 } from '../domain/errors.js';
 import type { ErrorBody } from '../schemas/error.js';
@@ -49,8 +50,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   fetch_failed: 502,
   fetch_timeout: 504,
   proxies_not_configured: 400,
+  invalid_fetch: 400,
   model_not_configured: 400,
   search_unavailable: 502,
+  model_unreachable: 502,
 };
 
 /** Stagehand's hosted-API routes, whose clients read `{success: false, message}` from an error. */
@@ -103,7 +106,12 @@ export function toApiError(error: unknown): ApiError {
     if (error.code === 'fetch_failed' || error.code === 'fetch_timeout' || status === 501) {
       headers['x-should-retry'] = 'false';
     }
-    return new ApiError(status, error.code, error.message, undefined, headers);
+    // The upstream model's own status, so a client can tell a bad key (401) from an outage (503).
+    const details =
+      error instanceof ModelUnreachableError
+        ? [{ path: 'upstream.status', message: error.upstreamStatus ? String(error.upstreamStatus) : 'no answer' }]
+        : undefined;
+    return new ApiError(status, error.code, error.message, details, headers);
   }
   if (error instanceof HTTPException) {
     if (error.status === 413)

@@ -2,6 +2,7 @@ import type {
   ApiKeyRecord,
   ContextRecord,
   ExtensionRecord,
+  ProjectModelRecord,
   ProjectRecord,
   SessionRecord,
   SessionStatus,
@@ -36,6 +37,15 @@ export interface Store {
   getProject(id: string): Promise<ProjectRecord | undefined>;
   /** All projects, oldest first; or just those with the given ids. */
   listProjects(ids?: readonly string[]): Promise<ProjectRecord[]>;
+
+  /**
+   * Sets (or replaces) the project's model endpoint.
+   * @throws ProjectNotFoundError when there is no such project
+   */
+  setProjectModel(model: ProjectModelRecord): Promise<void>;
+  getProjectModel(projectId: string): Promise<ProjectModelRecord | undefined>;
+  /** @returns false when the project had no model endpoint. */
+  deleteProjectModel(projectId: string): Promise<boolean>;
 
   createApiKey(key: ApiKeyRecord): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;

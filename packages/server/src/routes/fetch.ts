@@ -17,7 +17,7 @@ const createFetch = createRoute({
     ...pickErrors(400, 401, 403, 415, 429, 500),
     502: {
       description:
-        "The URL gave no answer (`fetch_failed`): unreachable, or a certificate refused; or the session's browser could not be reached (`controller_unreachable`).",
+        "The URL gave no answer (`fetch_failed`, with Chromium's reason): unreachable, or its certificate refused; or the session's browser could not be reached (`controller_unreachable`); or, for `format: \"json\"`, the project's model failed (`model_unreachable`).",
       content: errorResponses[502].content,
     },
     503: errorResponses[503],

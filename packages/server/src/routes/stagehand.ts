@@ -272,7 +272,7 @@ export function registerStagehandRoutes(
     extract: 'Extract data from the page (Stagehand `extract`)',
     observe: 'Find actionable elements (Stagehand `observe`)',
     navigate: 'Navigate the page (Stagehand `page.goto` in API mode)',
-    agentExecute: 'Run an agent (not supported yet: answers an error event)',
+    agentExecute: "Run Stagehand's agent loop on the server (its steps as log events)",
   };
   for (const method of STAGEHAND_METHODS) {
     const summary = summaries[method];

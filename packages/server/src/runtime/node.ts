@@ -125,6 +125,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       ...(config.searchUrl ? { searchUrl: config.searchUrl } : {}),
       sessionDownloadsMaxBytes: config.sessionDownloadsMaxBytes,
       unsupportedFields: config.unsupportedFields,
+      ...(config.model ? { model: config.model } : {}),
       minSessionTimeoutSeconds: config.minSessionTimeoutSeconds,
       admission,
       metrics,

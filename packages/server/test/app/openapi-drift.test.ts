@@ -67,6 +67,7 @@ describe('the OpenAPI document the server serves', () => {
       'POST /v1/contexts',
       'POST /v1/extensions',
       'POST /v1/fetch',
+      'POST /v1/llm/responses',
       'POST /v1/search',
       'POST /v1/sessions',
       'POST /v1/sessions/start',

@@ -224,6 +224,7 @@ describe('@browserbasehq/sdk: fetchAPI.create', () => {
       [{ url: 'file:///etc/passwd' }, 'validation_failed'],
       [{ url: 'chrome://version' }, 'validation_failed'],
       [{ url: 'not a url' }, 'validation_failed'],
+      // This server has no model configured (browserbase-sdk-fetch-json.test.ts has one).
       [{ url: `${site}/page`, format: 'json', schema: { type: 'object' } }, 'model_not_configured'],
       [{ url: `${site}/page`, proxies: true }, 'proxies_not_configured'],
     ] as const) {

@@ -30,6 +30,15 @@ beforeAll(async () => {
       const price = /Price: (\d+) EUR/.exec(call.user)?.[1] ?? '';
       return { price, currency: 'EUR' };
     },
+    // The agent's script: type, click, say it is done; then the forced `done` call Stagehand makes to finish.
+    agent: (_call, step, tools) => {
+      if (tools.length === 1 && tools[0] === 'done') {
+        return { tool: 'done', args: { reasoning: 'Typed the name and saved the form.', taskComplete: true } };
+      }
+      if (step === 0) return { tool: 'act', args: { action: 'type "Bob" into the "Name" textbox' } };
+      if (step === 1) return { tool: 'act', args: { action: 'click the "Save" button' } };
+      return { text: 'The name is typed and the form is saved.' };
+    },
   });
   pages = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html' }).end(ORDER_FORM_PAGE);
@@ -108,6 +117,27 @@ describe('Stagehand 3.7 in API mode against Wallcrawler', () => {
     );
     expect(result).toMatchObject({ price: '42', currency: 'EUR' });
     expect(model.calls.some((c) => c.kind === 'extract' && c.user.includes('Price: 42 EUR'))).toBe(true);
+  });
+
+  it("runs Stagehand's agent loop on the server, against the client's model, streaming its steps", {
+    timeout: 60_000,
+  }, async () => {
+    const page = stagehand.context.pages()[0];
+    await page?.goto(pageUrl);
+    const before = logs.length;
+    const agent = stagehand.agent({
+      model: { modelName: 'openai/gpt-4.1-mini', apiKey: MODEL_KEY, baseURL: model.baseURL },
+    });
+    const result = await agent.execute({ instruction: 'Save the form with the name "Bob"', maxSteps: 5 });
+    expect(result).toMatchObject({ success: true, completed: true });
+    expect(result.actions.filter((a) => a.type === 'act')).toHaveLength(2);
+    await waitFor(async () => (await page?.title()) === 'Saved Bob', {
+      message: "the agent's click to reach the page",
+    });
+    // Each step's tool call reached the client's logger while the call ran.
+    expect(logs.slice(before).some((line) => /act/i.test(line))).toBe(true);
+    expect(model.calls.filter((c) => c.kind === 'agent').length).toBeGreaterThanOrEqual(3);
+    expect(model.calls.filter((c) => c.kind === 'agent').every((c) => c.apiKey === MODEL_KEY)).toBe(true);
   });
 
   it('streams the server-side log lines to the client logger', () => {

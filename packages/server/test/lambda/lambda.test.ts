@@ -48,6 +48,28 @@ describe('the Lambda configuration', () => {
     expect(config.connectSecret).toEqual({ arn: validEnv[A.connectSecretArn] });
   });
 
+  it('reads the server-wide model, its key by secret ARN (or the key itself, for emulators), both or neither', () => {
+    const arn = 'arn:aws:secretsmanager:us-west-2:111122223333:secret:wallcrawler-model-key-AbCdEf';
+    const model = { [A.modelBaseUrl]: 'https://api.openai.com/v1/', [A.modelName]: 'gpt-4.1-mini' };
+    expect(loadAwsApiConfig({ ...validEnv, ...model, [A.modelApiKeySecretArn]: arn }).model).toEqual({
+      baseUrl: 'https://api.openai.com/v1',
+      model: 'gpt-4.1-mini',
+      api: 'responses',
+      apiKey: { arn },
+    });
+    expect(loadAwsApiConfig({ ...validEnv, ...model, [A.modelApi]: 'chat', [A.modelApiKey]: 'k' }).model).toMatchObject(
+      {
+        api: 'chat',
+        apiKey: { value: 'k' },
+      },
+    );
+    expect(loadAwsApiConfig(validEnv)).not.toHaveProperty('model');
+    expect(() => loadAwsApiConfig({ ...validEnv, [A.modelBaseUrl]: 'https://x/v1' })).toThrow(A.modelName);
+    expect(() =>
+      loadAwsApiConfig({ ...validEnv, ...model, [A.modelApiKeySecretArn]: arn, [A.modelApiKey]: 'k' }),
+    ).toThrow(A.modelApiKeySecretArn);
+  });
+
   it("reads the blob bucket, an emulator's S3 endpoint and contexts' key secret (by ARN, or the key itself)", () => {
     const arn = 'arn:aws:secretsmanager:us-west-2:111122223333:secret:wallcrawler-context-key-AbCdEf';
     const withBlobs = loadAwsApiConfig({

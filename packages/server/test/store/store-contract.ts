@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiKeyRecord } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
-import { ContextInUseError, ContextNameTakenError } from '../../src/domain/errors.js';
+import { ContextInUseError, ContextNameTakenError, ProjectNotFoundError } from '../../src/domain/errors.js';
 import type { Store } from '../../src/ports/store.js';
 import { sessionRecord } from '../support/records.js';
 
@@ -39,6 +39,48 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect((await store.listProjects()).map((p) => p.name)).toEqual(['a', 'b']);
       expect(await store.listProjects([b.id])).toEqual([b]);
       expect(await store.listProjects([])).toEqual([]);
+    });
+
+    it("keeps a project's model endpoint apart from the project, replaces and deletes it", async () => {
+      const [p1, p2] = [newProject('p1'), newProject('p2')];
+      await store.createProject(p1);
+      await store.createProject(p2);
+      const at = new Date('2026-06-01T00:00:00.000Z');
+      const model = {
+        projectId: p1.id,
+        baseUrl: 'https://models.example/v1',
+        model: 'gpt-4.1-mini',
+        api: 'responses' as const,
+        sealedApiKey: 'v1.sealed-bytes',
+        updatedAt: at,
+      };
+      await store.setProjectModel(model);
+      expect(await store.getProjectModel(p1.id)).toEqual(model);
+      expect(await store.getProjectModel(p2.id)).toBeUndefined();
+      // The project itself reads as before: the model is not one of its fields.
+      expect(await store.getProject(p1.id)).toEqual(p1);
+      expect(await store.listProjects([p1.id])).toEqual([p1]);
+      const keyless = {
+        projectId: p1.id,
+        baseUrl: 'http://127.0.0.1:11434/v1',
+        model: 'qwen',
+        api: 'chat' as const,
+        updatedAt: at,
+      };
+      await store.setProjectModel(keyless);
+      const other = await fixture.reopen();
+      try {
+        expect(await other.getProjectModel(p1.id)).toEqual(keyless);
+      } finally {
+        await other.close();
+      }
+      await expect(store.setProjectModel({ ...model, projectId: 'missing' })).rejects.toBeInstanceOf(
+        ProjectNotFoundError,
+      );
+      expect(await store.deleteProjectModel(p1.id)).toBe(true);
+      expect(await store.deleteProjectModel(p1.id)).toBe(false);
+      expect(await store.getProjectModel(p1.id)).toBeUndefined();
+      expect(await store.getProject(p1.id)).toEqual(p1);
     });
 
     it('keeps contexts, with names unique per project whatever their case, and deletes them', async () => {

@@ -26,8 +26,14 @@ export interface Run {
 export function spawnCli(
   args: string[],
   env: NodeJS.ProcessEnv,
+  input?: string,
 ): { child: ChildProcess; output: () => Run; exited: Promise<Run> } {
-  const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
+  if (input !== undefined) child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -40,8 +46,8 @@ export function spawnCli(
   return { child, output, exited };
 }
 
-/** Runs the CLI with `args` to its end. */
-export const cli = (args: string[], env: NodeJS.ProcessEnv) => spawnCli(args, env).exited;
+/** Runs the CLI with `args` to its end, with `input` on its stdin if given. */
+export const cli = (args: string[], env: NodeJS.ProcessEnv, input?: string) => spawnCli(args, env, input).exited;
 
 /** Runs several CLI commands, as many at a time as there are cores (more would only slow each down). */
 export async function cliAll(argsList: string[][], env: NodeJS.ProcessEnv): Promise<Run[]> {

@@ -14,6 +14,11 @@ export interface StagehandV4Report {
   title: string;
   price: string;
   clickedTitle: string;
+  /** With `aiPageUrl`: what `observe`, `act` and `extract` gave on that page. */
+  observed?: { description: string; method?: string }[];
+  acted?: boolean[];
+  formTitle?: string;
+  extracted?: unknown;
 }
 
 export function runStagehandV4Flow(options: {
@@ -21,6 +26,8 @@ export function runStagehandV4Flow(options: {
   apiKey: string;
   pageUrl: string;
   useAdapter?: boolean;
+  /** A page to run `observe`, `act` and `extract` on, with no model configured in the client. */
+  aiPageUrl?: string;
 }): Promise<StagehandV4Report> {
   const child = spawn(`${COMPAT}node_modules/.bin/node`, [`${COMPAT}flow.mjs`], {
     cwd: COMPAT,
@@ -30,6 +37,7 @@ export function runStagehandV4Flow(options: {
       WALLCRAWLER_API_KEY: options.apiKey,
       PAGE_URL: options.pageUrl,
       ...(options.useAdapter ? { USE_ADAPTER: '1' } : {}),
+      ...(options.aiPageUrl ? { AI_PAGE_URL: options.aiPageUrl } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -78,6 +78,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     sessionRecordingMaxBytes: config.sessionRecordingMaxBytes,
     sessionDownloadsMaxBytes: config.sessionDownloadsMaxBytes,
     unsupportedFields: config.unsupportedFields,
+    ...(config.model ? { model: config.model } : {}),
     admission,
     census,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),

@@ -70,3 +70,24 @@ it('normalises the public URL', () => {
     'https://browsers.example.com',
   );
 });
+
+it('reads the server-wide model endpoint, base URL and model together', () => {
+  expect(loadServerConfig({}).model).toBeUndefined();
+  const config = loadServerConfig({
+    WALLCRAWLER_MODEL_BASE_URL: 'http://127.0.0.1:11434/v1/',
+    WALLCRAWLER_MODEL_NAME: 'qwen',
+    WALLCRAWLER_MODEL_API: 'chat',
+  });
+  expect(config.model).toEqual({ baseUrl: 'http://127.0.0.1:11434/v1', model: 'qwen', api: 'chat' });
+  expect(
+    loadServerConfig({
+      WALLCRAWLER_MODEL_BASE_URL: 'https://x/v1',
+      WALLCRAWLER_MODEL_NAME: 'm',
+      WALLCRAWLER_MODEL_API_KEY: 'k',
+    }).model,
+  ).toEqual({ baseUrl: 'https://x/v1', model: 'm', api: 'responses', apiKey: 'k' });
+  expect(() => loadServerConfig({ WALLCRAWLER_MODEL_BASE_URL: 'https://x/v1' })).toThrow(/WALLCRAWLER_MODEL_NAME/);
+  expect(() => loadServerConfig({ WALLCRAWLER_MODEL_NAME: 'm', WALLCRAWLER_MODEL_API: 'soap' })).toThrow(
+    /WALLCRAWLER_MODEL_API/,
+  );
+});

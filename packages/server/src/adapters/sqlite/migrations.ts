@@ -80,4 +80,19 @@ export const MIGRATIONS: readonly { version: number; name: string; statements: r
         WHERE context_persist = 1 AND status IN ('PENDING', 'RUNNING')`,
     ],
   },
+  {
+    version: 3,
+    name: 'project models',
+    statements: [
+      // One model endpoint per project (POST /v1/llm/responses); the key only ever sealed.
+      `CREATE TABLE project_models (
+        project_id TEXT PRIMARY KEY REFERENCES projects(id),
+        base_url TEXT NOT NULL,
+        model TEXT NOT NULL,
+        api TEXT NOT NULL,
+        sealed_api_key TEXT,
+        updated_at TEXT NOT NULL
+      )`,
+    ],
+  },
 ];

@@ -2,13 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 // The local-file client only: the package's main entry also loads its remote (HTTP and WebSocket) clients.
 import { type Client, createClient, type InStatement, type Row } from '@libsql/client/sqlite3';
-import { ContextInUseError, ContextNameTakenError } from '../../domain/errors.js';
+import { ContextInUseError, ContextNameTakenError, ProjectNotFoundError } from '../../domain/errors.js';
 import { matchesMetadata } from '../../domain/metadata-query.js';
 import {
   ACTIVE_STATUSES,
   type ApiKeyRecord,
   type ContextRecord,
   type ExtensionRecord,
+  type ModelApi,
+  type ProjectModelRecord,
   type ProjectRecord,
   type Region,
   type SessionRecord,
@@ -86,6 +88,40 @@ export class SqliteStore implements Store {
         })
       : await this.db.execute('SELECT * FROM projects ORDER BY created_at, id');
     return rows.map(toProject);
+  }
+
+  async setProjectModel(m: ProjectModelRecord): Promise<void> {
+    if (!(await this.getProject(m.projectId))) throw new ProjectNotFoundError(m.projectId);
+    await this.db.execute({
+      sql: `INSERT INTO project_models (project_id, base_url, model, api, sealed_api_key, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (project_id) DO UPDATE SET base_url = excluded.base_url, model = excluded.model, api = excluded.api,
+              sealed_api_key = excluded.sealed_api_key, updated_at = excluded.updated_at`,
+      args: [m.projectId, m.baseUrl, m.model, m.api, m.sealedApiKey ?? null, iso(m.updatedAt)],
+    });
+  }
+
+  async getProjectModel(projectId: string): Promise<ProjectModelRecord | undefined> {
+    const { rows } = await this.db.execute({
+      sql: 'SELECT * FROM project_models WHERE project_id = ?',
+      args: [projectId],
+    });
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      projectId: String(r.project_id),
+      baseUrl: String(r.base_url),
+      model: String(r.model),
+      api: String(r.api) as ModelApi,
+      ...(r.sealed_api_key !== null && r.sealed_api_key !== undefined
+        ? { sealedApiKey: String(r.sealed_api_key) }
+        : {}),
+      updatedAt: date(r.updated_at),
+    };
+  }
+
+  async deleteProjectModel(projectId: string): Promise<boolean> {
+    const result = await this.db.execute({ sql: 'DELETE FROM project_models WHERE project_id = ?', args: [projectId] });
+    return result.rowsAffected > 0;
   }
 
   async createApiKey(key: ApiKeyRecord): Promise<void> {

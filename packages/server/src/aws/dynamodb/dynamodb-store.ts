@@ -27,11 +27,21 @@ import {
   type ApiKeyRecord,
   type ContextRecord,
   type ExtensionRecord,
+  type ProjectModelRecord,
   type ProjectRecord,
   type SessionRecord,
 } from '../../domain/model.js';
 import type { SessionEnd, SessionFilter, Store } from '../../ports/store.js';
-import { apiKeyToItem, itemToApiKey, itemToProject, itemToSession, projectToItem, sessionToItem } from './items.js';
+import {
+  apiKeyToItem,
+  attributeToModel,
+  itemToApiKey,
+  itemToProject,
+  itemToSession,
+  modelToAttribute,
+  projectToItem,
+  sessionToItem,
+} from './items.js';
 import { ResourceTable } from './resource-table.js';
 
 export interface DynamoDbStoreOptions {
@@ -121,6 +131,56 @@ export class DynamoDbStore implements Store {
       items = await scanAll(this.#db, { TableName: this.#tables.projects, ConsistentRead: true });
     }
     return items.map(itemToProject).sort(byCreatedAtThenId);
+  }
+
+  async setProjectModel(model: ProjectModelRecord): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.projects,
+          Key: { projectId: model.projectId },
+          UpdateExpression: 'SET #model = :model',
+          ConditionExpression: 'attribute_exists(projectId)',
+          ExpressionAttributeNames: { '#model': 'model' },
+          ExpressionAttributeValues: { ':model': modelToAttribute(model) },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new ProjectNotFoundError(model.projectId);
+      throw error;
+    }
+  }
+
+  async getProjectModel(projectId: string): Promise<ProjectModelRecord | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({
+        TableName: this.#tables.projects,
+        Key: { projectId },
+        ProjectionExpression: '#model',
+        ExpressionAttributeNames: { '#model': 'model' },
+        ConsistentRead: true,
+      }),
+    );
+    const attribute = Item?.model as Item | undefined;
+    return attribute ? attributeToModel(projectId, attribute) : undefined;
+  }
+
+  async deleteProjectModel(projectId: string): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.projects,
+          Key: { projectId },
+          UpdateExpression: 'REMOVE #model',
+          ConditionExpression: 'attribute_exists(#model)',
+          ExpressionAttributeNames: { '#model': 'model' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
   }
 
   async createApiKey(key: ApiKeyRecord): Promise<void> {

@@ -4,6 +4,8 @@ import {
   type ApiKeyRecord,
   type ContextRecord,
   type ExtensionRecord,
+  MODEL_APIS,
+  type ProjectModelRecord,
   type ProjectRecord,
   REGIONS,
   SESSION_STATUSES,
@@ -266,4 +268,35 @@ export function itemToExtension(item: Item): ExtensionRecord {
 /** The item that reserves a context name in its project (names are unique whatever their case). */
 export function contextNameKey(projectId: string, name: string): string {
   return `context-name#${projectId}#${name.toLowerCase()}`;
+}
+
+/** A project's model endpoint, kept as the `model` attribute of its project item (its key sealed). */
+const modelAttribute = z.object({
+  baseUrl: text,
+  model: text,
+  api: z.enum(MODEL_APIS),
+  sealedApiKey: text.optional(),
+  updatedAt: millis,
+});
+
+export function modelToAttribute(m: ProjectModelRecord): Item {
+  return {
+    baseUrl: m.baseUrl,
+    model: m.model,
+    api: m.api,
+    ...optional('sealedApiKey', m.sealedApiKey),
+    updatedAt: m.updatedAt.getTime(),
+  };
+}
+
+export function attributeToModel(projectId: string, attribute: Item): ProjectModelRecord {
+  const m = parse(modelAttribute, 'project model', 'projectId', { projectId, ...attribute });
+  return {
+    projectId,
+    baseUrl: m.baseUrl,
+    model: m.model,
+    api: m.api,
+    ...optional('sealedApiKey', m.sealedApiKey),
+    updatedAt: new Date(m.updatedAt),
+  };
 }

@@ -51,6 +51,12 @@ const apiSchema = storeSchema.extend({
   [E.s3Endpoint]: z.url().optional(),
   [E.contextKeySecretArn]: z.string().startsWith('arn:', 'expected a Secrets Manager ARN').optional(),
   [E.contextKey]: z.string().min(1).optional(),
+  // The server-wide model of POST /v1/llm/responses; its key by secret ARN (the value itself: tests and emulators).
+  [E.modelBaseUrl]: z.url({ protocol: /^https?$/ }).optional(),
+  [E.modelName]: z.string().min(1).optional(),
+  [E.modelApi]: z.enum(['responses', 'chat']).default('responses'),
+  [E.modelApiKeySecretArn]: z.string().startsWith('arn:', 'expected a Secrets Manager ARN').optional(),
+  [E.modelApiKey]: z.string().min(1).optional(),
   // The warm pool's service and size, with which each claim asks for its replacement (all four, or none).
   [E.poolService]: z.string().min(1).optional(),
   [E.poolMin]: z.coerce.number().int().min(0).max(1000).optional(),
@@ -118,6 +124,8 @@ export interface AwsApiConfig extends AwsStoreConfig {
   blobsBucket?: string;
   /** Contexts' key: the secret's ARN (read on first use), or the key itself (tests and emulators). */
   contextKey?: { arn: string } | { value: string };
+  /** The server-wide model endpoint of `POST /v1/llm/responses`; its key by secret ARN (read on first use), or itself. */
+  model?: { baseUrl: string; model: string; api: 'responses' | 'chat'; apiKey?: { arn: string } | { value: string } };
   /** The connect edge's public base (`https://host`): sessions are handed out on it. Without it, direct mode. */
   connectBaseUrl?: string;
   /** The warm pool's service and size: a claim asks it for a replacement at once. Without it, only the schedule does. */
@@ -186,6 +194,18 @@ function contextKeySource(arn: string | undefined, value: string | undefined): P
   return value ? { contextKey: { value } } : {};
 }
 
+function modelOf(
+  baseUrl: string | undefined,
+  model: string | undefined,
+  api: 'responses' | 'chat',
+  keyArn: string | undefined,
+  key: string | undefined,
+): Pick<AwsApiConfig, 'model'> {
+  if (!baseUrl || !model) return {};
+  const apiKey = keyArn ? { arn: keyArn } : key ? { value: key } : undefined;
+  return { model: { baseUrl: baseUrl.replace(/\/+$/, ''), model, api, ...(apiKey ? { apiKey } : {}) } };
+}
+
 function originSecretSource(arn: string | undefined, value: string | undefined): Pick<AwsApiConfig, 'originSecret'> {
   if (arn) return { originSecret: { arn } };
   return value ? { originSecret: { value } } : {};
@@ -203,6 +223,12 @@ export function loadAwsApiConfig(env: Env = process.env): AwsApiConfig {
       : []),
     ...(present[E.originSecretArn] && present[E.originSecret]
       ? [`  ${E.originSecretArn}: set at most one of ${E.originSecretArn} and ${E.originSecret}`]
+      : []),
+    ...(!present[E.modelBaseUrl] !== !present[E.modelName]
+      ? [`  ${E.modelBaseUrl}: set both ${E.modelBaseUrl} and ${E.modelName}, or neither`]
+      : []),
+    ...(present[E.modelApiKeySecretArn] && present[E.modelApiKey]
+      ? [`  ${E.modelApiKeySecretArn}: set at most one of ${E.modelApiKeySecretArn} and ${E.modelApiKey}`]
       : []),
     ...(POOL_SETTINGS.some((n) => present[n]) && !POOL_SETTINGS.every((n) => present[n])
       ? [`  ${E.poolService}: set all of ${POOL_SETTINGS.join(', ')}, or none`]
@@ -232,6 +258,7 @@ export function loadAwsApiConfig(env: Env = process.env): AwsApiConfig {
     unsupportedFields: c[E.unsupportedFields],
     ...(c[E.blobsBucket] ? { blobsBucket: c[E.blobsBucket] } : {}),
     ...contextKeySource(c[E.contextKeySecretArn], c[E.contextKey]),
+    ...modelOf(c[E.modelBaseUrl], c[E.modelName], c[E.modelApi], c[E.modelApiKeySecretArn], c[E.modelApiKey]),
     ...connectBaseOf(c[E.connectBaseUrl]),
     ...(poolService
       ? {

@@ -11,6 +11,7 @@ import type { Logger } from '@wallcrawler/contracts';
 import { parseContextKey } from '@wallcrawler/controller';
 import { createS3Client, S3BlobStore, SessionTable, TaskTable } from '@wallcrawler/controller/aws';
 import { createApp } from '../../app.js';
+import type { ModelEndpoint } from '../../llm/model-endpoint.js';
 import { createLogger } from '../../logger.js';
 import { DownloadService } from '../../services/download-service.js';
 import { SessionArtifactService } from '../../services/session-artifact-service.js';
@@ -85,6 +86,16 @@ function contextKeyOf(config: AwsApiConfig): (() => Promise<Buffer>) | undefined
     return async () => key;
   }
   return keptOnSuccess(async () => parseContextKey(await readSecretString(source.arn, config.region)));
+}
+
+/** The server-wide model endpoint, its key read from its secret on first use (a failed read is retried). */
+function modelOf(config: AwsApiConfig): ModelEndpoint | undefined {
+  const model = config.model;
+  if (!model) return undefined;
+  const { apiKey, ...endpoint } = model;
+  if (!apiKey) return endpoint;
+  if ('value' in apiKey) return { ...endpoint, apiKey: apiKey.value };
+  return { ...endpoint, apiKey: keptOnSuccess(async () => (await readSecretString(apiKey.arn, config.region)).trim()) };
 }
 
 export interface LambdaHandlerOptions {
@@ -213,6 +224,7 @@ function apiHandlerOf(
         }
       : {};
   const originSecret = originSecretOf(config);
+  const model = modelOf(config);
   const app = createApp({
     store,
     provider,
@@ -221,6 +233,7 @@ function apiHandlerOf(
     ...(blobs ? { blobs } : {}),
     ...files,
     ...(contextKey ? { contextKey } : {}),
+    ...(model ? { model } : {}),
     logger: log,
     unsupportedFields: config.unsupportedFields,
     minSessionTimeoutSeconds,
