@@ -107,6 +107,8 @@ export const SERVER_ENV = {
   queueTimeoutMs: 'WALLCRAWLER_QUEUE_TIMEOUT_MS',
   /** Browsers kept started ahead of sessions (the warm pool); 0 turns it off. @default from free memory and CPUs */
   poolSize: 'WALLCRAWLER_POOL_SIZE',
+  /** `true`: webhooks may target loopback, private and link-local addresses (tests, on-premises installs). */
+  webhooksAllowPrivate: 'WALLCRAWLER_WEBHOOKS_ALLOW_PRIVATE',
 } as const;
 
 /**

@@ -35,6 +35,7 @@ const schema = z.object({
   [E.queueSize]: z.coerce.number().int().min(0).max(100_000).default(20),
   [E.queueTimeoutMs]: z.coerce.number().int().min(0).max(600_000).default(30_000),
   [E.poolSize]: z.coerce.number().int().min(0).max(1_000).optional(),
+  [E.webhooksAllowPrivate]: z.enum(['true', 'false']).default('false'),
 });
 
 /** The local server's configuration, validated. */
@@ -75,6 +76,8 @@ export interface ServerConfig {
   admission: { maxSessions: number; queueSize: number; queueTimeoutMs: number };
   /** Browsers kept started ahead of sessions (never more than the host's room besides its sessions); 0 is off. */
   poolSize: number;
+  /** Whether webhooks may target loopback, private and link-local addresses. @default false */
+  webhooksAllowPrivate: boolean;
   /**
    * Test-only, and set by no environment variable: the shortest session `timeout` a create accepts, in seconds,
    * so that tests reach a timeout in seconds. Users keep Browserbase's minimum. @default 60
@@ -118,6 +121,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
       queueTimeoutMs: c[E.queueTimeoutMs],
     },
     poolSize: c[E.poolSize] ?? defaultPoolSize(),
+    webhooksAllowPrivate: c[E.webhooksAllowPrivate] === 'true',
     ...(c[E.contextKey] ? { contextKey: c[E.contextKey] } : {}),
     ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
     ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),

@@ -46,6 +46,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   proxy_unreachable: 502,
   controller_unreachable: 502,
   session_ending: 503,
+  webhook_not_found: 404,
+  webhook_endpoint_taken: 409,
+  invalid_webhook_endpoint: 400,
 };
 
 /** Stagehand's hosted-API routes, whose clients read `{success: false, message}` from an error. */
