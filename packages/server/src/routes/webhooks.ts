@@ -86,7 +86,7 @@ const deleteWebhook = createRoute({
   request,
   responses: {
     204: { description: 'Deleted.' },
-    ...pickErrors(401, 403, 404),
+    ...pickErrors(400, 401, 403, 404),
   },
 });
 
