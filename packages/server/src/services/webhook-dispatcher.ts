@@ -46,8 +46,10 @@ export class WebhookDispatcher implements SessionEvents {
   readonly #maxAttempts: number;
   readonly #retryBaseMs: number;
   readonly #attemptTimeoutMs: number;
-  /** Deliveries being tried now. */
+  /** Everything in flight: events being fanned out, and attempts. */
   readonly #running = new Set<Promise<void>>();
+  /** Attempts in flight (what the census counts: an event with no webhook holds nothing for long). */
+  #attempting = 0;
   /** Retries waiting for their time. */
   readonly #waiting = new Set<NodeJS.Timeout>();
   /** Aborts the attempts in flight when closing. */
@@ -62,7 +64,7 @@ export class WebhookDispatcher implements SessionEvents {
     this.#maxAttempts = options.maxAttempts ?? 5;
     this.#retryBaseMs = options.retryBaseMs ?? 2_000;
     this.#attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
-    options.census?.add('webhookDeliveries', () => this.#running.size);
+    options.census?.add('webhookDeliveries', () => this.#attempting);
     options.census?.add('webhookRetries', () => this.#waiting.size);
   }
 
@@ -112,6 +114,15 @@ export class WebhookDispatcher implements SessionEvents {
   }
 
   async #attempt(delivery: Delivery): Promise<void> {
+    this.#attempting++;
+    try {
+      await this.#try(delivery);
+    } finally {
+      this.#attempting--;
+    }
+  }
+
+  async #try(delivery: Delivery): Promise<void> {
     const { webhook, eventId, event, body, attempt } = delivery;
     if (this.#closing.signal.aborted) return;
     // Read again: the webhook may have been deleted, moved or given a new secret since the event.
