@@ -54,7 +54,7 @@ function clientOf(file, ancestors, v) {
 /** What the suite shows is not there; docs/compatibility.md has every SDK method's treatment. */
 const notSupported = (v) => [
   [`@browserbasehq/sdk ${v.sdk}`, 'certificates, secrets, agents (and runs), functions (secrets)', '501 not_supported'],
-  [`@browserbasehq/sdk ${v.sdk}`, 'webhooks', 'planned (issue 19)'],
+  [`@browserbasehq/sdk ${v.sdk}`, 'webhooks on AWS', 'served, nothing delivered yet (issue 19)'],
   [`@browserbasehq/sdk ${v.sdk}`, 'fetchAPI.create with proxies: true', '400 proxies_not_configured'],
   [`@browserbasehq/sdk ${v.sdk}`, 'search.web without WALLCRAWLER_SEARCH_URL', '501 not_supported'],
   [

@@ -80,7 +80,8 @@ export const TABLES = {
   },
   /**
    * Contexts and extensions (`kind` tells them apart), and the items that reserve context names in a project
-   * (`context-name#<projectId>#<name in lower case>`), written in one transaction with their context.
+   * (`context-name#<projectId>#<name in lower case>`), written in one transaction with their context; a project's
+   * webhooks (`webhooks#<projectId>`) and each webhook's delivery log (`webhook-log#<webhookId>`).
    */
   resources: {
     partitionKey: { name: 'resourceId', type: 'S' },

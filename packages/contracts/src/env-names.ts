@@ -135,6 +135,8 @@ export const SERVER_ENV = {
   /** A SearXNG instance's base URL, for `POST /v1/search` (its JSON API); without it search answers 501. */
   searchUrl: 'WALLCRAWLER_SEARCH_URL',
   ...MODEL_ENV,
+  /** `true`: webhooks may target loopback, private and link-local addresses (tests, on-premises installs). */
+  webhooksAllowPrivate: 'WALLCRAWLER_WEBHOOKS_ALLOW_PRIVATE',
 } as const;
 
 /**

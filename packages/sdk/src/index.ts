@@ -78,5 +78,13 @@ export type {
   SessionUploadResponse,
   Viewport,
 } from './types.js';
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  type VerifyWebhookParams,
+  verifyWebhook,
+  WEBHOOK_SIGNATURE_HEADER,
+  type WebhookEvent,
+  WebhookVerificationError,
+} from './webhooks.js';
 
 export default Wallcrawler;

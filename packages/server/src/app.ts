@@ -42,6 +42,7 @@ import { registerSearchRoutes } from './routes/search.js';
 import { registerSessionFileRoutes } from './routes/session-files.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerStagehandRoutes } from './routes/stagehand.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 import { SessionCreateParamsSchema, sessionCreateParamsSchema } from './schemas/session.js';
 import { SearxngSearch } from './search/searxng-search.js';
 import { BrowserStartPlanner } from './services/browser-start-planner.js';
@@ -53,6 +54,10 @@ import type { SessionArtifactService } from './services/session-artifact-service
 import { SessionFiles } from './services/session-files.js';
 import { SessionLifecycle } from './services/session-lifecycle.js';
 import { SessionViews } from './services/session-views.js';
+import { type WebhookDeliveryOptions, WebhookDispatcher } from './services/webhook-dispatcher.js';
+import { WebhookSecrets } from './services/webhook-secrets.js';
+import { WebhookService } from './services/webhook-service.js';
+import { WebhookTargets } from './services/webhook-targets.js';
 import { StagehandService } from './stagehand/stagehand-service.js';
 import { VERSION } from './version.js';
 
@@ -120,6 +125,12 @@ export interface AppDeps {
   model?: ModelEndpoint;
   /** Where the app's per-session maps and caches are counted (the leak check). */
   census?: Census;
+  /**
+   * Webhooks (their secrets are sealed under `contextKey`; without one, their routes answer 501).
+   * `allowPrivateTargets`: `WALLCRAWLER_WEBHOOKS_ALLOW_PRIVATE`. `deliver: false` keeps the CRUD but delivers
+   * nothing from this process (a Lambda function, which cannot keep retrying in the background).
+   */
+  webhooks?: WebhookDeliveryOptions & { allowPrivateTargets?: boolean; deliver?: boolean };
   logger?: Logger;
   /**
    * The base URL clients reach the connect gateway at, for `connectUrl`s (`http://host:port`).
@@ -164,6 +175,8 @@ export interface Api {
   fastRoute: FastRoute;
   /** The sessions' lifecycle, for the runtime's own use (reconciling after a restart). */
   lifecycle: SessionLifecycle;
+  /** Delivers session events to webhooks; the runtime closes it on shutdown, after the sessions have ended. */
+  webhookDispatcher: WebhookDispatcher | undefined;
 }
 
 /** `createApp`, and the Node runtime's fast route over the same services. */
@@ -200,6 +213,22 @@ export function createApi(deps: AppDeps): Api {
     ...(deps.sessionRecordingMaxBytes !== undefined ? { sessionRecordingMaxBytes: deps.sessionRecordingMaxBytes } : {}),
     ...(deps.sessionDownloadsMaxBytes !== undefined ? { sessionDownloadsMaxBytes: deps.sessionDownloadsMaxBytes } : {}),
   });
+  const webhookSecrets = deps.contextKey ? new WebhookSecrets(deps.contextKey) : undefined;
+  const webhookTargets = new WebhookTargets(deps.webhooks?.allowPrivateTargets === true);
+  const webhookService = webhookSecrets
+    ? new WebhookService({ store, secrets: webhookSecrets, targets: webhookTargets })
+    : undefined;
+  const webhookDispatcher =
+    webhookSecrets && deps.webhooks?.deliver !== false
+      ? new WebhookDispatcher({
+          ...deps.webhooks,
+          store,
+          secrets: webhookSecrets,
+          targets: webhookTargets,
+          logger,
+          census: deps.census,
+        })
+      : undefined;
   const lifecycle = new SessionLifecycle({
     store,
     provider,
@@ -208,6 +237,7 @@ export function createApi(deps: AppDeps): Api {
     admission: deps.admission,
     metrics,
     census: deps.census,
+    events: webhookDispatcher,
   });
   const files = new SessionFiles({ lifecycle, provider, downloads: deps.downloads, artifacts: deps.artifacts, logger });
   const views = new SessionViews({
@@ -305,6 +335,12 @@ export function createApi(deps: AppDeps): Api {
   });
   registerContextRoutes(app, { contexts: needBlobs(contextService, 'contexts') });
   registerExtensionRoutes(app, { extensions: needBlobs(extensionService, 'extensions') });
+  registerWebhookRoutes(app, {
+    webhooks: () => {
+      if (!webhookService) throw new NotSupportedError('This deployment has no key to seal webhook secrets with.');
+      return webhookService;
+    },
+  });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'WallcrawlerApiKey', {
     type: 'apiKey',
@@ -352,5 +388,5 @@ export function createApi(deps: AppDeps): Api {
     return errorResponse(c, new ApiError(404, 'not_found', `There is no route ${c.req.method} ${c.req.path}.`));
   });
   app.onError(handleError);
-  return { app, fastRoute: fastSessionRead({ store, views, publicUrl, logger }), lifecycle };
+  return { app, fastRoute: fastSessionRead({ store, views, publicUrl, logger }), lifecycle, webhookDispatcher };
 }

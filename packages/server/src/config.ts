@@ -44,6 +44,7 @@ const schema = z.object({
   [E.modelName]: z.string().min(1).optional(),
   [E.modelApiKey]: z.string().min(1).optional(),
   [E.modelApi]: z.enum(MODEL_APIS).default('responses'),
+  [E.webhooksAllowPrivate]: z.enum(['true', 'false']).default('false'),
 });
 
 /** The local server's configuration, validated. */
@@ -90,6 +91,8 @@ export interface ServerConfig {
   searchUrl?: string;
   /** The server-wide model endpoint of `POST /v1/llm/responses` (projects may set their own). */
   model?: ModelEndpoint;
+  /** Whether webhooks may target loopback, private and link-local addresses. @default false */
+  webhooksAllowPrivate: boolean;
   /**
    * Test-only, and set by no environment variable: the shortest session `timeout` a create accepts, in seconds,
    * so that tests reach a timeout in seconds. Users keep Browserbase's minimum. @default 60
@@ -139,6 +142,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
       { baseUrl: c[E.modelBaseUrl], model: c[E.modelName], apiKey: c[E.modelApiKey], api: c[E.modelApi] },
       E,
     ),
+    webhooksAllowPrivate: c[E.webhooksAllowPrivate] === 'true',
     ...(c[E.contextKey] ? { contextKey: c[E.contextKey] } : {}),
     ...(c[E.chromePath] ? { chromePath: c[E.chromePath] } : {}),
     ...(c[E.apiKey] ? { apiKey: c[E.apiKey] } : {}),

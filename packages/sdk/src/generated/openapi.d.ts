@@ -651,6 +651,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the project's webhooks, newest first
+         * @description A cursor page. Pass the previous page's `nextCursor` as `cursor`; a null `nextCursor` is the last page.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook
+         * @description The answer carries the signing secret (`whsec_…`), shown only here and on rotation. An endpoint is
+         *     registered once per project (409 `webhook_endpoint_taken`). An endpoint that is not http(s), or that
+         *     resolves to a loopback, private or link-local address, is a 400 `invalid_webhook_endpoint` unless the
+         *     server sets `WALLCRAWLER_WEBHOOKS_ALLOW_PRIVATE=true`. See docs/webhooks.md.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve a webhook */
+        get: operations["retrieveWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook (its deliveries stop at once) */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook's endpoint or event types
+         * @description Omitted fields are left as they are; `eventTypes` replaces the subscription. The secret is unaffected.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a new signing secret
+         * @description The previous secret keeps signing deliveries (each carries both signatures) for 24 hours, unless
+         *     `revokeImmediately`. The new secret is shown only here.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook's delivery log, newest attempt first (a Wallcrawler extension)
+         * @description Every attempt at every delivery (the latest 100), with the receiver's status or why it failed.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1156,6 +1246,75 @@ export interface components {
             requestId: string;
             results: components["schemas"]["SearchResult"][];
         };
+        /**
+         * @description Browserbase's function events (accepted as they are; Wallcrawler runs no functions, so they never fire)
+         *     and Wallcrawler's session events.
+         * @enum {string}
+         */
+        WebhookEventType: "functions.builds.running" | "functions.builds.completed" | "functions.builds.failed" | "functions.invocations.pending" | "functions.invocations.running" | "functions.invocations.completed" | "functions.invocations.failed" | "session.created" | "session.running" | "session.ended";
+        Webhook: {
+            id: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            endpoint: string;
+            eventTypes: components["schemas"]["WebhookEventType"][];
+            projectId: string;
+        };
+        WebhookCreateResponse: components["schemas"]["Webhook"] & {
+            /** @description The signing secret, `whsec_…`. Shown only here and on rotation. */
+            secret: string;
+        };
+        WebhookCreateParams: {
+            /**
+             * @description The http(s) URL deliveries are POSTed to. Loopback, private and link-local targets are refused unless
+             *     the server sets `WALLCRAWLER_WEBHOOKS_ALLOW_PRIVATE=true`.
+             */
+            endpoint: string;
+            eventTypes: components["schemas"]["WebhookEventType"][];
+        };
+        WebhookUpdateParams: {
+            endpoint?: string;
+            eventTypes?: components["schemas"]["WebhookEventType"][];
+        };
+        WebhookListResponse: {
+            data: components["schemas"]["Webhook"][];
+            limit: number;
+            nextCursor: string | null;
+        };
+        WebhookRotateSecretParams: {
+            /** @description Stop signing with the previous secret at once, instead of 24 hours later. */
+            revokeImmediately?: boolean;
+        };
+        WebhookRotateSecretResponse: {
+            secret: string;
+        };
+        WebhookDeliveryList: {
+            data: components["schemas"]["WebhookDeliveryAttempt"][];
+        };
+        /** @description One attempt at delivering one event to one webhook. */
+        WebhookDeliveryAttempt: {
+            id: string;
+            webhookId: string;
+            /** @description The delivered event: every attempt at one delivery shares it (the `x-wallcrawler-delivery` header). */
+            eventId: string;
+            eventType: components["schemas"]["WebhookEventType"];
+            /** @description 1 for the first try. */
+            attempt: number;
+            /** Format: date-time */
+            attemptedAt: string;
+            /** @description The receiver's status; null if no answer came (refused, timed out). */
+            responseStatus: number | null;
+            /** @description Why the attempt failed; null if it succeeded. */
+            error: string | null;
+            succeeded: boolean;
+            /**
+             * Format: date-time
+             * @description When the next try is due, if there is one.
+             */
+            nextAttemptAt: string | null;
+        };
     };
     responses: {
         /** @description The request is malformed or fails validation. */
@@ -1315,6 +1474,8 @@ export interface components {
         ContextId: string;
         /** @description The extension's id. */
         ExtensionId: string;
+        /** @description The webhook's id. */
+        WebhookId: string;
         ProjectId: string;
     };
     requestBodies: never;
@@ -2592,6 +2753,226 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description The previous page's `nextCursor`. */
+                cursor?: string;
+                /** @description Webhooks per page (1-100, default 10). */
+                limit?: number;
+            };
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of webhooks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookListResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreateParams"];
+            };
+        };
+        responses: {
+            /** @description The webhook and its signing secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreateResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    retrieveWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                /** @description The webhook's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                /** @description The webhook's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                /** @description The webhook's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdateParams"];
+            };
+        };
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                /** @description The webhook's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["WebhookRotateSecretParams"];
+            };
+        };
+        responses: {
+            /** @description The new signing secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookRotateSecretResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Chooses one of the projects the key covers. Defaults to the key's first project. */
+                "x-wc-project-id"?: components["parameters"]["ProjectIdHeader"];
+            };
+            path: {
+                /** @description The webhook's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest attempts (up to 100). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
 }

@@ -265,3 +265,22 @@ export class ModelUnreachableError extends DomainError {
     super(message, options);
   }
 }
+
+export class WebhookNotFoundError extends DomainError {
+  readonly code = 'webhook_not_found';
+  constructor(id: string) {
+    super(`Webhook ${id} was not found.`);
+  }
+}
+
+export class WebhookEndpointTakenError extends DomainError {
+  readonly code = 'webhook_endpoint_taken';
+  constructor(endpoint: string) {
+    super(`The project already has a webhook for ${endpoint}; update that one instead.`);
+  }
+}
+
+/** An endpoint that is not http(s), or that reaches a loopback, private or link-local address. */
+export class InvalidWebhookEndpointError extends DomainError {
+  readonly code = 'invalid_webhook_endpoint';
+}

@@ -54,6 +54,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   model_not_configured: 400,
   search_unavailable: 502,
   model_unreachable: 502,
+  webhook_not_found: 404,
+  webhook_endpoint_taken: 409,
+  invalid_webhook_endpoint: 400,
 };
 
 /** Stagehand's hosted-API routes, whose clients read `{success: false, message}` from an error. */

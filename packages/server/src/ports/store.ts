@@ -7,6 +7,7 @@ import type {
   SessionRecord,
   SessionStatus,
 } from '../domain/model.js';
+import type { WebhookStore } from './webhook-store.js';
 
 /** A string-equality condition on a session's user metadata: `userMetadata[path[0]][path[1]]... === value`. */
 export interface MetadataCondition {
@@ -29,10 +30,11 @@ export interface SessionEnd {
 }
 
 /**
- * Where the server keeps its metadata: projects, API keys, sessions, contexts and extensions. Implemented by the
- * embedded SQLite store and by DynamoDB; one contract test suite runs against every implementation.
+ * Where the server keeps its metadata: projects, API keys, sessions, contexts, extensions and webhooks.
+ * Implemented by the embedded SQLite store and by DynamoDB; one contract test suite runs against every
+ * implementation.
  */
-export interface Store {
+export interface Store extends WebhookStore {
   createProject(project: ProjectRecord): Promise<void>;
   getProject(id: string): Promise<ProjectRecord | undefined>;
   /** All projects, oldest first; or just those with the given ids. */

@@ -21,6 +21,8 @@ import { DownloadService } from '../services/download-service.js';
 import { HostAdmission } from '../services/host-admission.js';
 import { SessionArtifactService } from '../services/session-artifact-service.js';
 
+/** How long a shutdown waits for webhook deliveries in flight. */
+const WEBHOOK_SHUTDOWN_GRACE_MS = 2_000;
 const SWEEP_INTERVAL_MS = 15 * 60_000;
 
 import { localConnectAuthenticator } from './connect-authenticator.js';
@@ -108,7 +110,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
     });
     // Set once listening: the Stagehand this server runs reaches sessions through its own gateway, on loopback.
     let internalUrl: string | undefined;
-    const { app, fastRoute, lifecycle } = createApi({
+    const { app, fastRoute, lifecycle, webhookDispatcher } = createApi({
       store,
       provider,
       signer,
@@ -132,6 +134,7 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
       internalGatewayUrl: () => internalUrl,
       census,
       logger,
+      webhooks: { allowPrivateTargets: config.webhooksAllowPrivate },
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     });
 
@@ -184,6 +187,8 @@ export async function startLocalServer(config: ServerConfig, logger: Logger = si
           clearInterval(sweeper);
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
           await provider.shutdown('The server shut down');
+          // The endings the shutdown caused get a moment to reach their webhooks.
+          await webhookDispatcher?.close(WEBHOOK_SHUTDOWN_GRACE_MS);
           server.closeAllConnections();
           await stopped;
           await openStore.close();

@@ -12,6 +12,7 @@ import { parseMetadataQuery } from '../domain/metadata-query.js';
 import type { ProjectRecord, SessionRecord, SessionStatus } from '../domain/model.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { BrowserProvider, BrowserStartRequest } from '../ports/browser-provider.js';
+import type { SessionEvents } from '../ports/session-events.js';
 import type { Store } from '../ports/store.js';
 import type { BrowserStartPlanner, CreateSessionInput } from './browser-start-planner.js';
 import type { HostAdmission, HostSlot } from './host-admission.js';
@@ -30,6 +31,8 @@ export interface SessionLifecycleOptions {
   metrics?: ServerMetrics | undefined;
   /** Where the per-session maps are counted (the leak check). */
   census?: Census | undefined;
+  /** Told of every session's creation, start and ending (webhooks). */
+  events?: SessionEvents | undefined;
 }
 
 /**
@@ -45,6 +48,7 @@ export class SessionLifecycle {
   readonly #retryAfterSeconds: number;
   readonly #admission: HostAdmission | undefined;
   readonly #metrics: ServerMetrics | undefined;
+  readonly #events: SessionEvents | undefined;
   readonly #endListeners: ((sessionId: string) => void)[] = [];
   /** The host slot each admitted session holds until its browser is gone. */
   readonly #slots = new Map<string, HostSlot>();
@@ -65,6 +69,7 @@ export class SessionLifecycle {
     admission,
     metrics,
     census,
+    events,
   }: SessionLifecycleOptions) {
     census?.add('hostSlots', () => this.#slots.size);
     census?.add('sessionsFinishing', () => this.#finishing.size);
@@ -77,6 +82,7 @@ export class SessionLifecycle {
     this.#retryAfterSeconds = retryAfterSeconds;
     this.#admission = admission;
     this.#metrics = metrics;
+    this.#events = events;
   }
 
   /**
@@ -125,6 +131,7 @@ export class SessionLifecycle {
     }
     // Held until the browser is gone, whichever way the session ends (even before start returns).
     if (slot) this.#slots.set(session.id, slot);
+    this.#events?.publish({ type: 'session.created', session, at: now });
     const log = this.#logger.child({ sessionId: session.id, projectId });
     const launchStarted = performance.now();
     const starting = deferred();
@@ -137,6 +144,8 @@ export class SessionLifecycle {
       starting.resolve();
     }
     if (!running) throw new SessionNotFoundError(session.id);
+    if (running.status === 'RUNNING')
+      this.#events?.publish({ type: 'session.running', session: running, at: new Date() });
     this.#metrics?.createSeconds.observe({ stage: 'launch' }, (performance.now() - launchStarted) / 1000);
     this.#metrics?.createSeconds.observe({ stage: 'total' }, (performance.now() - waitStarted) / 1000);
     log.info({ timeoutSeconds, keepAlive: session.keepAlive }, 'session created');
@@ -171,7 +180,11 @@ export class SessionLifecycle {
       const reason = known ? error.message : `The browser could not be launched: ${(error as Error).message}`;
       log.error({ err: error }, 'browser launch failed');
       try {
-        await this.#store.endSession(session.id, { status: 'ERROR', endedAt: new Date(), endReason: reason });
+        const endedAt = new Date();
+        this.#publishEnded(
+          await this.#store.endSession(session.id, { status: 'ERROR', endedAt, endReason: reason }),
+          endedAt,
+        );
       } finally {
         this.#gone(session.id);
       }
@@ -277,16 +290,23 @@ export class SessionLifecycle {
    * `onGone` then frees the slot.
    */
   async #recordEnding(sessionId: string, ending: SessionEnding, { browserGone = true } = {}): Promise<void> {
-    await this.#store.endSession(sessionId, {
+    const ended = await this.#store.endSession(sessionId, {
       status: ending.status,
       endedAt: ending.endedAt,
       endReason: ending.reason,
       ...(ending.proxyBytes !== undefined ? { proxyBytes: ending.proxyBytes } : {}),
     });
+    this.#publishEnded(ended, ending.endedAt);
     this.#logger.info({ sessionId, status: ending.status, reason: ending.reason }, 'session ended');
     if (browserGone) this.#gone(sessionId);
     this.#metrics?.sessionsEnded.inc({ status: ending.status });
     for (const listener of this.#endListeners) listener(sessionId);
+  }
+
+  /** Publishes `session.ended` if this ending is the one recorded (the first ending wins; later ones change nothing). */
+  #publishEnded(session: SessionRecord | undefined, endedAt: Date): void {
+    if (session?.endedAt?.getTime() !== endedAt.getTime()) return;
+    this.#events?.publish({ type: 'session.ended', session, at: endedAt });
   }
 
   async #project(projectId: string): Promise<ProjectRecord> {

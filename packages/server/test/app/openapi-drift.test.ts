@@ -45,6 +45,7 @@ describe('the OpenAPI document the server serves', () => {
     expect(Object.keys(contract.operations).sort()).toEqual([
       'DELETE /v1/contexts/{id}',
       'DELETE /v1/extensions/{id}',
+      'DELETE /v1/webhooks/{id}',
       'GET /health',
       'GET /metrics',
       'GET /v1/contexts/{id}',
@@ -62,6 +63,10 @@ describe('the OpenAPI document the server serves', () => {
       'GET /v1/sessions/{id}/replay',
       'GET /v1/sessions/{id}/replays',
       'GET /v1/sessions/{id}/replays/{pageId}',
+      'GET /v1/webhooks',
+      'GET /v1/webhooks/{id}',
+      'GET /v1/webhooks/{id}/deliveries',
+      'PATCH /v1/webhooks/{id}',
       'POST /v1/cache/get',
       'POST /v1/cache/set',
       'POST /v1/contexts',
@@ -80,6 +85,8 @@ describe('the OpenAPI document the server serves', () => {
       'POST /v1/sessions/{id}/observe',
       'POST /v1/sessions/{id}/recording/downloads',
       'POST /v1/sessions/{id}/uploads',
+      'POST /v1/webhooks',
+      'POST /v1/webhooks/{id}/secret',
       'PUT /v1/contexts/{id}',
     ]);
     expect(Object.keys(contract.schemas)).toEqual(

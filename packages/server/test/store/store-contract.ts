@@ -1,8 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiKeyRecord } from '../../src/api-keys.js';
 import { newProject } from '../../src/bootstrap.js';
-import { ContextInUseError, ContextNameTakenError, ProjectNotFoundError } from '../../src/domain/errors.js';
+import {
+  ContextInUseError,
+  ContextNameTakenError,
+  ProjectNotFoundError,
+  WebhookEndpointTakenError,
+} from '../../src/domain/errors.js';
+import type { WebhookRecord } from '../../src/domain/webhook.js';
 import type { Store } from '../../src/ports/store.js';
+import { WEBHOOK_LOG_SIZE } from '../../src/ports/webhook-store.js';
 import { sessionRecord } from '../support/records.js';
 
 /** A store under test, and how to dispose of it. */
@@ -303,6 +310,109 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(
         await store.listSessions(p.id, { status: 'RUNNING', metadata: [{ path: ['team', 'name'], value: 'blue' }] }),
       ).toEqual([]);
+    });
+    it('keeps webhooks per project: newest first, endpoints unique in a project, updates and deletes scoped', async () => {
+      const [p1, p2] = [newProject('p1'), newProject('p2')];
+      await store.createProject(p1);
+      await store.createProject(p2);
+      const at = (n: number) => new Date(Date.UTC(2026, 5, 1, 0, 0, n));
+      const hook = (id: string, projectId: string, endpoint: string, n: number): WebhookRecord => ({
+        id,
+        projectId,
+        endpoint,
+        eventTypes: ['session.ended'],
+        secrets: [{ sealed: `v1.sealed-${id}` }],
+        createdAt: at(n),
+        updatedAt: at(n),
+      });
+      const a = hook('wh-a', p1.id, 'https://example.com/a', 1);
+      const b = hook('wh-b', p1.id, 'https://example.com/b', 2);
+      await store.createWebhook(a);
+      await store.createWebhook(b);
+      // The same endpoint in another project is another webhook.
+      await store.createWebhook(hook('wh-c', p2.id, 'https://example.com/a', 3));
+      await expect(store.createWebhook(hook('wh-d', p1.id, 'https://example.com/a', 4))).rejects.toBeInstanceOf(
+        WebhookEndpointTakenError,
+      );
+      expect(await store.getWebhook(p1.id, 'wh-a')).toEqual(a);
+      expect(await store.getWebhook(p2.id, 'wh-a')).toBeUndefined();
+      expect((await store.listWebhooks(p1.id)).map((w) => w.id)).toEqual(['wh-b', 'wh-a']);
+      expect((await store.listWebhooks(p2.id)).map((w) => w.id)).toEqual(['wh-c']);
+
+      const retiresAt = at(99);
+      const updated = await store.updateWebhook(p1.id, 'wh-a', {
+        eventTypes: ['session.created', 'session.ended'],
+        secrets: [{ sealed: 'v1.new' }, { sealed: 'v1.sealed-wh-a', retiresAt }],
+        updatedAt: at(10),
+      });
+      expect(updated).toEqual({
+        ...a,
+        eventTypes: ['session.created', 'session.ended'],
+        secrets: [{ sealed: 'v1.new' }, { sealed: 'v1.sealed-wh-a', retiresAt }],
+        updatedAt: at(10),
+      });
+      expect(await store.getWebhook(p1.id, 'wh-a')).toEqual(updated);
+      await expect(
+        store.updateWebhook(p1.id, 'wh-a', { endpoint: 'https://example.com/b', updatedAt: at(11) }),
+      ).rejects.toBeInstanceOf(WebhookEndpointTakenError);
+      expect(await store.updateWebhook(p2.id, 'wh-a', { endpoint: 'https://x.example', updatedAt: at(11) })).toBe(
+        undefined,
+      );
+
+      await store.addWebhookAttempt({
+        id: 'att-1',
+        webhookId: 'wh-a',
+        eventId: 'evt_1',
+        eventType: 'session.ended',
+        attempt: 1,
+        attemptedAt: at(20),
+        responseStatus: 500,
+        error: 'The receiver answered 500.',
+        succeeded: false,
+        nextAttemptAt: at(22),
+      });
+      await store.addWebhookAttempt({
+        id: 'att-2',
+        webhookId: 'wh-a',
+        eventId: 'evt_1',
+        eventType: 'session.ended',
+        attempt: 2,
+        attemptedAt: at(22),
+        responseStatus: 200,
+        succeeded: true,
+      });
+      const log = await store.listWebhookAttempts('wh-a');
+      expect(log.map((x) => x.id)).toEqual(['att-2', 'att-1']);
+      expect(log[1]).toMatchObject({ responseStatus: 500, nextAttemptAt: at(22), succeeded: false });
+
+      expect(await store.deleteWebhook(p2.id, 'wh-a')).toBe(false);
+      expect(await store.deleteWebhook(p1.id, 'wh-a')).toBe(true);
+      expect(await store.deleteWebhook(p1.id, 'wh-a')).toBe(false);
+      expect(await store.getWebhook(p1.id, 'wh-a')).toBeUndefined();
+      expect(await store.listWebhookAttempts('wh-a')).toEqual([]);
+      expect((await store.listWebhooks(p1.id)).map((w) => w.id)).toEqual(['wh-b']);
+    });
+
+    it("keeps only a webhook's latest attempts", async () => {
+      const p = newProject('p');
+      await store.createProject(p);
+      const base = Date.UTC(2026, 5, 1);
+      for (let i = 0; i < WEBHOOK_LOG_SIZE + 3; i++) {
+        await store.addWebhookAttempt({
+          id: `att-${String(i).padStart(3, '0')}`,
+          webhookId: 'wh-log',
+          eventId: `evt_${i}`,
+          eventType: 'session.created',
+          attempt: 1,
+          attemptedAt: new Date(base + i * 1000),
+          responseStatus: 204,
+          succeeded: true,
+        });
+      }
+      const log = await store.listWebhookAttempts('wh-log');
+      expect(log).toHaveLength(WEBHOOK_LOG_SIZE);
+      expect(log[0]?.id).toBe(`att-${WEBHOOK_LOG_SIZE + 2}`);
+      expect(log.at(-1)?.id).toBe('att-003');
     });
   });
 }

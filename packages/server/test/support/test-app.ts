@@ -64,7 +64,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   census.add('queuedCreates', () => admission.stats.queued);
   const provider = new MemoryBrowserProvider({ dataDir: config.dataDir });
   census.add('memoryBrowsers', () => provider.running.length);
-  const { app, fastRoute, lifecycle } = createApi({
+  const { app, fastRoute, lifecycle, webhookDispatcher } = createApi({
     store,
     provider,
     signer: new SecretTokenSigner(randomBytes(32)),
@@ -81,6 +81,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...(config.model ? { model: config.model } : {}),
     admission,
     census,
+    webhooks: { allowPrivateTargets: config.webhooksAllowPrivate },
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(config.searchUrl ? { searchUrl: config.searchUrl } : {}),
   });
@@ -113,6 +114,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         await provider.shutdown('The server shut down');
+        await webhookDispatcher?.close();
         server.closeAllConnections();
         await stopped;
         await raw.close();

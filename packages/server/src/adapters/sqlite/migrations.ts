@@ -95,4 +95,28 @@ export const MIGRATIONS: readonly { version: number; name: string; statements: r
       )`,
     ],
   },
+  {
+    version: 4,
+    name: 'webhooks and their delivery log',
+    statements: [
+      `CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        endpoint TEXT NOT NULL,
+        event_types TEXT NOT NULL,
+        secrets TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      )`,
+      // Browserbase: an endpoint is registered once per project.
+      'CREATE UNIQUE INDEX webhooks_by_endpoint ON webhooks (project_id, endpoint)',
+      `CREATE TABLE webhook_attempts (
+        id TEXT PRIMARY KEY,
+        webhook_id TEXT NOT NULL,
+        attempted_at TEXT NOT NULL,
+        attempt TEXT NOT NULL
+      )`,
+      'CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts (webhook_id, attempted_at DESC)',
+    ],
+  },
 ];

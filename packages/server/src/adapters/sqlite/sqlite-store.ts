@@ -16,8 +16,11 @@ import {
   type SessionRecord,
   type SessionStatus,
 } from '../../domain/model.js';
+import type { WebhookAttemptRecord, WebhookRecord } from '../../domain/webhook.js';
 import type { SessionEnd, SessionFilter, Store } from '../../ports/store.js';
+import type { WebhookChanges } from '../../ports/webhook-store.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqliteWebhooks } from './sqlite-webhooks.js';
 
 const iso = (date: Date) => date.toISOString();
 const date = (value: unknown) => new Date(String(value));
@@ -30,7 +33,11 @@ const activeList = ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ');
  * timeout serialise writers, and no operation holds a transaction open across an await.
  */
 export class SqliteStore implements Store {
-  private constructor(private readonly db: Client) {}
+  readonly #webhooks: SqliteWebhooks;
+
+  private constructor(private readonly db: Client) {
+    this.#webhooks = new SqliteWebhooks(db);
+  }
 
   /** Opens (creating if needed) the database at `path` and brings its schema up to date. */
   static async open(path: string): Promise<SqliteStore> {
@@ -304,6 +311,34 @@ export class SqliteStore implements Store {
   async deleteExtension(id: string): Promise<boolean> {
     const result = await this.db.execute({ sql: 'DELETE FROM extensions WHERE id = ?', args: [id] });
     return result.rowsAffected > 0;
+  }
+
+  createWebhook(webhook: WebhookRecord): Promise<void> {
+    return this.#webhooks.createWebhook(webhook);
+  }
+
+  getWebhook(projectId: string, id: string): Promise<WebhookRecord | undefined> {
+    return this.#webhooks.getWebhook(projectId, id);
+  }
+
+  listWebhooks(projectId: string): Promise<WebhookRecord[]> {
+    return this.#webhooks.listWebhooks(projectId);
+  }
+
+  updateWebhook(projectId: string, id: string, changes: WebhookChanges): Promise<WebhookRecord | undefined> {
+    return this.#webhooks.updateWebhook(projectId, id, changes);
+  }
+
+  deleteWebhook(projectId: string, id: string): Promise<boolean> {
+    return this.#webhooks.deleteWebhook(projectId, id);
+  }
+
+  addWebhookAttempt(attempt: WebhookAttemptRecord): Promise<void> {
+    return this.#webhooks.addWebhookAttempt(attempt);
+  }
+
+  listWebhookAttempts(webhookId: string): Promise<WebhookAttemptRecord[]> {
+    return this.#webhooks.listWebhookAttempts(webhookId);
   }
 
   async close(): Promise<void> {

@@ -31,7 +31,9 @@ import {
   type ProjectRecord,
   type SessionRecord,
 } from '../../domain/model.js';
+import type { WebhookAttemptRecord, WebhookRecord } from '../../domain/webhook.js';
 import type { SessionEnd, SessionFilter, Store } from '../../ports/store.js';
+import type { WebhookChanges } from '../../ports/webhook-store.js';
 import {
   apiKeyToItem,
   attributeToModel,
@@ -43,6 +45,7 @@ import {
   sessionToItem,
 } from './items.js';
 import { ResourceTable } from './resource-table.js';
+import { WebhookTable } from './webhook-table.js';
 
 export interface DynamoDbStoreOptions {
   client: DynamoDBClient;
@@ -60,7 +63,7 @@ type Item = Record<string, unknown>;
 
 /**
  * The store on DynamoDB: sessions, projects and API keys, in the tables `TABLES` describes; contexts and
- * extensions are the resources table's (`ResourceTable`).
+ * extensions are the resources table's (`ResourceTable`), and so are webhooks (`WebhookTable`).
  *
  * Admission is atomic without a scan: each project item carries `activeSessions`, and a session is admitted by
  * one transaction that increments it under the condition `activeSessions < limit` and puts the session. Its
@@ -73,6 +76,7 @@ export class DynamoDbStore implements Store {
   readonly #tables: DynamoDbTableNames;
   readonly #sessions: SessionTable;
   readonly #resources: ResourceTable;
+  readonly #webhooks: WebhookTable;
 
   constructor({
     client,
@@ -89,6 +93,7 @@ export class DynamoDbStore implements Store {
       maxConflictRetries,
     });
     this.#resources = new ResourceTable(this.#db, this.#tables.resources);
+    this.#webhooks = new WebhookTable(this.#db, this.#tables.resources, maxConflictRetries);
   }
 
   async createProject(project: ProjectRecord): Promise<void> {
@@ -402,6 +407,34 @@ export class DynamoDbStore implements Store {
 
   deleteExtension(id: string): Promise<boolean> {
     return this.#resources.deleteExtension(id);
+  }
+
+  createWebhook(webhook: WebhookRecord): Promise<void> {
+    return this.#webhooks.createWebhook(webhook);
+  }
+
+  getWebhook(projectId: string, id: string): Promise<WebhookRecord | undefined> {
+    return this.#webhooks.getWebhook(projectId, id);
+  }
+
+  listWebhooks(projectId: string): Promise<WebhookRecord[]> {
+    return this.#webhooks.listWebhooks(projectId);
+  }
+
+  updateWebhook(projectId: string, id: string, changes: WebhookChanges): Promise<WebhookRecord | undefined> {
+    return this.#webhooks.updateWebhook(projectId, id, changes);
+  }
+
+  deleteWebhook(projectId: string, id: string): Promise<boolean> {
+    return this.#webhooks.deleteWebhook(projectId, id);
+  }
+
+  addWebhookAttempt(attempt: WebhookAttemptRecord): Promise<void> {
+    return this.#webhooks.addWebhookAttempt(attempt);
+  }
+
+  listWebhookAttempts(webhookId: string): Promise<WebhookAttemptRecord[]> {
+    return this.#webhooks.listWebhookAttempts(webhookId);
   }
 
   async close(): Promise<void> {

@@ -237,6 +237,9 @@ function apiHandlerOf(
     logger: log,
     unsupportedFields: config.unsupportedFields,
     minSessionTimeoutSeconds,
+    // A function is frozen between requests, so it cannot retry in the background: it keeps the webhooks' CRUD
+    // and delivers nothing itself.
+    webhooks: { deliver: false },
     ...(config.connectBaseUrl ? { connectBaseUrl: config.connectBaseUrl } : {}),
   });
   return streamingApiHandler(async () => app, log);
