@@ -34,16 +34,8 @@ import {
 import type { WebhookAttemptRecord, WebhookRecord } from '../../domain/webhook.js';
 import type { SessionEnd, SessionFilter, Store } from '../../ports/store.js';
 import type { WebhookChanges } from '../../ports/webhook-store.js';
-import {
-  apiKeyToItem,
-  attributeToModel,
-  itemToApiKey,
-  itemToProject,
-  itemToSession,
-  modelToAttribute,
-  projectToItem,
-  sessionToItem,
-} from './items.js';
+import { apiKeyToItem, itemToApiKey, itemToProject, itemToSession, projectToItem, sessionToItem } from './items.js';
+import { ProjectModelTable } from './project-model-table.js';
 import { ResourceTable } from './resource-table.js';
 import { WebhookTable } from './webhook-table.js';
 
@@ -63,7 +55,8 @@ type Item = Record<string, unknown>;
 
 /**
  * The store on DynamoDB: sessions, projects and API keys, in the tables `TABLES` describes; contexts and
- * extensions are the resources table's (`ResourceTable`), and so are webhooks (`WebhookTable`).
+ * extensions are the resources table's (`ResourceTable`), and so are webhooks (`WebhookTable`); a project's model is
+ * `ProjectModelTable`'s.
  *
  * Admission is atomic without a scan: each project item carries `activeSessions`, and a session is admitted by
  * one transaction that increments it under the condition `activeSessions < limit` and puts the session. Its
@@ -77,6 +70,7 @@ export class DynamoDbStore implements Store {
   readonly #sessions: SessionTable;
   readonly #resources: ResourceTable;
   readonly #webhooks: WebhookTable;
+  readonly #models: ProjectModelTable;
 
   constructor({
     client,
@@ -94,6 +88,7 @@ export class DynamoDbStore implements Store {
     });
     this.#resources = new ResourceTable(this.#db, this.#tables.resources);
     this.#webhooks = new WebhookTable(this.#db, this.#tables.resources, maxConflictRetries);
+    this.#models = new ProjectModelTable(this.#db, this.#tables.projects);
   }
 
   async createProject(project: ProjectRecord): Promise<void> {
@@ -138,54 +133,16 @@ export class DynamoDbStore implements Store {
     return items.map(itemToProject).sort(byCreatedAtThenId);
   }
 
-  async setProjectModel(model: ProjectModelRecord): Promise<void> {
-    try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#tables.projects,
-          Key: { projectId: model.projectId },
-          UpdateExpression: 'SET #model = :model',
-          ConditionExpression: 'attribute_exists(projectId)',
-          ExpressionAttributeNames: { '#model': 'model' },
-          ExpressionAttributeValues: { ':model': modelToAttribute(model) },
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new ProjectNotFoundError(model.projectId);
-      throw error;
-    }
+  setProjectModel(model: ProjectModelRecord): Promise<void> {
+    return this.#models.set(model);
   }
 
-  async getProjectModel(projectId: string): Promise<ProjectModelRecord | undefined> {
-    const { Item } = await this.#db.send(
-      new GetCommand({
-        TableName: this.#tables.projects,
-        Key: { projectId },
-        ProjectionExpression: '#model',
-        ExpressionAttributeNames: { '#model': 'model' },
-        ConsistentRead: true,
-      }),
-    );
-    const attribute = Item?.model as Item | undefined;
-    return attribute ? attributeToModel(projectId, attribute) : undefined;
+  getProjectModel(projectId: string): Promise<ProjectModelRecord | undefined> {
+    return this.#models.get(projectId);
   }
 
-  async deleteProjectModel(projectId: string): Promise<boolean> {
-    try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#tables.projects,
-          Key: { projectId },
-          UpdateExpression: 'REMOVE #model',
-          ConditionExpression: 'attribute_exists(#model)',
-          ExpressionAttributeNames: { '#model': 'model' },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+  deleteProjectModel(projectId: string): Promise<boolean> {
+    return this.#models.delete(projectId);
   }
 
   async createApiKey(key: ApiKeyRecord): Promise<void> {
